@@ -1,0 +1,83 @@
+// The validated shape of a stack's `geoplatform:*` configuration.
+// Pulumi.yaml documents every key; config/validate.ts enforces these types.
+
+export type CloudName = "openstack" | "aws";
+export type NodeRole = "server" | "agent";
+export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+
+export interface Taint {
+    key: string;
+    value: string;
+    effect: TaintEffect;
+}
+
+export interface NodeGroupConfig {
+    /** `server` runs the K3s control plane (exactly one group); `agent` runs workloads. */
+    role: NodeRole;
+    /** Number of VMs. Odd for the server group, so etcd keeps quorum. */
+    count: number;
+    /** Symbolic size, mapped to a flavor (OpenStack) or instance type (AWS) by the cloud block. */
+    size: string;
+    /** Root disk size in GiB. */
+    diskGb: number;
+    /** Extra Kubernetes labels; `geoplatform.io/node-group=<group>` is always added. */
+    labels: Record<string, string>;
+    taints: Taint[];
+    /** AWS agents only: run on spot capacity. */
+    spot: boolean;
+    /** Nodes that receive public HTTP(S): a public address and 80/443 open to the world. */
+    ingress: boolean;
+}
+
+export interface OpenStackConfig {
+    region: string;
+    /** Image name, e.g. "Ubuntu 24.04 LTS". */
+    image: string;
+    /** Size name → flavor name. */
+    flavors: Record<string, string>;
+    /** Name of the provider network that floating IPs come from. */
+    externalNetwork: string;
+    availabilityZone: string;
+    networkCidr: string;
+    dnsNameservers: string[];
+    sshUser: string;
+    /** Size (a key of `flavors`) of the bastion VM. */
+    bastionSize: string;
+}
+
+export interface AwsConfig {
+    region: string;
+    /** Explicit AMI id; when empty the newest AMI matching amiLookup is used. */
+    ami: string;
+    amiLookup: { owner: string; namePattern: string };
+    /** Size name → EC2 instance type. */
+    instanceTypes: Record<string, string>;
+    availabilityZones: string[];
+    vpcCidr: string;
+    sshUser: string;
+    bastionSize: string;
+}
+
+/** The geospatial workloads of the apps layer; each can be switched on or off per stack. */
+export const APP_NAMES = ["jupyterhub", "spark", "openeo", "geocube", "argo"] as const;
+export type AppName = (typeof APP_NAMES)[number];
+
+export interface GeoplatformConfig {
+    cloud: CloudName;
+    /** Base DNS domain; every UI is served as <service>.<domain>. */
+    domain: string;
+    acmeEmail: string;
+    /** CIDRs allowed to reach SSH (bastion) and the Kubernetes API. */
+    adminCidrs: string[];
+    /** Explicit override needed to accept 0.0.0.0/0 or ::/0 in adminCidrs. */
+    allowWorldAdminAccess: boolean;
+    k3sVersion: string;
+    nodeGroups: Record<string, NodeGroupConfig>;
+    /** Apps switched on in this stack (`geoplatform:apps.<app>.enabled`). */
+    enabledApps: AppName[];
+    openstack?: OpenStackConfig;
+    aws?: AwsConfig;
+}
+
+/** Label every node carries, naming its group; workloads select on it. */
+export const NODE_GROUP_LABEL = "geoplatform.io/node-group";

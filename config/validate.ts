@@ -1,0 +1,244 @@
+import { Checker, ConfigError } from "./checker";
+import { isCidr, isWorldCidr, parseIpv4Cidr } from "./net";
+import {
+    APP_NAMES,
+    AppName,
+    AwsConfig,
+    CloudName,
+    GeoplatformConfig,
+    NODE_GROUP_LABEL,
+    NodeGroupConfig,
+    OpenStackConfig,
+    Taint,
+    TaintEffect,
+} from "./types";
+
+/** Raw config as read from a stack: `geoplatform:` prefix stripped, JSON values parsed. */
+export type RawConfig = Record<string, unknown>;
+
+const TOP_LEVEL_KEYS = [
+    "cloud",
+    "domain",
+    "acmeEmail",
+    "adminCidrs",
+    "allowWorldAdminAccess",
+    "k3sVersion",
+    "nodeGroups",
+    "apps",
+    "openstack",
+    "aws",
+] as const;
+const NODE_GROUP_KEYS = ["role", "count", "size", "diskGb", "labels", "taints", "spot", "ingress"] as const;
+const OPENSTACK_KEYS = [
+    "region",
+    "image",
+    "flavors",
+    "externalNetwork",
+    "availabilityZone",
+    "networkCidr",
+    "dnsNameservers",
+    "sshUser",
+    "bastionSize",
+] as const;
+const AWS_KEYS = ["region", "ami", "amiLookup", "instanceTypes", "availabilityZones", "vpcCidr", "sshUser", "bastionSize"] as const;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const K3S_VERSION = /^v1\.\d+\.\d+\+k3s\d+$/;
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
+const LABEL_PREFIX = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const TAINT_EFFECTS: readonly TaintEffect[] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+/** Groups the platform layer places its shared services on. */
+export const REQUIRED_GROUPS = ["system"] as const;
+
+function isLabelKey(key: string): boolean {
+    const parts = key.split("/");
+    if (parts.length > 2) return false;
+    const name = parts[parts.length - 1];
+    const prefix = parts.length === 2 ? parts[0] : undefined;
+    return LABEL_NAME.test(name) && (prefix === undefined || LABEL_PREFIX.test(prefix));
+}
+
+function isLabelValue(value: string): boolean {
+    return value === "" || LABEL_NAME.test(value);
+}
+
+/** kubelet refuses to self-assign labels in these namespaces, so K3s would fail to register the node. */
+function isReservedLabelKey(key: string): boolean {
+    const prefix = key.includes("/") ? key.split("/")[0] : "";
+    return /(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix);
+}
+
+function checkLabels(c: Checker, key: string, raw: unknown): Record<string, string> {
+    const labels = c.stringMap(key, raw, { optional: true });
+    for (const [k, v] of Object.entries(labels)) {
+        if (!isLabelKey(k)) c.fail(`${key}`, k, "a Kubernetes label key ([prefix/]name, name up to 63 alphanumerics, '-', '_' or '.')");
+        else if (k === NODE_GROUP_LABEL) c.fail(`${key}.${k}`, v, `no value: ${NODE_GROUP_LABEL} is set to the group name automatically`);
+        else if (isReservedLabelKey(k)) c.fail(`${key}`, k, "a label key outside the kubernetes.io and k8s.io namespaces (kubelet rejects those)");
+        if (!isLabelValue(v)) c.fail(`${key}.${k}`, v, "a Kubernetes label value (up to 63 alphanumerics, '-', '_' or '.')");
+    }
+    return labels;
+}
+
+function checkTaints(c: Checker, key: string, raw: unknown): Taint[] {
+    return c.array(key, raw, { optional: true }).map((item, i) => {
+        const t = c.object(`${key}[${i}]`, item);
+        c.noUnknownKeys(`${key}[${i}]`, t, ["key", "value", "effect"]);
+        const taintKey = c.string(`${key}[${i}].key`, t.key);
+        if (taintKey && !isLabelKey(taintKey)) c.fail(`${key}[${i}].key`, taintKey, "a Kubernetes taint key ([prefix/]name)");
+        const value = t.value === undefined ? "" : c.string(`${key}[${i}].value`, t.value, { fallback: "" });
+        if (!isLabelValue(value)) c.fail(`${key}[${i}].value`, value, "a taint value (up to 63 alphanumerics, '-', '_' or '.')");
+        const effect = c.oneOf(`${key}[${i}].effect`, t.effect, TAINT_EFFECTS);
+        return { key: taintKey, value, effect };
+    });
+}
+
+function checkNodeGroup(c: Checker, cloud: CloudName, name: string, raw: unknown, sizes: Record<string, string>): NodeGroupConfig {
+    const key = `nodeGroups.${name}`;
+    const g = c.object(key, raw);
+    c.noUnknownKeys(key, g, NODE_GROUP_KEYS);
+    if (!DNS_LABEL.test(name) || name.length > 20) c.fail("nodeGroups", name, "group names of lowercase letters, digits and '-', at most 20 characters");
+    const role = c.oneOf(`${key}.role`, g.role, ["server", "agent"] as const);
+    const count = c.integer(`${key}.count`, g.count, { min: 0, max: 50 });
+    const size = c.string(`${key}.size`, g.size);
+    if (size && Object.keys(sizes).length > 0 && !(size in sizes)) {
+        c.fail(`${key}.size`, size, `a size defined in geoplatform:${cloud}.${cloud === "aws" ? "instanceTypes" : "flavors"} (${Object.keys(sizes).join(", ")})`);
+    }
+    const diskGb = c.integer(`${key}.diskGb`, g.diskGb, { min: 20, max: 16384, fallback: 50 });
+    const labels = checkLabels(c, `${key}.labels`, g.labels);
+    const taints = checkTaints(c, `${key}.taints`, g.taints);
+    const spot = c.boolean(`${key}.spot`, g.spot, false);
+    if (spot && cloud !== "aws") c.fail(`${key}.spot`, spot, "false: spot capacity exists on AWS only");
+    if (spot && role === "server") c.fail(`${key}.spot`, spot, "false: a spot reclaim would take a control-plane member (and etcd quorum) away");
+    const ingress = c.boolean(`${key}.ingress`, g.ingress, false);
+    return { role, count, size, diskGb, labels, taints, spot, ingress };
+}
+
+function checkGroups(c: Checker, cloud: CloudName, raw: unknown, sizes: Record<string, string>): Record<string, NodeGroupConfig> {
+    const obj = c.object("nodeGroups", raw);
+    const groups: Record<string, NodeGroupConfig> = {};
+    for (const [name, g] of Object.entries(obj)) groups[name] = checkNodeGroup(c, cloud, name, g, sizes);
+    if (Object.keys(obj).length === 0) return groups;
+
+    const servers = Object.entries(groups).filter(([, g]) => g.role === "server");
+    if (servers.length !== 1) {
+        c.fail("nodeGroups", servers.map(([n]) => n), "exactly one group with role: server");
+    } else {
+        const [name, g] = servers[0];
+        if (g.count < 1 || g.count % 2 === 0) {
+            c.fail(`nodeGroups.${name}.count`, g.count, "an odd number of servers (1, 3, 5...) so etcd keeps quorum");
+        }
+    }
+    for (const required of REQUIRED_GROUPS) {
+        const g = groups[required];
+        if (!g || g.role !== "agent" || g.count < 1) {
+            c.fail(`nodeGroups.${required}`, obj[required], "an agent group with count >= 1: the platform's shared services run there");
+        }
+    }
+    const ingressGroups = Object.entries(groups).filter(([, g]) => g.ingress && g.count > 0);
+    if (ingressGroups.length === 0) c.fail("nodeGroups", "no group with ingress: true", "at least one non-empty group with ingress: true to receive HTTP(S)");
+    for (const [name, g] of ingressGroups) {
+        if (g.role === "server") c.fail(`nodeGroups.${name}.ingress`, true, "false: keep public traffic off the control plane");
+    }
+    return groups;
+}
+
+function checkOpenStack(c: Checker, raw: unknown): OpenStackConfig {
+    const o = c.object("openstack", raw);
+    c.noUnknownKeys("openstack", o, OPENSTACK_KEYS);
+    const flavors = c.stringMap("openstack.flavors", o.flavors);
+    const networkCidr = c.string("openstack.networkCidr", o.networkCidr, { fallback: "10.10.0.0/16" });
+    if (!parseIpv4Cidr(networkCidr)) c.fail("openstack.networkCidr", networkCidr, "an IPv4 CIDR such as 10.10.0.0/16");
+    const dns = c.array("openstack.dnsNameservers", o.dnsNameservers, { optional: true });
+    const bastionSize = c.string("openstack.bastionSize", o.bastionSize);
+    if (bastionSize && !(bastionSize in flavors)) c.fail("openstack.bastionSize", bastionSize, `a key of geoplatform:openstack.flavors (${Object.keys(flavors).join(", ")})`);
+    return {
+        region: c.string("openstack.region", o.region),
+        image: c.string("openstack.image", o.image),
+        flavors,
+        externalNetwork: c.string("openstack.externalNetwork", o.externalNetwork),
+        availabilityZone: c.string("openstack.availabilityZone", o.availabilityZone),
+        networkCidr,
+        dnsNameservers: dns.map((d, i) => c.string(`openstack.dnsNameservers[${i}]`, d)),
+        sshUser: c.string("openstack.sshUser", o.sshUser, { fallback: "ubuntu" }),
+        bastionSize,
+    };
+}
+
+function checkAws(c: Checker, raw: unknown): AwsConfig {
+    const a = c.object("aws", raw);
+    c.noUnknownKeys("aws", a, AWS_KEYS);
+    const region = c.string("aws.region", a.region, { pattern: /^[a-z]{2}(-[a-z]+)+-\d$/, expected: "an AWS region such as eu-central-1" });
+    const zones = c.array("aws.availabilityZones", a.availabilityZones, { minLength: 1 }).map((z, i) => {
+        const zone = c.string(`aws.availabilityZones[${i}]`, z);
+        if (zone && region && !(zone.startsWith(region) && zone.length > region.length)) {
+            c.fail(`aws.availabilityZones[${i}]`, zone, `a zone of region ${region} (e.g. ${region}a)`);
+        }
+        return zone;
+    });
+    if (zones.length > 8) c.fail("aws.availabilityZones", zones, "at most 8 zones");
+    const vpcCidr = c.string("aws.vpcCidr", a.vpcCidr, { fallback: "10.20.0.0/16" });
+    const vpc = parseIpv4Cidr(vpcCidr);
+    if (!vpc || vpc.prefix < 16 || vpc.prefix > 24) c.fail("aws.vpcCidr", vpcCidr, "an IPv4 CIDR from /16 to /24");
+    const ami = c.string("aws.ami", a.ami, { fallback: "", pattern: /^ami-[0-9a-f]{8,17}$/, expected: "an AMI id (ami-...) or nothing to look one up" });
+    const lookup = c.object("aws.amiLookup", a.amiLookup, { optional: true });
+    c.noUnknownKeys("aws.amiLookup", lookup, ["owner", "namePattern"]);
+    const instanceTypes = c.stringMap("aws.instanceTypes", a.instanceTypes);
+    const bastionSize = c.string("aws.bastionSize", a.bastionSize);
+    if (bastionSize && !(bastionSize in instanceTypes)) c.fail("aws.bastionSize", bastionSize, `a key of geoplatform:aws.instanceTypes (${Object.keys(instanceTypes).join(", ")})`);
+    return {
+        region,
+        ami,
+        amiLookup: {
+            // Canonical's account and Ubuntu 24.04 images, the OS the node scripts are tested against.
+            owner: c.string("aws.amiLookup.owner", lookup.owner, { fallback: "099720109477" }),
+            namePattern: c.string("aws.amiLookup.namePattern", lookup.namePattern, {
+                fallback: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*",
+            }),
+        },
+        instanceTypes,
+        availabilityZones: zones,
+        vpcCidr,
+        sshUser: c.string("aws.sshUser", a.sshUser, { fallback: "ubuntu" }),
+        bastionSize,
+    };
+}
+
+function checkApps(c: Checker, raw: unknown): AppName[] {
+    const apps = c.object("apps", raw, { optional: true });
+    c.noUnknownKeys("apps", apps, APP_NAMES);
+    return APP_NAMES.filter((app) => {
+        const settings = c.object(`apps.${app}`, apps[app], { optional: true });
+        return c.boolean(`apps.${app}.enabled`, settings.enabled, true);
+    });
+}
+
+/** Validates raw stack config; throws one ConfigError that lists every problem. */
+export function validateConfig(raw: RawConfig): GeoplatformConfig {
+    const c = new Checker();
+    c.noUnknownKeys("", raw, TOP_LEVEL_KEYS);
+
+    const cloud = c.oneOf("cloud", raw.cloud, ["openstack", "aws"] as const);
+    const openstack = cloud === "openstack" ? checkOpenStack(c, raw.openstack) : undefined;
+    const aws = cloud === "aws" ? checkAws(c, raw.aws) : undefined;
+    const sizes = openstack?.flavors ?? aws?.instanceTypes ?? {};
+
+    const domain = c.string("domain", raw.domain, { pattern: DNS_NAME, expected: "a lowercase DNS name such as geo.example.org" });
+    const acmeEmail = c.string("acmeEmail", raw.acmeEmail, { pattern: EMAIL, expected: "an e-mail address for Let's Encrypt notices" });
+    const allowWorldAdminAccess = c.boolean("allowWorldAdminAccess", raw.allowWorldAdminAccess, false);
+    const adminCidrs = c.array("adminCidrs", raw.adminCidrs, { minLength: 1 }).map((v, i) => {
+        const cidr = c.string(`adminCidrs[${i}]`, v);
+        if (cidr && !isCidr(cidr)) c.fail(`adminCidrs[${i}]`, cidr, "a CIDR such as 203.0.113.0/24");
+        else if (cidr && isWorldCidr(cidr) && !allowWorldAdminAccess) {
+            c.fail(`adminCidrs[${i}]`, cidr, "a narrower CIDR: SSH and the Kubernetes API would be open to the world (set geoplatform:allowWorldAdminAccess: true to accept that)");
+        }
+        return cidr;
+    });
+    const k3sVersion = c.string("k3sVersion", raw.k3sVersion, { pattern: K3S_VERSION, expected: "a pinned K3s release such as v1.33.5+k3s1" });
+    const nodeGroups = checkGroups(c, cloud, raw.nodeGroups, sizes);
+    const enabledApps = checkApps(c, raw.apps);
+
+    if (c.problems.length > 0) throw new ConfigError(c.problems);
+    return { cloud, domain, acmeEmail, adminCidrs, allowWorldAdminAccess, k3sVersion, nodeGroups, enabledApps, openstack, aws };
+}

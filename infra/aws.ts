@@ -1,0 +1,157 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { AwsConfig, GeoplatformConfig } from "../config/types";
+import { ipv4Subnet } from "../config/net";
+import { bastionUserData } from "./bastion";
+import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from "./firewall";
+import { planNodes } from "./node-plan";
+import { sshKey } from "./ssh-key";
+import { ClusterNode, ClusterNodes } from "./types";
+
+/**
+ * The cluster's VMs on AWS (prod): a VPC with a public and a private subnet per
+ * zone, one NAT gateway for the private nodes' egress, instances with IMDSv2
+ * required and encrypted gp3 roots, spot capacity only where a group asks.
+ */
+export class AwsCluster extends pulumi.ComponentResource {
+    readonly clusterNodes: ClusterNodes;
+
+    constructor(name: string, config: GeoplatformConfig, opts?: pulumi.ComponentResourceOptions) {
+        super("geoplatform:infra:AwsCluster", name, {}, opts);
+        const cfg = config.aws as AwsConfig;
+        const stack = pulumi.getStack();
+        const tags = { "geoplatform:stack": stack };
+        const provider = new aws.Provider(`${name}-aws`, { region: cfg.region, defaultTags: { tags } }, { parent: this });
+        const child = { parent: this, provider };
+
+        const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: cfg.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: `${name}-vpc` } }, child);
+        const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id }, child);
+        const publicRoutes = new aws.ec2.RouteTable(`${name}-public`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }] }, child);
+
+        // Public subnets take the lower half of the VPC, private ones the upper half: /20s in a /16.
+        const subnet = (kind: "public" | "private", zone: string, i: number, routeTable: aws.ec2.RouteTable) => {
+            const s = new aws.ec2.Subnet(
+                `${name}-${kind}-${zone}`,
+                {
+                    vpcId: vpc.id,
+                    availabilityZone: zone,
+                    cidrBlock: ipv4Subnet(cfg.vpcCidr, 4, (kind === "public" ? 0 : 8) + i),
+                    mapPublicIpOnLaunch: false,
+                    tags: { Name: `${name}-${kind}-${zone}` },
+                },
+                child,
+            );
+            new aws.ec2.RouteTableAssociation(`${name}-${kind}-${zone}`, { subnetId: s.id, routeTableId: routeTable.id }, child);
+            return s;
+        };
+        const publicSubnets = cfg.availabilityZones.map((zone, i) => subnet("public", zone, i, publicRoutes));
+        // One NAT gateway keeps cost down; its zone failing cuts private nodes' egress, not the cluster.
+        const natIp = new aws.ec2.Eip(`${name}-nat`, { domain: "vpc" }, child);
+        const nat = new aws.ec2.NatGateway(`${name}-nat`, { subnetId: publicSubnets[0].id, allocationId: natIp.id }, { ...child, dependsOn: [igw] });
+        const privateRoutes = new aws.ec2.RouteTable(`${name}-private`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }] }, child);
+        const privateSubnets = cfg.availabilityZones.map((zone, i) => subnet("private", zone, i, privateRoutes));
+
+        const groups = this.securityGroups(name, config, vpc, child);
+        const key = sshKey(name, { parent: this });
+        const keyPair = new aws.ec2.KeyPair(`${name}-key`, { keyName: `${name}-key`, publicKey: key.publicKeyOpenssh }, child);
+        const ami = cfg.ami || aws.ec2.getAmiOutput({ owners: [cfg.amiLookup.owner], mostRecent: true, filters: [{ name: "name", values: [cfg.amiLookup.namePattern] }] }, child).id;
+
+        const instance = (vmName: string, args: { size: string; diskGb: number; zoneIndex: number; publicIp: boolean; securityGroups: SecurityGroupName[]; spot: boolean; tags: Record<string, string>; userData?: pulumi.Input<string> }) => {
+            const zone = args.zoneIndex % cfg.availabilityZones.length;
+            return new aws.ec2.Instance(
+                vmName,
+                {
+                    ami,
+                    instanceType: cfg.instanceTypes[args.size],
+                    keyName: keyPair.keyName,
+                    subnetId: (args.publicIp ? publicSubnets : privateSubnets)[zone].id,
+                    associatePublicIpAddress: args.publicIp,
+                    vpcSecurityGroupIds: args.securityGroups.map((g) => groups[g].id),
+                    metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 2 },
+                    rootBlockDevice: { volumeType: "gp3", volumeSize: args.diskGb, encrypted: true, deleteOnTermination: true },
+                    instanceMarketOptions: args.spot
+                        ? { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } }
+                        : undefined,
+                    userData: args.userData,
+                    tags: { Name: vmName, ...args.tags },
+                },
+                { ...child, dependsOn: args.publicIp ? [igw] : [nat] },
+            );
+        };
+
+        const nodes: ClusterNode[] = planNodes(config, stack).map((n) => {
+            const sgs: SecurityGroupName[] = ["nodes"];
+            if (n.spec.role === "server") sgs.push("servers");
+            if (n.spec.ingress) sgs.push("ingress");
+            const vm = instance(n.name, {
+                size: n.spec.size,
+                diskGb: n.spec.diskGb,
+                zoneIndex: n.index,
+                publicIp: n.spec.ingress,
+                securityGroups: sgs,
+                spot: n.spec.spot,
+                tags: { "geoplatform:node-group": n.group, "geoplatform:role": n.spec.role },
+            });
+            return {
+                name: n.name,
+                group: n.group,
+                role: n.spec.role,
+                privateIp: vm.privateIp,
+                publicIp: n.spec.ingress ? vm.publicIp : undefined,
+                sshUser: cfg.sshUser,
+                labels: n.labels,
+                taints: n.taints,
+                resource: vm,
+            };
+        });
+
+        const serverIps = nodes.filter((n) => n.role === "server").map((n) => n.privateIp);
+        const bastion = instance(`${stack}-bastion`, {
+            size: cfg.bastionSize,
+            diskGb: 20,
+            zoneIndex: 0,
+            publicIp: true,
+            securityGroups: ["bastion"],
+            spot: false,
+            tags: { "geoplatform:role": "bastion" },
+            userData: bastionUserData(serverIps),
+        });
+        // An Elastic IP keeps the API endpoint (and the kubeconfig's tls-san) stable across bastion replacement.
+        const bastionIp = new aws.ec2.Eip(`${name}-bastion`, { domain: "vpc", instance: bastion.id }, child).publicIp;
+
+        this.clusterNodes = {
+            cloud: "aws",
+            nodes,
+            bastion: { host: bastionIp, user: cfg.sshUser, port: 22 },
+            apiEndpoint: bastionIp,
+            sshPrivateKey: pulumi.secret(key.privateKeyOpenssh),
+        };
+        this.registerOutputs({ bastionIp, nodeNames: nodes.map((n) => n.name) });
+    }
+
+    private securityGroups(name: string, config: GeoplatformConfig, vpc: aws.ec2.Vpc, opts: pulumi.CustomResourceOptions): Record<SecurityGroupName, aws.ec2.SecurityGroup> {
+        const names: SecurityGroupName[] = ["bastion", "nodes", "servers", "ingress"];
+        const groups = Object.fromEntries(
+            names.map((g) => [g, new aws.ec2.SecurityGroup(`${name}-sg-${g}`, { vpcId: vpc.id, description: `geoplatform ${g}`, tags: { Name: `${name}-${g}` } }, opts)]),
+        ) as Record<SecurityGroupName, aws.ec2.SecurityGroup>;
+
+        for (const rule of firewallRules(config)) {
+            for (const source of ruleSources(rule)) {
+                const from =
+                    "group" in source
+                        ? { referencedSecurityGroupId: groups[source.group].id }
+                        : source.cidr.includes(":") ? { cidrIpv6: source.cidr } : { cidrIpv4: source.cidr };
+                new aws.vpc.SecurityGroupIngressRule(
+                    ruleResourceName(name, rule, source),
+                    { securityGroupId: groups[rule.group].id, description: rule.description, ipProtocol: rule.protocol, fromPort: rule.fromPort, toPort: rule.toPort, ...from },
+                    opts,
+                );
+            }
+        }
+        // Nodes fetch packages, images and charts; outbound stays open as on OpenStack's default groups.
+        for (const g of names) {
+            new aws.vpc.SecurityGroupEgressRule(`${name}-sg-${g}-egress`, { securityGroupId: groups[g].id, description: "all outbound", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }, opts);
+        }
+        return groups;
+    }
+}

@@ -1,0 +1,132 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as openstack from "@pulumi/openstack";
+import { GeoplatformConfig, OpenStackConfig } from "../config/types";
+import { bastionUserData } from "./bastion";
+import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from "./firewall";
+import { planNodes, PlannedNode } from "./node-plan";
+import { sshKey } from "./ssh-key";
+import { ClusterNode, ClusterNodes } from "./types";
+
+/**
+ * The cluster's VMs on an OpenStack cloud (dev): one private network behind a
+ * router, nodes with ports in the right security groups, floating IPs only on
+ * the bastion and the ingress nodes.
+ */
+export class OpenStackCluster extends pulumi.ComponentResource {
+    readonly clusterNodes: ClusterNodes;
+
+    constructor(name: string, config: GeoplatformConfig, opts?: pulumi.ComponentResourceOptions) {
+        super("geoplatform:infra:OpenStackCluster", name, {}, opts);
+        const os = config.openstack as OpenStackConfig;
+        const provider = new openstack.Provider(`${name}-openstack`, { region: os.region }, { parent: this });
+        const child = { parent: this, provider };
+
+        const externalNetwork = openstack.networking.getNetworkOutput({ name: os.externalNetwork, external: true }, child);
+        const image = openstack.images.getImageOutput({ name: os.image, mostRecent: true }, child);
+
+        const network = new openstack.networking.Network(`${name}-net`, { name: `${name}-net`, adminStateUp: true }, child);
+        const subnet = new openstack.networking.Subnet(
+            `${name}-subnet`,
+            { name: `${name}-subnet`, networkId: network.id, cidr: os.networkCidr, ipVersion: 4, dnsNameservers: os.dnsNameservers },
+            child,
+        );
+        const router = new openstack.networking.Router(`${name}-router`, { name: `${name}-router`, externalNetworkId: externalNetwork.id }, child);
+        const routerInterface = new openstack.networking.RouterInterface(`${name}-router-if`, { routerId: router.id, subnetId: subnet.id }, child);
+
+        const groups = this.securityGroups(name, config, child);
+        const key = sshKey(name, { parent: this });
+        const keypair = new openstack.compute.Keypair(`${name}-key`, { name: `${name}-key`, publicKey: key.publicKeyOpenssh }, child);
+
+        const server = (vmName: string, sizeName: string, diskGb: number, securityGroups: SecurityGroupName[], publicIp: boolean, userData?: pulumi.Input<string>) => {
+            const port = new openstack.networking.Port(
+                `${vmName}-port`,
+                {
+                    name: `${vmName}-port`,
+                    networkId: network.id,
+                    fixedIps: [{ subnetId: subnet.id }],
+                    securityGroupIds: securityGroups.map((g) => groups[g].id),
+                },
+                child,
+            );
+            const instance = new openstack.compute.Instance(
+                vmName,
+                {
+                    name: vmName,
+                    flavorName: os.flavors[sizeName],
+                    keyPair: keypair.name,
+                    availabilityZone: os.availabilityZone,
+                    networks: [{ port: port.id }],
+                    // Boot from a volume so the disk size is ours to choose, not the flavor's.
+                    blockDevices: [
+                        { uuid: image.id, sourceType: "image", destinationType: "volume", volumeSize: diskGb, bootIndex: 0, deleteOnTermination: true },
+                    ],
+                    userData,
+                    metadata: { "geoplatform-stack": pulumi.getStack() },
+                },
+                { ...child, dependsOn: [routerInterface] },
+            );
+            const floatingIp = publicIp
+                ? new openstack.networking.FloatingIp(`${vmName}-fip`, { pool: os.externalNetwork, portId: port.id }, { ...child, dependsOn: [routerInterface] })
+                : undefined;
+            return { instance, privateIp: port.allFixedIps.apply((ips) => ips[0]), publicIp: floatingIp?.address };
+        };
+
+        const nodes: ClusterNode[] = planNodes(config, pulumi.getStack()).map((n: PlannedNode) => {
+            const sgs: SecurityGroupName[] = ["nodes"];
+            if (n.spec.role === "server") sgs.push("servers");
+            if (n.spec.ingress) sgs.push("ingress");
+            const vm = server(n.name, n.spec.size, n.spec.diskGb, sgs, n.spec.ingress);
+            return {
+                name: n.name,
+                group: n.group,
+                role: n.spec.role,
+                privateIp: vm.privateIp,
+                publicIp: vm.publicIp,
+                sshUser: os.sshUser,
+                labels: n.labels,
+                taints: n.taints,
+                resource: vm.instance,
+            };
+        });
+
+        const serverIps = nodes.filter((n) => n.role === "server").map((n) => n.privateIp);
+        const bastion = server(`${pulumi.getStack()}-bastion`, os.bastionSize, 20, ["bastion"], true, bastionUserData(serverIps));
+        const bastionIp = bastion.publicIp as pulumi.Output<string>;
+
+        this.clusterNodes = {
+            cloud: "openstack",
+            nodes,
+            bastion: { host: bastionIp, user: os.sshUser, port: 22 },
+            apiEndpoint: bastionIp,
+            sshPrivateKey: pulumi.secret(key.privateKeyOpenssh),
+        };
+        this.registerOutputs({ bastionIp, nodeNames: nodes.map((n) => n.name) });
+    }
+
+    private securityGroups(name: string, config: GeoplatformConfig, opts: pulumi.CustomResourceOptions): Record<SecurityGroupName, openstack.networking.SecGroup> {
+        const names: SecurityGroupName[] = ["bastion", "nodes", "servers", "ingress"];
+        const groups = Object.fromEntries(
+            names.map((g) => [g, new openstack.networking.SecGroup(`${name}-sg-${g}`, { name: `${name}-${g}`, description: `geoplatform ${g}` }, opts)]),
+        ) as Record<SecurityGroupName, openstack.networking.SecGroup>;
+
+        for (const rule of firewallRules(config)) {
+            for (const source of ruleSources(rule)) {
+                new openstack.networking.SecGroupRule(
+                    ruleResourceName(name, rule, source),
+                    {
+                        securityGroupId: groups[rule.group].id,
+                        description: rule.description,
+                        direction: "ingress",
+                        ethertype: "cidr" in source && source.cidr.includes(":") ? "IPv6" : "IPv4",
+                        protocol: rule.protocol,
+                        portRangeMin: rule.fromPort,
+                        portRangeMax: rule.toPort,
+                        ...("cidr" in source ? { remoteIpPrefix: source.cidr } : { remoteGroupId: groups[source.group].id }),
+                    },
+                    opts,
+                );
+            }
+        }
+        return groups;
+    }
+}

@@ -1,0 +1,39 @@
+import * as pulumi from "@pulumi/pulumi";
+import { NodeRole, Taint } from "../config/types";
+
+/** How to reach a machine over SSH. */
+export interface SshEndpoint {
+    host: pulumi.Output<string>;
+    user: string;
+    port: number;
+}
+
+/** One cluster VM, as the K3s layer needs it. Identical for every cloud. */
+export interface ClusterNode {
+    /** Unique VM name, also used as the Kubernetes node name. */
+    name: string;
+    group: string;
+    role: NodeRole;
+    privateIp: pulumi.Output<string>;
+    /** Set on ingress nodes only; every other node is private. */
+    publicIp?: pulumi.Output<string>;
+    sshUser: string;
+    /** Every label the node carries, `geoplatform.io/node-group` included. */
+    labels: Record<string, string>;
+    taints: { key: string; value: string; effect: Taint["effect"] }[];
+    /** The cloud resource behind the node, for dependsOn. */
+    resource: pulumi.Resource;
+}
+
+/** What the infra layer hands to the K3s layer. */
+export interface ClusterNodes {
+    cloud: "openstack" | "aws";
+    /** Servers first (the first one bootstraps the cluster), then agents, each group in config order. */
+    nodes: ClusterNode[];
+    /** SSH jump host; every node is reached through it. */
+    bastion: SshEndpoint;
+    /** Address the Kubernetes API is published on (the bastion forwards 6443 to the servers). */
+    apiEndpoint: pulumi.Output<string>;
+    /** Private key for every VM and the bastion. */
+    sshPrivateKey: pulumi.Output<string>;
+}

@@ -1,0 +1,19 @@
+import * as pulumi from "@pulumi/pulumi";
+import { loadConfig } from "./config/load";
+import { createInfra } from "./infra";
+
+/** The whole platform, layer by layer; each layer's typed output feeds the next. */
+export async function geoplatform() {
+    // Validation throws before anything is registered: nothing half-deployed.
+    const config = loadConfig();
+    const cluster = await createInfra(config);
+
+    return {
+        cloud: config.cloud,
+        bastionIp: cluster.bastion.host,
+        apiEndpoint: pulumi.interpolate`https://${cluster.apiEndpoint}:6443`,
+        ingressIps: pulumi.all(cluster.nodes.filter((n) => n.publicIp).map((n) => n.publicIp as pulumi.Output<string>)),
+        nodes: cluster.nodes.map((n) => ({ name: n.name, group: n.group, role: n.role, privateIp: n.privateIp })),
+        sshPrivateKey: cluster.sshPrivateKey,
+    };
+}

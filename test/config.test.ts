@@ -1,0 +1,122 @@
+import * as assert from "assert";
+import { ConfigError } from "../config/checker";
+import { ipv4Subnet, isWorldCidr } from "../config/net";
+import { validateConfig } from "../config/validate";
+import { rawGeoplatformConfig, STACKS } from "./harness/stack-config";
+
+/** Dev's real config with one change applied by `edit`. */
+function devWith(edit: (raw: any) => void): Record<string, unknown> {
+    const raw = rawGeoplatformConfig("dev");
+    edit(raw);
+    return raw;
+}
+
+function prodWith(edit: (raw: any) => void): Record<string, unknown> {
+    const raw = rawGeoplatformConfig("prod");
+    edit(raw);
+    return raw;
+}
+
+function problemsOf(raw: Record<string, unknown>): string[] {
+    try {
+        validateConfig(raw);
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+        return e.problems;
+    }
+    return [];
+}
+
+describe("stack configuration", () => {
+    for (const stack of STACKS) {
+        it(`accepts the real Pulumi.${stack}.yaml`, () => {
+            const config = validateConfig(rawGeoplatformConfig(stack));
+            assert.ok(Object.keys(config.nodeGroups).length >= 3);
+        });
+    }
+
+    it("reads dev as OpenStack with one node per group and prod as AWS HA with spot processing", () => {
+        const dev = validateConfig(rawGeoplatformConfig("dev"));
+        assert.strictEqual(dev.cloud, "openstack");
+        assert.deepStrictEqual(Object.values(dev.nodeGroups).map((g) => g.count), [1, 1, 1]);
+        const prod = validateConfig(rawGeoplatformConfig("prod"));
+        assert.strictEqual(prod.cloud, "aws");
+        assert.strictEqual(prod.nodeGroups["control-plane"].count, 3);
+        assert.strictEqual(prod.nodeGroups.system.count, 3);
+        assert.strictEqual(prod.nodeGroups.processing.spot, true);
+        assert.deepStrictEqual(prod.nodeGroups.processing.taints, [{ key: "geoplatform.io/node-group", value: "processing", effect: "NoSchedule" }]);
+    });
+
+    // Each bad config names the key, what was given and what is expected.
+    const badConfigs: { name: string; raw: Record<string, unknown>; message: RegExp }[] = [
+        { name: "unknown cloud", raw: devWith((r) => (r.cloud = "gcp")), message: /geoplatform:cloud: got "gcp", expected one of openstack \| aws/ },
+        { name: "world-open admin CIDR", raw: devWith((r) => (r.adminCidrs = ["0.0.0.0/0"])), message: /geoplatform:adminCidrs\[0\]: got "0.0.0.0\/0", expected a narrower CIDR.*allowWorldAdminAccess/ },
+        { name: "world-open IPv6 admin CIDR", raw: devWith((r) => (r.adminCidrs = ["::/0"])), message: /geoplatform:adminCidrs\[0\]: got "::\/0", expected a narrower CIDR/ },
+        { name: "malformed CIDR", raw: devWith((r) => (r.adminCidrs = ["203.0.113.300/24"])), message: /geoplatform:adminCidrs\[0\]: got "203.0.113.300\/24", expected a CIDR/ },
+        { name: "empty adminCidrs", raw: devWith((r) => (r.adminCidrs = [])), message: /geoplatform:adminCidrs: got \[\], expected a list of at least 1/ },
+        { name: "unpinned K3s version", raw: devWith((r) => (r.k3sVersion = "latest")), message: /geoplatform:k3sVersion: got "latest", expected a pinned K3s release/ },
+        { name: "even server count", raw: prodWith((r) => (r.nodeGroups["control-plane"].count = 2)), message: /geoplatform:nodeGroups.control-plane.count: got 2, expected an odd number of servers/ },
+        { name: "two server groups", raw: devWith((r) => (r.nodeGroups.system.role = "server")), message: /geoplatform:nodeGroups: got \["control-plane","system"\], expected exactly one group with role: server/ },
+        { name: "bad taint effect", raw: devWith((r) => (r.nodeGroups.processing.taints[0].effect = "NoRun")), message: /geoplatform:nodeGroups.processing.taints\[0\].effect: got "NoRun", expected one of NoSchedule \| PreferNoSchedule \| NoExecute/ },
+        { name: "bad label value", raw: devWith((r) => (r.nodeGroups.system.labels["geoplatform.io/workload"] = "has spaces")), message: /geoplatform:nodeGroups.system.labels.geoplatform.io\/workload: got "has spaces", expected a Kubernetes label value/ },
+        { name: "bad label key", raw: devWith((r) => (r.nodeGroups.system.labels["-bad/key/x"] = "v")), message: /geoplatform:nodeGroups.system.labels: got "-bad\/key\/x", expected a Kubernetes label key/ },
+        { name: "label in the kubernetes.io namespace", raw: devWith((r) => (r.nodeGroups.system.labels["node-role.kubernetes.io/worker"] = "true")), message: /got "node-role.kubernetes.io\/worker", expected a label key outside the kubernetes.io and k8s.io namespaces/ },
+        { name: "node-group label set by hand", raw: devWith((r) => (r.nodeGroups.system.labels["geoplatform.io/node-group"] = "other")), message: /geoplatform:nodeGroups.system.labels.geoplatform.io\/node-group: got "other", expected no value/ },
+        { name: "spot on OpenStack", raw: devWith((r) => (r.nodeGroups.processing.spot = true)), message: /geoplatform:nodeGroups.processing.spot: got true, expected false: spot capacity exists on AWS only/ },
+        { name: "spot on servers", raw: prodWith((r) => (r.nodeGroups["control-plane"].spot = true)), message: /geoplatform:nodeGroups.control-plane.spot: got true, expected false: a spot reclaim/ },
+        { name: "size missing from the flavor map", raw: devWith((r) => (r.nodeGroups.processing.size = "huge")), message: /geoplatform:nodeGroups.processing.size: got "huge", expected a size defined in geoplatform:openstack.flavors \(small, medium, large, xlarge\)/ },
+        { name: "negative count", raw: devWith((r) => (r.nodeGroups.processing.count = -1)), message: /geoplatform:nodeGroups.processing.count: got -1, expected a whole number from 0 to 50/ },
+        { name: "no system group", raw: devWith((r) => delete r.nodeGroups.system), message: /geoplatform:nodeGroups.system: got nothing, expected an agent group with count >= 1/ },
+        { name: "no ingress group", raw: devWith((r) => (r.nodeGroups.system.ingress = false)), message: /geoplatform:nodeGroups: got "no group with ingress: true", expected at least one non-empty group with ingress: true/ },
+        { name: "misspelt top-level key", raw: devWith((r) => (r.k3sVersoin = "v1.33.5+k3s1")), message: /geoplatform:k3sVersoin: got "v1.33.5\+k3s1", expected no such key/ },
+        { name: "misspelt node-group key", raw: devWith((r) => (r.nodeGroups.system.tains = [])), message: /geoplatform:nodeGroups.system.tains: got \[\], expected no such key/ },
+        { name: "missing cloud block", raw: devWith((r) => delete r.openstack), message: /geoplatform:openstack: got nothing, expected an object/ },
+        { name: "AWS zone outside the region", raw: prodWith((r) => (r.aws.availabilityZones = ["us-east-1a"])), message: /geoplatform:aws.availabilityZones\[0\]: got "us-east-1a", expected a zone of region eu-central-1/ },
+        { name: "malformed AMI id", raw: prodWith((r) => (r.aws.ami = "ubuntu")), message: /geoplatform:aws.ami: got "ubuntu", expected an AMI id/ },
+        { name: "domain with a scheme", raw: devWith((r) => (r.domain = "https://geo.example.org")), message: /geoplatform:domain: got "https:\/\/geo.example.org", expected a lowercase DNS name/ },
+        { name: "bad e-mail", raw: devWith((r) => (r.acmeEmail = "ops")), message: /geoplatform:acmeEmail: got "ops", expected an e-mail address/ },
+        { name: "unknown app", raw: devWith((r) => (r.apps = { qgis: { enabled: true } })), message: /geoplatform:apps.qgis: got \{"enabled":true\}, expected no such key/ },
+    ];
+
+    for (const { name, raw, message } of badConfigs) {
+        it(`rejects ${name}`, () => {
+            const problems = problemsOf(raw);
+            assert.ok(problems.some((p) => message.test(p)), `no problem matched ${message}; got:\n${problems.join("\n")}`);
+        });
+    }
+
+    it("reports every problem at once, not just the first", () => {
+        const problems = problemsOf(
+            devWith((r) => {
+                r.cloud = "gcp";
+                r.k3sVersion = "latest";
+                r.adminCidrs = ["0.0.0.0/0"];
+            }),
+        );
+        assert.ok(problems.length >= 3, problems.join("\n"));
+    });
+
+    it("accepts a world-open admin CIDR only with the explicit override", () => {
+        const config = validateConfig(
+            devWith((r) => {
+                r.adminCidrs = ["0.0.0.0/0"];
+                r.allowWorldAdminAccess = true;
+            }),
+        );
+        assert.deepStrictEqual(config.adminCidrs, ["0.0.0.0/0"]);
+    });
+});
+
+describe("CIDR helpers", () => {
+    it("carves subnets like cidrsubnet()", () => {
+        assert.strictEqual(ipv4Subnet("10.20.0.0/16", 4, 0), "10.20.0.0/20");
+        assert.strictEqual(ipv4Subnet("10.20.0.0/16", 4, 9), "10.20.144.0/20");
+        assert.throws(() => ipv4Subnet("10.20.0.0/16", 4, 16), /no subnet #16/);
+    });
+
+    it("recognises world CIDRs", () => {
+        assert.ok(isWorldCidr("0.0.0.0/0"));
+        assert.ok(isWorldCidr("::/0"));
+        assert.ok(!isWorldCidr("10.0.0.0/8"));
+    });
+});

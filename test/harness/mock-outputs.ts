@@ -1,0 +1,41 @@
+// What the mocked providers answer: plausible computed outputs per resource
+// type and per invoke. Every generated secret is a recognisable sentinel so
+// tests can look for it wherever it must not appear.
+
+export const SECRET_SENTINEL = "MOCKSECRET";
+
+export function sentinel(kind: string, name: string): string {
+    return `${SECRET_SENTINEL}-${kind}-${name}`;
+}
+
+let addressCounter = 0;
+function nextOctet(): number {
+    addressCounter = (addressCounter % 250) + 1;
+    return addressCounter;
+}
+
+type OutputMock = (name: string, inputs: Record<string, any>) => Record<string, unknown>;
+
+export const RESOURCE_OUTPUTS: Record<string, OutputMock> = {
+    "tls:index/privateKey:PrivateKey": (name) => ({
+        privateKeyOpenssh: sentinel("ssh-key", name),
+        privateKeyPem: sentinel("ssh-key-pem", name),
+        publicKeyOpenssh: `ssh-ed25519 AAAAmock ${name}`,
+    }),
+    "random:index/randomPassword:RandomPassword": (name) => ({ result: sentinel("password", name), bcryptHash: `$2a$10$mockhash${name}` }),
+    "openstack:networking/port:Port": () => ({ allFixedIps: [`10.10.0.${nextOctet()}`] }),
+    "openstack:networking/floatingIp:FloatingIp": () => ({ address: `203.0.113.${nextOctet()}` }),
+    "openstack:compute/keypair:Keypair": (_name, inputs) => ({ name: inputs.name }),
+    "aws:ec2/instance:Instance": (_name, inputs) => ({
+        privateIp: `10.20.128.${nextOctet()}`,
+        publicIp: inputs.associatePublicIpAddress ? `198.51.100.${nextOctet()}` : "",
+    }),
+    "aws:ec2/eip:Eip": () => ({ publicIp: `198.51.100.${nextOctet()}` }),
+    "aws:ec2/keyPair:KeyPair": (_name, inputs) => ({ keyName: inputs.keyName }),
+};
+
+export const CALL_RESULTS: Record<string, (inputs: Record<string, any>) => Record<string, unknown>> = {
+    "openstack:networking/getNetwork:getNetwork": (inputs) => ({ id: `net-${inputs.name}`, name: inputs.name }),
+    "openstack:images/getImage:getImage": (inputs) => ({ id: `image-${inputs.name}`, name: inputs.name }),
+    "aws:ec2/getAmi:getAmi": () => ({ id: "ami-0123456789abcdef0" }),
+};

@@ -1,0 +1,138 @@
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { CALL_RESULTS, RESOURCE_OUTPUTS } from "./mock-outputs";
+import { engineConfig, readStackFile } from "./stack-config";
+
+// Runs the real program under Pulumi mocks for one stack and records every
+// registration with what the engine would see: parent, dependencies, and
+// which inputs were secret.
+
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    urn: string;
+    custom: boolean;
+    parent: string;
+    /** URNs this resource depends on: dependsOn and Output-derived property dependencies. */
+    dependencies: string[];
+    provider: string;
+    /** Inputs with secrets unwrapped. */
+    inputs: Record<string, any>;
+    /** Dotted paths of inputs that reached the engine as secrets. */
+    secretPaths: string[];
+    additionalSecretOutputs: string[];
+    /** Inputs merged with the mock's computed outputs. */
+    state: Record<string, any>;
+}
+
+export interface StackRun {
+    stack: string;
+    resources: RecordedResource[];
+    outputs: Record<string, any>;
+    /** Names of stack outputs that the engine receives as secrets. */
+    secretOutputs: string[];
+}
+
+/** Unwraps engine secret envelopes, collecting the paths where they were. */
+function unwrapSecrets(value: any, path: string, secretPaths: string[]): any {
+    if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, secretPaths));
+    if (value && typeof value === "object") {
+        if (value[SECRET_SIG_KEY] === SECRET_SIG) {
+            secretPaths.push(path);
+            return unwrapSecrets(value.value, path, []);
+        }
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, secretPaths)]));
+    }
+    return value;
+}
+
+interface Recording {
+    resources: RecordedResource[];
+    /** Records waiting for the mock's computed outputs, by type and name. */
+    pending: Map<string, RecordedResource>;
+    stackOutputsRaw?: Record<string, any>;
+}
+let current: Recording | undefined;
+
+const originalRegister = MockMonitor.prototype.registerResource;
+MockMonitor.prototype.registerResource = async function (this: any, req: any, callback: any) {
+    const raw = req.getObject()?.toJavaScript() ?? {};
+    const secretPaths: string[] = [];
+    const inputs = unwrapSecrets(raw, "", secretPaths);
+    const propertyDeps: string[] = [];
+    req.getPropertydependenciesMap().forEach((deps: any) => propertyDeps.push(...deps.getUrnsList()));
+    const record: RecordedResource = {
+        type: req.getType(),
+        name: req.getName(),
+        urn: this.newUrn(req.getParent(), req.getType(), req.getName()),
+        custom: req.getCustom(),
+        parent: req.getParent(),
+        dependencies: [...new Set([...req.getDependenciesList(), ...propertyDeps])],
+        provider: req.getProvider(),
+        inputs,
+        secretPaths,
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        state: inputs,
+    };
+    current?.resources.push(record);
+    current?.pending.set(`${record.type}::${record.name}`, record);
+    return originalRegister.call(this, req, callback);
+};
+
+const originalOutputs = MockMonitor.prototype.registerResourceOutputs;
+MockMonitor.prototype.registerResourceOutputs = function (this: any, req: any, callback: any) {
+    if (req.getUrn().includes("::pulumi:pulumi:Stack::") && current) {
+        current.stackOutputsRaw = req.getOutputs()?.toJavaScript() ?? {};
+    }
+    return originalOutputs.call(this, req, callback);
+};
+
+const mocks: pulumi.runtime.Mocks = {
+    newResource(args) {
+        const computed = RESOURCE_OUTPUTS[args.type]?.(args.name, args.inputs) ?? {};
+        const state = { ...args.inputs, ...computed };
+        const key = `${args.type}::${args.name}`;
+        const record = current?.pending.get(key);
+        if (record) {
+            record.state = state;
+            current?.pending.delete(key);
+        }
+        return { id: args.custom === false ? undefined : `${args.name}-id`, state };
+    },
+    call(args) {
+        const result = CALL_RESULTS[args.token];
+        if (!result) throw new Error(`no mock for invoke ${args.token}`);
+        return result(args.inputs);
+    },
+};
+
+/**
+ * Runs the program for `stack` with the config of the real Pulumi.<stack>.yaml,
+ * optionally patched (`geoplatform:<key>` → value, undefined deletes the key).
+ */
+export async function runStack(stack: string, patch: Record<string, unknown> = {}): Promise<StackRun> {
+    const config = { ...readStackFile(stack) };
+    for (const [k, v] of Object.entries(patch)) {
+        if (v === undefined) delete config[k];
+        else config[k] = v;
+    }
+    current = { resources: [], pending: new Map() };
+    const run = current;
+    await pulumi.runtime.setMocks(mocks, "geoplatform", stack, false);
+    pulumi.runtime.setAllConfig(engineConfig(config));
+    const { geoplatform } = await import("../../program");
+    try {
+        const outputs = (await pulumi.runtime.runInPulumiStack(geoplatform)) ?? {};
+        // Registrations started inside applies finish after the program returns.
+        const settings = await import("@pulumi/pulumi/runtime/settings");
+        await (settings as any).waitForRPCs();
+        const secretOutputs: string[] = [];
+        unwrapSecrets(run.stackOutputsRaw ?? {}, "", secretOutputs);
+        return { stack, resources: run.resources, outputs, secretOutputs };
+    } finally {
+        current = undefined;
+    }
+}
