@@ -109,23 +109,27 @@ const mocks: pulumi.runtime.Mocks = {
     },
 };
 
-/**
- * Runs the program for `stack` with the config of the real Pulumi.<stack>.yaml,
- * optionally patched (`geoplatform:<key>` → value, undefined deletes the key).
- */
-export async function runStack(stack: string, patch: Record<string, unknown> = {}): Promise<StackRun> {
+/** The real stack file's config, patched (`geoplatform:<key>` → value; undefined deletes the key). */
+function stackConfig(stack: string, patch: Record<string, unknown>): Record<string, unknown> {
     const config = { ...readStackFile(stack) };
     for (const [k, v] of Object.entries(patch)) {
         if (v === undefined) delete config[k];
         else config[k] = v;
     }
+    return config;
+}
+
+/**
+ * Runs `program` under mocks as stack `stack`, with the config of the real
+ * Pulumi.<stack>.yaml (optionally patched), and records every registration.
+ */
+export async function runWithMocks(stack: string, program: () => Promise<Record<string, unknown>>, patch: Record<string, unknown> = {}): Promise<StackRun> {
     current = { resources: [], pending: new Map() };
     const run = current;
     await pulumi.runtime.setMocks(mocks, "geoplatform", stack, false);
-    pulumi.runtime.setAllConfig(engineConfig(config));
-    const { geoplatform } = await import("../../program");
+    pulumi.runtime.setAllConfig(engineConfig(stackConfig(stack, patch)));
     try {
-        const outputs = (await pulumi.runtime.runInPulumiStack(geoplatform)) ?? {};
+        const outputs = (await pulumi.runtime.runInPulumiStack(program)) ?? {};
         // Registrations started inside applies finish after the program returns.
         const settings = await import("@pulumi/pulumi/runtime/settings");
         await (settings as any).waitForRPCs();
@@ -135,4 +139,10 @@ export async function runStack(stack: string, patch: Record<string, unknown> = {
     } finally {
         current = undefined;
     }
+}
+
+/** Runs the whole geoplatform program for `stack` (see runWithMocks). */
+export async function runStack(stack: string, patch: Record<string, unknown> = {}): Promise<StackRun> {
+    const { geoplatform } = await import("../../program");
+    return runWithMocks(stack, geoplatform, patch);
 }
