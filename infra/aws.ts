@@ -73,6 +73,8 @@ export class AwsCluster extends pulumi.ComponentResource {
                         ? { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } }
                         : undefined,
                     userData: args.userData,
+                    // cloud-init reads user data on first boot only: a new server list needs a new bastion.
+                    userDataReplaceOnChange: args.userData !== undefined,
                     tags: { Name: vmName, ...args.tags },
                 },
                 { ...child, dependsOn: args.publicIp ? [igw] : [nat] },

@@ -109,6 +109,12 @@ const mocks: pulumi.runtime.Mocks = {
     },
 };
 
+/** Registrations started inside applies (or before a failure) finish after the program returns. */
+async function registrationsSettled(): Promise<void> {
+    const settings = await import("@pulumi/pulumi/runtime/settings");
+    await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+}
+
 /** The real stack file's config, patched (`geoplatform:<key>` → value; undefined deletes the key). */
 function stackConfig(stack: string, patch: Record<string, unknown>): Record<string, unknown> {
     const config = { ...readStackFile(stack) };
@@ -130,12 +136,14 @@ export async function runWithMocks(stack: string, program: () => Promise<Record<
     pulumi.runtime.setAllConfig(engineConfig(stackConfig(stack, patch)));
     try {
         const outputs = (await pulumi.runtime.runInPulumiStack(program)) ?? {};
-        // Registrations started inside applies finish after the program returns.
-        const settings = await import("@pulumi/pulumi/runtime/settings");
-        await (settings as any).waitForRPCs();
+        await registrationsSettled();
         const secretOutputs: string[] = [];
         unwrapSecrets(run.stackOutputsRaw ?? {}, "", secretOutputs);
         return { stack, resources: run.resources, outputs, secretOutputs };
+    } catch (error) {
+        await registrationsSettled().catch(() => undefined);
+        // Lets a test check what was registered before the failure.
+        throw Object.assign(error as Error, { recorded: run.resources });
     } finally {
         current = undefined;
     }

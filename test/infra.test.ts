@@ -1,0 +1,215 @@
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as pulumi from "@pulumi/pulumi";
+import { loadConfig } from "../config/load";
+import { NODE_GROUP_LABEL } from "../config/types";
+import { validateConfig } from "../config/validate";
+import { createInfra } from "../infra";
+import { ClusterNodes } from "../infra/types";
+import { resolve } from "./harness/resolve";
+import { RecordedResource, runStack, runWithMocks, StackRun } from "./harness/run-stack";
+import { rawGeoplatformConfig, REPO_ROOT, STACKS, StackName } from "./harness/stack-config";
+
+const WORLD = ["0.0.0.0/0", "::/0"];
+
+/** Runs only the infra layer, keeping its typed output for the test. */
+async function runInfra(stack: StackName): Promise<{ run: StackRun; cluster: ClusterNodes }> {
+    let cluster: ClusterNodes | undefined;
+    const run = await runWithMocks(stack, async () => {
+        cluster = await createInfra(loadConfig());
+        return {};
+    });
+    return { run, cluster: cluster as ClusterNodes };
+}
+
+const ofType = (run: StackRun, type: string) => run.resources.filter((r) => r.type === type);
+
+/** Inbound rules as (ports, source) whatever the cloud. */
+function inboundRules(run: StackRun): { group: string; fromPort: number; toPort: number; cidr?: string; sourceGroup?: string }[] {
+    const groupName = (id: string) => id.replace(/-id$/, "").replace(/^.*-sg-/, "");
+    const openstack = ofType(run, "openstack:networking/secGroupRule:SecGroupRule").map((r) => ({
+        group: groupName(r.inputs.securityGroupId),
+        fromPort: r.inputs.portRangeMin,
+        toPort: r.inputs.portRangeMax,
+        cidr: r.inputs.remoteIpPrefix,
+        sourceGroup: r.inputs.remoteGroupId && groupName(r.inputs.remoteGroupId),
+    }));
+    const aws = ofType(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => ({
+        group: groupName(r.inputs.securityGroupId),
+        fromPort: r.inputs.fromPort,
+        toPort: r.inputs.toPort,
+        cidr: r.inputs.cidrIpv4 ?? r.inputs.cidrIpv6,
+        sourceGroup: r.inputs.referencedSecurityGroupId && groupName(r.inputs.referencedSecurityGroupId),
+    }));
+    return [...openstack, ...aws];
+}
+
+describe("infra layer", function () {
+    const runs: Partial<Record<StackName, { run: StackRun; cluster: ClusterNodes }>> = {};
+    before(async () => {
+        for (const stack of STACKS) runs[stack] = await runInfra(stack);
+    });
+    const get = (stack: StackName) => runs[stack] as { run: StackRun; cluster: ClusterNodes };
+
+    it("creates the VMs on each stack's own cloud", () => {
+        assert.strictEqual(ofType(get("dev").run, "openstack:compute/instance:Instance").length, 4, "3 nodes + bastion");
+        assert.strictEqual(ofType(get("dev").run, "aws:ec2/instance:Instance").length, 0);
+        assert.strictEqual(ofType(get("prod").run, "aws:ec2/instance:Instance").length, 10, "9 nodes + bastion");
+        assert.strictEqual(ofType(get("prod").run, "openstack:compute/instance:Instance").length, 0);
+    });
+
+    for (const stack of STACKS) {
+        describe(`${stack}: ClusterNodes`, () => {
+            it("has one node per configured VM, servers first, with group label and taints", () => {
+                const config = loadConfigFor(stack);
+                const { nodes } = get(stack).cluster;
+                const expected = Object.entries(config.nodeGroups).reduce((sum, [, g]) => sum + g.count, 0);
+                assert.strictEqual(nodes.length, expected);
+                const firstAgent = nodes.findIndex((n) => n.role === "agent");
+                assert.ok(nodes.slice(firstAgent).every((n) => n.role === "agent"), "servers come before agents");
+                for (const node of nodes) {
+                    const group = config.nodeGroups[node.group];
+                    assert.strictEqual(node.role, group.role);
+                    assert.deepStrictEqual(node.labels, { ...group.labels, [NODE_GROUP_LABEL]: node.group });
+                    assert.deepStrictEqual(node.taints, group.taints);
+                    assert.match(node.name, new RegExp(`^${stack}-${node.group}-\\d+$`));
+                    assert.ok(node.sshUser.length > 0);
+                }
+                assert.strictEqual(new Set(nodes.map((n) => n.name)).size, nodes.length, "unique names");
+            });
+
+            it("gives private IPs to all nodes and public IPs only to ingress nodes", async () => {
+                const config = loadConfigFor(stack);
+                for (const node of get(stack).cluster.nodes) {
+                    assert.match(await resolve(node.privateIp), /^10\./);
+                    assert.strictEqual(node.publicIp !== undefined, config.nodeGroups[node.group].ingress, node.name);
+                }
+            });
+
+            it("reaches nodes through the bastion, which also publishes the API", async () => {
+                const { bastion, apiEndpoint } = get(stack).cluster;
+                const host = await resolve(bastion.host);
+                assert.match(host, /^\d+\.\d+\.\d+\.\d+$/);
+                assert.strictEqual(await resolve(apiEndpoint), host);
+                assert.strictEqual(bastion.port, 22);
+            });
+
+            it("hands over the SSH private key as a secret", async () => {
+                const key = get(stack).cluster.sshPrivateKey;
+                assert.ok(await pulumi.isSecret(key));
+                assert.match(await resolve(key), /^MOCKSECRET-ssh-key/);
+            });
+
+            it("opens nothing but 80/443 to the world", () => {
+                const rules = inboundRules(get(stack).run);
+                assert.ok(rules.length > 0);
+                for (const rule of rules.filter((r) => r.cidr && WORLD.includes(r.cidr))) {
+                    assert.ok([80, 443].includes(rule.fromPort) && rule.fromPort === rule.toPort, `world-open port ${rule.fromPort}-${rule.toPort}`);
+                    assert.strictEqual(rule.group, "ingress");
+                }
+                assert.deepStrictEqual(
+                    [...new Set(rules.filter((r) => r.cidr && WORLD.includes(r.cidr)).map((r) => r.fromPort))].sort(),
+                    [443, 80],
+                );
+            });
+
+            it("allows SSH and the Kubernetes API from adminCidrs only, and etcd between servers only", () => {
+                const config = loadConfigFor(stack);
+                const rules = inboundRules(get(stack).run);
+                for (const port of [22, 6443]) {
+                    const fromCidrs = rules.filter((r) => r.fromPort === port && r.cidr);
+                    assert.deepStrictEqual(fromCidrs.map((r) => r.cidr).sort(), [...config.adminCidrs].sort(), `port ${port}`);
+                    assert.ok(fromCidrs.every((r) => r.group === "bastion"));
+                }
+                const etcd = rules.filter((r) => r.fromPort <= 2380 && r.toPort >= 2379);
+                assert.ok(etcd.length > 0);
+                assert.ok(etcd.every((r) => r.group === "servers" && r.sourceGroup === "servers" && !r.cidr));
+            });
+        });
+    }
+
+    describe("prod on AWS", () => {
+        const instances = () => ofType(get("prod").run, "aws:ec2/instance:Instance");
+        const nodeGroupOf = (r: RecordedResource) => r.inputs.tags?.["geoplatform:node-group"];
+
+        it("requires IMDSv2 and encrypts gp3 root volumes on every instance", () => {
+            for (const vm of instances()) {
+                assert.strictEqual(vm.inputs.metadataOptions?.httpTokens, "required", vm.name);
+                assert.strictEqual(vm.inputs.rootBlockDevice?.encrypted, true, vm.name);
+                assert.strictEqual(vm.inputs.rootBlockDevice?.volumeType, "gp3", vm.name);
+            }
+        });
+
+        it("puts only the processing group on spot capacity", () => {
+            const spot = instances().filter((vm) => vm.inputs.instanceMarketOptions?.marketType === "spot");
+            assert.strictEqual(spot.length, 3);
+            assert.ok(spot.every((vm) => nodeGroupOf(vm) === "processing"));
+            assert.ok(instances().filter((vm) => nodeGroupOf(vm) === "control-plane").every((vm) => !vm.inputs.instanceMarketOptions));
+        });
+
+        it("spreads nodes over the configured zones, private ones in private subnets", () => {
+            const subnets = new Set(instances().filter((vm) => nodeGroupOf(vm) === "control-plane").map((vm) => vm.inputs.subnetId));
+            assert.strictEqual(subnets.size, 3, "three servers in three zones");
+            for (const vm of instances()) {
+                const isPublic = vm.inputs.associatePublicIpAddress === true;
+                assert.strictEqual(isPublic, /private/.test(vm.inputs.subnetId) === false, vm.name);
+                assert.strictEqual(isPublic, nodeGroupOf(vm) === "system" || vm.name.endsWith("bastion"), vm.name);
+            }
+            assert.strictEqual(ofType(get("prod").run, "aws:ec2/natGateway:NatGateway").length, 1);
+        });
+
+        it("tags instances with their node group and the VPC carries the stack tag by default", () => {
+            const groups = instances().map(nodeGroupOf).filter(Boolean);
+            assert.deepStrictEqual([...new Set(groups)].sort(), ["control-plane", "processing", "system"]);
+            const provider = ofType(get("prod").run, "pulumi:providers:aws")[0];
+            assert.deepStrictEqual(provider.inputs.defaultTags, JSON.stringify({ tags: { "geoplatform:stack": "prod" } }));
+        });
+    });
+
+    describe("dev on OpenStack", () => {
+        it("gives floating IPs only to the bastion and the ingress node", () => {
+            const fips = ofType(get("dev").run, "openstack:networking/floatingIp:FloatingIp").map((r) => r.name).sort();
+            assert.deepStrictEqual(fips, ["dev-bastion-fip", "dev-system-1-fip"]);
+        });
+
+        it("boots every node from a volume of its group's disk size, with the group's flavor", () => {
+            const config = loadConfigFor("dev");
+            for (const node of get("dev").cluster.nodes) {
+                const vm = ofType(get("dev").run, "openstack:compute/instance:Instance").find((r) => r.name === node.name) as RecordedResource;
+                const group = config.nodeGroups[node.group];
+                assert.strictEqual(vm.inputs.blockDevices[0].volumeSize, group.diskGb);
+                assert.strictEqual(vm.inputs.flavorName, config.openstack?.flavors[group.size]);
+            }
+        });
+    });
+
+    it("registers no resource when the config is invalid", async () => {
+        const error = await runStack("dev", { "geoplatform:k3sVersion": "latest" }).then(
+            () => assert.fail("the program accepted an unpinned K3s version"),
+            (e: Error & { recorded: RecordedResource[] }) => e,
+        );
+        assert.match(error.message, /geoplatform:k3sVersion: got "latest"/);
+        assert.deepStrictEqual(error.recorded.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.type), []);
+    });
+
+    it("exports the SSH key only as a secret stack output", async () => {
+        const run = await runStack("dev");
+        assert.ok(run.secretOutputs.includes("sshPrivateKey"));
+    });
+
+    it("does not load the SDK of the cloud a stack does not use", () => {
+        const script = `
+            const { runStack } = require("./test/harness/run-stack");
+            runStack("dev").then(() => {
+                const loaded = Object.keys(require.cache).some((f) => f.includes("node_modules/@pulumi/aws/"));
+                process.stdout.write(loaded ? "aws-loaded" : "aws-not-loaded");
+            });`;
+        const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: REPO_ROOT, encoding: "utf8" });
+        assert.strictEqual(out.trim(), "aws-not-loaded");
+    });
+});
+
+/** The validated config of the real stack file, exactly as the program sees it. */
+function loadConfigFor(stack: StackName) {
+    return validateConfig(rawGeoplatformConfig(stack));
+}
