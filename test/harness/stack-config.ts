@@ -2,7 +2,14 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+/** The project root: the nearest folder above with a Pulumi.yaml (works from ts-node and from compiled bin/). */
+function findRoot(dir: string): string {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no Pulumi.yaml above ${__dirname}`);
+    return findRoot(parent);
+}
+export const REPO_ROOT = findRoot(__dirname);
 export const STACKS = ["dev", "prod"] as const;
 export type StackName = (typeof STACKS)[number];
 

@@ -1,0 +1,16 @@
+import { runStack } from "../test/harness/run-stack";
+
+// One cold evaluation of the whole program under mocks, as a child process of
+// the benchmark: prints wall time since process start and peak RSS as JSON.
+
+async function main(): Promise<void> {
+    const stack = process.argv[2];
+    const run = await runStack(stack);
+    const wallMs = performance.now();
+    process.stdout.write(JSON.stringify({ stack, resources: run.resources.length, wallMs, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+}
+
+main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+});
