@@ -1,12 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./config/load";
 import { createInfra } from "./infra";
+import { K3s } from "./platform/k3s";
 
 /** The whole platform, layer by layer; each layer's typed output feeds the next. */
 export async function geoplatform() {
     // Validation throws before anything is registered: nothing half-deployed.
     const config = loadConfig();
     const cluster = await createInfra(config);
+    const k3s = new K3s(pulumi.getStack(), { config, cluster });
 
     return {
         cloud: config.cloud,
@@ -15,5 +17,6 @@ export async function geoplatform() {
         ingressIps: pulumi.all(cluster.nodes.filter((n) => n.publicIp).map((n) => n.publicIp as pulumi.Output<string>)),
         nodes: cluster.nodes.map((n) => ({ name: n.name, group: n.group, role: n.role, privateIp: n.privateIp })),
         sshPrivateKey: cluster.sshPrivateKey,
+        kubeconfig: k3s.kubeconfig,
     };
 }

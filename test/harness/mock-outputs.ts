@@ -16,6 +16,25 @@ function nextOctet(): number {
 
 type OutputMock = (name: string, inputs: Record<string, any>) => Record<string, unknown>;
 
+/** What K3s writes to /etc/rancher/k3s/k3s.yaml, with a sentinel for the client key. */
+export function mockKubeconfig(name: string): string {
+    return [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters:",
+        "- cluster: {certificate-authority-data: Q0E=, server: 'https://127.0.0.1:6443'}",
+        "  name: default",
+        "contexts:",
+        "- context: {cluster: default, user: default}",
+        "  name: default",
+        "current-context: default",
+        "users:",
+        `- name: default`,
+        `  user: {client-certificate-data: Q0VSVA==, client-key-data: ${sentinel("kubeconfig-key", name)}}`,
+        "",
+    ].join("\n");
+}
+
 export const RESOURCE_OUTPUTS: Record<string, OutputMock> = {
     "tls:index/privateKey:PrivateKey": (name) => ({
         privateKeyOpenssh: sentinel("ssh-key", name),
@@ -32,6 +51,7 @@ export const RESOURCE_OUTPUTS: Record<string, OutputMock> = {
     }),
     "aws:ec2/eip:Eip": () => ({ publicIp: `198.51.100.${nextOctet()}` }),
     "aws:ec2/keyPair:KeyPair": (_name, inputs) => ({ keyName: inputs.keyName }),
+    "command:remote:Command": (name) => ({ stdout: name.endsWith("-kubeconfig") ? mockKubeconfig(name) : "", stderr: "" }),
 };
 
 export const CALL_RESULTS: Record<string, (inputs: Record<string, any>) => Record<string, unknown>> = {

@@ -1,0 +1,72 @@
+import * as fs from "fs";
+import * as path from "path";
+import { Taint } from "../../config/types";
+
+// Node scripts are plain files (shellcheck-clean, tested on their own); a
+// command sends one to `sudo bash -s` on stdin, preceded by its inputs as
+// shell assignments. stdin keeps values such as the token out of the command
+// line and the process list, and sshd's AcceptEnv does not matter.
+
+/** Directory of the .sh files, next to this module in the source tree and in bin/. */
+function scriptsDir(): string {
+    const candidates = [path.join(__dirname, "scripts"), path.resolve(__dirname, "../../../platform/k3s/scripts")];
+    const found = candidates.find((dir) => fs.existsSync(path.join(dir, "install-k3s.sh")));
+    if (!found) throw new Error(`K3s node scripts not found in ${candidates.join(" or ")}`);
+    return found;
+}
+
+export type ScriptName = "install-k3s" | "wait-ready" | "drain-node" | "uninstall-k3s" | "read-kubeconfig";
+
+export function shellQuote(value: string): string {
+    return `'${value.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** The script with its inputs assigned first. */
+export function renderScript(name: ScriptName, vars: Record<string, string>): string {
+    const body = fs.readFileSync(path.join(scriptsDir(), `${name}.sh`), "utf8");
+    const assignments = Object.entries(vars).map(([k, v]) => `${k}=${shellQuote(v)}`);
+    return [...assignments, body].join("\n");
+}
+
+export interface K3sNodeConfig {
+    role: "server" | "agent";
+    token: string;
+    nodeName: string;
+    nodeIp: string;
+    /** https://<first server>:6443 for every node but the first server. */
+    server?: string;
+    /** First server of an HA control plane: starts embedded etcd. */
+    clusterInit: boolean;
+    /** Extra names and addresses in the API server certificate (servers only). */
+    tlsSans: string[];
+    labels: Record<string, string>;
+    taints: Taint[];
+}
+
+/** Built-ins the platform layer replaces with its own pinned components. */
+export const DISABLED_BUILTINS = ["traefik", "servicelb", "local-storage"];
+
+const yamlString = (value: string) => JSON.stringify(value);
+const yamlList = (key: string, items: string[]) => (items.length ? [`${key}:`, ...items.map((i) => `  - ${yamlString(i)}`)] : []);
+
+/** /etc/rancher/k3s/config.yaml; every key is a K3s flag (server-only ones only on servers). */
+export function k3sConfigYaml(node: K3sNodeConfig): string {
+    const lines = [
+        `token: ${yamlString(node.token)}`,
+        `node-name: ${yamlString(node.nodeName)}`,
+        `node-ip: ${yamlString(node.nodeIp)}`,
+        ...(node.server ? [`server: ${yamlString(node.server)}`] : []),
+        ...yamlList("node-label", Object.entries(node.labels).map(([k, v]) => `${k}=${v}`)),
+        ...yamlList("node-taint", node.taints.map((t) => `${t.key}=${t.value}:${t.effect}`)),
+    ];
+    if (node.role === "server") {
+        lines.push(
+            ...(node.clusterInit ? ["cluster-init: true"] : []),
+            ...yamlList("tls-san", node.tlsSans),
+            ...yamlList("disable", DISABLED_BUILTINS),
+            `write-kubeconfig-mode: "0600"`,
+            "secrets-encryption: true",
+        );
+    }
+    return lines.join("\n") + "\n";
+}
