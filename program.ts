@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./config/load";
 import { createInfra } from "./infra";
+import { PlatformLayer } from "./platform";
 import { K3s } from "./platform/k3s";
 
 /** The whole platform, layer by layer; each layer's typed output feeds the next. */
@@ -9,6 +10,8 @@ export async function geoplatform() {
     const config = loadConfig();
     const cluster = await createInfra(config);
     const k3s = new K3s(pulumi.getStack(), { config, cluster });
+    const ingressNode = cluster.nodes.find((n) => n.publicIp) as { publicIp: pulumi.Output<string> };
+    const platform = new PlatformLayer("platform", { config, cluster: k3s, ingressIp: ingressNode.publicIp });
 
     return {
         cloud: config.cloud,
@@ -18,5 +21,6 @@ export async function geoplatform() {
         nodes: cluster.nodes.map((n) => ({ name: n.name, group: n.group, role: n.role, privateIp: n.privateIp })),
         sshPrivateKey: cluster.sshPrivateKey,
         kubeconfig: k3s.kubeconfig,
+        ...platform.outputs,
     };
 }

@@ -30,3 +30,16 @@ export const CHARTS = {
 } as const satisfies Record<string, ChartEntry>;
 
 export type ChartName = keyof typeof CHARTS;
+
+export interface ImageEntry {
+    repository: string;
+    tag: string;
+}
+
+/** Images geoplatform sets explicitly (the charts' own defaults are pinned by the chart version). */
+export const IMAGES = {
+    minio: { repository: "quay.io/minio/minio", tag: "RELEASE.2024-12-18T13-15-44Z" },
+    minioClient: { repository: "quay.io/minio/mc", tag: "RELEASE.2024-11-21T17-21-54Z" },
+    postgres: { repository: "ghcr.io/cloudnative-pg/postgresql", tag: "17.5" },
+    keycloak: { repository: "quay.io/keycloak/keycloak", tag: "26.5.6" },
+} as const satisfies Record<string, ImageEntry>;

@@ -58,6 +58,23 @@ export interface AwsConfig {
     bastionSize: string;
 }
 
+export interface PlatformConfig {
+    /** Let's Encrypt environment of the Ingress certificates: staging while a stack is being set up. */
+    letsEncrypt: "staging" | "production";
+    /** Longhorn replicas per volume (and of its default StorageClass). */
+    longhornReplicas: number;
+    postgres: {
+        instances: number;
+        /** PostgreSQL max_connections; Geocube needs 1024. */
+        maxConnections: number;
+        storageGb: number;
+        /** CloudNativePG six-field cron for base backups to object storage; empty for none. */
+        backupSchedule: string;
+    };
+    objectStorage: { storageGb: number };
+    prometheus: { retention: string; storageGb: number };
+}
+
 /** The geospatial workloads of the apps layer; each can be switched on or off per stack. */
 export const APP_NAMES = ["jupyterhub", "spark", "openeo", "geocube", "argo"] as const;
 export type AppName = (typeof APP_NAMES)[number];
@@ -73,6 +90,7 @@ export interface GeoplatformConfig {
     allowWorldAdminAccess: boolean;
     k3sVersion: string;
     nodeGroups: Record<string, NodeGroupConfig>;
+    platform: PlatformConfig;
     /** Apps switched on in this stack (`geoplatform:apps.<app>.enabled`). */
     enabledApps: AppName[];
     openstack?: OpenStackConfig;

@@ -9,6 +9,7 @@ import {
     NODE_GROUP_LABEL,
     NodeGroupConfig,
     OpenStackConfig,
+    PlatformConfig,
     Taint,
     TaintEffect,
 } from "./types";
@@ -24,6 +25,7 @@ const TOP_LEVEL_KEYS = [
     "allowWorldAdminAccess",
     "k3sVersion",
     "nodeGroups",
+    "platform",
     "apps",
     "openstack",
     "aws",
@@ -205,6 +207,40 @@ function checkAws(c: Checker, raw: unknown): AwsConfig {
     };
 }
 
+const PLATFORM_KEYS = ["letsEncrypt", "longhornReplicas", "postgres", "objectStorage", "prometheus"] as const;
+const CNPG_CRON = /^(\S+\s+){5}\S+$/;
+const DURATION = /^\d+[smhdwy]$/;
+
+function checkPlatform(c: Checker, raw: unknown): PlatformConfig {
+    const p = c.object("platform", raw, { optional: true });
+    c.noUnknownKeys("platform", p, PLATFORM_KEYS);
+    const pg = c.object("platform.postgres", p.postgres, { optional: true });
+    c.noUnknownKeys("platform.postgres", pg, ["instances", "maxConnections", "storageGb", "backupSchedule"]);
+    const s3 = c.object("platform.objectStorage", p.objectStorage, { optional: true });
+    c.noUnknownKeys("platform.objectStorage", s3, ["storageGb"]);
+    const prom = c.object("platform.prometheus", p.prometheus, { optional: true });
+    c.noUnknownKeys("platform.prometheus", prom, ["retention", "storageGb"]);
+    return {
+        letsEncrypt: c.oneOf("platform.letsEncrypt", p.letsEncrypt, ["staging", "production"] as const, "staging"),
+        longhornReplicas: c.integer("platform.longhornReplicas", p.longhornReplicas, { min: 1, max: 5, fallback: 1 }),
+        postgres: {
+            instances: c.integer("platform.postgres.instances", pg.instances, { min: 1, max: 9, fallback: 1 }),
+            maxConnections: c.integer("platform.postgres.maxConnections", pg.maxConnections, { min: 100, max: 10000, fallback: 1024 }),
+            storageGb: c.integer("platform.postgres.storageGb", pg.storageGb, { min: 1, fallback: 20 }),
+            backupSchedule: c.string("platform.postgres.backupSchedule", pg.backupSchedule, {
+                fallback: "",
+                pattern: CNPG_CRON,
+                expected: 'a six-field cron (seconds first) such as "0 0 2 * * *", or nothing for no backups',
+            }),
+        },
+        objectStorage: { storageGb: c.integer("platform.objectStorage.storageGb", s3.storageGb, { min: 1, fallback: 50 }) },
+        prometheus: {
+            retention: c.string("platform.prometheus.retention", prom.retention, { fallback: "7d", pattern: DURATION, expected: "a Prometheus duration such as 15d" }),
+            storageGb: c.integer("platform.prometheus.storageGb", prom.storageGb, { min: 1, fallback: 20 }),
+        },
+    };
+}
+
 function checkApps(c: Checker, raw: unknown): AppName[] {
     const apps = c.object("apps", raw, { optional: true });
     c.noUnknownKeys("apps", apps, APP_NAMES);
@@ -237,8 +273,9 @@ export function validateConfig(raw: RawConfig): GeoplatformConfig {
     });
     const k3sVersion = c.string("k3sVersion", raw.k3sVersion, { pattern: K3S_VERSION, expected: "a pinned K3s release such as v1.33.5+k3s1" });
     const nodeGroups = checkGroups(c, cloud, raw.nodeGroups, sizes);
+    const platform = checkPlatform(c, raw.platform);
     const enabledApps = checkApps(c, raw.apps);
 
     if (c.problems.length > 0) throw new ConfigError(c.problems);
-    return { cloud, domain, acmeEmail, adminCidrs, allowWorldAdminAccess, k3sVersion, nodeGroups, enabledApps, openstack, aws };
+    return { cloud, domain, acmeEmail, adminCidrs, allowWorldAdminAccess, k3sVersion, nodeGroups, platform, enabledApps, openstack, aws };
 }

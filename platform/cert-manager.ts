@@ -1,0 +1,59 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS } from "../config/catalog";
+import { catalogRelease } from "./release";
+import { SYSTEM } from "./placement";
+
+const ACME_SERVERS = {
+    staging: "https://acme-staging-v02.api.letsencrypt.org/directory",
+    production: "https://acme-v02.api.letsencrypt.org/directory",
+} as const;
+
+export const issuerName = (environment: keyof typeof ACME_SERVERS) => `letsencrypt-${environment}`;
+
+/** cert-manager with its CRDs, and a Let's Encrypt ClusterIssuer per environment (HTTP-01 through the ingress). */
+export class CertManager extends pulumi.ComponentResource {
+    readonly clusterIssuer: string;
+
+    constructor(name: string, args: { namespace: pulumi.Input<string>; acmeEmail: string; environment: keyof typeof ACME_SERVERS; ingressClass: string }, opts: pulumi.ComponentResourceOptions) {
+        super("geoplatform:platform:CertManager", name, {}, opts);
+        const placement = { nodeSelector: SYSTEM };
+        const release = catalogRelease(
+            "cert-manager",
+            CHARTS.certManager,
+            args.namespace,
+            {
+                // keep: uninstalling the chart must not delete every Certificate in the cluster.
+                crds: { enabled: true, keep: true },
+                ...placement,
+                webhook: placement,
+                cainjector: placement,
+                startupapicheck: placement,
+                resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+            },
+            { parent: this },
+        );
+        for (const environment of Object.keys(ACME_SERVERS) as (keyof typeof ACME_SERVERS)[]) {
+            new k8s.apiextensions.CustomResource(
+                issuerName(environment),
+                {
+                    apiVersion: "cert-manager.io/v1",
+                    kind: "ClusterIssuer",
+                    metadata: { name: issuerName(environment) },
+                    spec: {
+                        acme: {
+                            email: args.acmeEmail,
+                            server: ACME_SERVERS[environment],
+                            privateKeySecretRef: { name: `${issuerName(environment)}-account` },
+                            solvers: [{ http01: { ingress: { ingressClassName: args.ingressClass } } }],
+                        },
+                    },
+                },
+                // The ClusterIssuer kind exists only once the release has installed its CRD.
+                { parent: this, dependsOn: [release] },
+            );
+        }
+        this.clusterIssuer = issuerName(args.environment);
+        this.registerOutputs({ clusterIssuer: this.clusterIssuer });
+    }
+}

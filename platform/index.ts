@@ -1,0 +1,216 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS } from "../config/catalog";
+import { AppName, GeoplatformConfig } from "../config/types";
+import { CertManager } from "./cert-manager";
+import { Ingress } from "./ingress";
+import { K3sCluster } from "./k3s/types";
+import { Keycloak, OidcClientSpec } from "./keycloak";
+import { Longhorn } from "./longhorn";
+import { Monitoring } from "./monitoring";
+import { APP_NAMESPACES, Namespaces, POSTGRES_NAMESPACE } from "./namespaces";
+import { ObjectStorage, S3User } from "./object-storage";
+import { Postgres } from "./postgres";
+import { AppBinding, Platform } from "./types";
+
+export { Platform } from "./types";
+
+/** What each app gets from the platform: its buckets by purpose, whether it has a database and an OIDC client. */
+const APP_NEEDS: Record<AppName, { buckets: Record<string, string>; database: boolean; oidc?: { host: string; callbackPath: string } }> = {
+    jupyterhub: { buckets: { notebooks: "jupyterhub-notebooks" }, database: true, oidc: { host: "jupyter", callbackPath: "/hub/oauth_callback" } },
+    spark: { buckets: { eventLogs: "spark-event-logs" }, database: false },
+    openeo: { buckets: { results: "openeo-results" }, database: false },
+    geocube: { buckets: { storage: "geocube-storage" }, database: true },
+    argo: { buckets: { artifacts: "argo-artifacts" }, database: true, oidc: { host: "argo", callbackPath: "/oauth2/callback" } },
+};
+
+const BACKUP_BUCKETS = { longhorn: "longhorn-backups", postgres: "postgres-backups" };
+
+export const platformHosts = (domain: string) => ({
+    keycloak: `auth.${domain}`,
+    grafana: `grafana.${domain}`,
+    longhorn: `longhorn.${domain}`,
+    minioConsole: `minio.${domain}`,
+});
+
+export interface PlatformArgs {
+    config: GeoplatformConfig;
+    cluster: K3sCluster;
+    /** Public address written into Ingress status (an ingress node's). */
+    ingressIp: pulumi.Input<string>;
+}
+
+/**
+ * The shared services every workload needs, on the `system` nodes: ingress,
+ * certificates, storage, object storage, PostgreSQL, Keycloak SSO and
+ * monitoring, plus each enabled app's namespace and Secrets.
+ */
+export class PlatformLayer extends pulumi.ComponentResource {
+    readonly platform: Platform;
+    readonly outputs: Record<string, pulumi.Output<string> | string>;
+
+    constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("geoplatform:platform:Platform", name, {}, { ...opts, providers: { kubernetes: args.cluster.provider } });
+        const { config } = args;
+        const apps = config.enabledApps;
+        const hosts = platformHosts(config.domain);
+        // Everything waits for the cluster being Ready; the namespaces carry that to every component.
+        const namespaces = new Namespaces("namespaces", { apps }, { parent: this, dependsOn: args.cluster.ready });
+        const ns = (namespace: string) => namespaces.ns(namespace);
+        const child = { parent: this };
+
+        const ingress = new Ingress("ingress", { namespace: ns(CHARTS.traefik.namespace), publicIp: args.ingressIp }, child);
+        const certManager = new CertManager(
+            "cert-manager",
+            { namespace: ns(CHARTS.certManager.namespace), acmeEmail: config.acmeEmail, environment: config.platform.letsEncrypt, ingressClass: ingress.ingressClass },
+            child,
+        );
+        const tls = { clusterIssuer: certManager.clusterIssuer, ingressClass: ingress.ingressClass };
+
+        const s3Users: S3User[] = [
+            { name: "longhorn", buckets: [BACKUP_BUCKETS.longhorn] },
+            { name: "postgres", buckets: [BACKUP_BUCKETS.postgres] },
+            ...apps.map((app) => ({ name: app, buckets: Object.values(APP_NEEDS[app].buckets) })),
+        ];
+        const oidcClients: OidcClientSpec[] = [
+            { clientId: "grafana", redirectUris: [`https://${hosts.grafana}/login/generic_oauth`], namespace: ns(CHARTS.monitoring.namespace), secretName: "grafana-oidc" },
+            { clientId: "minio-console", redirectUris: [`https://${hosts.minioConsole}/oauth_callback`], namespace: ns(CHARTS.minio.namespace), secretName: "minio-oidc" },
+            ...apps.flatMap((app) => {
+                const oidc = APP_NEEDS[app].oidc;
+                return oidc ? [{ clientId: app, redirectUris: [`https://${oidc.host}.${config.domain}${oidc.callbackPath}`], namespace: ns(APP_NAMESPACES[app]), secretName: `${app}-oidc` }] : [];
+            }),
+        ];
+        const issuerUrl = `https://${hosts.keycloak}/realms/geoplatform`;
+
+        // Object storage and Longhorn refer to each other by name only (backup target, storage class): no ordering needed.
+        const storage = new ObjectStorage(
+            "object-storage",
+            {
+                namespace: ns(CHARTS.minio.namespace),
+                users: s3Users,
+                storageGb: config.platform.objectStorage.storageGb,
+                storageClass: "longhorn",
+                consoleHost: hosts.minioConsole,
+                oidc: { issuerUrl, secretName: "minio-oidc" },
+                ...tls,
+            },
+            child,
+        );
+        const longhorn = new Longhorn(
+            "longhorn",
+            {
+                namespace: ns(CHARTS.longhorn.namespace),
+                replicas: config.platform.longhornReplicas,
+                host: hosts.longhorn,
+                ingressRelease: ingress.release,
+                backup: {
+                    bucket: BACKUP_BUCKETS.longhorn,
+                    region: storage.region,
+                    endpoint: storage.endpoint,
+                    credentials: (secretName, namespace, parent, extra) => storage.credentials(secretName, namespace, "longhorn", parent, extra),
+                },
+                ...tls,
+            },
+            child,
+        );
+
+        const databases = ["keycloak", ...apps.filter((app) => APP_NEEDS[app].database)];
+        const postgres = new Postgres(
+            "postgres",
+            {
+                operatorNamespace: ns(CHARTS.cloudnativePg.namespace),
+                namespace: ns(POSTGRES_NAMESPACE),
+                settings: config.platform.postgres,
+                databases,
+                storageClass: longhorn.storageClass,
+                backup: {
+                    bucket: BACKUP_BUCKETS.postgres,
+                    endpoint: storage.endpoint,
+                    credentials: (secretName, namespace, parent) => storage.credentials(secretName, namespace, "postgres", parent),
+                },
+            },
+            // The database volumes need Longhorn's StorageClass.
+            { parent: this, dependsOn: [longhorn.release] },
+        );
+
+        const keycloak = new Keycloak(
+            "keycloak",
+            {
+                namespace: ns(CHARTS.keycloak.namespace),
+                host: hosts.keycloak,
+                clients: oidcClients,
+                database: {
+                    host: postgres.host,
+                    port: postgres.port,
+                    name: "keycloak",
+                    credentials: (secretName, namespace, parent) => postgres.credentials(secretName, namespace, "keycloak", parent),
+                    ready: postgres.databases.keycloak,
+                },
+                ...tls,
+            },
+            child,
+        );
+
+        const monitoring = new Monitoring(
+            "monitoring",
+            {
+                namespace: ns(CHARTS.monitoring.namespace),
+                settings: config.platform.prometheus,
+                storageClass: longhorn.storageClass,
+                host: hosts.grafana,
+                oidc: { secretName: "grafana-oidc", secret: keycloak.clientSecrets.grafana, issuerUrl },
+                ...tls,
+            },
+            { parent: this, dependsOn: [longhorn.release] },
+        );
+
+        const bindings: Partial<Record<AppName, AppBinding>> = {};
+        const appReady: pulumi.Resource[] = [keycloak.release, storage.release];
+        for (const app of apps) {
+            const needs = APP_NEEDS[app];
+            const namespace = APP_NAMESPACES[app];
+            const s3 = storage.credentials(`${app}-s3`, ns(namespace), app, this);
+            appReady.push(s3);
+            const binding: AppBinding = {
+                namespace,
+                objectStorage: { endpoint: storage.endpoint, region: storage.region, buckets: needs.buckets, secretName: `${app}-s3` },
+            };
+            if (needs.database) {
+                appReady.push(postgres.credentials(`${app}-db`, ns(namespace), app, this), postgres.databases[app]);
+                binding.database = { host: postgres.host, port: postgres.port, database: app, username: app, secretName: `${app}-db` };
+            }
+            if (needs.oidc) {
+                appReady.push(keycloak.clientSecrets[app]);
+                binding.oidc = {
+                    issuerUrl,
+                    authorizeUrl: `${issuerUrl}/protocol/openid-connect/auth`,
+                    tokenUrl: `${issuerUrl}/protocol/openid-connect/token`,
+                    userinfoUrl: `${issuerUrl}/protocol/openid-connect/userinfo`,
+                    clientId: app,
+                    secretName: `${app}-oidc`,
+                };
+            }
+            bindings[app] = binding;
+        }
+
+        this.platform = {
+            provider: args.cluster.provider,
+            domain: config.domain,
+            ingressClass: ingress.ingressClass,
+            clusterIssuer: certManager.clusterIssuer,
+            storageClass: longhorn.storageClass,
+            apps: bindings,
+            ready: appReady,
+        };
+        this.outputs = {
+            keycloakUrl: `https://${hosts.keycloak}`,
+            grafanaUrl: `https://${hosts.grafana}`,
+            longhornUrl: `https://${hosts.longhorn}`,
+            minioConsoleUrl: `https://${hosts.minioConsole}`,
+            keycloakAdminPassword: keycloak.adminPassword,
+            grafanaAdminPassword: monitoring.grafanaAdminPassword,
+            longhornUiPassword: longhorn.uiPassword,
+            minioRootPassword: storage.rootPassword,
+        };
+        this.registerOutputs({ urls: [hosts.keycloak, hosts.grafana, hosts.longhorn, hosts.minioConsole] });
+    }
+}

@@ -1,0 +1,46 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS } from "../config/catalog";
+import { catalogRelease } from "./release";
+import { SYSTEM } from "./placement";
+
+export const INGRESS_CLASS = "traefik";
+
+/**
+ * Traefik as a DaemonSet on the ingress (`system`) nodes, listening on their
+ * host ports 80/443: those nodes have the public addresses, so no
+ * LoadBalancer Service (and no K3s servicelb) is needed. HTTP redirects to
+ * HTTPS. Ingress status carries an ingress node's public IP, which is also
+ * what Pulumi waits for before it calls an Ingress ready.
+ */
+export class Ingress extends pulumi.ComponentResource {
+    readonly ingressClass = INGRESS_CLASS;
+    readonly release: pulumi.Resource;
+
+    constructor(name: string, args: { namespace: pulumi.Input<string>; publicIp: pulumi.Input<string> }, opts: pulumi.ComponentResourceOptions) {
+        super("geoplatform:platform:Ingress", name, {}, opts);
+        this.release = catalogRelease(
+            "traefik",
+            CHARTS.traefik,
+            args.namespace,
+            {
+                deployment: { kind: "DaemonSet" },
+                nodeSelector: SYSTEM,
+                ingressClass: { enabled: true, isDefaultClass: true, name: INGRESS_CLASS },
+                service: { type: "ClusterIP" },
+                ports: {
+                    web: { hostPort: 80, http: { redirections: { entryPoint: { to: "websecure", scheme: "https", permanent: true } } } },
+                    websecure: { hostPort: 443 },
+                },
+                providers: {
+                    kubernetesIngress: {
+                        publishedService: { enabled: false },
+                        ingressEndpoint: { ip: args.publicIp },
+                    },
+                },
+                resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+            },
+            { parent: this },
+        );
+        this.registerOutputs({ ingressClass: INGRESS_CLASS });
+    }
+}

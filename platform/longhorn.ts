@@ -1,0 +1,92 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS } from "../config/catalog";
+import { catalogRelease, tlsAnnotations } from "./release";
+import { PROCESSING_TOLERATION, SYSTEM } from "./placement";
+import { k8sSecret, randomSecret } from "./secrets";
+
+export const STORAGE_CLASS = "longhorn";
+const BACKUP_SECRET = "longhorn-backup-s3";
+const BASIC_AUTH_SECRET = "longhorn-ui-basic-auth";
+const BASIC_AUTH_MIDDLEWARE = "longhorn-basic-auth";
+
+export interface LonghornArgs {
+    namespace: pulumi.Input<string>;
+    replicas: number;
+    host: string;
+    clusterIssuer: string;
+    ingressClass: string;
+    /** Traefik's release, which installs the Middleware CRD. */
+    ingressRelease: pulumi.Resource;
+    backup: { bucket: string; region: string; endpoint: string; credentials: (secretName: string, namespace: pulumi.Input<string>, parent: pulumi.Resource, extra: Record<string, string>) => k8s.core.v1.Secret };
+}
+
+/**
+ * Longhorn, the cluster's only (default) StorageClass; K3s's local-path is
+ * disabled. Replicas live on nodes labelled node.longhorn.io/create-default-disk
+ * (the system group), while the node agents run on every node, processing
+ * included, so pods there can mount volumes. Backups go to object storage.
+ * The UI has no login of its own: Traefik basic auth guards it.
+ */
+export class Longhorn extends pulumi.ComponentResource {
+    readonly storageClass = STORAGE_CLASS;
+    readonly release: k8s.helm.v3.Release;
+    readonly uiPassword: pulumi.Output<string>;
+
+    constructor(name: string, args: LonghornArgs, opts: pulumi.ComponentResourceOptions) {
+        super("geoplatform:platform:Longhorn", name, {}, opts);
+        const namespace = args.namespace;
+        const backupSecret = args.backup.credentials(BACKUP_SECRET, namespace, this, { AWS_ENDPOINTS: args.backup.endpoint });
+
+        const ui = randomSecret("longhorn-ui", this);
+        this.uiPassword = ui.value;
+        // Traefik reads htpasswd lines; RandomPassword's bcrypt hash is one.
+        const basicAuth = k8sSecret(BASIC_AUTH_SECRET, { namespace, data: { users: pulumi.interpolate`admin:${ui.bcrypt}` } }, { parent: this });
+
+        this.release = catalogRelease(
+            "longhorn",
+            CHARTS.longhorn,
+            namespace,
+            {
+                persistence: { defaultClass: true, defaultClassReplicaCount: args.replicas },
+                defaultSettings: {
+                    defaultReplicaCount: args.replicas,
+                    createDefaultDiskLabeledNodes: true,
+                    taintToleration: `${PROCESSING_TOLERATION.key}=${PROCESSING_TOLERATION.value}:${PROCESSING_TOLERATION.effect}`,
+                },
+                defaultBackupStore: {
+                    // Longhorn wants the trailing slash.
+                    backupTarget: `s3://${args.backup.bucket}@${args.backup.region}/`,
+                    backupTargetCredentialSecret: BACKUP_SECRET,
+                },
+                longhornManager: { tolerations: [PROCESSING_TOLERATION] },
+                longhornDriver: { nodeSelector: SYSTEM },
+                longhornUI: { nodeSelector: SYSTEM, replicas: 1 },
+                ingress: {
+                    enabled: true,
+                    ingressClassName: args.ingressClass,
+                    host: args.host,
+                    tls: true,
+                    tlsSecret: "longhorn-ui-tls",
+                    annotations: {
+                        ...tlsAnnotations(args.clusterIssuer),
+                        "traefik.ingress.kubernetes.io/router.middlewares": `${CHARTS.longhorn.namespace}-${BASIC_AUTH_MIDDLEWARE}@kubernetescrd`,
+                    },
+                },
+            },
+            { parent: this, dependsOn: [backupSecret, basicAuth] },
+        );
+
+        new k8s.apiextensions.CustomResource(
+            BASIC_AUTH_MIDDLEWARE,
+            {
+                apiVersion: "traefik.io/v1alpha1",
+                kind: "Middleware",
+                metadata: { name: BASIC_AUTH_MIDDLEWARE, namespace },
+                spec: { basicAuth: { secret: BASIC_AUTH_SECRET } },
+            },
+            { parent: this, dependsOn: [basicAuth, args.ingressRelease] },
+        );
+        this.registerOutputs({ storageClass: STORAGE_CLASS });
+    }
+}

@@ -1,0 +1,94 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS } from "../config/catalog";
+import { PlatformConfig } from "../config/types";
+import { catalogRelease, tlsAnnotations } from "./release";
+import { PROCESSING_TOLERATION, SYSTEM } from "./placement";
+import { k8sSecret, randomSecret } from "./secrets";
+
+export interface MonitoringArgs {
+    namespace: pulumi.Input<string>;
+    settings: PlatformConfig["prometheus"];
+    storageClass: string;
+    host: string;
+    clusterIssuer: string;
+    ingressClass: string;
+    /** Grafana's OIDC client: its Secret in this namespace (client-id/client-secret) and the realm's endpoints. */
+    oidc: { secretName: string; secret: pulumi.Resource; issuerUrl: string };
+}
+
+/**
+ * kube-prometheus-stack: Prometheus on Longhorn with the stack's retention,
+ * Grafana with SSO through Keycloak (and a break-glass admin from a Secret),
+ * node exporters on every node. K3s runs the control plane in one process
+ * and exposes no separate scheduler, controller-manager, proxy or etcd
+ * metrics endpoints, so those scrapes are off.
+ */
+export class Monitoring extends pulumi.ComponentResource {
+    readonly grafanaAdminPassword: pulumi.Output<string>;
+
+    constructor(name: string, args: MonitoringArgs, opts: pulumi.ComponentResourceOptions) {
+        super("geoplatform:platform:Monitoring", name, {}, opts);
+        const namespace = args.namespace;
+        this.grafanaAdminPassword = randomSecret("grafana-admin", this).value;
+        const admin = k8sSecret("grafana-admin", { namespace, data: { "admin-user": "admin", "admin-password": this.grafanaAdminPassword } }, { parent: this });
+        const realm = args.oidc.issuerUrl;
+
+        catalogRelease(
+            "monitoring",
+            CHARTS.monitoring,
+            namespace,
+            {
+                crds: { enabled: true },
+                kubeControllerManager: { enabled: false },
+                kubeScheduler: { enabled: false },
+                kubeProxy: { enabled: false },
+                kubeEtcd: { enabled: false },
+                prometheusOperator: { nodeSelector: SYSTEM },
+                alertmanager: { alertmanagerSpec: { nodeSelector: SYSTEM } },
+                prometheus: {
+                    prometheusSpec: {
+                        nodeSelector: SYSTEM,
+                        retention: args.settings.retention,
+                        storageSpec: {
+                            volumeClaimTemplate: {
+                                spec: { storageClassName: args.storageClass, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${args.settings.storageGb}Gi` } } },
+                            },
+                        },
+                    },
+                },
+                "kube-state-metrics": { nodeSelector: SYSTEM },
+                // Node metrics are wanted from every node, processing included.
+                "prometheus-node-exporter": { tolerations: [PROCESSING_TOLERATION] },
+                grafana: {
+                    nodeSelector: SYSTEM,
+                    admin: { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" },
+                    envValueFrom: {
+                        GF_AUTH_GENERIC_OAUTH_CLIENT_ID: { secretKeyRef: { name: args.oidc.secretName, key: "client-id" } },
+                        GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET: { secretKeyRef: { name: args.oidc.secretName, key: "client-secret" } },
+                    },
+                    "grafana.ini": {
+                        server: { root_url: `https://${args.host}` },
+                        "auth.generic_oauth": {
+                            enabled: true,
+                            name: "geoplatform SSO",
+                            scopes: "openid profile email",
+                            auth_url: `${realm}/protocol/openid-connect/auth`,
+                            token_url: `${realm}/protocol/openid-connect/token`,
+                            api_url: `${realm}/protocol/openid-connect/userinfo`,
+                            allow_sign_up: true,
+                        },
+                    },
+                    ingress: {
+                        enabled: true,
+                        ingressClassName: args.ingressClass,
+                        annotations: tlsAnnotations(args.clusterIssuer),
+                        hosts: [args.host],
+                        tls: [{ secretName: "grafana-tls", hosts: [args.host] }],
+                    },
+                },
+            },
+            { parent: this, dependsOn: [admin, args.oidc.secret] },
+        );
+        this.registerOutputs({});
+    }
+}

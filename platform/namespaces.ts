@@ -1,0 +1,70 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS } from "../config/catalog";
+import { AppName } from "../config/types";
+
+export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+
+/** Namespace of the PostgreSQL cluster itself (the operator lives in CHARTS.cloudnativePg.namespace). */
+export const POSTGRES_NAMESPACE = "postgres";
+
+/**
+ * Pod Security Admission level per platform namespace: restricted where the
+ * chart's pods comply. Exceptions: Traefik binds host ports 80/443, Longhorn
+ * runs privileged node agents (iSCSI, mounts), the node exporter reads the
+ * host's namespaces; MinIO and Keycloak charts do not set seccomp profiles.
+ */
+const PLATFORM_LEVELS: Record<string, PodSecurityLevel> = {
+    [CHARTS.traefik.namespace]: "privileged",
+    [CHARTS.certManager.namespace]: "restricted",
+    [CHARTS.longhorn.namespace]: "privileged",
+    [CHARTS.minio.namespace]: "baseline",
+    [CHARTS.cloudnativePg.namespace]: "restricted",
+    [POSTGRES_NAMESPACE]: "restricted",
+    [CHARTS.keycloak.namespace]: "baseline",
+    [CHARTS.monitoring.namespace]: "privileged",
+};
+
+/** App namespaces (created here so a disabled app gets none): user and batch pods need baseline. */
+export const APP_NAMESPACES: Record<AppName, string> = {
+    jupyterhub: CHARTS.jupyterhub.namespace,
+    spark: "spark",
+    openeo: CHARTS.openeo.namespace,
+    geocube: "geocube",
+    argo: CHARTS.argoWorkflows.namespace,
+};
+
+/** Namespaces with Pod Security labels: enforce at their level, warn and audit at restricted. */
+export class Namespaces extends pulumi.ComponentResource {
+    readonly byName: Record<string, k8s.core.v1.Namespace> = {};
+
+    constructor(name: string, args: { apps: AppName[] }, opts: pulumi.ComponentResourceOptions) {
+        super("geoplatform:platform:Namespaces", name, {}, opts);
+        const levels: Record<string, PodSecurityLevel> = { ...PLATFORM_LEVELS };
+        for (const app of args.apps) levels[APP_NAMESPACES[app]] = "baseline";
+        for (const [namespace, level] of Object.entries(levels)) {
+            this.byName[namespace] = new k8s.core.v1.Namespace(
+                `ns-${namespace}`,
+                {
+                    metadata: {
+                        name: namespace,
+                        labels: {
+                            "pod-security.kubernetes.io/enforce": level,
+                            "pod-security.kubernetes.io/warn": "restricted",
+                            "pod-security.kubernetes.io/audit": "restricted",
+                        },
+                    },
+                },
+                { parent: this },
+            );
+        }
+        this.registerOutputs({ namespaces: Object.keys(levels) });
+    }
+
+    /** The namespace's name as an Output, so whatever is created in it waits for it. */
+    ns(name: string): pulumi.Output<string> {
+        const namespace = this.byName[name];
+        if (!namespace) throw new Error(`no namespace ${name} was created`);
+        return namespace.metadata.name;
+    }
+}

@@ -1,0 +1,102 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS, IMAGES } from "../config/catalog";
+import { catalogRelease, tlsAnnotations } from "./release";
+import { k8sSecret, randomSecret } from "./secrets";
+import { SYSTEM } from "./placement";
+
+// MinIO's upstream chart and images are no longer maintained: everything
+// MinIO-specific stays in this file. To swap in SeaweedFS, Garage or Ceph
+// RGW, reimplement ObjectStorage (same constructor, same `endpoint`,
+// `region` and `credentials()`); consumers only see S3 endpoints and Secrets.
+
+/** An S3 user of one consumer, limited to its own buckets. */
+export interface S3User {
+    name: string;
+    buckets: string[];
+}
+
+export interface ObjectStorageArgs {
+    namespace: pulumi.Input<string>;
+    users: S3User[];
+    storageGb: number;
+    storageClass: string;
+    consoleHost: string;
+    clusterIssuer: string;
+    ingressClass: string;
+    /** OIDC for the console: issuer URL and the Secret (in this namespace) with client-id/client-secret. */
+    oidc: { issuerUrl: string; secretName: string };
+}
+
+export class ObjectStorage extends pulumi.ComponentResource {
+    readonly endpoint = `http://minio.${CHARTS.minio.namespace}.svc:9000`;
+    /** MinIO ignores the region, but S3 clients need one. */
+    readonly region = "us-east-1";
+    readonly release: pulumi.Resource;
+    readonly rootPassword: pulumi.Output<string>;
+    private readonly secretKeys: Record<string, pulumi.Output<string>> = {};
+
+    constructor(name: string, args: ObjectStorageArgs, opts: pulumi.ComponentResourceOptions) {
+        super("geoplatform:platform:ObjectStorage", name, {}, opts);
+        const namespace = args.namespace;
+        this.rootPassword = randomSecret("minio-root", this).value;
+        const root = k8sSecret("minio-root", { namespace, data: { rootUser: "geoplatform-admin", rootPassword: this.rootPassword } }, { parent: this });
+        const userSecrets = args.users.map((user) => {
+            this.secretKeys[user.name] = randomSecret(`minio-user-${user.name}`, this, 40).value;
+            return k8sSecret(`minio-user-${user.name}`, { namespace, data: { secretKey: this.secretKeys[user.name] } }, { parent: this });
+        });
+
+        this.release = catalogRelease(
+            "minio",
+            CHARTS.minio,
+            namespace,
+            {
+                mode: "standalone",
+                image: { repository: IMAGES.minio.repository, tag: IMAGES.minio.tag },
+                mcImage: { repository: IMAGES.minioClient.repository, tag: IMAGES.minioClient.tag },
+                existingSecret: "minio-root",
+                persistence: { enabled: true, storageClass: args.storageClass, size: `${args.storageGb}Gi` },
+                // The chart asks for 16Gi of memory by default.
+                resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "4Gi" } },
+                nodeSelector: SYSTEM,
+                buckets: [...new Set(args.users.flatMap((u) => u.buckets))].map((bucket) => ({ name: bucket, policy: "none", purge: false })),
+                policies: args.users.map((user) => ({
+                    name: `${user.name}-rw`,
+                    statements: [
+                        { resources: user.buckets.map((b) => `arn:aws:s3:::${b}`), actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"] },
+                        { resources: user.buckets.map((b) => `arn:aws:s3:::${b}/*`), actions: ["s3:*"] },
+                    ],
+                })),
+                // Replaces the chart's default `console` user and its well-known password.
+                users: args.users.map((user) => ({ accessKey: user.name, existingSecret: `minio-user-${user.name}`, existingSecretKey: "secretKey", policy: `${user.name}-rw` })),
+                consoleIngress: {
+                    enabled: true,
+                    ingressClassName: args.ingressClass,
+                    annotations: tlsAnnotations(args.clusterIssuer),
+                    hosts: [args.consoleHost],
+                    tls: [{ secretName: "minio-console-tls", hosts: [args.consoleHost] }],
+                },
+                oidc: {
+                    enabled: true,
+                    configUrl: `${args.oidc.issuerUrl}/.well-known/openid-configuration`,
+                    existingClientSecretName: args.oidc.secretName,
+                    existingClientIdKey: "client-id",
+                    existingClientSecretKey: "client-secret",
+                    // Keycloak maps the user attribute `policy` (e.g. consoleAdmin, readonly) into this claim.
+                    claimName: "policy",
+                    scopes: "openid,profile,email",
+                    redirectUri: `https://${args.consoleHost}/oauth_callback`,
+                    displayName: "geoplatform SSO",
+                },
+            },
+            { parent: this, dependsOn: [root, ...userSecrets] },
+        );
+        this.registerOutputs({ endpoint: this.endpoint });
+    }
+
+    /** A Secret in `namespace` with the S3 keys of `user` (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, plus `extra`). */
+    credentials(secretName: string, namespace: pulumi.Input<string>, user: string, parent: pulumi.Resource, extra: Record<string, string> = {}) {
+        const secretKey = this.secretKeys[user];
+        if (!secretKey) throw new Error(`object storage has no user ${user}`);
+        return k8sSecret(secretName, { namespace, data: { AWS_ACCESS_KEY_ID: user, AWS_SECRET_ACCESS_KEY: secretKey, ...extra } }, { parent });
+    }
+}

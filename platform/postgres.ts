@@ -1,0 +1,132 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS, IMAGES } from "../config/catalog";
+import { PlatformConfig } from "../config/types";
+import { catalogRelease } from "./release";
+import { POSTGRES_NAMESPACE } from "./namespaces";
+import { SYSTEM } from "./placement";
+import { k8sSecret, randomSecret } from "./secrets";
+
+const CLUSTER = "geoplatform-pg";
+const BACKUP_SECRET = "postgres-backup-s3";
+
+export interface DatabaseGrant {
+    /** Database and owner role name. */
+    name: string;
+    password: pulumi.Output<string>;
+}
+
+export interface PostgresArgs {
+    /** Namespaces of the operator and of the cluster. */
+    operatorNamespace: pulumi.Input<string>;
+    namespace: pulumi.Input<string>;
+    settings: PlatformConfig["postgres"];
+    databases: string[];
+    storageClass: string;
+    /** Where base backups and WAL go when a schedule is set. */
+    backup: { bucket: string; endpoint: string; credentials: (secretName: string, namespace: pulumi.Input<string>, parent: pulumi.Resource) => k8s.core.v1.Secret };
+}
+
+/**
+ * CloudNativePG: the operator, one `Cluster` on the system nodes, and a role
+ * and `Database` per consumer. Role passwords are random and live in
+ * basic-auth Secrets the operator reads; consumers get their own copy.
+ */
+export class Postgres extends pulumi.ComponentResource {
+    readonly host = `${CLUSTER}-rw.${POSTGRES_NAMESPACE}.svc`;
+    readonly port = 5432;
+    readonly grants: Record<string, DatabaseGrant> = {};
+    /** Per database, the `Database` resource: ready to connect once it exists. */
+    readonly databases: Record<string, pulumi.Resource> = {};
+
+    constructor(name: string, args: PostgresArgs, opts: pulumi.ComponentResourceOptions) {
+        super("geoplatform:platform:Postgres", name, {}, opts);
+        const operator = catalogRelease(
+            "cloudnative-pg",
+            CHARTS.cloudnativePg,
+            args.operatorNamespace,
+            { nodeSelector: SYSTEM, resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } } },
+            { parent: this },
+        );
+
+        const roleSecrets = args.databases.map((db) => {
+            const password = randomSecret(`postgres-${db}`, this).value;
+            this.grants[db] = { name: db, password };
+            return k8sSecret(`postgres-role-${db}`, { namespace: args.namespace, type: "kubernetes.io/basic-auth", data: { username: db, password } }, { parent: this });
+        });
+        const backups = args.settings.backupSchedule !== "";
+        const backupSecret = backups ? [args.backup.credentials(BACKUP_SECRET, args.namespace, this)] : [];
+
+        const cluster = new k8s.apiextensions.CustomResource(
+            CLUSTER,
+            {
+                apiVersion: "postgresql.cnpg.io/v1",
+                kind: "Cluster",
+                metadata: { name: CLUSTER, namespace: args.namespace },
+                spec: {
+                    instances: args.settings.instances,
+                    imageName: `${IMAGES.postgres.repository}:${IMAGES.postgres.tag}`,
+                    // CNPG takes parameters as strings.
+                    postgresql: { parameters: { max_connections: String(args.settings.maxConnections) } },
+                    storage: { storageClass: args.storageClass, size: `${args.settings.storageGb}Gi` },
+                    affinity: { nodeSelector: SYSTEM, enablePodAntiAffinity: true, topologyKey: "kubernetes.io/hostname" },
+                    resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "2Gi" } },
+                    managed: {
+                        roles: args.databases.map((db) => ({ name: db, ensure: "present", login: true, passwordSecret: { name: `postgres-role-${db}` } })),
+                    },
+                    // In-tree Barman Cloud: deprecated since CNPG 1.26 in favour of the barman-cloud plugin, still served by 1.30 (see docs/platform.md).
+                    ...(backups
+                        ? {
+                              backup: {
+                                  retentionPolicy: "30d",
+                                  barmanObjectStore: {
+                                      destinationPath: `s3://${args.backup.bucket}/`,
+                                      endpointURL: args.backup.endpoint,
+                                      s3Credentials: {
+                                          accessKeyId: { name: BACKUP_SECRET, key: "AWS_ACCESS_KEY_ID" },
+                                          secretAccessKey: { name: BACKUP_SECRET, key: "AWS_SECRET_ACCESS_KEY" },
+                                      },
+                                  },
+                              },
+                          }
+                        : {}),
+                },
+            },
+            // The Cluster kind exists once the operator release installed its CRDs.
+            { parent: this, dependsOn: [operator, ...roleSecrets, ...backupSecret] },
+        );
+
+        for (const db of args.databases) {
+            this.databases[db] = new k8s.apiextensions.CustomResource(
+                `postgres-db-${db}`,
+                {
+                    apiVersion: "postgresql.cnpg.io/v1",
+                    kind: "Database",
+                    metadata: { name: db, namespace: args.namespace },
+                    spec: { name: db, owner: db, cluster: { name: CLUSTER } },
+                },
+                { parent: this, dependsOn: [cluster] },
+            );
+        }
+        if (backups) {
+            new k8s.apiextensions.CustomResource(
+                `${CLUSTER}-daily`,
+                {
+                    apiVersion: "postgresql.cnpg.io/v1",
+                    kind: "ScheduledBackup",
+                    metadata: { name: `${CLUSTER}-daily`, namespace: args.namespace },
+                    spec: { schedule: args.settings.backupSchedule, backupOwnerReference: "self", cluster: { name: CLUSTER } },
+                },
+                { parent: this, dependsOn: [cluster] },
+            );
+        }
+        this.registerOutputs({ host: this.host });
+    }
+
+    /** A basic-auth Secret (username/password) for `db` in a consumer's namespace. */
+    credentials(secretName: string, namespace: pulumi.Input<string>, db: string, parent: pulumi.Resource): k8s.core.v1.Secret {
+        const grant = this.grants[db];
+        if (!grant) throw new Error(`PostgreSQL has no database ${db}`);
+        return k8sSecret(secretName, { namespace, type: "kubernetes.io/basic-auth", data: { username: db, password: grant.password } }, { parent });
+    }
+}

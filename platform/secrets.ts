@@ -1,0 +1,29 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+
+/**
+ * A random password, explicitly secret so that everything derived from it
+ * (Secret data, triggers, htpasswd lines) stays encrypted in the state.
+ */
+export function randomSecret(name: string, parent: pulumi.Resource, length = 32): { value: pulumi.Output<string>; bcrypt: pulumi.Output<string> } {
+    const password = new random.RandomPassword(name, { length, special: false }, { parent });
+    return { value: pulumi.secret(password.result), bcrypt: pulumi.secret(password.bcryptHash) };
+}
+
+/** A Kubernetes Secret whose data is a Pulumi secret. */
+export function k8sSecret(
+    name: string,
+    args: { namespace: pulumi.Input<string>; data: Record<string, pulumi.Input<string>>; type?: string },
+    opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.Secret {
+    return new k8s.core.v1.Secret(
+        name,
+        {
+            metadata: { name, namespace: args.namespace },
+            type: args.type ?? "Opaque",
+            stringData: pulumi.secret(pulumi.output(args.data)) as pulumi.Output<Record<string, string>>,
+        },
+        opts,
+    );
+}
