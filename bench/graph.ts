@@ -16,7 +16,8 @@ export function buildGraph(resources: RecordedResource[]): GraphNode[] {
     return resources.map((r) => ({
         urn: r.urn,
         type: r.type,
-        after: [...new Set([r.parent, ...r.dependencies])].filter((u) => u && u !== r.urn && known.has(u)),
+        // The engine also waits for a resource's provider ("<urn>::<id>").
+        after: [...new Set([r.parent, ...r.dependencies, r.provider.split("::").slice(0, -1).join("::")])].filter((u) => u && u !== r.urn && known.has(u)),
     }));
 }
 

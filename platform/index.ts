@@ -54,7 +54,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
         const apps = config.enabledApps;
         const hosts = platformHosts(config.domain);
         // Everything waits for the cluster being Ready; the namespaces carry that to every component.
-        const namespaces = new Namespaces("namespaces", { apps }, { parent: this, dependsOn: args.cluster.ready });
+        const namespaces = new Namespaces("namespaces", { apps, after: args.cluster.ready }, { parent: this });
         const ns = (namespace: string) => namespaces.ns(namespace);
         const child = { parent: this };
 

@@ -26,7 +26,7 @@ export class Ingress extends pulumi.ComponentResource {
                 deployment: { kind: "DaemonSet" },
                 nodeSelector: SYSTEM,
                 ingressClass: { enabled: true, isDefaultClass: true, name: INGRESS_CLASS },
-                service: { type: "ClusterIP" },
+                service: { spec: { type: "ClusterIP" } },
                 ports: {
                     web: { hostPort: 80, http: { redirections: { entryPoint: { to: "websecure", scheme: "https", permanent: true } } } },
                     websecure: { hostPort: 443 },

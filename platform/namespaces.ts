@@ -38,7 +38,7 @@ export const APP_NAMESPACES: Record<AppName, string> = {
 export class Namespaces extends pulumi.ComponentResource {
     readonly byName: Record<string, k8s.core.v1.Namespace> = {};
 
-    constructor(name: string, args: { apps: AppName[] }, opts: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: { apps: AppName[]; after: pulumi.Resource[] }, opts: pulumi.ComponentResourceOptions) {
         super("geoplatform:platform:Namespaces", name, {}, opts);
         const levels: Record<string, PodSecurityLevel> = { ...PLATFORM_LEVELS };
         for (const app of args.apps) levels[APP_NAMESPACES[app]] = "baseline";
@@ -55,7 +55,8 @@ export class Namespaces extends pulumi.ComponentResource {
                         },
                     },
                 },
-                { parent: this },
+                // A component's dependsOn does not reach its children: each namespace waits for the cluster itself.
+                { parent: this, dependsOn: args.after },
             );
         }
         this.registerOutputs({ namespaces: Object.keys(levels) });

@@ -1,0 +1,256 @@
+import * as assert from "assert";
+import { CHARTS } from "../config/catalog";
+import { NODE_GROUP_LABEL } from "../config/types";
+import { validateConfig } from "../config/validate";
+import { at, chartDefaults, unknownValueKeys } from "./harness/chart-values";
+import { SECRET_SENTINEL } from "./harness/mock-outputs";
+import { RecordedResource, runStack, StackRun } from "./harness/run-stack";
+import { plainSecretLeaks } from "./harness/secrets";
+import { rawGeoplatformConfig, STACKS, StackName } from "./harness/stack-config";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const SYSTEM = { [NODE_GROUP_LABEL]: "system" };
+
+/** Where each chart takes the node selector of each of its (control) pods: checked against its values.yaml. */
+const PLACEMENT_PATHS: Record<string, string[]> = {
+    traefik: ["nodeSelector"],
+    "cert-manager": ["nodeSelector", "webhook.nodeSelector", "cainjector.nodeSelector", "startupapicheck.nodeSelector"],
+    longhorn: ["longhornDriver.nodeSelector", "longhornUI.nodeSelector"],
+    minio: ["nodeSelector"],
+    "cloudnative-pg": ["nodeSelector"],
+    keycloakx: ["nodeSelector"],
+    "kube-prometheus-stack": [
+        "prometheusOperator.nodeSelector",
+        "alertmanager.alertmanagerSpec.nodeSelector",
+        "prometheus.prometheusSpec.nodeSelector",
+        "grafana.nodeSelector",
+        "kube-state-metrics.nodeSelector",
+    ],
+};
+
+/**
+ * Keys outside what the pinned values.yaml spells out, each checked by hand:
+ * subcharts (their own values.yaml is not in ../shared/charts) and keys the
+ * chart documents only in comments.
+ */
+const OPAQUE_PATHS: Record<string, string[]> = {
+    // traefik's port template reads hostPort for every entry point; values.yaml shows it for web only as a comment.
+    traefik: ["ports.web.hostPort"],
+    // grafana, kube-state-metrics and prometheus-node-exporter are subcharts.
+    "kube-prometheus-stack": [
+        "grafana.envValueFrom",
+        "grafana.grafana.ini",
+        "grafana.ingress.ingressClassName",
+        "grafana.nodeSelector",
+        "kube-state-metrics.nodeSelector",
+        "prometheus-node-exporter.tolerations",
+    ],
+};
+
+const byType = (run: StackRun, type: string) => run.resources.filter((r) => r.type === type);
+const named = (run: StackRun, name: string) => run.resources.find((r) => r.name === name) as RecordedResource;
+const release = (run: StackRun, chart: string) => byType(run, RELEASE).find((r) => r.inputs.chart === chart) as RecordedResource;
+const customResources = (run: StackRun, kind: string) => byType(run, `kubernetes:${kind}`);
+
+function dependsTransitively(run: StackRun, from: RecordedResource, to: RecordedResource, seen = new Set<string>()): boolean {
+    for (const dep of from.dependencies) {
+        if (dep === to.urn) return true;
+        if (seen.has(dep)) continue;
+        seen.add(dep);
+        const next = run.resources.find((r) => r.urn === dep);
+        if (next && dependsTransitively(run, next, to, seen)) return true;
+    }
+    return false;
+}
+
+describe("platform layer", () => {
+    const runs: Partial<Record<StackName, StackRun>> = {};
+    before(async () => {
+        for (const stack of STACKS) runs[stack] = await runStack(stack);
+    });
+
+    for (const stack of STACKS) {
+        describe(stack, () => {
+            const run = () => runs[stack] as StackRun;
+            const releases = () => byType(run(), RELEASE);
+
+            it("installs every platform chart, pinned to the catalog's version and https repository", () => {
+                const charts = releases().map((r) => r.inputs.chart);
+                for (const entry of [CHARTS.traefik, CHARTS.certManager, CHARTS.longhorn, CHARTS.minio, CHARTS.cloudnativePg, CHARTS.keycloak, CHARTS.monitoring]) {
+                    assert.ok(charts.includes(entry.chart), `${entry.chart} installed`);
+                }
+                const catalog = Object.values(CHARTS);
+                for (const r of releases()) {
+                    const entry = catalog.find((e) => e.chart === r.inputs.chart);
+                    assert.ok(entry, `${r.inputs.chart} is in config/catalog.ts`);
+                    assert.strictEqual(r.inputs.version, entry.version, r.name);
+                    assert.strictEqual(r.inputs.repositoryOpts.repo, entry.repo, r.name);
+                    assert.match(r.inputs.repositoryOpts.repo, /^https:\/\//);
+                    assert.strictEqual(r.inputs.namespace, entry.namespace, r.name);
+                }
+            });
+
+            it("sets only values keys that the pinned charts have", () => {
+                for (const r of releases()) {
+                    const unknown = unknownValueKeys(r.inputs.values, chartDefaults(r.inputs.chart), OPAQUE_PATHS[r.inputs.chart] ?? []);
+                    assert.deepStrictEqual(unknown, [], `${r.inputs.chart}: keys Helm would ignore`);
+                }
+            });
+
+            it("places every component on the system group, in the keys its chart uses", () => {
+                for (const r of releases()) {
+                    for (const p of PLACEMENT_PATHS[r.inputs.chart] ?? []) {
+                        assert.deepStrictEqual(at(r.inputs.values, p), SYSTEM, `${r.inputs.chart} ${p}`);
+                    }
+                }
+                // Any other nodeSelector anywhere in the values must say system too.
+                const selectors: unknown[] = [];
+                const collect = (v: unknown): void => {
+                    if (Array.isArray(v)) v.forEach(collect);
+                    else if (v && typeof v === "object") Object.entries(v).forEach(([k, x]) => (k === "nodeSelector" ? selectors.push(x) : collect(x)));
+                };
+                releases().forEach((r) => collect(r.inputs.values));
+                assert.ok(selectors.length >= 12);
+                selectors.forEach((s) => assert.deepStrictEqual(s, SYSTEM));
+                const cluster = customResources(run(), "postgresql.cnpg.io/v1:Cluster")[0];
+                assert.deepStrictEqual(cluster.inputs.spec.affinity.nodeSelector, SYSTEM);
+            });
+
+            it("runs the node agents (Longhorn manager, node exporter) on processing nodes too", () => {
+                const toleration = { key: NODE_GROUP_LABEL, operator: "Equal", value: "processing", effect: "NoSchedule" };
+                assert.deepStrictEqual(release(run(), "longhorn").inputs.values.longhornManager.tolerations, [toleration]);
+                assert.deepStrictEqual(release(run(), "kube-prometheus-stack").inputs.values["prometheus-node-exporter"].tolerations, [toleration]);
+            });
+
+            it("keeps every password, key and token out of values, manifests and outputs", () => {
+                assert.deepStrictEqual(plainSecretLeaks(run().resources), []);
+                const mustHoldNone = run().resources.filter((r) => r.type === RELEASE || r.type === "kubernetes:core/v1:ConfigMap" || (r.type.startsWith("kubernetes:") && r.type.includes(".") && !r.type.startsWith("kubernetes:core/v1:Secret")));
+                for (const r of mustHoldNone) assert.ok(!JSON.stringify(r.inputs).includes(SECRET_SENTINEL), `${r.type} ${r.name} holds a secret value`);
+                const secrets = byType(run(), "kubernetes:core/v1:Secret");
+                assert.ok(secrets.length >= 10);
+                for (const s of secrets) assert.ok(s.secretPaths.includes("stringData"), `${s.name} data is a Pulumi secret`);
+                for (const output of ["keycloakAdminPassword", "grafanaAdminPassword", "longhornUiPassword", "minioRootPassword", "kubeconfig"]) {
+                    assert.ok(run().secretOutputs.includes(output), output);
+                }
+            });
+
+            it("issues certificates only after cert-manager, for every platform Ingress", () => {
+                const certManager = release(run(), "cert-manager");
+                const issuers = customResources(run(), "cert-manager.io/v1:ClusterIssuer");
+                assert.deepStrictEqual(issuers.map((i) => i.name).sort(), ["letsencrypt-production", "letsencrypt-staging"]);
+                for (const issuer of issuers) {
+                    assert.ok(issuer.dependencies.includes(certManager.urn), issuer.name);
+                    assert.strictEqual(issuer.inputs.spec.acme.email, validateConfig(rawGeoplatformConfig(stack)).acmeEmail);
+                    assert.strictEqual(issuer.inputs.spec.acme.solvers[0].http01.ingress.ingressClassName, "traefik");
+                }
+            });
+
+            it("starts PostgreSQL after its operator, and Keycloak after its database", () => {
+                const operator = release(run(), "cloudnative-pg");
+                const cluster = customResources(run(), "postgresql.cnpg.io/v1:Cluster")[0];
+                assert.ok(cluster.dependencies.includes(operator.urn));
+                const keycloakDb = named(run(), "postgres-db-keycloak");
+                assert.ok(keycloakDb.dependencies.includes(cluster.urn));
+                assert.ok(dependsTransitively(run(), release(run(), "keycloakx"), keycloakDb));
+                assert.strictEqual(cluster.inputs.spec.postgresql.parameters.max_connections, "1024");
+            });
+
+            it("gives Keycloak its database and admin through Secrets, and the realm no secret", () => {
+                const values = release(run(), "keycloakx").inputs.values;
+                assert.deepStrictEqual(values.database, {
+                    vendor: "postgres",
+                    hostname: "geoplatform-pg-rw.postgres.svc",
+                    port: 5432,
+                    database: "keycloak",
+                    username: "keycloak",
+                    existingSecret: "keycloak-db",
+                    existingSecretKey: "password",
+                });
+                assert.strictEqual(values.http.relativePath, "/");
+                assert.match(values.extraEnv, /KC_BOOTSTRAP_ADMIN_PASSWORD[\s\S]*secretKeyRef/);
+                const realm = JSON.parse(Object.values(named(run(), "keycloak-realm").inputs.data)[0] as string);
+                const clientIds = realm.clients.map((c: any) => c.clientId).sort();
+                assert.deepStrictEqual(clientIds, ["argo", "grafana", "jupyterhub", "minio-console"]);
+                for (const client of realm.clients) {
+                    assert.match(client.secret, /^\$\{GEOPLATFORM_CLIENT_[A-Z_]+_SECRET\}$/);
+                    assert.ok(values.extraEnv.includes(client.secret.slice(2, -1)), `${client.clientId} secret reaches Keycloak's env`);
+                }
+            });
+
+            it("wires Grafana's SSO to Keycloak after its client Secret exists", () => {
+                const monitoring = release(run(), "kube-prometheus-stack");
+                const grafanaOidc = named(run(), "grafana-oidc");
+                assert.ok(monitoring.dependencies.includes(grafanaOidc.urn));
+                assert.strictEqual(grafanaOidc.inputs.metadata.namespace, "monitoring");
+                const grafana = monitoring.inputs.values.grafana;
+                assert.deepStrictEqual(grafana.envValueFrom.GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET, { secretKeyRef: { name: "grafana-oidc", key: "client-secret" } });
+                assert.match(grafana["grafana.ini"]["auth.generic_oauth"].token_url, /^https:\/\/auth\..*\/realms\/geoplatform\/protocol\/openid-connect\/token$/);
+                assert.deepStrictEqual(grafana.admin, { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
+            });
+
+            it("serves every UI over TLS from the stack's issuer", () => {
+                const issuer = `letsencrypt-${validateConfig(rawGeoplatformConfig(stack)).platform.letsEncrypt}`;
+                const annotations = [
+                    release(run(), "longhorn").inputs.values.ingress.annotations,
+                    release(run(), "minio").inputs.values.consoleIngress.annotations,
+                    release(run(), "keycloakx").inputs.values.ingress.annotations,
+                    release(run(), "kube-prometheus-stack").inputs.values.grafana.ingress.annotations,
+                ];
+                for (const a of annotations) assert.strictEqual(a["cert-manager.io/cluster-issuer"], issuer);
+                assert.strictEqual(release(run(), "longhorn").inputs.values.ingress.tls, true);
+                assert.match(release(run(), "longhorn").inputs.values.ingress.annotations["traefik.ingress.kubernetes.io/router.middlewares"], /longhorn-system-longhorn-basic-auth@kubernetescrd/);
+            });
+
+            it("labels every namespace for Pod Security admission", () => {
+                const namespaces = byType(run(), "kubernetes:core/v1:Namespace");
+                assert.ok(namespaces.length >= 8);
+                for (const ns of namespaces) assert.match(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], /^(restricted|baseline|privileged)$/);
+                const level = (name: string) => namespaces.find((n) => n.inputs.metadata.name === name)?.inputs.metadata.labels["pod-security.kubernetes.io/enforce"];
+                assert.strictEqual(level("postgres"), "restricted");
+                assert.strictEqual(level("longhorn-system"), "privileged");
+            });
+
+            it("waits for a Ready cluster before creating anything in it", () => {
+                const ready = named(run(), `${stack}-nodes-ready`);
+                for (const ns of byType(run(), "kubernetes:core/v1:Namespace")) assert.ok(dependsTransitively(run(), ns, ready), ns.name);
+                for (const r of releases()) assert.ok(dependsTransitively(run(), r, ready), r.name);
+            });
+
+            it("prepares each enabled app's namespace, database, S3 user and OIDC client", () => {
+                const secretsIn = (ns: string) => byType(run(), "kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata.namespace === ns).map((s) => s.inputs.metadata.name).sort();
+                assert.deepStrictEqual(secretsIn("jupyterhub"), ["jupyterhub-db", "jupyterhub-oidc", "jupyterhub-s3"]);
+                assert.deepStrictEqual(secretsIn("geocube"), ["geocube-db", "geocube-s3"]);
+                assert.deepStrictEqual(secretsIn("spark"), ["spark-s3"]);
+                const minio = release(run(), "minio").inputs.values;
+                assert.deepStrictEqual(minio.users.map((u: any) => u.accessKey).sort(), ["argo", "geocube", "jupyterhub", "longhorn", "openeo", "postgres", "spark"]);
+                for (const user of minio.users) assert.deepStrictEqual(Object.keys(user).sort(), ["accessKey", "existingSecret", "existingSecretKey", "policy"]);
+            });
+        });
+    }
+
+    it("takes dev/prod differences from the stack files", () => {
+        const dev = runs.dev as StackRun;
+        const prod = runs.prod as StackRun;
+        const longhorn = (r: StackRun) => release(r, "longhorn").inputs.values;
+        assert.strictEqual(longhorn(dev).persistence.defaultClassReplicaCount, 1);
+        assert.strictEqual(longhorn(prod).persistence.defaultClassReplicaCount, 3);
+        assert.strictEqual(longhorn(prod).defaultSettings.defaultReplicaCount, 3);
+        const instances = (r: StackRun) => customResources(r, "postgresql.cnpg.io/v1:Cluster")[0].inputs.spec.instances;
+        assert.strictEqual(instances(dev), 1);
+        assert.strictEqual(instances(prod), 3);
+        const issuer = (r: StackRun) => release(r, "keycloakx").inputs.values.ingress.annotations["cert-manager.io/cluster-issuer"];
+        assert.strictEqual(issuer(dev), "letsencrypt-staging");
+        assert.strictEqual(issuer(prod), "letsencrypt-production");
+        assert.strictEqual(customResources(dev, "postgresql.cnpg.io/v1:ScheduledBackup").length, 0);
+        const backup = customResources(prod, "postgresql.cnpg.io/v1:ScheduledBackup")[0];
+        assert.strictEqual(backup.inputs.spec.schedule, "0 0 2 * * *");
+        assert.strictEqual(customResources(prod, "postgresql.cnpg.io/v1:Cluster")[0].inputs.spec.backup.barmanObjectStore.s3Credentials.secretAccessKey.name, "postgres-backup-s3");
+    });
+
+    it("creates nothing for an app that is switched off", async () => {
+        const run = await runStack("dev", { "geoplatform:apps": { jupyterhub: { enabled: false } } });
+        const mentions = run.resources.filter((r) => JSON.stringify(r.inputs).includes("jupyterhub") && r.type !== "pulumi:pulumi:Stack");
+        assert.deepStrictEqual(mentions.map((r) => `${r.type} ${r.name}`), []);
+        assert.ok(named(run, "geocube-db"), "other apps are still prepared");
+    });
+});
