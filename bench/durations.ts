@@ -37,9 +37,10 @@ const BY_CHART: Record<string, number> = {
 
 /** remote.Command durations by what the command does (matched on its resource name). */
 const COMMANDS: [RegExp, number][] = [
-    [/cloud-init|wait-boot/, 60],
-    [/install|join|k3s-(server|agent)/, 90],
-    [/ready|wait/, 30],
+    [/-k3s$/, 120], // waits for cloud-init, installs iSCSI packages, installs and starts K3s
+    [/-nodes-ready$/, 30],
+    [/-kubeconfig$/, 3],
+    [/-k3s-(uninstall|drain)$/, 2], // created as a no-op; the work happens on delete
 ];
 
 export function typicalSeconds(node: GraphNode, inputs: Record<string, any>): number {

@@ -77,7 +77,8 @@ export class AwsCluster extends pulumi.ComponentResource {
                     userDataReplaceOnChange: args.userData !== undefined,
                     tags: { Name: vmName, ...args.tags },
                 },
-                { ...child, dependsOn: args.publicIp ? [igw] : [nat] },
+                // Only user data (the bastion's) needs the internet at boot; nodes wait for egress at setup time.
+                { ...child, dependsOn: args.userData ? [igw, publicRoutes] : [] },
             );
         };
 
@@ -126,6 +127,7 @@ export class AwsCluster extends pulumi.ComponentResource {
             nodes,
             bastion: { host: bastionIp, user: cfg.sshUser, port: 22 },
             apiEndpoint: bastionIp,
+            egress: [nat, privateRoutes, igw],
             sshPrivateKey: pulumi.secret(key.privateKeyOpenssh),
         };
         this.registerOutputs({ bastionIp, nodeNames: nodes.map((n) => n.name) });

@@ -63,7 +63,8 @@ export class OpenStackCluster extends pulumi.ComponentResource {
                     userData,
                     metadata: { "geoplatform-stack": pulumi.getStack() },
                 },
-                { ...child, dependsOn: [routerInterface] },
+                // Only user data (the bastion's) needs the internet at boot; nodes wait for egress at setup time.
+                { ...child, dependsOn: userData ? [routerInterface] : [] },
             );
             const floatingIp = publicIp
                 ? new openstack.networking.FloatingIp(`${vmName}-fip`, { pool: os.externalNetwork, portId: port.id }, { ...child, dependsOn: [routerInterface] })
@@ -98,6 +99,7 @@ export class OpenStackCluster extends pulumi.ComponentResource {
             nodes,
             bastion: { host: bastionIp, user: os.sshUser, port: 22 },
             apiEndpoint: bastionIp,
+            egress: [routerInterface],
             sshPrivateKey: pulumi.secret(key.privateKeyOpenssh),
         };
         this.registerOutputs({ bastionIp, nodeNames: nodes.map((n) => n.name) });

@@ -34,6 +34,8 @@ export interface ClusterNodes {
     bastion: SshEndpoint;
     /** Address the Kubernetes API is published on (the bastion forwards 6443 to the servers). */
     apiEndpoint: pulumi.Output<string>;
+    /** What private nodes need for outbound traffic (package and image downloads); node setup waits for it, booting does not. */
+    egress: pulumi.Resource[];
     /** Private key for every VM and the bastion. */
     sshPrivateKey: pulumi.Output<string>;
 }

@@ -81,7 +81,10 @@ export class PlatformLayer extends pulumi.ComponentResource {
         ];
         const issuerUrl = `https://${hosts.keycloak}/realms/geoplatform`;
 
-        // Object storage and Longhorn refer to each other by name only (backup target, storage class): no ordering needed.
+        // MinIO's volume needs Longhorn, while Longhorn needs MinIO's credentials for its backup target
+        // (used only at backup time): MinIO's release waits for a Longhorn release that is created just below.
+        let longhornCreated: (release: pulumi.Resource) => void = () => undefined;
+        const longhornRelease = new Promise<pulumi.Resource>((resolve) => (longhornCreated = resolve));
         const storage = new ObjectStorage(
             "object-storage",
             {
@@ -89,6 +92,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
                 users: s3Users,
                 storageGb: config.platform.objectStorage.storageGb,
                 storageClass: "longhorn",
+                storageReady: longhornRelease,
                 consoleHost: hosts.minioConsole,
                 oidc: { issuerUrl, secretName: "minio-oidc" },
                 ...tls,
@@ -113,6 +117,8 @@ export class PlatformLayer extends pulumi.ComponentResource {
             child,
         );
 
+        longhornCreated(longhorn.release);
+
         const databases = ["keycloak", ...apps.filter((app) => APP_NEEDS[app].database)];
         const postgres = new Postgres(
             "postgres",
@@ -122,14 +128,14 @@ export class PlatformLayer extends pulumi.ComponentResource {
                 settings: config.platform.postgres,
                 databases,
                 storageClass: longhorn.storageClass,
+                storageReady: longhorn.release,
                 backup: {
                     bucket: BACKUP_BUCKETS.postgres,
                     endpoint: storage.endpoint,
                     credentials: (secretName, namespace, parent) => storage.credentials(secretName, namespace, "postgres", parent),
                 },
             },
-            // The database volumes need Longhorn's StorageClass.
-            { parent: this, dependsOn: [longhorn.release] },
+            child,
         );
 
         const keycloak = new Keycloak(
@@ -156,11 +162,12 @@ export class PlatformLayer extends pulumi.ComponentResource {
                 namespace: ns(CHARTS.monitoring.namespace),
                 settings: config.platform.prometheus,
                 storageClass: longhorn.storageClass,
+                storageReady: longhorn.release,
                 host: hosts.grafana,
                 oidc: { secretName: "grafana-oidc", secret: keycloak.clientSecrets.grafana, issuerUrl },
                 ...tls,
             },
-            { parent: this, dependsOn: [longhorn.release] },
+            child,
         );
 
         const bindings: Partial<Record<AppName, AppBinding>> = {};

@@ -9,6 +9,8 @@ export interface MonitoringArgs {
     namespace: pulumi.Input<string>;
     settings: PlatformConfig["prometheus"];
     storageClass: string;
+    /** The release that creates the StorageClass of Prometheus' volume. */
+    storageReady: pulumi.Resource;
     host: string;
     clusterIssuer: string;
     ingressClass: string;
@@ -87,7 +89,7 @@ export class Monitoring extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this, dependsOn: [admin, args.oidc.secret] },
+            { parent: this, dependsOn: [admin, args.oidc.secret, args.storageReady] },
         );
         this.registerOutputs({});
     }

@@ -20,6 +20,8 @@ export interface ObjectStorageArgs {
     users: S3User[];
     storageGb: number;
     storageClass: string;
+    /** The release that creates the StorageClass of MinIO's volume. */
+    storageReady: pulumi.Input<pulumi.Resource>;
     consoleHost: string;
     clusterIssuer: string;
     ingressClass: string;
@@ -88,7 +90,7 @@ export class ObjectStorage extends pulumi.ComponentResource {
                     displayName: "geoplatform SSO",
                 },
             },
-            { parent: this, dependsOn: [root, ...userSecrets] },
+            { parent: this, dependsOn: [root, args.storageReady, ...userSecrets] },
         );
         this.registerOutputs({ endpoint: this.endpoint });
     }

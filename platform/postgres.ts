@@ -23,6 +23,8 @@ export interface PostgresArgs {
     settings: PlatformConfig["postgres"];
     databases: string[];
     storageClass: string;
+    /** The release that creates the StorageClass: only the database volumes need it, not the operator. */
+    storageReady: pulumi.Resource;
     /** Where base backups and WAL go when a schedule is set. */
     backup: { bucket: string; endpoint: string; credentials: (secretName: string, namespace: pulumi.Input<string>, parent: pulumi.Resource) => k8s.core.v1.Secret };
 }
@@ -93,7 +95,7 @@ export class Postgres extends pulumi.ComponentResource {
                 },
             },
             // The Cluster kind exists once the operator release installed its CRDs.
-            { parent: this, dependsOn: [operator, ...roleSecrets, ...backupSecret] },
+            { parent: this, dependsOn: [operator, args.storageReady, ...roleSecrets, ...backupSecret] },
         );
 
         for (const db of args.databases) {

@@ -104,6 +104,15 @@ describe("K3s layer", () => {
                 }
             });
 
+            it("boots VMs without waiting for egress, but installs only once egress exists", () => {
+                const egressType = stack === "prod" ? "aws:ec2/natGateway:NatGateway" : "openstack:networking/routerInterface:RouterInterface";
+                const egress = run().resources.find((r) => r.type === egressType) as RecordedResource;
+                for (const install of installs()) assert.ok(install.dependencies.includes(egress.urn), install.name);
+                const vmType = stack === "prod" ? "aws:ec2/instance:Instance" : "openstack:compute/instance:Instance";
+                const nodeVms = run().resources.filter((r) => r.type === vmType && !r.name.endsWith("bastion"));
+                for (const vm of nodeVms) assert.ok(!transitiveDeps(run(), vm.urn).has(egress.urn), `${vm.name} boots in parallel with ${egress.name}`);
+            });
+
             it("runs every command through the bastion with bounded dial retries", () => {
                 const bastionIp = run().outputs.bastionIp;
                 assert.ok(commands().length > installs().length);

@@ -216,6 +216,18 @@ describe("platform layer", () => {
                 for (const r of releases()) assert.ok(dependsTransitively(run(), r, ready), r.name);
             });
 
+            it("deploys independent components in parallel once the cluster is Ready", () => {
+                const longhorn = release(run(), "longhorn");
+                // Only what needs a volume waits for the StorageClass.
+                for (const chart of ["cloudnative-pg", "cert-manager", "traefik"]) {
+                    assert.ok(!dependsTransitively(run(), release(run(), chart), longhorn), `${chart} does not wait for Longhorn`);
+                }
+                for (const chart of ["minio", "kube-prometheus-stack"]) assert.ok(dependsTransitively(run(), release(run(), chart), longhorn), `${chart} waits for Longhorn`);
+                // Keycloak waits for Longhorn only through its database.
+                assert.ok(dependsTransitively(run(), customResources(run(), "postgresql.cnpg.io/v1:Cluster")[0], longhorn));
+                assert.ok(!dependsTransitively(run(), release(run(), "keycloakx"), release(run(), "cert-manager")), "certificates are issued after, not before");
+            });
+
             it("prepares each enabled app's namespace, database, S3 user and OIDC client", () => {
                 const secretsIn = (ns: string) => byType(run(), "kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata.namespace === ns).map((s) => s.inputs.metadata.name).sort();
                 assert.deepStrictEqual(secretsIn("jupyterhub"), ["jupyterhub-db", "jupyterhub-oidc", "jupyterhub-s3"]);

@@ -85,7 +85,7 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 vars,
                 // Re-run on a new version or config; the script itself skips what is already done.
                 { triggers: [config.k3sVersion, configYaml], logging: "stdoutAndStderr" },
-                { dependsOn: [node.resource, ...dependsOn], additionalSecretOutputs: ["stdin"] },
+                { dependsOn: [node.resource, ...cluster.egress, ...dependsOn], additionalSecretOutputs: ["stdin"] },
             );
         };
 
