@@ -93,7 +93,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                 publicIp: n.spec.ingress,
                 securityGroups: sgs,
                 spot: n.spec.spot,
-                tags: { "geoplatform:node-group": n.group, "geoplatform:role": n.spec.role },
+                tags: { "geoplatform:node-group": n.group, "geoplatform:role": n.spec.role, ...(n.spec.ingress ? { "geoplatform:edge": "ingress" } : {}) },
             });
             return {
                 name: n.name,
@@ -116,7 +116,7 @@ export class AwsCluster extends pulumi.ComponentResource {
             publicIp: true,
             securityGroups: ["bastion"],
             spot: false,
-            tags: { "geoplatform:role": "bastion" },
+            tags: { "geoplatform:role": "bastion", "geoplatform:edge": "bastion" },
             userData: bastionUserData(serverIps),
         });
         // An Elastic IP keeps the API endpoint (and the kubeconfig's tls-san) stable across bastion replacement.

@@ -37,7 +37,8 @@ export class OpenStackCluster extends pulumi.ComponentResource {
         const key = sshKey(name, { parent: this });
         const keypair = new openstack.compute.Keypair(`${name}-key`, { name: `${name}-key`, publicKey: key.publicKeyOpenssh }, child);
 
-        const server = (vmName: string, sizeName: string, diskGb: number, securityGroups: SecurityGroupName[], publicIp: boolean, userData?: pulumi.Input<string>) => {
+        /** `edge` (bastion or ingress) marks the VMs that get a floating IP; the policy pack checks it. */
+        const server = (vmName: string, role: string, sizeName: string, diskGb: number, securityGroups: SecurityGroupName[], edge?: "bastion" | "ingress", userData?: pulumi.Input<string>) => {
             const port = new openstack.networking.Port(
                 `${vmName}-port`,
                 {
@@ -61,13 +62,13 @@ export class OpenStackCluster extends pulumi.ComponentResource {
                         { uuid: image.id, sourceType: "image", destinationType: "volume", volumeSize: diskGb, bootIndex: 0, deleteOnTermination: true },
                     ],
                     userData,
-                    metadata: { "geoplatform-stack": pulumi.getStack() },
+                    metadata: { "geoplatform-stack": pulumi.getStack(), "geoplatform-role": role },
                 },
                 // Only user data (the bastion's) needs the internet at boot; nodes wait for egress at setup time.
                 { ...child, dependsOn: userData ? [routerInterface] : [] },
             );
-            const floatingIp = publicIp
-                ? new openstack.networking.FloatingIp(`${vmName}-fip`, { pool: os.externalNetwork, portId: port.id }, { ...child, dependsOn: [routerInterface] })
+            const floatingIp = edge
+                ? new openstack.networking.FloatingIp(`${vmName}-fip`, { pool: os.externalNetwork, portId: port.id, tags: [`geoplatform-edge=${edge}`] }, { ...child, dependsOn: [routerInterface] })
                 : undefined;
             return { instance, privateIp: port.allFixedIps.apply((ips) => ips[0]), publicIp: floatingIp?.address };
         };
@@ -76,7 +77,7 @@ export class OpenStackCluster extends pulumi.ComponentResource {
             const sgs: SecurityGroupName[] = ["nodes"];
             if (n.spec.role === "server") sgs.push("servers");
             if (n.spec.ingress) sgs.push("ingress");
-            const vm = server(n.name, n.spec.size, n.spec.diskGb, sgs, n.spec.ingress);
+            const vm = server(n.name, n.spec.role, n.spec.size, n.spec.diskGb, sgs, n.spec.ingress ? "ingress" : undefined);
             return {
                 name: n.name,
                 group: n.group,
@@ -91,7 +92,7 @@ export class OpenStackCluster extends pulumi.ComponentResource {
         });
 
         const serverIps = nodes.filter((n) => n.role === "server").map((n) => n.privateIp);
-        const bastion = server(`${pulumi.getStack()}-bastion`, os.bastionSize, 20, ["bastion"], true, bastionUserData(serverIps));
+        const bastion = server(`${pulumi.getStack()}-bastion`, "bastion", os.bastionSize, 20, ["bastion"], "bastion", bastionUserData(serverIps));
         const bastionIp = bastion.publicIp as pulumi.Output<string>;
 
         this.clusterNodes = {
