@@ -30,3 +30,33 @@ export const CHARTS = {
 } as const satisfies Record<string, ChartEntry>;
 
 export type ChartName = keyof typeof CHARTS;
+
+/**
+ * Container images of the apps' raw workloads and chart-configurable images:
+ * defaults for the `geoplatform:apps.<app>.*Image` settings. Always a pinned tag.
+ */
+export const IMAGES = {
+    /** Single-user notebook image: JupyterLab with PySpark and Apache Sedona. */
+    jupyterSingleuser: "apache/sedona:1.7.1",
+    /** Spark with a Python runtime for drivers, executors and the History Server. */
+    spark: "apache/spark:3.5.6-python3",
+    /** openEO geotrellis backend (driver and batch jobs). */
+    openeo: "eoepca/openeo-geotrellis-kube:2.0-beta2",
+    zookeeper: "zookeeper:3.9.3",
+    geocubeApiserver: "ghcr.io/airbusgeo/geocube-apiserver:1.0.3",
+    geocubeConsolidater: "ghcr.io/airbusgeo/geocube-consolidater:1.0.3",
+    geocubeAutoscaler: "ghcr.io/airbusgeo/geocube-autoscaler:1.0.3",
+    /** Google Cloud CLI with the Pub/Sub emulator, the message bus Geocube uses off-GCP. */
+    pubsubEmulator: "gcr.io/google.com/cloudsdktool/google-cloud-cli:522.0.0-emulators",
+} as const;
+
+/**
+ * Maven coordinates Spark resolves at submit time for Sedona and S3A, pinned
+ * to the Spark 3.5 / Scala 2.12 line of IMAGES.spark. Bake them into the image
+ * instead when the cluster has no egress to Maven Central.
+ */
+export const SPARK_PACKAGES = [
+    "org.apache.sedona:sedona-spark-shaded-3.5_2.12:1.7.1",
+    "org.datasyslab:geotools-wrapper:1.7.1-28.5",
+    "org.apache.hadoop:hadoop-aws:3.3.4",
+] as const;
