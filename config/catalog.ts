@@ -46,6 +46,8 @@ export const IMAGES = {
     geocubeApiserver: "ghcr.io/airbusgeo/geocube-apiserver:1.0.3",
     geocubeConsolidater: "ghcr.io/airbusgeo/geocube-consolidater:1.0.3",
     geocubeAutoscaler: "ghcr.io/airbusgeo/geocube-autoscaler:1.0.3",
+    /** Fetches the S3A jars the History Server's image lacks (init container). */
+    curl: "curlimages/curl:8.14.1",
     /** Google Cloud CLI with the Pub/Sub emulator, the message bus Geocube uses off-GCP. */
     pubsubEmulator: "gcr.io/google.com/cloudsdktool/google-cloud-cli:522.0.0-emulators",
 } as const;
@@ -59,4 +61,10 @@ export const SPARK_PACKAGES = [
     "org.apache.sedona:sedona-spark-shaded-3.5_2.12:1.7.1",
     "org.datasyslab:geotools-wrapper:1.7.1-28.5",
     "org.apache.hadoop:hadoop-aws:3.3.4",
+] as const;
+
+/** Jars the Spark History Server needs on its classpath to read event logs over S3A (Hadoop 3.3.4 line). */
+export const S3A_JARS = [
+    "https://repo1.maven.org/maven2/org/apache/hadoop/hadoop-aws/3.3.4/hadoop-aws-3.3.4.jar",
+    "https://repo1.maven.org/maven2/com/amazonaws/aws-java-sdk-bundle/1.12.262/aws-java-sdk-bundle-1.12.262.jar",
 ] as const;
