@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GeoplatformConfig } from "../config/types";
 import { Platform } from "../platform/types";
 import { JupyterHub } from "./jupyterhub";
+import { OpenEo } from "./openeo";
 import { PROCESSING_NAMESPACE, ProcessingNamespace } from "./processing-namespace";
 import { Spark } from "./spark";
 import { bindingOf } from "./types";
@@ -11,6 +12,7 @@ export interface Apps {
     jupyterhub?: JupyterHub;
     processing?: ProcessingNamespace;
     spark?: Spark;
+    openeo?: OpenEo;
 }
 
 /** The apps layer: creates only the apps enabled in `geoplatform:apps`, on the platform's cluster. */
@@ -29,5 +31,7 @@ export function createApps(config: GeoplatformConfig, platform: Platform, opts?:
         if (enabled.has("openeo")) jobNamespaces.push(bindingOf(platform, "openeo").namespace);
         apps.spark = new Spark("spark", { ...spark, jobNamespaces, jobNamespaceResources: processing }, opts);
     }
+    // Config validation guarantees spark is on whenever openEO is.
+    if (enabled.has("openeo") && apps.spark) apps.openeo = new OpenEo("openeo", { ...args("openeo"), sparkOperator: apps.spark.operator }, opts);
     return apps;
 }

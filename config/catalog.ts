@@ -25,7 +25,8 @@ export const CHARTS = {
     monitoring: { chart: "kube-prometheus-stack", repo: "https://prometheus-community.github.io/helm-charts", version: "88.5.3", namespace: "monitoring", nodeGroup: "system" },
     jupyterhub: { chart: "jupyterhub", repo: "https://jupyterhub.github.io/helm-chart/", version: "4.4.0", namespace: "jupyterhub", nodeGroup: "system" },
     sparkOperator: { chart: "spark-operator", repo: "https://kubeflow.github.io/spark-operator", version: "2.5.2", namespace: "spark-operator", nodeGroup: "system" },
-    openeo: { chart: "sparkapplication", repo: "https://artifactory.vgt.vito.be/artifactory/helm-charts", version: "1.3.1", namespace: "openeo", nodeGroup: "processing" },
+    // The chart templates driver/executor affinity but no tolerations, so its pods cannot reach the tainted processing nodes.
+    openeo: { chart: "sparkapplication", repo: "https://artifactory.vgt.vito.be/artifactory/helm-charts", version: "1.3.1", namespace: "openeo", nodeGroup: "system" },
     argoWorkflows: { chart: "argo-workflows", repo: "https://argoproj.github.io/argo-helm", version: "1.0.18", namespace: "argo", nodeGroup: "system" },
 } as const satisfies Record<string, ChartEntry>;
 
