@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GeoplatformConfig } from "../config/types";
 import { Platform } from "../platform/types";
+import { ArgoWorkflows } from "./argo";
+import { Geocube } from "./geocube";
 import { JupyterHub } from "./jupyterhub";
 import { OpenEo } from "./openeo";
 import { PROCESSING_NAMESPACE, ProcessingNamespace } from "./processing-namespace";
@@ -13,6 +15,8 @@ export interface Apps {
     processing?: ProcessingNamespace;
     spark?: Spark;
     openeo?: OpenEo;
+    geocube?: Geocube;
+    argo?: ArgoWorkflows;
 }
 
 /** The apps layer: creates only the apps enabled in `geoplatform:apps`, on the platform's cluster. */
@@ -33,5 +37,7 @@ export function createApps(config: GeoplatformConfig, platform: Platform, opts?:
     }
     // Config validation guarantees spark is on whenever openEO is.
     if (enabled.has("openeo") && apps.spark) apps.openeo = new OpenEo("openeo", { ...args("openeo"), sparkOperator: apps.spark.operator }, opts);
+    if (enabled.has("geocube")) apps.geocube = new Geocube("geocube", args("geocube"), opts);
+    if (enabled.has("argo") && apps.processing) apps.argo = new ArgoWorkflows("argo", { ...args("argo"), workflowNamespace: apps.processing }, opts);
     return apps;
 }

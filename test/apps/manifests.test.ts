@@ -93,7 +93,7 @@ for (const stack of STACKS) {
             }
         });
 
-        it("runs the example Spark job on processing, everything else raw on system unless listed", () => {
+        it("runs the example Spark job and Geocube consolidaters on processing, every other raw workload on system", () => {
             const onProcessing = workloads()
                 .filter((r) => podSpecs(r).some(({ spec }) => spec.nodeSelector[NODE_GROUP_LABEL] === "processing"))
                 .map((r) => `${r.inputs.kind}/${r.inputs.metadata.name}`)
@@ -110,4 +110,4 @@ for (const stack of STACKS) {
 }
 
 /** Batch/user workloads (raw) that belong on the processing nodes. */
-const EXPECTED_ON_PROCESSING = ["SparkApplication/sedona-spatial-join"];
+const EXPECTED_ON_PROCESSING = ["Deployment/geocube-consolidater", "SparkApplication/sedona-spatial-join"];
