@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./config/load";
+import { createApps } from "./apps";
 import { createInfra } from "./infra";
 import { PlatformLayer } from "./platform";
 import { K3s } from "./platform/k3s";
@@ -12,6 +13,7 @@ export async function geoplatform() {
     const k3s = new K3s(pulumi.getStack(), { config, cluster });
     const ingressNode = cluster.nodes.find((n) => n.publicIp) as { publicIp: pulumi.Output<string> };
     const platform = new PlatformLayer("platform", { config, cluster: k3s, ingressIp: ingressNode.publicIp });
+    const apps = createApps(config, platform.platform);
 
     return {
         cloud: config.cloud,
@@ -22,5 +24,6 @@ export async function geoplatform() {
         sshPrivateKey: cluster.sshPrivateKey,
         kubeconfig: k3s.kubeconfig,
         ...platform.outputs,
+        jupyterUrl: apps.jupyterhub?.url,
     };
 }

@@ -24,8 +24,9 @@ export const CHARTS = {
     keycloak: { chart: "keycloakx", repo: "https://codecentric.github.io/helm-charts", version: "7.1.11", namespace: "keycloak", nodeGroup: "system" },
     monitoring: { chart: "kube-prometheus-stack", repo: "https://prometheus-community.github.io/helm-charts", version: "88.5.3", namespace: "monitoring", nodeGroup: "system" },
     jupyterhub: { chart: "jupyterhub", repo: "https://jupyterhub.github.io/helm-chart/", version: "4.4.0", namespace: "jupyterhub", nodeGroup: "system" },
-    sparkOperator: { chart: "spark-operator", repo: "https://kubeflow.github.io/spark-operator", version: "2.5.2", namespace: "spark-operator", nodeGroup: "system" },
-    openeo: { chart: "sparkapplication", repo: "https://artifactory.vgt.vito.be/artifactory/helm-charts", version: "1.3.1", namespace: "openeo", nodeGroup: "processing" },
+    sparkOperator: { chart: "spark-operator", repo: "https://kubeflow.github.io/spark-operator", version: "2.5.2", namespace: "spark", nodeGroup: "system" },
+    // The chart templates driver/executor affinity but no tolerations, so its pods cannot reach the tainted processing nodes.
+    openeo: { chart: "sparkapplication", repo: "https://artifactory.vgt.vito.be/artifactory/helm-charts", version: "1.3.1", namespace: "openeo", nodeGroup: "system" },
     argoWorkflows: { chart: "argo-workflows", repo: "https://argoproj.github.io/argo-helm", version: "1.0.18", namespace: "argo", nodeGroup: "system" },
 } as const satisfies Record<string, ChartEntry>;
 
@@ -36,10 +37,48 @@ export interface ImageEntry {
     tag: string;
 }
 
-/** Images geoplatform sets explicitly (the charts' own defaults are pinned by the chart version). */
-export const IMAGES = {
+/** Images the platform sets explicitly (the charts' own defaults are pinned by the chart version). */
+export const PLATFORM_IMAGES = {
     minio: { repository: "quay.io/minio/minio", tag: "RELEASE.2024-12-18T13-15-44Z" },
     minioClient: { repository: "quay.io/minio/mc", tag: "RELEASE.2024-11-21T17-21-54Z" },
     postgres: { repository: "ghcr.io/cloudnative-pg/postgresql", tag: "17.5" },
     keycloak: { repository: "quay.io/keycloak/keycloak", tag: "26.5.6" },
 } as const satisfies Record<string, ImageEntry>;
+
+/**
+ * Container images of the apps' raw workloads and chart-configurable images:
+ * defaults for the `geoplatform:apps.<app>.*Image` settings. Always a pinned tag.
+ */
+export const IMAGES = {
+    /** Single-user notebook image: JupyterLab with PySpark and Apache Sedona. */
+    jupyterSingleuser: "apache/sedona:1.7.1",
+    /** Spark with a Python runtime for drivers, executors and the History Server. */
+    spark: "apache/spark:3.5.6-python3",
+    /** openEO geotrellis backend (driver and batch jobs). */
+    openeo: "eoepca/openeo-geotrellis-kube:2.0-beta2",
+    zookeeper: "zookeeper:3.9.3",
+    geocubeApiserver: "ghcr.io/airbusgeo/geocube-apiserver:1.0.3",
+    geocubeConsolidater: "ghcr.io/airbusgeo/geocube-consolidater:1.0.3",
+    geocubeAutoscaler: "ghcr.io/airbusgeo/geocube-autoscaler:1.0.3",
+    /** Fetches the S3A jars the History Server's image lacks (init container). */
+    curl: "curlimages/curl:8.14.1",
+    /** Google Cloud CLI with the Pub/Sub emulator, the message bus Geocube uses off-GCP. */
+    pubsubEmulator: "gcr.io/google.com/cloudsdktool/google-cloud-cli:522.0.0-emulators",
+} as const;
+
+/**
+ * Maven coordinates Spark resolves at submit time for Sedona and S3A, pinned
+ * to the Spark 3.5 / Scala 2.12 line of IMAGES.spark. Bake them into the image
+ * instead when the cluster has no egress to Maven Central.
+ */
+export const SPARK_PACKAGES = [
+    "org.apache.sedona:sedona-spark-shaded-3.5_2.12:1.7.1",
+    "org.datasyslab:geotools-wrapper:1.7.1-28.5",
+    "org.apache.hadoop:hadoop-aws:3.3.4",
+] as const;
+
+/** Jars the Spark History Server needs on its classpath to read event logs over S3A (Hadoop 3.3.4 line). */
+export const S3A_JARS = [
+    "https://repo1.maven.org/maven2/org/apache/hadoop/hadoop-aws/3.3.4/hadoop-aws-3.3.4.jar",
+    "https://repo1.maven.org/maven2/com/amazonaws/aws-java-sdk-bundle/1.12.262/aws-java-sdk-bundle-1.12.262.jar",
+] as const;

@@ -79,6 +79,18 @@ export interface PlatformConfig {
 export const APP_NAMES = ["jupyterhub", "spark", "openeo", "geocube", "argo"] as const;
 export type AppName = (typeof APP_NAMES)[number];
 
+/** Per-app settings (`geoplatform:apps.<app>`); images are `name:tag`, pinned, defaults in config/catalog.ts IMAGES. */
+export interface AppsConfig {
+    jupyterhub: { enabled: boolean; singleuserImage: string };
+    spark: { enabled: boolean; image: string };
+    openeo: { enabled: boolean; image: string; zookeeperImage: string };
+    geocube: { enabled: boolean; apiserverImage: string; consolidaterImage: string; autoscalerImage: string; pubsubEmulatorImage: string };
+    argo: { enabled: boolean };
+}
+
+/** Node group the apps' batch and user pods run on (tainted; pods tolerate its taints). */
+export const PROCESSING_GROUP = "processing";
+
 export interface GeoplatformConfig {
     cloud: CloudName;
     /** Base DNS domain; every UI is served as <service>.<domain>. */
@@ -93,6 +105,7 @@ export interface GeoplatformConfig {
     platform: PlatformConfig;
     /** Apps switched on in this stack (`geoplatform:apps.<app>.enabled`). */
     enabledApps: AppName[];
+    apps: AppsConfig;
     openstack?: OpenStackConfig;
     aws?: AwsConfig;
 }

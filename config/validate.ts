@@ -1,8 +1,10 @@
 import { Checker, ConfigError } from "./checker";
+import { IMAGES } from "./catalog";
 import { isCidr, isWorldCidr, parseIpv4Cidr } from "./net";
 import {
     APP_NAMES,
     AppName,
+    AppsConfig,
     AwsConfig,
     CloudName,
     GeoplatformConfig,
@@ -10,6 +12,7 @@ import {
     NodeGroupConfig,
     OpenStackConfig,
     PlatformConfig,
+    PROCESSING_GROUP,
     Taint,
     TaintEffect,
 } from "./types";
@@ -241,13 +244,51 @@ function checkPlatform(c: Checker, raw: unknown): PlatformConfig {
     };
 }
 
-function checkApps(c: Checker, raw: unknown): AppName[] {
-    const apps = c.object("apps", raw, { optional: true });
-    c.noUnknownKeys("apps", apps, APP_NAMES);
-    return APP_NAMES.filter((app) => {
-        const settings = c.object(`apps.${app}`, apps[app], { optional: true });
-        return c.boolean(`apps.${app}.enabled`, settings.enabled, true);
-    });
+/** `name:tag` (or `name@sha256:...`) with an explicit, non-`latest` tag. */
+const PINNED_IMAGE = /^[a-z0-9]([a-z0-9._\/:-]*[a-z0-9])?(:(?!latest$)[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$/;
+
+/** Settings (besides `enabled`) each app accepts: key -> default image. */
+const APP_IMAGE_SETTINGS = {
+    jupyterhub: { singleuserImage: IMAGES.jupyterSingleuser },
+    spark: { image: IMAGES.spark },
+    openeo: { image: IMAGES.openeo, zookeeperImage: IMAGES.zookeeper },
+    geocube: {
+        apiserverImage: IMAGES.geocubeApiserver,
+        consolidaterImage: IMAGES.geocubeConsolidater,
+        autoscalerImage: IMAGES.geocubeAutoscaler,
+        pubsubEmulatorImage: IMAGES.pubsubEmulator,
+    },
+    argo: {},
+} as const satisfies Record<AppName, Record<string, string>>;
+
+function checkApps(c: Checker, raw: unknown, nodeGroups: Record<string, NodeGroupConfig>): { enabledApps: AppName[]; apps: AppsConfig } {
+    const obj = c.object("apps", raw, { optional: true });
+    c.noUnknownKeys("apps", obj, APP_NAMES);
+    const apps = Object.fromEntries(
+        APP_NAMES.map((app) => {
+            const key = `apps.${app}`;
+            const settings = c.object(key, obj[app], { optional: true });
+            const images: Record<string, string> = APP_IMAGE_SETTINGS[app];
+            c.noUnknownKeys(key, settings, ["enabled", ...Object.keys(images)]);
+            const checked: Record<string, unknown> = { enabled: c.boolean(`${key}.enabled`, settings.enabled, true) };
+            for (const [name, fallback] of Object.entries(images)) {
+                checked[name] = c.string(`${key}.${name}`, settings[name], {
+                    fallback,
+                    pattern: PINNED_IMAGE,
+                    expected: "a container image with a pinned tag (name:tag, not latest) or digest",
+                });
+            }
+            return [app, checked];
+        }),
+    ) as unknown as AppsConfig;
+    const enabledApps = APP_NAMES.filter((app) => apps[app].enabled);
+    // openEO runs as a SparkApplication: it needs the operator (and its CRDs) the spark app installs.
+    if (apps.openeo.enabled && !apps.spark.enabled) c.fail("apps.openeo.enabled", true, "false, or apps.spark.enabled true: openEO runs on the Spark operator");
+    const processing = nodeGroups[PROCESSING_GROUP];
+    if (enabledApps.length > 0 && Object.keys(nodeGroups).length > 0 && (!processing || processing.role !== "agent")) {
+        c.fail(`nodeGroups.${PROCESSING_GROUP}`, processing, `an agent group: the enabled apps (${enabledApps.join(", ")}) run their user and batch pods there`);
+    }
+    return { enabledApps, apps };
 }
 
 /** Validates raw stack config; throws one ConfigError that lists every problem. */
@@ -274,8 +315,8 @@ export function validateConfig(raw: RawConfig): GeoplatformConfig {
     const k3sVersion = c.string("k3sVersion", raw.k3sVersion, { pattern: K3S_VERSION, expected: "a pinned K3s release such as v1.33.5+k3s1" });
     const nodeGroups = checkGroups(c, cloud, raw.nodeGroups, sizes);
     const platform = checkPlatform(c, raw.platform);
-    const enabledApps = checkApps(c, raw.apps);
+    const { enabledApps, apps } = checkApps(c, raw.apps, nodeGroups);
 
     if (c.problems.length > 0) throw new ConfigError(c.problems);
-    return { cloud, domain, acmeEmail, adminCidrs, allowWorldAdminAccess, k3sVersion, nodeGroups, platform, enabledApps, openstack, aws };
+    return { cloud, domain, acmeEmail, adminCidrs, allowWorldAdminAccess, k3sVersion, nodeGroups, platform, enabledApps, apps, openstack, aws };
 }

@@ -28,7 +28,7 @@ const PLATFORM_LEVELS: Record<string, PodSecurityLevel> = {
 /** App namespaces (created here so a disabled app gets none): user and batch pods need baseline. */
 export const APP_NAMESPACES: Record<AppName, string> = {
     jupyterhub: CHARTS.jupyterhub.namespace,
-    spark: "spark",
+    spark: CHARTS.sparkOperator.namespace,
     openeo: CHARTS.openeo.namespace,
     geocube: "geocube",
     argo: CHARTS.argoWorkflows.namespace,

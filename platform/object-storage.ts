@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS, IMAGES } from "../config/catalog";
+import { CHARTS, PLATFORM_IMAGES } from "../config/catalog";
 import { catalogRelease, tlsAnnotations } from "./release";
 import { k8sSecret, randomSecret } from "./secrets";
 import { SYSTEM } from "./placement";
@@ -53,8 +53,8 @@ export class ObjectStorage extends pulumi.ComponentResource {
             namespace,
             {
                 mode: "standalone",
-                image: { repository: IMAGES.minio.repository, tag: IMAGES.minio.tag },
-                mcImage: { repository: IMAGES.minioClient.repository, tag: IMAGES.minioClient.tag },
+                image: { repository: PLATFORM_IMAGES.minio.repository, tag: PLATFORM_IMAGES.minio.tag },
+                mcImage: { repository: PLATFORM_IMAGES.minioClient.repository, tag: PLATFORM_IMAGES.minioClient.tag },
                 existingSecret: "minio-root",
                 persistence: { enabled: true, storageClass: args.storageClass, size: `${args.storageGb}Gi` },
                 // The chart asks for 16Gi of memory by default.

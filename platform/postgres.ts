@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS, IMAGES } from "../config/catalog";
+import { CHARTS, PLATFORM_IMAGES } from "../config/catalog";
 import { PlatformConfig } from "../config/types";
 import { catalogRelease } from "./release";
 import { POSTGRES_NAMESPACE } from "./namespaces";
@@ -67,7 +67,7 @@ export class Postgres extends pulumi.ComponentResource {
                 metadata: { name: CLUSTER, namespace: args.namespace },
                 spec: {
                     instances: args.settings.instances,
-                    imageName: `${IMAGES.postgres.repository}:${IMAGES.postgres.tag}`,
+                    imageName: `${PLATFORM_IMAGES.postgres.repository}:${PLATFORM_IMAGES.postgres.tag}`,
                     // CNPG takes parameters as strings.
                     postgresql: { parameters: { max_connections: String(args.settings.maxConnections) } },
                     storage: { storageClass: args.storageClass, size: `${args.settings.storageGb}Gi` },

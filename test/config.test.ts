@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { IMAGES } from "../config/catalog";
 import { ConfigError } from "../config/checker";
 import { ipv4Subnet, isWorldCidr } from "../config/net";
 import { validateConfig } from "../config/validate";
@@ -76,6 +77,12 @@ describe("stack configuration", () => {
         { name: "domain with a scheme", raw: devWith((r) => (r.domain = "https://geo.example.org")), message: /geoplatform:domain: got "https:\/\/geo.example.org", expected a lowercase DNS name/ },
         { name: "bad e-mail", raw: devWith((r) => (r.acmeEmail = "ops")), message: /geoplatform:acmeEmail: got "ops", expected an e-mail address/ },
         { name: "unknown app", raw: devWith((r) => (r.apps = { qgis: { enabled: true } })), message: /geoplatform:apps.qgis: got \{"enabled":true\}, expected no such key/ },
+        { name: "unpinned app image", raw: devWith((r) => (r.apps = { jupyterhub: { singleuserImage: "apache/sedona:latest" } })), message: /geoplatform:apps.jupyterhub.singleuserImage: got "apache\/sedona:latest", expected a container image with a pinned tag/ },
+        { name: "app image without a tag", raw: devWith((r) => (r.apps = { spark: { image: "apache/spark" } })), message: /geoplatform:apps.spark.image: got "apache\/spark", expected a container image with a pinned tag/ },
+        { name: "misspelt app setting", raw: devWith((r) => (r.apps = { geocube: { apiserverImg: "a/b:1" } })), message: /geoplatform:apps.geocube.apiserverImg: got "a\/b:1", expected no such key/ },
+        { name: "non-boolean app toggle", raw: devWith((r) => (r.apps = { argo: { enabled: "no" } })), message: /geoplatform:apps.argo.enabled: got "no", expected true or false/ },
+        { name: "openEO without Spark", raw: devWith((r) => (r.apps = { spark: { enabled: false } })), message: /geoplatform:apps.openeo.enabled: got true, expected false, or apps.spark.enabled true/ },
+        { name: "apps without a processing group", raw: devWith((r) => delete r.nodeGroups.processing), message: /geoplatform:nodeGroups.processing: got nothing, expected an agent group: the enabled apps/ },
     ];
 
     for (const { name, raw, message } of badConfigs) {
@@ -94,6 +101,13 @@ describe("stack configuration", () => {
             }),
         );
         assert.ok(problems.length >= 3, problems.join("\n"));
+    });
+
+    it("fills app settings with the catalog's pinned images and accepts overrides", () => {
+        const config = validateConfig(devWith((r) => (r.apps = { openeo: { zookeeperImage: "zookeeper:3.9.2" }, geocube: { enabled: false } })));
+        assert.strictEqual(config.apps.openeo.zookeeperImage, "zookeeper:3.9.2");
+        assert.strictEqual(config.apps.spark.image, IMAGES.spark);
+        assert.deepStrictEqual(config.enabledApps, ["jupyterhub", "spark", "openeo", "argo"]);
     });
 
     it("accepts a world-open admin CIDR only with the explicit override", () => {

@@ -49,7 +49,7 @@ const OPAQUE_PATHS: Record<string, string[]> = {
 
 const byType = (run: StackRun, type: string) => run.resources.filter((r) => r.type === type);
 const named = (run: StackRun, name: string) => run.resources.find((r) => r.name === name) as RecordedResource;
-const release = (run: StackRun, chart: string) => byType(run, RELEASE).find((r) => r.inputs.chart === chart) as RecordedResource;
+const release = (run: StackRun, chart: string) => byType(run, RELEASE).find((r) => r.inputs.chart === chart && r.urn.includes("geoplatform:platform:")) as RecordedResource;
 const customResources = (run: StackRun, kind: string) => byType(run, `kubernetes:${kind}`);
 
 function dependsTransitively(run: StackRun, from: RecordedResource, to: RecordedResource, seen = new Set<string>()): boolean {
@@ -72,7 +72,8 @@ describe("platform layer", () => {
     for (const stack of STACKS) {
         describe(stack, () => {
             const run = () => runs[stack] as StackRun;
-            const releases = () => byType(run(), RELEASE);
+            // The platform's own releases (the apps layer's are tested in test/apps).
+            const releases = () => byType(run(), RELEASE).filter((r) => r.urn.includes("geoplatform:platform:"));
 
             it("installs every platform chart, pinned to the catalog's version and https repository", () => {
                 const charts = releases().map((r) => r.inputs.chart);
@@ -212,7 +213,9 @@ describe("platform layer", () => {
 
             it("waits for a Ready cluster before creating anything in it", () => {
                 const ready = named(run(), `${stack}-nodes-ready`);
-                for (const ns of byType(run(), "kubernetes:core/v1:Namespace")) assert.ok(dependsTransitively(run(), ns, ready), ns.name);
+                for (const ns of byType(run(), "kubernetes:core/v1:Namespace").filter((r) => r.urn.includes("geoplatform:platform:"))) {
+                    assert.ok(dependsTransitively(run(), ns, ready), ns.name);
+                }
                 for (const r of releases()) assert.ok(dependsTransitively(run(), r, ready), r.name);
             });
 

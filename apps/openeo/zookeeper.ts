@@ -1,0 +1,70 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS } from "../../config/catalog";
+import { podPlacement } from "../placement";
+import { AppArgs, childOptions, resources } from "../types";
+
+const NAME = "zookeeper";
+const LABELS = { "app.kubernetes.io/name": NAME };
+const CLIENT_PORT = 2181;
+
+/** A single-member ZooKeeper (official image) holding openEO's job registry; returns its client address. */
+export function zookeeper(parent: pulumi.Resource, args: AppArgs): { connect: string; resources: pulumi.Resource[] } {
+    const { config, platform, binding } = args;
+    const opts = childOptions(parent, platform);
+    const namespace = binding.namespace;
+    const service = new k8s.core.v1.Service(
+        NAME,
+        {
+            metadata: { name: NAME, namespace, labels: LABELS },
+            spec: { clusterIP: "None", selector: LABELS, ports: [{ name: "client", port: CLIENT_PORT, targetPort: "client" }] },
+        },
+        opts,
+    );
+    const statefulSet = new k8s.apps.v1.StatefulSet(
+        NAME,
+        {
+            metadata: { name: NAME, namespace, labels: LABELS },
+            spec: {
+                serviceName: NAME,
+                replicas: 1,
+                selector: { matchLabels: LABELS },
+                template: {
+                    metadata: { labels: LABELS },
+                    spec: {
+                        ...podPlacement(config, CHARTS.openeo.nodeGroup),
+                        securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+                        containers: [
+                            {
+                                name: NAME,
+                                image: config.apps.openeo.zookeeperImage,
+                                env: [
+                                    { name: "ZOO_4LW_COMMANDS_WHITELIST", value: "ruok,srvr" },
+                                    // Old snapshots and logs are purged hourly so the volume does not fill up.
+                                    { name: "ZOO_AUTOPURGE_PURGEINTERVAL", value: "1" },
+                                ],
+                                ports: [{ name: "client", containerPort: CLIENT_PORT }],
+                                readinessProbe: { tcpSocket: { port: "client" }, periodSeconds: 10 },
+                                resources: resources("100m", "512Mi", "1", "1Gi"),
+                                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                                volumeMounts: [
+                                    { name: "data", mountPath: "/data" },
+                                    { name: "datalog", mountPath: "/datalog" },
+                                ],
+                            },
+                        ],
+                        volumes: [{ name: "datalog", emptyDir: {} }],
+                    },
+                },
+                volumeClaimTemplates: [
+                    {
+                        metadata: { name: "data" },
+                        spec: { accessModes: ["ReadWriteOnce"], storageClassName: platform.storageClass, resources: { requests: { storage: "5Gi" } } },
+                    },
+                ],
+            },
+        },
+        { ...opts, dependsOn: [...(opts.dependsOn as pulumi.Resource[]), service] },
+    );
+    return { connect: `${NAME}.${namespace}.svc.cluster.local:${CLIENT_PORT}`, resources: [service, statefulSet] };
+}

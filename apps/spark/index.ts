@@ -1,0 +1,65 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS } from "../../config/catalog";
+import { placement } from "../placement";
+import { AppArgs, bucketFor, childOptions, needObjectStorage } from "../types";
+import { renderSparkDefaults, SPARK_DEFAULTS_CONFIGMAP, sparkDefaults } from "./defaults";
+import { sparkExample } from "./example";
+import { historyServer } from "./history-server";
+
+const CHART = CHARTS.sparkOperator;
+/** Service account the operator's chart creates in every job namespace for drivers and executors. */
+export const SPARK_SERVICE_ACCOUNT = "spark";
+
+export interface SparkArgs extends AppArgs {
+    /** Namespaces whose SparkApplications the operator runs (they must exist: pass their resources in dependsOn). */
+    jobNamespaces: pulumi.Input<string>[];
+    /** Resources that create those namespaces. */
+    jobNamespaceResources: pulumi.Resource[];
+}
+
+/** kubeflow spark-operator values; exported for tests. */
+export function sparkOperatorValues(args: SparkArgs): Record<string, any> {
+    const { nodeSelector, tolerations } = placement(args.config, CHART.nodeGroup);
+    const control = { nodeSelector, tolerations };
+    return {
+        hook: { upgradeCrd: true, ...control },
+        controller: { ...control, resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } } },
+        webhook: { enable: true, ...control, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } } },
+        spark: { jobNamespaces: args.jobNamespaces, serviceAccount: { create: true, name: SPARK_SERVICE_ACCOUNT } },
+    };
+}
+
+/** Spark with Sedona: the operator, Sedona-ready defaults, the History Server and an example job. */
+export class Spark extends pulumi.ComponentResource {
+    readonly operator: k8s.helm.v3.Release;
+
+    constructor(name: string, args: SparkArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("geoplatform:apps:Spark", name, {}, opts);
+        const { platform, binding } = args;
+        const storage = needObjectStorage("spark", binding);
+        this.operator = new k8s.helm.v3.Release(
+            `${name}-operator`,
+            {
+                name: "spark-operator",
+                chart: CHART.chart,
+                version: CHART.version,
+                repositoryOpts: { repo: CHART.repo },
+                namespace: binding.namespace,
+                values: sparkOperatorValues(args),
+            },
+            childOptions(this, platform, args.jobNamespaceResources),
+        );
+        const defaults = new k8s.core.v1.ConfigMap(
+            `${name}-defaults`,
+            {
+                metadata: { name: SPARK_DEFAULTS_CONFIGMAP, namespace: binding.namespace },
+                data: { "spark-defaults.conf": renderSparkDefaults(sparkDefaults(storage, bucketFor("spark", storage, "eventLogs"))) },
+            },
+            childOptions(this, platform),
+        );
+        historyServer(this, args, defaults);
+        sparkExample(this, args, SPARK_SERVICE_ACCOUNT, [this.operator, defaults]);
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,60 @@
+import * as pulumi from "@pulumi/pulumi";
+import { AppName, GeoplatformConfig } from "../config/types";
+import { AppBinding, AppDatabase, AppObjectStorage, AppOidcClient, Platform } from "../platform/types";
+
+/** What every app component is built from. */
+export interface AppArgs {
+    config: GeoplatformConfig;
+    platform: Platform;
+    binding: AppBinding;
+}
+
+/** Options for an app's children: the platform's provider, and waiting for its databases, realm and buckets. */
+export function childOptions(parent: pulumi.Resource, platform: Platform, extra: pulumi.Resource[] = []): pulumi.CustomResourceOptions {
+    return { parent, provider: platform.provider, dependsOn: [...platform.ready, ...extra] };
+}
+
+/** The binding of an enabled app; a missing one is a platform bug, reported before anything is registered. */
+export function bindingOf(platform: Platform, app: AppName): AppBinding {
+    const binding = platform.apps[app];
+    if (!binding) throw new Error(`apps: ${app} is enabled but the platform provided no binding for it`);
+    return binding;
+}
+
+function need<T>(app: AppName, what: string, value: T | undefined): T {
+    if (value === undefined) throw new Error(`apps: ${app} needs a ${what} from the platform, but its binding has none`);
+    return value;
+}
+
+export const needDatabase = (app: AppName, b: AppBinding): AppDatabase => need(app, "database", b.database);
+export const needObjectStorage = (app: AppName, b: AppBinding): AppObjectStorage => need(app, "object-storage user", b.objectStorage);
+export const needOidc = (app: AppName, b: AppBinding): AppOidcClient => need(app, "OIDC client", b.oidc);
+
+/** A bucket of the app's object-storage user, by purpose. */
+export function bucketFor(app: AppName, storage: AppObjectStorage, purpose: string): string {
+    return need(app, `bucket for ${purpose}`, storage.buckets[purpose]);
+}
+
+/** `env` entry reading one key of a Secret, so the value never passes through Pulumi. */
+export function secretEnv(name: string, secretName: string, key: string) {
+    return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
+}
+
+/** The object-storage Secret's keys as env vars (the names the AWS SDKs and Hadoop's S3A read). */
+export function s3CredentialEnv(storage: AppObjectStorage) {
+    return [
+        secretEnv("AWS_ACCESS_KEY_ID", storage.secretName, "AWS_ACCESS_KEY_ID"),
+        secretEnv("AWS_SECRET_ACCESS_KEY", storage.secretName, "AWS_SECRET_ACCESS_KEY"),
+    ];
+}
+
+/** Splits `name:tag` (the validated image format) for charts that take them apart. */
+export function splitImage(image: string): { name: string; tag: string } {
+    const at = image.lastIndexOf(":");
+    return { name: image.slice(0, at), tag: image.slice(at + 1) };
+}
+
+/** Requests and limits for raw workloads. */
+export function resources(cpu: string, memory: string, cpuLimit = cpu, memoryLimit = memory) {
+    return { requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } };
+}

@@ -1,0 +1,135 @@
+import * as assert from "assert";
+import { CHARTS } from "../../config/catalog";
+import { APP_NAMES, NODE_GROUP_LABEL } from "../../config/types";
+import { validateConfig } from "../../config/validate";
+import { rawGeoplatformConfig, STACKS } from "../harness/stack-config";
+import { AppsRun, byKind, chartDefaults, one, realmClientIds, realmIssuer, RELEASE, releaseNamed, runApps, unknownValuePaths } from "./harness";
+
+const system = { [NODE_GROUP_LABEL]: "system" };
+const processingToleration = { key: NODE_GROUP_LABEL, operator: "Equal", value: "processing", effect: "NoSchedule" };
+const envOf = (spec: any, name: string) => spec.containers[0].env.find((e: any) => e.name === name);
+
+for (const stack of STACKS) {
+    describe(`apps: openEO, Geocube, Argo (${stack})`, () => {
+        let run: AppsRun;
+        before(async () => {
+            run = await runApps(stack);
+        });
+
+        it("openEO: pinned chart, required values, driver/executor affinity, secrets by reference", () => {
+            const r = releaseNamed(run, "openeo").inputs;
+            assert.deepStrictEqual([r.chart, r.version, r.namespace], [CHARTS.openeo.chart, "1.3.1", "openeo"]);
+            const v = r.values;
+            // Read by the chart's templates (REFERENCE.md) but absent from its values.yaml.
+            const templateOnly = ["image", "imageVersion", "mainApplicationFile", "driver.affinity", "executor.affinity"];
+            assert.deepStrictEqual(unknownValuePaths(v, chartDefaults("sparkapplication")).filter((p) => !templateOnly.includes(p)), []);
+            for (const k of ["image", "imageVersion", "mainApplicationFile"]) assert.ok(v[k], k);
+            assert.strictEqual(v.rbac.serviceAccountDriver, "openeo");
+            for (const role of ["driver", "executor"]) {
+                const term = v[role].affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0];
+                assert.deepStrictEqual(term.matchExpressions, [{ key: NODE_GROUP_LABEL, operator: "In", values: [CHARTS.openeo.nodeGroup] }]);
+            }
+            const env = Object.fromEntries(v.global.extraEnv.map((e: any) => [e.name, e]));
+            assert.strictEqual(env.ZOOKEEPERNODES.value, "zookeeper.openeo.svc.cluster.local:2181");
+            assert.strictEqual(env.BATCH_JOBS_ZOOKEEPER_ROOT_PATH.value, "/openeo/jobs");
+            assert.deepStrictEqual(env.AWS_SECRET_ACCESS_KEY.valueFrom, { secretKeyRef: { name: "openeo-s3", key: "AWS_SECRET_ACCESS_KEY" } });
+        });
+
+        it("openEO: ZooKeeper on the official pinned image, a job tracker CronJob and TLS ingress", () => {
+            const zk = one(run, "StatefulSet", "zookeeper").inputs.spec;
+            assert.match(zk.template.spec.containers[0].image, /^zookeeper:\d+\.\d+\.\d+$/);
+            assert.strictEqual(zk.volumeClaimTemplates[0].spec.storageClassName, "longhorn");
+            const tracker = one(run, "CronJob", "openeo-job-tracker").inputs.spec.jobTemplate.spec.template.spec;
+            assert.deepStrictEqual(tracker.containers[0].command, ["python3", "-m", "openeogeotrellis.job_tracker"]);
+            assert.strictEqual(envOf(tracker, "ZOOKEEPERNODES").value, "zookeeper.openeo.svc.cluster.local:2181");
+            const ing = one(run, "Ingress", "openeo").inputs;
+            assert.match(ing.spec.rules[0].host, /^openeo\./);
+            assert.strictEqual(ing.spec.tls[0].secretName, "openeo-tls");
+            assert.deepStrictEqual(one(run, "Service", "openeo").inputs.spec.selector, { "app.kubernetes.io/name": "openeo-driver" });
+        });
+
+        it("Geocube: apiserver, consolidater, autoscaler and Pub/Sub emulator, DB password from the Secret", () => {
+            const api = one(run, "Deployment", "geocube-apiserver").inputs.spec.template.spec;
+            assert.deepStrictEqual(envOf(api, "DB_PASSWORD").valueFrom, { secretKeyRef: { name: "geocube-db", key: "password" } });
+            assert.ok(api.containers[0].args.includes("-dbPassword=$(DB_PASSWORD)"));
+            assert.ok(api.containers[0].args.includes("-dbHost=geoplatform-pg-rw.postgres.svc:5432"));
+            assert.strictEqual(envOf(api, "PUBSUB_EMULATOR_HOST").value, "pubsub-emulator.geocube.svc:8085");
+            assert.strictEqual(api.serviceAccountName, "geocube-apiserver");
+            one(run, "Service", "geocube-apiserver");
+            one(run, "Deployment", "pubsub-emulator");
+            const consolidater = one(run, "Deployment", "geocube-consolidater").inputs.spec.template.spec;
+            assert.deepStrictEqual(consolidater.tolerations, [processingToleration]);
+            const roleBinding = one(run, "RoleBinding", "geocube-autoscaler").inputs;
+            assert.strictEqual(roleBinding.subjects[0].name, "geocube-autoscaler");
+            assert.strictEqual(one(run, "Deployment", "geocube-autoscaler").inputs.spec.template.spec.serviceAccountName, "geocube-autoscaler");
+            const images = validateConfig(rawGeoplatformConfig(stack)).apps.geocube;
+            assert.strictEqual(api.containers[0].image, images.apiserverImage);
+        });
+
+        it("Argo: SSO with the realm's argo client, S3 artifacts and DB by Secret reference, keys the chart has", () => {
+            const r = releaseNamed(run, "argo-workflows").inputs;
+            assert.deepStrictEqual([r.chart, r.version, r.namespace], [CHARTS.argoWorkflows.chart, "1.0.18", "argo"]);
+            const v = r.values;
+            assert.deepStrictEqual(unknownValuePaths(v, chartDefaults("argo-workflows"), ["controller.nodeSelector", "server.nodeSelector"]), []);
+            assert.deepStrictEqual(v.server.authModes, ["sso"]);
+            assert.strictEqual(v.server.sso.issuer, realmIssuer(stack));
+            assert.deepStrictEqual(v.server.sso.clientId, { name: "argo-oidc", key: "client-id" });
+            assert.ok(realmClientIds(run).includes("argo"), "the realm has this client");
+            assert.deepStrictEqual(v.server.sso.clientSecret, { name: "argo-oidc", key: "client-secret" });
+            assert.match(v.server.sso.redirectUrl, /^https:\/\/argo\..+\/oauth2\/callback$/);
+            assert.deepStrictEqual(v.artifactRepository.s3.secretKeySecret, { name: "argo-s3", key: "AWS_SECRET_ACCESS_KEY" });
+            assert.strictEqual(v.artifactRepository.s3.bucket, "argo-artifacts");
+            assert.strictEqual(v.artifactRepository.s3.endpoint, "minio.minio.svc:9000");
+            assert.deepStrictEqual(v.controller.persistence.postgresql.passwordSecret, { name: "argo-db", key: "password" });
+        });
+
+        it("Argo: controller and server on system, workflows in the processing namespace on processing nodes", () => {
+            const v = releaseNamed(run, "argo-workflows").inputs.values;
+            assert.deepStrictEqual(v.controller.nodeSelector, system);
+            assert.deepStrictEqual(v.server.nodeSelector, system);
+            assert.ok(v.controller.workflowNamespaces.includes("processing"));
+            assert.deepStrictEqual(v.controller.workflowDefaults.spec.nodeSelector, { [NODE_GROUP_LABEL]: "processing" });
+            assert.deepStrictEqual(v.controller.workflowDefaults.spec.tolerations, [processingToleration]);
+        });
+    });
+}
+
+describe("apps: toggles", () => {
+    const releasesOf = (run: AppsRun) => run.resources.filter((r) => r.type === RELEASE).map((r) => r.inputs.name).sort();
+    const appComponents = (run: AppsRun) => run.resources.filter((r) => r.type.startsWith("geoplatform:apps:")).map((r) => r.type);
+
+    it("creates every app when none is switched off", async () => {
+        const run = await runApps("dev");
+        assert.deepStrictEqual(releasesOf(run), ["argo-workflows", "jupyterhub", "openeo", "spark-operator"]);
+        assert.ok(appComponents(run).includes("geoplatform:apps:Geocube"));
+    });
+
+    it("creates nothing at all with every app switched off", async () => {
+        const off = Object.fromEntries(APP_NAMES.map((a) => [a, { enabled: false }]));
+        const run = await runApps("prod", { "geoplatform:apps": off });
+        assert.deepStrictEqual(run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && r.type !== "pulumi:providers:kubernetes"), []);
+    });
+
+    const cases: { off: string[]; gone: string[]; kept: string[] }[] = [
+        { off: ["jupyterhub"], gone: ["jupyterhub"], kept: ["spark-operator", "argo-workflows"] },
+        { off: ["openeo"], gone: ["openeo"], kept: ["spark-operator"] },
+        { off: ["argo"], gone: ["argo-workflows"], kept: ["openeo"] },
+        { off: ["openeo", "spark"], gone: ["openeo", "spark-operator"], kept: ["argo-workflows"] },
+    ];
+    for (const { off, gone, kept } of cases) {
+        it(`switching off ${off.join(" and ")} removes only its objects`, async () => {
+            const run = await runApps("dev", { "geoplatform:apps": Object.fromEntries(off.map((a) => [a, { enabled: false }])) });
+            for (const g of gone) assert.ok(!releasesOf(run).includes(g), g);
+            for (const k of kept) assert.ok(releasesOf(run).includes(k), k);
+            if (off.includes("openeo")) assert.strictEqual(byKind(run, "StatefulSet").length, 0);
+            if (off.includes("spark")) assert.strictEqual(byKind(run, "SparkApplication").length, 0);
+        });
+    }
+
+    it("without spark and argo there is no processing namespace; without geocube no Geocube objects", async () => {
+        const run = await runApps("dev", { "geoplatform:apps": { spark: { enabled: false }, openeo: { enabled: false }, argo: { enabled: false }, geocube: { enabled: false } } });
+        assert.deepStrictEqual(byKind(run, "Namespace"), []);
+        assert.ok(!run.resources.some((r) => r.inputs?.metadata?.name?.startsWith?.("geocube")));
+        assert.deepStrictEqual(releasesOf(run), ["jupyterhub"]);
+    });
+});
