@@ -1,0 +1,70 @@
+import { createRequire } from "module";
+import * as path from "path";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "../../policy/node_modules/@pulumi/policy";
+import { RecordedResource } from "../harness/run-stack";
+import { REPO_ROOT } from "../harness/stack-config";
+
+// Builds policy arguments the way the Pulumi policy server does
+// (@pulumi/policy server.js): props behind unknownCheckingProxy, and
+// notApplicable() throwing. The policy objects are the pack's own.
+
+const policyRequire = createRequire(path.join(REPO_ROOT, "policy", "package.json"));
+const { unknownCheckingProxy } = policyRequire("@pulumi/policy") as typeof import("../../policy/node_modules/@pulumi/policy");
+
+class NotApplicable extends Error {}
+
+export interface Outcome {
+    violations: string[];
+    notApplicable?: string;
+}
+
+function common(type: string, name: string, urn: string, props: Record<string, unknown>) {
+    return {
+        type,
+        name,
+        urn,
+        props: unknownCheckingProxy(props),
+        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } },
+        stackTags: new Map<string, string>(),
+        isType: () => false,
+        asType: () => undefined,
+        getConfig: () => ({}),
+        notApplicable: (reason?: string): never => {
+            throw new NotApplicable(reason);
+        },
+    };
+}
+
+async function outcome(run: (report: (message: string) => void) => unknown): Promise<Outcome> {
+    const violations: string[] = [];
+    try {
+        await run((message) => violations.push(message));
+        return { violations };
+    } catch (e) {
+        if (e instanceof NotApplicable) return { violations, notApplicable: e.message };
+        throw e;
+    }
+}
+
+export function checkResource(policy: ResourceValidationPolicy, type: string, props: Record<string, unknown>, name = "fixture"): Promise<Outcome> {
+    const args = common(type, name, `urn:pulumi:test::geoplatform::${type}::${name}`, props);
+    const validate = policy.validateResource;
+    const validations = Array.isArray(validate) ? validate : validate ? [validate] : [];
+    return outcome(async (report) => {
+        for (const v of validations) await v(args as never, report);
+    });
+}
+
+export function checkStack(policy: StackValidationPolicy, resources: { type: string; name: string; props: Record<string, unknown> }[]): Promise<Outcome> {
+    const args = {
+        resources: resources.map((r) => ({ ...common(r.type, r.name, `urn:pulumi:test::geoplatform::${r.type}::${r.name}`, r.props), dependencies: [], propertyDependencies: {} })),
+        getConfig: () => ({}),
+        notApplicable: (reason?: string): never => {
+            throw new NotApplicable(reason);
+        },
+    };
+    return outcome((report) => policy.validateStack(args as never, report));
+}
+
+/** A recorded mock resource as the analyzer receives it (its inputs). */
+export const asPolicyResource = (r: RecordedResource) => ({ type: r.type, name: r.name, props: r.inputs });
