@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as yaml from "js-yaml";
 import { validateConfig } from "../config/validate";
 import { NODE_GROUP_LABEL } from "../config/types";
+import { transitiveDeps } from "./harness/dependencies";
 import { plainSecretLeaks } from "./harness/secrets";
 import { RecordedResource, runStack, StackRun } from "./harness/run-stack";
 import { rawGeoplatformConfig, STACKS, StackName } from "./harness/stack-config";
@@ -20,17 +21,6 @@ function k3sConfigOf(install: RecordedResource): Record<string, any> {
     return yaml.load(Buffer.from(b64, "base64").toString("utf8")) as Record<string, any>;
 }
 
-/** All URNs a resource waits for, directly or through others. */
-function transitiveDeps(run: StackRun, urn: string, seen = new Set<string>()): Set<string> {
-    const r = run.resources.find((x) => x.urn === urn);
-    for (const dep of r?.dependencies ?? []) {
-        if (!seen.has(dep)) {
-            seen.add(dep);
-            transitiveDeps(run, dep, seen);
-        }
-    }
-    return seen;
-}
 
 describe("K3s layer", () => {
     const runs: Partial<Record<StackName, StackRun>> = {};

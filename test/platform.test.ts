@@ -3,6 +3,7 @@ import { CHARTS } from "../config/catalog";
 import { NODE_GROUP_LABEL } from "../config/types";
 import { validateConfig } from "../config/validate";
 import { at, chartDefaults, unknownValueKeys } from "./harness/chart-values";
+import { dependsTransitively } from "./harness/dependencies";
 import { SECRET_SENTINEL } from "./harness/mock-outputs";
 import { RecordedResource, runStack, StackRun } from "./harness/run-stack";
 import { plainSecretLeaks } from "./harness/secrets";
@@ -52,16 +53,6 @@ const named = (run: StackRun, name: string) => run.resources.find((r) => r.name 
 const release = (run: StackRun, chart: string) => byType(run, RELEASE).find((r) => r.inputs.chart === chart && r.urn.includes("geoplatform:platform:")) as RecordedResource;
 const customResources = (run: StackRun, kind: string) => byType(run, `kubernetes:${kind}`);
 
-function dependsTransitively(run: StackRun, from: RecordedResource, to: RecordedResource, seen = new Set<string>()): boolean {
-    for (const dep of from.dependencies) {
-        if (dep === to.urn) return true;
-        if (seen.has(dep)) continue;
-        seen.add(dep);
-        const next = run.resources.find((r) => r.urn === dep);
-        if (next && dependsTransitively(run, next, to, seen)) return true;
-    }
-    return false;
-}
 
 describe("platform layer", () => {
     const runs: Partial<Record<StackName, StackRun>> = {};
