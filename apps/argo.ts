@@ -4,8 +4,7 @@ import { CHARTS } from "../config/catalog";
 import { PROCESSING_GROUP } from "../config/types";
 import { hostFor, ingressAnnotations, tlsSecretName } from "./ingress";
 import { placement } from "./placement";
-import { AppArgs, bucketFor, childOptions, needDatabase, needObjectStorage, needOidc } from "./types";
-import { PROCESSING_NAMESPACE } from "./processing-namespace";
+import { AppArgs, bucketFor, childOptions, needDatabase, needObjectStorage, needOidc, processingNamespaceOf } from "./types";
 
 const CHART = CHARTS.argoWorkflows;
 /** Service account the chart creates in every workflow namespace; workflows run as it by default. */
@@ -24,7 +23,8 @@ export function argoValues({ config, platform, binding }: AppArgs): Record<strin
         crds: { install: true, keep: true },
         workflow: { serviceAccount: { create: true, name: WORKFLOW_SERVICE_ACCOUNT }, rbac: { create: true } },
         controller: {
-            workflowNamespaces: [binding.namespace, PROCESSING_NAMESPACE],
+            // Workflows in the processing namespace find the artifact Secret there: the platform copies it.
+            workflowNamespaces: [binding.namespace, processingNamespaceOf(platform)],
             nodeSelector: system.nodeSelector,
             tolerations: system.tolerations,
             // Every workflow's pods go to the processing nodes unless the workflow says otherwise.
@@ -84,7 +84,7 @@ export function argoValues({ config, platform, binding }: AppArgs): Record<strin
 export class ArgoWorkflows extends pulumi.ComponentResource {
     readonly release: k8s.helm.v3.Release;
 
-    constructor(name: string, args: AppArgs & { workflowNamespace: pulumi.Resource }, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:apps:ArgoWorkflows", name, {}, opts);
         this.release = new k8s.helm.v3.Release(
             name,
@@ -96,7 +96,7 @@ export class ArgoWorkflows extends pulumi.ComponentResource {
                 namespace: args.binding.namespace,
                 values: argoValues(args),
             },
-            childOptions(this, args.platform, [args.workflowNamespace]),
+            childOptions(this, args.platform),
         );
         this.registerOutputs({});
     }

@@ -10,6 +10,12 @@ export interface AppArgs {
 }
 
 /** Options for an app's children: the platform's provider, and waiting for its databases, realm and buckets. */
+/** The platform's shared job namespace; the apps that submit jobs need it. */
+export function processingNamespaceOf(platform: Platform): string {
+    if (!platform.processingNamespace) throw new Error("the platform prepared no processing namespace, but Spark or Argo is enabled");
+    return platform.processingNamespace;
+}
+
 export function childOptions(parent: pulumi.Resource, platform: Platform, extra: pulumi.Resource[] = []): pulumi.CustomResourceOptions {
     return { parent, provider: platform.provider, dependsOn: [...platform.ready, ...extra] };
 }

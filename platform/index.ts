@@ -7,7 +7,7 @@ import { K3sCluster } from "./k3s/types";
 import { Keycloak, OidcClientSpec } from "./keycloak";
 import { Longhorn } from "./longhorn";
 import { Monitoring } from "./monitoring";
-import { APP_NAMESPACES, Namespaces, POSTGRES_NAMESPACE } from "./namespaces";
+import { APP_NAMESPACES, Namespaces, POSTGRES_NAMESPACE, PROCESSING_APPS, PROCESSING_NAMESPACE } from "./namespaces";
 import { ObjectStorage, S3User } from "./object-storage";
 import { Postgres } from "./postgres";
 import { AppBinding, Platform } from "./types";
@@ -177,6 +177,10 @@ export class PlatformLayer extends pulumi.ComponentResource {
             const namespace = APP_NAMESPACES[app];
             const s3 = storage.credentials(`${app}-s3`, ns(namespace), app, this);
             appReady.push(s3);
+            if (PROCESSING_APPS.includes(app)) {
+                // Same Secret name in the job namespace: the app's config names one Secret for both.
+                appReady.push(storage.credentials(`${app}-s3-processing`, ns(PROCESSING_NAMESPACE), app, this, {}, `${app}-s3`));
+            }
             const binding: AppBinding = {
                 namespace,
                 objectStorage: { endpoint: storage.endpoint, region: storage.region, buckets: needs.buckets, secretName: `${app}-s3` },
@@ -205,6 +209,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
             ingressClass: ingress.ingressClass,
             clusterIssuer: certManager.clusterIssuer,
             storageClass: longhorn.storageClass,
+            processingNamespace: apps.some((app) => PROCESSING_APPS.includes(app)) ? PROCESSING_NAMESPACE : undefined,
             apps: bindings,
             ready: appReady,
         };

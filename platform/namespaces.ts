@@ -25,6 +25,11 @@ const PLATFORM_LEVELS: Record<string, PodSecurityLevel> = {
     [CHARTS.monitoring.namespace]: "privileged",
 };
 
+/** Shared namespace of users' batch jobs (Spark applications, Argo workflows). */
+export const PROCESSING_NAMESPACE = "processing";
+/** Apps whose jobs run in the processing namespace. */
+export const PROCESSING_APPS: AppName[] = ["spark", "argo"];
+
 /** App namespaces (created here so a disabled app gets none): user and batch pods need baseline. */
 export const APP_NAMESPACES: Record<AppName, string> = {
     jupyterhub: CHARTS.jupyterhub.namespace,
@@ -42,6 +47,7 @@ export class Namespaces extends pulumi.ComponentResource {
         super("geoplatform:platform:Namespaces", name, {}, opts);
         const levels: Record<string, PodSecurityLevel> = { ...PLATFORM_LEVELS };
         for (const app of args.apps) levels[APP_NAMESPACES[app]] = "baseline";
+        if (args.apps.some((app) => PROCESSING_APPS.includes(app))) levels[PROCESSING_NAMESPACE] = "baseline";
         for (const [namespace, level] of Object.entries(levels)) {
             this.byName[namespace] = new k8s.core.v1.Namespace(
                 `ns-${namespace}`,

@@ -95,10 +95,14 @@ export class ObjectStorage extends pulumi.ComponentResource {
         this.registerOutputs({ endpoint: this.endpoint });
     }
 
-    /** A Secret in `namespace` with the S3 keys of `user` (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, plus `extra`). */
-    credentials(secretName: string, namespace: pulumi.Input<string>, user: string, parent: pulumi.Resource, extra: Record<string, string> = {}) {
+    /**
+     * A Secret in `namespace` with the S3 keys of `user` (AWS_ACCESS_KEY_ID,
+     * AWS_SECRET_ACCESS_KEY, plus `extra`), named `kubernetesName` in the
+     * cluster when the resource name must differ (the same Secret in two namespaces).
+     */
+    credentials(secretName: string, namespace: pulumi.Input<string>, user: string, parent: pulumi.Resource, extra: Record<string, string> = {}, kubernetesName = secretName) {
         const secretKey = this.secretKeys[user];
         if (!secretKey) throw new Error(`object storage has no user ${user}`);
-        return k8sSecret(secretName, { namespace, data: { AWS_ACCESS_KEY_ID: user, AWS_SECRET_ACCESS_KEY: secretKey, ...extra } }, { parent });
+        return k8sSecret(secretName, { name: kubernetesName, namespace, data: { AWS_ACCESS_KEY_ID: user, AWS_SECRET_ACCESS_KEY: secretKey, ...extra } }, { parent });
     }
 }

@@ -14,13 +14,13 @@ export function randomSecret(name: string, parent: pulumi.Resource, length = 32)
 /** A Kubernetes Secret whose data is a Pulumi secret. */
 export function k8sSecret(
     name: string,
-    args: { namespace: pulumi.Input<string>; data: Record<string, pulumi.Input<string>>; type?: string },
+    args: { namespace: pulumi.Input<string>; data: Record<string, pulumi.Input<string>>; type?: string; /** Kubernetes name, when it differs from the resource name. */ name?: string },
     opts: pulumi.CustomResourceOptions,
 ): k8s.core.v1.Secret {
     return new k8s.core.v1.Secret(
         name,
         {
-            metadata: { name, namespace: args.namespace },
+            metadata: { name: args.name ?? name, namespace: args.namespace },
             type: args.type ?? "Opaque",
             stringData: pulumi.secret(pulumi.output(args.data)) as pulumi.Output<Record<string, string>>,
         },

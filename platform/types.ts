@@ -58,6 +58,13 @@ export interface Platform {
     clusterIssuer: string;
     /** Default (Longhorn) StorageClass. */
     storageClass: string;
+    /**
+     * The shared job namespace where users' Spark applications and Argo workflows run,
+     * when spark or argo is enabled. It holds copies of those apps' object-storage
+     * Secrets under the same names (`spark-s3`, `argo-s3`), because jobs resolve
+     * Secret references in their own namespace.
+     */
+    processingNamespace?: string;
     /** Bindings of the enabled apps only. */
     apps: Partial<Record<AppName, AppBinding>>;
     /** Apps depend on these (databases, realm, buckets ready). */

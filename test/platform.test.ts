@@ -227,6 +227,10 @@ describe("platform layer", () => {
                 assert.deepStrictEqual(secretsIn("jupyterhub"), ["jupyterhub-db", "jupyterhub-oidc", "jupyterhub-s3"]);
                 assert.deepStrictEqual(secretsIn("geocube"), ["geocube-db", "geocube-s3"]);
                 assert.deepStrictEqual(secretsIn("spark"), ["spark-s3"]);
+                // Jobs resolve Secrets in their own namespace: the shared job namespace gets the same names.
+                assert.deepStrictEqual(secretsIn("processing"), ["argo-s3", "spark-s3"]);
+                const processing = byType(run(), "kubernetes:core/v1:Namespace").find((n) => n.inputs.metadata.name === "processing") as RecordedResource;
+                assert.strictEqual(processing.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "baseline");
                 const minio = release(run(), "minio").inputs.values;
                 assert.deepStrictEqual(minio.users.map((u: any) => u.accessKey).sort(), ["argo", "geocube", "jupyterhub", "longhorn", "openeo", "postgres", "spark"]);
                 for (const user of minio.users) assert.deepStrictEqual(Object.keys(user).sort(), ["accessKey", "existingSecret", "existingSecretKey", "policy"]);

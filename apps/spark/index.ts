@@ -12,10 +12,8 @@ const CHART = CHARTS.sparkOperator;
 export const SPARK_SERVICE_ACCOUNT = "spark";
 
 export interface SparkArgs extends AppArgs {
-    /** Namespaces whose SparkApplications the operator runs (they must exist: pass their resources in dependsOn). */
+    /** Namespaces whose SparkApplications the operator runs (the platform creates them; children wait for Platform.ready). */
     jobNamespaces: pulumi.Input<string>[];
-    /** Resources that create those namespaces. */
-    jobNamespaceResources: pulumi.Resource[];
 }
 
 /** kubeflow spark-operator values; exported for tests. */
@@ -48,7 +46,7 @@ export class Spark extends pulumi.ComponentResource {
                 namespace: binding.namespace,
                 values: sparkOperatorValues(args),
             },
-            childOptions(this, platform, args.jobNamespaceResources),
+            childOptions(this, platform),
         );
         const defaults = new k8s.core.v1.ConfigMap(
             `${name}-defaults`,

@@ -2,6 +2,8 @@ import * as assert from "assert";
 import { CHARTS } from "../../config/catalog";
 import { NODE_GROUP_LABEL } from "../../config/types";
 import { validateConfig } from "../../config/validate";
+import { dependsTransitively } from "../harness/dependencies";
+import { RecordedResource } from "../harness/run-stack";
 import { rawGeoplatformConfig, STACKS } from "../harness/stack-config";
 import { AppsRun, chartDefaults, one, releaseNamed, runApps, unknownValuePaths } from "./harness";
 
@@ -37,13 +39,12 @@ for (const stack of STACKS) {
         it("watches its own, the processing and openEO's namespaces, and creates the spark service account there", () => {
             assert.deepStrictEqual(values().spark.jobNamespaces, [CHARTS.sparkOperator.namespace, "processing", "openeo"]);
             assert.deepStrictEqual(values().spark.serviceAccount, { create: true, name: "spark" });
-            const ns = one(run, "Namespace", "processing").inputs.metadata.labels;
-            assert.strictEqual(ns["pod-security.kubernetes.io/enforce"], "baseline");
         });
 
-        it("waits for the processing namespace before installing the operator", () => {
-            const nsUrn = one(run, "Namespace", "processing").urn;
-            assert.ok(releaseNamed(run, "spark-operator").dependencies.includes(nsUrn));
+        it("waits for the platform's processing namespace before installing the operator", () => {
+            const ns = run.all.find((r) => r.type === "kubernetes:core/v1:Namespace" && r.inputs.metadata.name === "processing") as RecordedResource;
+            assert.ok(ns, "the platform creates the processing namespace");
+            assert.ok(dependsTransitively({ ...run, resources: run.all }, releaseNamed(run, "spark-operator"), ns));
         });
 
         it("configures Sedona, Kryo, S3A and event logs in spark-defaults, without credentials", () => {
