@@ -13,7 +13,8 @@ import { REPO_ROOT } from "./harness/stack-config";
 const FAKES: Record<string, string> = {
     "cloud-init": `echo "cloud-init $*" >>"$SANDBOX/calls"`,
     dpkg: `[ -f "$SANDBOX/packages-installed" ]`,
-    "apt-get": `echo "apt-get $*" >>"$SANDBOX/calls"; case "$*" in *install*) touch "$SANDBOX/packages-installed";; esac`,
+    // Reads its stdin, as real package tools may: it must not get the rest of the script.
+    "apt-get": `cat >/dev/null; echo "apt-get $*" >>"$SANDBOX/calls"; case "$*" in *install*) touch "$SANDBOX/packages-installed";; esac`,
     systemctl: `echo "systemctl $*" >>"$SANDBOX/calls"`,
     // Polls stay real but short, so deadlines pass within a test.
     sleep: `exec /bin/sleep 0.2`,

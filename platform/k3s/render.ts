@@ -21,11 +21,16 @@ export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'"'"'`)}'`;
 }
 
-/** The script with its inputs assigned first. */
+/**
+ * The script with its inputs assigned first. The body is one brace group:
+ * bash reads all of it before running any of it, and its commands get
+ * /dev/null as stdin, so a command that reads stdin (apt-get, an installer)
+ * cannot swallow the rest of a script that `bash -s` is reading from stdin.
+ */
 export function renderScript(name: ScriptName, vars: Record<string, string>): string {
     const body = fs.readFileSync(path.join(scriptsDir(), `${name}.sh`), "utf8");
     const assignments = Object.entries(vars).map(([k, v]) => `${k}=${shellQuote(v)}`);
-    return [...assignments, body].join("\n");
+    return [...assignments, "{", body, "} </dev/null", ""].join("\n");
 }
 
 export interface K3sNodeConfig {
