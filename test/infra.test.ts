@@ -7,7 +7,7 @@ import { validateConfig } from "../config/validate";
 import { createInfra } from "../infra";
 import { ClusterNodes } from "../infra/types";
 import { resolve } from "./harness/resolve";
-import { RecordedResource, runStack, runWithMocks, StackRun } from "./harness/run-stack";
+import { RecordedResource, runStack, runWithMocks, sharedStackRun, StackRun } from "./harness/run-stack";
 import { rawGeoplatformConfig, REPO_ROOT, STACKS, StackName } from "./harness/stack-config";
 
 const WORLD = ["0.0.0.0/0", "::/0"];
@@ -193,7 +193,7 @@ describe("infra layer", function () {
     });
 
     it("exports the SSH key only as a secret stack output", async () => {
-        const run = await runStack("dev");
+        const run = await sharedStackRun("dev");
         assert.ok(run.secretOutputs.includes("sshPrivateKey"));
     });
 

@@ -4,7 +4,7 @@ import { validateConfig } from "../config/validate";
 import { NODE_GROUP_LABEL } from "../config/types";
 import { transitiveDeps } from "./harness/dependencies";
 import { plainSecretLeaks } from "./harness/secrets";
-import { RecordedResource, runStack, StackRun } from "./harness/run-stack";
+import { RecordedResource, runStack, sharedStackRun, StackRun } from "./harness/run-stack";
 import { rawGeoplatformConfig, STACKS, StackName } from "./harness/stack-config";
 
 const COMMAND = "command:remote:Command";
@@ -25,7 +25,7 @@ function k3sConfigOf(install: RecordedResource): Record<string, any> {
 describe("K3s layer", () => {
     const runs: Partial<Record<StackName, StackRun>> = {};
     before(async () => {
-        for (const stack of STACKS) runs[stack] = await runStack(stack);
+        for (const stack of STACKS) runs[stack] = await sharedStackRun(stack);
     });
 
     for (const stack of STACKS) {

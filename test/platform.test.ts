@@ -5,7 +5,7 @@ import { validateConfig } from "../config/validate";
 import { at, chartDefaults, unknownValueKeys } from "./harness/chart-values";
 import { dependsTransitively } from "./harness/dependencies";
 import { SECRET_SENTINEL } from "./harness/mock-outputs";
-import { RecordedResource, runStack, StackRun } from "./harness/run-stack";
+import { RecordedResource, runStack, sharedStackRun, StackRun } from "./harness/run-stack";
 import { plainSecretLeaks } from "./harness/secrets";
 import { rawGeoplatformConfig, STACKS, StackName } from "./harness/stack-config";
 
@@ -57,7 +57,7 @@ const customResources = (run: StackRun, kind: string) => byType(run, `kubernetes
 describe("platform layer", () => {
     const runs: Partial<Record<StackName, StackRun>> = {};
     before(async () => {
-        for (const stack of STACKS) runs[stack] = await runStack(stack);
+        for (const stack of STACKS) runs[stack] = await sharedStackRun(stack);
     });
 
     for (const stack of STACKS) {

@@ -4,7 +4,7 @@ import * as yaml from "js-yaml";
 import { validateConfig } from "../../config/validate";
 import { platformHosts } from "../../platform";
 import { REALM } from "../../platform/keycloak";
-import { RecordedResource, runStack, StackRun } from "../harness/run-stack";
+import { RecordedResource, runStack, sharedStackRun, StackRun } from "../harness/run-stack";
 import { rawGeoplatformConfig, REPO_ROOT, StackName } from "../harness/stack-config";
 
 // Runs the whole program under mocks with a stack's real config, and offers
@@ -22,7 +22,7 @@ export function runApps(stack: StackName, patch: Record<string, unknown> = {}): 
     if (!cache.has(key)) {
         cache.set(
             key,
-            runStack(stack, patch).then((run) => ({ ...run, all: run.resources, resources: run.resources.filter((r) => r.urn.includes("geoplatform:apps:")) })),
+            (Object.keys(patch).length === 0 ? sharedStackRun(stack) : runStack(stack, patch)).then((run) => ({ ...run, all: run.resources, resources: run.resources.filter((r) => r.urn.includes("geoplatform:apps:")) })),
         );
     }
     return cache.get(key) as Promise<AppsRun>;

@@ -154,3 +154,13 @@ export async function runStack(stack: string, patch: Record<string, unknown> = {
     const { geoplatform } = await import("../../program");
     return runWithMocks(stack, geoplatform, patch);
 }
+
+const sharedRuns = new Map<string, Promise<StackRun>>();
+/**
+ * The unpatched program for `stack`, evaluated once per test process and
+ * shared by every suite that only reads it (treat the result as read-only).
+ */
+export function sharedStackRun(stack: string): Promise<StackRun> {
+    if (!sharedRuns.has(stack)) sharedRuns.set(stack, runStack(stack));
+    return sharedRuns.get(stack) as Promise<StackRun>;
+}

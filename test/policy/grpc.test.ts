@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from "child_process";
 import { createRequire } from "module";
 import * as path from "path";
 import { resourcePolicies, stackPolicies } from "../../policy/policies";
-import { runStack, StackRun } from "../harness/run-stack";
+import { sharedStackRun, StackRun } from "../harness/run-stack";
 import { REPO_ROOT } from "../harness/stack-config";
 import { asPolicyResource, checkResource, checkStack } from "./engine";
 
@@ -65,7 +65,7 @@ describe("policy pack served over the analyzer protocol", function () {
             pack.on("exit", (code) => reject(new Error(`policy pack exited with ${code}: ${stderr}`)));
         });
         client = new services.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-        run = await runStack("prod");
+        run = await sharedStackRun("prod");
         resources = [...run.resources.map(asPolicyResource), ...VIOLATING];
     });
 

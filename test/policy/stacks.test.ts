@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { policies, resourcePolicies, stackPolicies } from "../../policy/policies";
-import { runStack, StackRun } from "../harness/run-stack";
+import { runStack, sharedStackRun, StackRun } from "../harness/run-stack";
 import { REPO_ROOT, STACKS, StackName } from "../harness/stack-config";
 import { asPolicyResource, checkResource, checkStack } from "./engine";
 
@@ -48,7 +48,7 @@ export async function analyze(run: StackRun, stack: string): Promise<Violation[]
 describe("policy pack on the mocked stacks", () => {
     const runs: Partial<Record<StackName, StackRun>> = {};
     before(async () => {
-        for (const stack of STACKS) runs[stack] = await runStack(stack);
+        for (const stack of STACKS) runs[stack] = await sharedStackRun(stack);
     });
 
     it("enforces HA and world-closed admin ports in prod, not the HA rules in single-node dev", () => {
