@@ -1,9 +1,11 @@
+import * as nodeModule from "module";
 import { runStack } from "../test/harness/run-stack";
 
 // One cold evaluation of the whole program under mocks, as a child process of
 // the benchmark: prints wall time since process start (what a user waits for),
 // the time of a second evaluation in the same process (the program itself,
-// modules already loaded) and peak RSS, as JSON.
+// modules already loaded), peak RSS and whether Node's compile cache was on,
+// as JSON.
 
 async function main(): Promise<void> {
     const stack = process.argv[2];
@@ -11,7 +13,11 @@ async function main(): Promise<void> {
     const wallMs = performance.now();
     await runStack(stack);
     const warmMs = performance.now() - wallMs;
-    process.stdout.write(JSON.stringify({ stack, resources: run.resources.length, wallMs, warmMs, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+    process.stdout.write(JSON.stringify({ stack, resources: run.resources.length, wallMs, warmMs, maxRssMb: process.resourceUsage().maxRSS / 1024, compileCache: compileCacheDir() !== undefined }));
+}
+
+function compileCacheDir(): string | undefined {
+    return (nodeModule as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir?.();
 }
 
 main().catch((error) => {

@@ -1,5 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as aws from "@pulumi/aws";
+// Only the modules used: the @pulumi/aws index loads all of its ~300 service
+// modules, which costs 0.15-0.3 s at every preview.
+import * as ec2 from "@pulumi/aws/ec2";
+import { Provider as AwsProvider } from "@pulumi/aws/provider";
+import { SecurityGroupEgressRule, SecurityGroupIngressRule } from "@pulumi/aws/vpc";
 import { AwsConfig, GeoplatformConfig } from "../config/types";
 import { ipv4Subnet } from "../config/net";
 import { bastionUserData } from "./bastion";
@@ -21,16 +25,16 @@ export class AwsCluster extends pulumi.ComponentResource {
         const cfg = config.aws as AwsConfig;
         const stack = pulumi.getStack();
         const tags = { "geoplatform:stack": stack };
-        const provider = new aws.Provider(`${name}-aws`, { region: cfg.region, defaultTags: { tags } }, { parent: this });
+        const provider = new AwsProvider(`${name}-aws`, { region: cfg.region, defaultTags: { tags } }, { parent: this });
         const child = { parent: this, provider };
 
-        const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: cfg.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: `${name}-vpc` } }, child);
-        const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id }, child);
-        const publicRoutes = new aws.ec2.RouteTable(`${name}-public`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }] }, child);
+        const vpc = new ec2.Vpc(`${name}-vpc`, { cidrBlock: cfg.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: `${name}-vpc` } }, child);
+        const igw = new ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id }, child);
+        const publicRoutes = new ec2.RouteTable(`${name}-public`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }] }, child);
 
         // Public subnets take the lower half of the VPC, private ones the upper half: /20s in a /16.
-        const subnet = (kind: "public" | "private", zone: string, i: number, routeTable: aws.ec2.RouteTable) => {
-            const s = new aws.ec2.Subnet(
+        const subnet = (kind: "public" | "private", zone: string, i: number, routeTable: ec2.RouteTable) => {
+            const s = new ec2.Subnet(
                 `${name}-${kind}-${zone}`,
                 {
                     vpcId: vpc.id,
@@ -41,24 +45,24 @@ export class AwsCluster extends pulumi.ComponentResource {
                 },
                 child,
             );
-            new aws.ec2.RouteTableAssociation(`${name}-${kind}-${zone}`, { subnetId: s.id, routeTableId: routeTable.id }, child);
+            new ec2.RouteTableAssociation(`${name}-${kind}-${zone}`, { subnetId: s.id, routeTableId: routeTable.id }, child);
             return s;
         };
         const publicSubnets = cfg.availabilityZones.map((zone, i) => subnet("public", zone, i, publicRoutes));
         // One NAT gateway keeps cost down; its zone failing cuts private nodes' egress, not the cluster.
-        const natIp = new aws.ec2.Eip(`${name}-nat`, { domain: "vpc" }, child);
-        const nat = new aws.ec2.NatGateway(`${name}-nat`, { subnetId: publicSubnets[0].id, allocationId: natIp.id }, { ...child, dependsOn: [igw] });
-        const privateRoutes = new aws.ec2.RouteTable(`${name}-private`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }] }, child);
+        const natIp = new ec2.Eip(`${name}-nat`, { domain: "vpc" }, child);
+        const nat = new ec2.NatGateway(`${name}-nat`, { subnetId: publicSubnets[0].id, allocationId: natIp.id }, { ...child, dependsOn: [igw] });
+        const privateRoutes = new ec2.RouteTable(`${name}-private`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }] }, child);
         const privateSubnets = cfg.availabilityZones.map((zone, i) => subnet("private", zone, i, privateRoutes));
 
         const groups = this.securityGroups(name, config, vpc, child);
         const key = sshKey(name, { parent: this });
-        const keyPair = new aws.ec2.KeyPair(`${name}-key`, { keyName: `${name}-key`, publicKey: key.publicKeyOpenssh }, child);
-        const ami = cfg.ami || aws.ec2.getAmiOutput({ owners: [cfg.amiLookup.owner], mostRecent: true, filters: [{ name: "name", values: [cfg.amiLookup.namePattern] }] }, child).id;
+        const keyPair = new ec2.KeyPair(`${name}-key`, { keyName: `${name}-key`, publicKey: key.publicKeyOpenssh }, child);
+        const ami = cfg.ami || ec2.getAmiOutput({ owners: [cfg.amiLookup.owner], mostRecent: true, filters: [{ name: "name", values: [cfg.amiLookup.namePattern] }] }, child).id;
 
         const instance = (vmName: string, args: { size: string; diskGb: number; zoneIndex: number; publicIp: boolean; securityGroups: SecurityGroupName[]; spot: boolean; tags: Record<string, string>; userData?: pulumi.Input<string> }) => {
             const zone = args.zoneIndex % cfg.availabilityZones.length;
-            return new aws.ec2.Instance(
+            return new ec2.Instance(
                 vmName,
                 {
                     ami,
@@ -120,7 +124,7 @@ export class AwsCluster extends pulumi.ComponentResource {
             userData: bastionUserData(serverIps),
         });
         // An Elastic IP keeps the API endpoint (and the kubeconfig's tls-san) stable across bastion replacement.
-        const bastionIp = new aws.ec2.Eip(`${name}-bastion`, { domain: "vpc", instance: bastion.id }, child).publicIp;
+        const bastionIp = new ec2.Eip(`${name}-bastion`, { domain: "vpc", instance: bastion.id }, child).publicIp;
 
         this.clusterNodes = {
             cloud: "aws",
@@ -133,11 +137,11 @@ export class AwsCluster extends pulumi.ComponentResource {
         this.registerOutputs({ bastionIp, nodeNames: nodes.map((n) => n.name) });
     }
 
-    private securityGroups(name: string, config: GeoplatformConfig, vpc: aws.ec2.Vpc, opts: pulumi.CustomResourceOptions): Record<SecurityGroupName, aws.ec2.SecurityGroup> {
+    private securityGroups(name: string, config: GeoplatformConfig, vpc: ec2.Vpc, opts: pulumi.CustomResourceOptions): Record<SecurityGroupName, ec2.SecurityGroup> {
         const names: SecurityGroupName[] = ["bastion", "nodes", "servers", "ingress"];
         const groups = Object.fromEntries(
-            names.map((g) => [g, new aws.ec2.SecurityGroup(`${name}-sg-${g}`, { vpcId: vpc.id, description: `geoplatform ${g}`, tags: { Name: `${name}-${g}` } }, opts)]),
-        ) as Record<SecurityGroupName, aws.ec2.SecurityGroup>;
+            names.map((g) => [g, new ec2.SecurityGroup(`${name}-sg-${g}`, { vpcId: vpc.id, description: `geoplatform ${g}`, tags: { Name: `${name}-${g}` } }, opts)]),
+        ) as Record<SecurityGroupName, ec2.SecurityGroup>;
 
         for (const rule of firewallRules(config)) {
             for (const source of ruleSources(rule)) {
@@ -145,7 +149,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                     "group" in source
                         ? { referencedSecurityGroupId: groups[source.group].id }
                         : source.cidr.includes(":") ? { cidrIpv6: source.cidr } : { cidrIpv4: source.cidr };
-                new aws.vpc.SecurityGroupIngressRule(
+                new SecurityGroupIngressRule(
                     ruleResourceName(name, rule, source),
                     { securityGroupId: groups[rule.group].id, description: rule.description, ipProtocol: rule.protocol, fromPort: rule.fromPort, toPort: rule.toPort, ...from },
                     opts,
@@ -154,7 +158,7 @@ export class AwsCluster extends pulumi.ComponentResource {
         }
         // Nodes fetch packages, images and charts; outbound stays open as on OpenStack's default groups.
         for (const g of names) {
-            new aws.vpc.SecurityGroupEgressRule(`${name}-sg-${g}-egress`, { securityGroupId: groups[g].id, description: "all outbound", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }, opts);
+            new SecurityGroupEgressRule(`${name}-sg-${g}-egress`, { securityGroupId: groups[g].id, description: "all outbound", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }, opts);
         }
         return groups;
     }
