@@ -96,7 +96,7 @@ export class ArgoWorkflows extends pulumi.ComponentResource {
                 namespace: args.binding.namespace,
                 values: argoValues(args),
             },
-            childOptions(this, args.platform),
+            childOptions(this, args),
         );
         this.registerOutputs({});
     }

@@ -16,13 +16,13 @@ const CONSOLIDATER = "geocube-consolidater";
 export class Geocube extends pulumi.ComponentResource {
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:apps:Geocube", name, {}, opts);
-        const { config, platform, binding } = args;
+        const { config, binding } = args;
         const images = config.apps.geocube;
         const namespace = binding.namespace;
         const db = needDatabase("geocube", binding);
         const storage = needObjectStorage("geocube", binding);
         const bucket = bucketFor("geocube", storage, "storage");
-        const o = childOptions(this, platform);
+        const o = childOptions(this, args);
         const system = podPlacement(config, "system");
         const container = { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } };
         const deployment = (id: string, spec: { replicas: number; placement: object; serviceAccountName?: pulumi.Input<string>; containers: any[] }) => {

@@ -111,7 +111,7 @@ export class JupyterHub extends pulumi.ComponentResource {
                 namespace: args.binding.namespace,
                 values: jupyterhubValues(args),
             },
-            childOptions(this, args.platform),
+            childOptions(this, args),
         );
         this.registerOutputs({ url: this.url });
     }

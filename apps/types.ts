@@ -9,15 +9,15 @@ export interface AppArgs {
     binding: AppBinding;
 }
 
-/** Options for an app's children: the platform's provider, and waiting for its databases, realm and buckets. */
 /** The platform's shared job namespace; the apps that submit jobs need it. */
 export function processingNamespaceOf(platform: Platform): string {
     if (!platform.processingNamespace) throw new Error("the platform prepared no processing namespace, but Spark or Argo is enabled");
     return platform.processingNamespace;
 }
 
-export function childOptions(parent: pulumi.Resource, platform: Platform, extra: pulumi.Resource[] = []): pulumi.CustomResourceOptions {
-    return { parent, provider: platform.provider, dependsOn: [...platform.ready, ...extra] };
+/** Options for an app's children: the platform's provider, and waiting for what the app's binding needs ready. */
+export function childOptions(parent: pulumi.Resource, { platform, binding }: AppArgs, extra: pulumi.Resource[] = []): pulumi.CustomResourceOptions {
+    return { parent, provider: platform.provider, dependsOn: [...binding.ready, ...extra] };
 }
 
 /** The binding of an enabled app; a missing one is a platform bug, reported before anything is registered. */

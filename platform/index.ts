@@ -15,12 +15,17 @@ import { AppBinding, Platform } from "./types";
 export { Platform } from "./types";
 
 /** What each app gets from the platform: its buckets by purpose, whether it has a database and an OIDC client. */
-const APP_NEEDS: Record<AppName, { buckets: Record<string, string>; database: boolean; oidc?: { host: string; callbackPath: string } }> = {
+/**
+ * What each app gets from the platform. `issuerAtStart`: the app's server
+ * reads the OIDC discovery document when it starts and exits if it cannot, so
+ * it waits for Keycloak; the others only need their client Secret to install.
+ */
+const APP_NEEDS: Record<AppName, { buckets: Record<string, string>; database: boolean; oidc?: { host: string; callbackPath: string; issuerAtStart?: boolean } }> = {
     jupyterhub: { buckets: { notebooks: "jupyterhub-notebooks" }, database: true, oidc: { host: "jupyter", callbackPath: "/hub/oauth_callback" } },
     spark: { buckets: { eventLogs: "spark-event-logs" }, database: false },
     openeo: { buckets: { results: "openeo-results" }, database: false },
     geocube: { buckets: { storage: "geocube-storage" }, database: true },
-    argo: { buckets: { artifacts: "argo-artifacts" }, database: true, oidc: { host: "argo", callbackPath: "/oauth2/callback" } },
+    argo: { buckets: { artifacts: "argo-artifacts" }, database: true, oidc: { host: "argo", callbackPath: "/oauth2/callback", issuerAtStart: true } },
 };
 
 const BACKUP_BUCKETS = { longhorn: "longhorn-backups", postgres: "postgres-backups" };
@@ -171,26 +176,27 @@ export class PlatformLayer extends pulumi.ComponentResource {
         );
 
         const bindings: Partial<Record<AppName, AppBinding>> = {};
-        const appReady: pulumi.Resource[] = [keycloak.release, storage.release];
         for (const app of apps) {
             const needs = APP_NEEDS[app];
             const namespace = APP_NAMESPACES[app];
-            const s3 = storage.credentials(`${app}-s3`, ns(namespace), app, this);
-            appReady.push(s3);
+            // MinIO's release provisions the app's S3 user and buckets.
+            const ready: pulumi.Resource[] = [storage.release, storage.credentials(`${app}-s3`, ns(namespace), app, this)];
             if (PROCESSING_APPS.includes(app)) {
                 // Same Secret name in the job namespace: the app's config names one Secret for both.
-                appReady.push(storage.credentials(`${app}-s3-processing`, ns(PROCESSING_NAMESPACE), app, this, {}, `${app}-s3`));
+                ready.push(storage.credentials(`${app}-s3-processing`, ns(PROCESSING_NAMESPACE), app, this, {}, `${app}-s3`));
             }
             const binding: AppBinding = {
                 namespace,
                 objectStorage: { endpoint: storage.endpoint, region: storage.region, buckets: needs.buckets, secretName: `${app}-s3` },
+                ready,
             };
             if (needs.database) {
-                appReady.push(postgres.credentials(`${app}-db`, ns(namespace), app, this), postgres.databases[app]);
+                ready.push(postgres.credentials(`${app}-db`, ns(namespace), app, this), postgres.databases[app]);
                 binding.database = { host: postgres.host, port: postgres.port, database: app, username: app, secretName: `${app}-db` };
             }
             if (needs.oidc) {
-                appReady.push(keycloak.clientSecrets[app]);
+                ready.push(keycloak.clientSecrets[app]);
+                if (needs.oidc.issuerAtStart) ready.push(keycloak.release);
                 binding.oidc = {
                     issuerUrl,
                     authorizeUrl: `${issuerUrl}/protocol/openid-connect/auth`,
@@ -211,7 +217,6 @@ export class PlatformLayer extends pulumi.ComponentResource {
             storageClass: longhorn.storageClass,
             processingNamespace: apps.some((app) => PROCESSING_APPS.includes(app)) ? PROCESSING_NAMESPACE : undefined,
             apps: bindings,
-            ready: appReady,
         };
         this.outputs = {
             keycloakUrl: `https://${hosts.keycloak}`,

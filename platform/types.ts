@@ -47,6 +47,8 @@ export interface AppBinding {
     database?: AppDatabase;
     objectStorage?: AppObjectStorage;
     oidc?: AppOidcClient;
+    /** What the app's install waits for: its Secrets, database, S3 user and buckets (and Keycloak, for an app that needs the issuer to start). */
+    ready: pulumi.Resource[];
 }
 
 export interface Platform {
@@ -67,6 +69,4 @@ export interface Platform {
     processingNamespace?: string;
     /** Bindings of the enabled apps only. */
     apps: Partial<Record<AppName, AppBinding>>;
-    /** Apps depend on these (databases, realm, buckets ready). */
-    ready: pulumi.Resource[];
 }

@@ -222,6 +222,22 @@ describe("platform layer", () => {
                 assert.ok(!dependsTransitively(run(), release(run(), "keycloakx"), release(run(), "cert-manager")), "certificates are issued after, not before");
             });
 
+            it("installs each app once its own Secrets and database exist, waiting for Keycloak only where the server needs the issuer to start", () => {
+                const appRelease = (chart: string) => byType(run(), RELEASE).find((r) => r.inputs.chart === chart && r.urn.includes("geoplatform:apps:")) as RecordedResource;
+                const keycloak = release(run(), "keycloakx");
+                const secret = (namespace: string, name: string) =>
+                    byType(run(), "kubernetes:core/v1:Secret").find((r) => r.inputs.metadata.namespace === namespace && r.inputs.metadata.name === name) as RecordedResource;
+                // JupyterHub's authenticator only calls Keycloak at login; argo-server reads the discovery document at start.
+                assert.ok(!dependsTransitively(run(), appRelease("jupyterhub"), keycloak), "jupyterhub does not wait for Keycloak");
+                assert.ok(dependsTransitively(run(), appRelease("jupyterhub"), secret("jupyterhub", "jupyterhub-oidc")));
+                assert.ok(dependsTransitively(run(), appRelease("jupyterhub"), secret("jupyterhub", "jupyterhub-db")));
+                assert.ok(dependsTransitively(run(), appRelease("argo-workflows"), keycloak), "argo waits for Keycloak");
+                assert.ok(!dependsTransitively(run(), appRelease("spark-operator"), keycloak), "spark does not wait for Keycloak");
+                for (const chart of ["jupyterhub", "argo-workflows", "spark-operator"]) assert.ok(dependsTransitively(run(), appRelease(chart), release(run(), "minio")), `${chart} waits for its S3 user`);
+                // No app waits for another app's database.
+                assert.ok(!dependsTransitively(run(), appRelease("jupyterhub"), secret("argo", "argo-db")));
+            });
+
             it("prepares each enabled app's namespace, database, S3 user and OIDC client", () => {
                 const secretsIn = (ns: string) => byType(run(), "kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata.namespace === ns).map((s) => s.inputs.metadata.name).sort();
                 assert.deepStrictEqual(secretsIn("jupyterhub"), ["jupyterhub-db", "jupyterhub-oidc", "jupyterhub-s3"]);

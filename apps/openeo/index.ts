@@ -58,7 +58,7 @@ export class OpenEo extends pulumi.ComponentResource {
         super("geoplatform:apps:OpenEo", name, {}, opts);
         const { config, platform, binding } = args;
         const namespace = binding.namespace;
-        const o = childOptions(this, platform);
+        const o = childOptions(this, args);
         const zk = zookeeper(this, args);
 
         // The driver creates batch-job SparkApplications, their pods and services.

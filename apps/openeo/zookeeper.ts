@@ -11,7 +11,7 @@ const CLIENT_PORT = 2181;
 /** A single-member ZooKeeper (official image) holding openEO's job registry; returns its client address. */
 export function zookeeper(parent: pulumi.Resource, args: AppArgs): { connect: string; resources: pulumi.Resource[] } {
     const { config, platform, binding } = args;
-    const opts = childOptions(parent, platform);
+    const opts = childOptions(parent, args);
     const namespace = binding.namespace;
     const service = new k8s.core.v1.Service(
         NAME,

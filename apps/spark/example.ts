@@ -15,10 +15,10 @@ const SCRIPT_DIR = "/opt/geoplatform";
  * pods still go to the processing nodes.
  */
 export function sparkExample(parent: pulumi.Resource, args: AppArgs, serviceAccount: string, dependsOn: pulumi.Resource[]): void {
-    const { config, platform, binding } = args;
+    const { config, binding } = args;
     const storage = needObjectStorage("spark", binding);
     const bucket = bucketFor("spark", storage, "eventLogs");
-    const opts = childOptions(parent, platform, dependsOn);
+    const opts = childOptions(parent, args, dependsOn);
     const namespace = binding.namespace;
     const script = new k8s.core.v1.ConfigMap(
         EXAMPLE_NAME,

@@ -13,7 +13,7 @@ const LABELS = { "app.kubernetes.io/name": NAME };
 export function historyServer(parent: pulumi.Resource, args: AppArgs, defaults: k8s.core.v1.ConfigMap): void {
     const { config, platform, binding } = args;
     const storage = needObjectStorage("spark", binding);
-    const opts = childOptions(parent, platform);
+    const opts = childOptions(parent, args);
     const namespace = binding.namespace;
     const jarsDir = "/opt/s3a-jars";
 

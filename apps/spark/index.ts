@@ -12,7 +12,7 @@ const CHART = CHARTS.sparkOperator;
 export const SPARK_SERVICE_ACCOUNT = "spark";
 
 export interface SparkArgs extends AppArgs {
-    /** Namespaces whose SparkApplications the operator runs (the platform creates them; children wait for Platform.ready). */
+    /** Namespaces whose SparkApplications the operator runs (the platform creates them). */
     jobNamespaces: pulumi.Input<string>[];
 }
 
@@ -34,7 +34,7 @@ export class Spark extends pulumi.ComponentResource {
 
     constructor(name: string, args: SparkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:apps:Spark", name, {}, opts);
-        const { platform, binding } = args;
+        const { binding } = args;
         const storage = needObjectStorage("spark", binding);
         this.operator = new k8s.helm.v3.Release(
             `${name}-operator`,
@@ -46,7 +46,7 @@ export class Spark extends pulumi.ComponentResource {
                 namespace: binding.namespace,
                 values: sparkOperatorValues(args),
             },
-            childOptions(this, platform),
+            childOptions(this, args),
         );
         const defaults = new k8s.core.v1.ConfigMap(
             `${name}-defaults`,
@@ -54,7 +54,7 @@ export class Spark extends pulumi.ComponentResource {
                 metadata: { name: SPARK_DEFAULTS_CONFIGMAP, namespace: binding.namespace },
                 data: { "spark-defaults.conf": renderSparkDefaults(sparkDefaults(storage, bucketFor("spark", storage, "eventLogs"))) },
             },
-            childOptions(this, platform),
+            childOptions(this, args),
         );
         historyServer(this, args, defaults);
         sparkExample(this, args, SPARK_SERVICE_ACCOUNT, [this.operator, defaults]);
