@@ -41,7 +41,8 @@ export interface ImageEntry {
 export const PLATFORM_IMAGES = {
     minio: { repository: "quay.io/minio/minio", tag: "RELEASE.2024-12-18T13-15-44Z" },
     minioClient: { repository: "quay.io/minio/mc", tag: "RELEASE.2024-11-21T17-21-54Z" },
-    postgres: { repository: "ghcr.io/cloudnative-pg/postgresql", tag: "17.5" },
+    // CNPG's PostGIS image (Geocube needs PostGIS), `system` flavour: it ships Barman Cloud for the backups.
+    postgres: { repository: "ghcr.io/cloudnative-pg/postgis", tag: "17.10-3.6.4-202608031108-system-bookworm" },
     keycloak: { repository: "quay.io/keycloak/keycloak", tag: "26.5.6" },
 } as const satisfies Record<string, ImageEntry>;
 
@@ -60,10 +61,21 @@ export const IMAGES = {
     geocubeApiserver: "ghcr.io/airbusgeo/geocube-apiserver:1.0.3",
     geocubeConsolidater: "ghcr.io/airbusgeo/geocube-consolidater:1.0.3",
     geocubeAutoscaler: "ghcr.io/airbusgeo/geocube-autoscaler:1.0.3",
-    /** Fetches the S3A jars the History Server's image lacks (init container). */
+    /** Fetches what an image lacks in init containers: the History Server's S3A jars, Geocube's SQL. */
     curl: "curlimages/curl:8.14.1",
-    /** Google Cloud CLI with the Pub/Sub emulator, the message bus Geocube uses off-GCP. */
-    pubsubEmulator: "gcr.io/google.com/cloudsdktool/google-cloud-cli:522.0.0-emulators",
+} as const;
+
+/**
+ * Geocube's database schema and pgqueue table ship as SQL files in its source,
+ * not in its images. The schema Job fetches them from the commit of the
+ * release the images are built from and checks them by SHA-256.
+ */
+export const GEOCUBE_SQL = {
+    commit: "38c7b0146f37ceca16f5d4453f0162d1e1f42346", // v1.0.3
+    files: {
+        "schema.sql": { path: "interface/database/pg/create.sql", sha256: "b248187ce37ce12a43e248eb8e89a6effe5d78ee4eaad70bac5d89ad6426d00f" },
+        "pgqueue.sql": { path: "interface/messaging/pgqueue/create_table.sql", sha256: "f32fcb3b656a408db1fc3e55dc7d42ce6e5b74905a0618dce038f745985994c0" },
+    },
 } as const;
 
 /**

@@ -84,7 +84,7 @@ export interface AppsConfig {
     jupyterhub: { enabled: boolean; singleuserImage: string };
     spark: { enabled: boolean; image: string };
     openeo: { enabled: boolean; image: string; zookeeperImage: string };
-    geocube: { enabled: boolean; apiserverImage: string; consolidaterImage: string; autoscalerImage: string; pubsubEmulatorImage: string };
+    geocube: { enabled: boolean; apiserverImage: string; consolidaterImage: string; autoscalerImage: string; storageGb: number };
     argo: { enabled: boolean };
 }
 

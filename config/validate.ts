@@ -256,10 +256,14 @@ const APP_IMAGE_SETTINGS = {
         apiserverImage: IMAGES.geocubeApiserver,
         consolidaterImage: IMAGES.geocubeConsolidater,
         autoscalerImage: IMAGES.geocubeAutoscaler,
-        pubsubEmulatorImage: IMAGES.pubsubEmulator,
     },
     argo: {},
 } as const satisfies Record<AppName, Record<string, string>>;
+
+/** Size settings (GiB) some apps accept: key -> default. */
+const APP_SIZE_SETTINGS: Partial<Record<AppName, Record<string, number>>> = {
+    geocube: { storageGb: 100 },
+};
 
 function checkApps(c: Checker, raw: unknown, nodeGroups: Record<string, NodeGroupConfig>): { enabledApps: AppName[]; apps: AppsConfig } {
     const obj = c.object("apps", raw, { optional: true });
@@ -269,7 +273,8 @@ function checkApps(c: Checker, raw: unknown, nodeGroups: Record<string, NodeGrou
             const key = `apps.${app}`;
             const settings = c.object(key, obj[app], { optional: true });
             const images: Record<string, string> = APP_IMAGE_SETTINGS[app];
-            c.noUnknownKeys(key, settings, ["enabled", ...Object.keys(images)]);
+            const sizes = APP_SIZE_SETTINGS[app] ?? {};
+            c.noUnknownKeys(key, settings, ["enabled", ...Object.keys(images), ...Object.keys(sizes)]);
             const checked: Record<string, unknown> = { enabled: c.boolean(`${key}.enabled`, settings.enabled, true) };
             for (const [name, fallback] of Object.entries(images)) {
                 checked[name] = c.string(`${key}.${name}`, settings[name], {
@@ -278,6 +283,7 @@ function checkApps(c: Checker, raw: unknown, nodeGroups: Record<string, NodeGrou
                     expected: "a container image with a pinned tag (name:tag, not latest) or digest",
                 });
             }
+            for (const [name, fallback] of Object.entries(sizes)) checked[name] = c.integer(`${key}.${name}`, settings[name], { min: 1, fallback });
             return [app, checked];
         }),
     ) as unknown as AppsConfig;

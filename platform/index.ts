@@ -20,11 +20,15 @@ export { Platform } from "./types";
  * reads the OIDC discovery document when it starts and exits if it cannot, so
  * it waits for Keycloak; the others only need their client Secret to install.
  */
-const APP_NEEDS: Record<AppName, { buckets: Record<string, string>; database: boolean; oidc?: { host: string; callbackPath: string; issuerAtStart?: boolean } }> = {
+const APP_NEEDS: Record<
+    AppName,
+    { buckets: Record<string, string>; database: boolean; extensions?: string[]; oidc?: { host: string; callbackPath: string; issuerAtStart?: boolean } }
+> = {
     jupyterhub: { buckets: { notebooks: "jupyterhub-notebooks" }, database: true, oidc: { host: "jupyter", callbackPath: "/hub/oauth_callback" } },
     spark: { buckets: { eventLogs: "spark-event-logs" }, database: false },
     openeo: { buckets: { results: "openeo-results" }, database: false },
-    geocube: { buckets: { storage: "geocube-storage" }, database: true },
+    // Geocube's schema needs these; PostGIS only a superuser may create, so the operator does, for all three.
+    geocube: { buckets: { sources: "geocube-sources" }, database: true, extensions: ["postgis", "hstore", "btree_gist"] },
     argo: { buckets: { artifacts: "argo-artifacts" }, database: true, oidc: { host: "argo", callbackPath: "/oauth2/callback", issuerAtStart: true } },
 };
 
@@ -132,6 +136,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
                 namespace: ns(POSTGRES_NAMESPACE),
                 settings: config.platform.postgres,
                 databases,
+                extensions: Object.fromEntries(apps.map((app) => [app, APP_NEEDS[app].extensions ?? []])),
                 storageClass: longhorn.storageClass,
                 storageReady: longhorn.release,
                 backup: {

@@ -22,6 +22,8 @@ export interface PostgresArgs {
     namespace: pulumi.Input<string>;
     settings: PlatformConfig["postgres"];
     databases: string[];
+    /** Extensions the operator creates (as superuser) in a database. */
+    extensions: Record<string, string[]>;
     storageClass: string;
     /** The release that creates the StorageClass: only the database volumes need it, not the operator. */
     storageReady: pulumi.Resource;
@@ -105,7 +107,12 @@ export class Postgres extends pulumi.ComponentResource {
                     apiVersion: "postgresql.cnpg.io/v1",
                     kind: "Database",
                     metadata: { name: db, namespace: args.namespace },
-                    spec: { name: db, owner: db, cluster: { name: CLUSTER } },
+                    spec: {
+                        name: db,
+                        owner: db,
+                        cluster: { name: CLUSTER },
+                        ...(args.extensions[db]?.length ? { extensions: args.extensions[db].map((name) => ({ name, ensure: "present" })) } : {}),
+                    },
                 },
                 { parent: this, dependsOn: [cluster] },
             );

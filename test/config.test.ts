@@ -80,6 +80,7 @@ describe("stack configuration", () => {
         { name: "unpinned app image", raw: devWith((r) => (r.apps = { jupyterhub: { singleuserImage: "apache/sedona:latest" } })), message: /geoplatform:apps.jupyterhub.singleuserImage: got "apache\/sedona:latest", expected a container image with a pinned tag/ },
         { name: "app image without a tag", raw: devWith((r) => (r.apps = { spark: { image: "apache/spark" } })), message: /geoplatform:apps.spark.image: got "apache\/spark", expected a container image with a pinned tag/ },
         { name: "misspelt app setting", raw: devWith((r) => (r.apps = { geocube: { apiserverImg: "a/b:1" } })), message: /geoplatform:apps.geocube.apiserverImg: got "a\/b:1", expected no such key/ },
+        { name: "zero-sized Geocube volume", raw: devWith((r) => (r.apps = { geocube: { storageGb: 0 } })), message: /geoplatform:apps.geocube.storageGb: got 0, expected a whole number >= 1/ },
         { name: "non-boolean app toggle", raw: devWith((r) => (r.apps = { argo: { enabled: "no" } })), message: /geoplatform:apps.argo.enabled: got "no", expected true or false/ },
         { name: "openEO without Spark", raw: devWith((r) => (r.apps = { spark: { enabled: false } })), message: /geoplatform:apps.openeo.enabled: got true, expected false, or apps.spark.enabled true/ },
         { name: "apps without a processing group", raw: devWith((r) => delete r.nodeGroups.processing), message: /geoplatform:nodeGroups.processing: got nothing, expected an agent group: the enabled apps/ },

@@ -147,6 +147,13 @@ describe("platform layer", () => {
                 assert.strictEqual(cluster.inputs.spec.postgresql.parameters.max_connections, "1024");
             });
 
+            it("runs PostgreSQL on CNPG's PostGIS image with Barman Cloud, and has the operator create Geocube's extensions", () => {
+                const cluster = customResources(run(), "postgresql.cnpg.io/v1:Cluster")[0];
+                assert.match(cluster.inputs.spec.imageName, /^ghcr\.io\/cloudnative-pg\/postgis:17\.\d+-3\.\d+\.\d+-\d{12}-system-bookworm$/);
+                assert.deepStrictEqual(named(run(), "postgres-db-geocube").inputs.spec.extensions, ["postgis", "hstore", "btree_gist"].map((name) => ({ name, ensure: "present" })));
+                assert.strictEqual(named(run(), "postgres-db-keycloak").inputs.spec.extensions, undefined, "only where an app needs them");
+            });
+
             it("gives Keycloak its database and admin through Secrets, and the realm no secret", () => {
                 const values = release(run(), "keycloakx").inputs.values;
                 assert.deepStrictEqual(values.database, {

@@ -14,6 +14,7 @@ const POD_SPEC_PATHS: Record<string, string[]> = {
     "kubernetes:apps/v1:StatefulSet": ["spec", "template", "spec"],
     "kubernetes:apps/v1:DaemonSet": ["spec", "template", "spec"],
     "kubernetes:apps/v1:ReplicaSet": ["spec", "template", "spec"],
+    "kubernetes:core/v1:ReplicationController": ["spec", "template", "spec"],
     "kubernetes:batch/v1:Job": ["spec", "template", "spec"],
     "kubernetes:batch/v1:CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
     "kubernetes:core/v1:Pod": ["spec"],

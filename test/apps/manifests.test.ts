@@ -29,6 +29,7 @@ export function podSpecs(r: RecordedResource): { where: string; spec: any }[] {
     const s = r.inputs.spec ?? {};
     switch (r.inputs.kind) {
         case "Deployment":
+        case "ReplicationController":
         case "StatefulSet":
         case "DaemonSet":
         case "Job":
@@ -110,4 +111,4 @@ for (const stack of STACKS) {
 }
 
 /** Batch/user workloads (raw) that belong on the processing nodes. */
-const EXPECTED_ON_PROCESSING = ["Deployment/geocube-consolidater", "SparkApplication/sedona-spatial-join"];
+const EXPECTED_ON_PROCESSING = ["ReplicationController/geocube-consolidater", "SparkApplication/sedona-spatial-join"];

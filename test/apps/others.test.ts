@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { CHARTS } from "../../config/catalog";
+import { CHARTS, GEOCUBE_SQL, PLATFORM_IMAGES } from "../../config/catalog";
+import { geocubeSourceUrl } from "../../apps/geocube/schema";
 import { APP_NAMES, NODE_GROUP_LABEL } from "../../config/types";
 import { validateConfig } from "../../config/validate";
 import { rawGeoplatformConfig, STACKS } from "../harness/stack-config";
@@ -48,22 +49,68 @@ for (const stack of STACKS) {
             assert.deepStrictEqual(one(run, "Service", "openeo").inputs.spec.selector, { "app.kubernetes.io/name": "openeo-driver" });
         });
 
-        it("Geocube: apiserver, consolidater, autoscaler and Pub/Sub emulator, DB password from the Secret", () => {
+        it("Geocube: apiserver, consolidater and autoscaler with the flags v1.0.3 defines, pgqueue on its database, DB password from the Secret", () => {
             const api = one(run, "Deployment", "geocube-apiserver").inputs.spec.template.spec;
+            const apiArgs: string[] = api.containers[0].args;
             assert.deepStrictEqual(envOf(api, "DB_PASSWORD").valueFrom, { secretKeyRef: { name: "geocube-db", key: "password" } });
-            assert.ok(api.containers[0].args.includes("-dbPassword=$(DB_PASSWORD)"));
-            assert.ok(api.containers[0].args.includes("-dbHost=geoplatform-pg-rw.postgres.svc:5432"));
-            assert.strictEqual(envOf(api, "PUBSUB_EMULATOR_HOST").value, "pubsub-emulator.geocube.svc:8085");
-            assert.strictEqual(api.serviceAccountName, "geocube-apiserver");
+            const pgq = "-pgqConnection=postgresql://geocube:$(DB_PASSWORD)@geoplatform-pg-rw.postgres.svc:5432/geocube";
+            for (const arg of ["-dbPassword=$(DB_PASSWORD)", "-dbHost=geoplatform-pg-rw.postgres.svc:5432", pgq, "-eventsQueue=events", "-consolidationsQueue=consolidations"]) {
+                assert.ok(apiArgs.includes(arg), arg);
+            }
+            // Flags of cmd/server, cmd/consolidater, cmd/autoscaler and cmd/gdalConfig.go at v1.0.3: Go's flag package exits on any other.
+            const flagNames = (args: string[]) => args.map((a) => a.replace(/^-+/, "").split("=")[0]);
+            const gdal = ["with-s3", "aws-endpoint", "aws-region"];
+            const server = ["port", "maxConnectionAge", "workers", "cancelledJobs", "ingestionStorage", "dbName", "dbUser", "dbHost", "dbPassword", "pgqConnection", "eventsQueue", "consolidationsQueue", ...gdal];
+            assert.deepStrictEqual(flagNames(apiArgs).filter((f) => !server.includes(f)), []);
+            const worker = one(run, "ReplicationController", "geocube-consolidater").inputs.spec;
+            assert.strictEqual(worker.replicas, 0);
+            const workerSpec = worker.template.spec;
+            assert.deepStrictEqual(workerSpec.tolerations, [processingToleration]);
+            const consolidater = ["workdir", "cancelledJobs", "pgqConnection", "eventsQueue", "consolidationsQueue", ...gdal];
+            assert.deepStrictEqual(flagNames(workerSpec.containers[0].args).filter((f) => !consolidater.includes(f)), []);
+            assert.ok(workerSpec.containers[0].args.includes(pgq));
+            const scaler = one(run, "Deployment", "geocube-autoscaler").inputs.spec.template.spec;
+            const autoscaler = ["update", "pgq-connection", "queue", "rc", "ns", "ratio", "minratio", "step", "max", "min", "pod.cost.path", "pod.cost.port"];
+            assert.deepStrictEqual(flagNames(scaler.containers[0].args).filter((f) => !autoscaler.includes(f)), []);
+            for (const arg of ["-rc=geocube-consolidater", "-ns=geocube", "-queue=consolidations"]) assert.ok(scaler.containers[0].args.includes(arg), arg);
+            assert.strictEqual(scaler.serviceAccountName, "geocube-autoscaler");
+            const rules = one(run, "Role", "geocube-autoscaler").inputs.rules;
+            assert.deepStrictEqual(rules.find((r: any) => r.resources.includes("pods")).verbs.sort(), ["create", "delete", "get", "list"]);
+            assert.strictEqual(one(run, "RoleBinding", "geocube-autoscaler").inputs.subjects[0].name, "geocube-autoscaler");
             one(run, "Service", "geocube-apiserver");
-            one(run, "Deployment", "pubsub-emulator");
-            const consolidater = one(run, "Deployment", "geocube-consolidater").inputs.spec.template.spec;
-            assert.deepStrictEqual(consolidater.tolerations, [processingToleration]);
-            const roleBinding = one(run, "RoleBinding", "geocube-autoscaler").inputs;
-            assert.strictEqual(roleBinding.subjects[0].name, "geocube-autoscaler");
-            assert.strictEqual(one(run, "Deployment", "geocube-autoscaler").inputs.spec.template.spec.serviceAccountName, "geocube-autoscaler");
             const images = validateConfig(rawGeoplatformConfig(stack)).apps.geocube;
             assert.strictEqual(api.containers[0].image, images.apiserverImage);
+        });
+
+        it("Geocube: datasets on a shared Longhorn volume as local paths (its storage layer has no s3://)", () => {
+            const pvc = one(run, "PersistentVolumeClaim", "geocube-storage").inputs.spec;
+            assert.deepStrictEqual(pvc.accessModes, ["ReadWriteMany"]);
+            assert.strictEqual(pvc.storageClassName, "longhorn");
+            assert.strictEqual(pvc.resources.requests.storage, `${validateConfig(rawGeoplatformConfig(stack)).apps.geocube.storageGb}Gi`);
+            const api = one(run, "Deployment", "geocube-apiserver").inputs.spec.template.spec;
+            const worker = one(run, "ReplicationController", "geocube-consolidater").inputs.spec.template.spec;
+            for (const spec of [api, worker]) {
+                assert.deepStrictEqual(spec.volumes.find((v: any) => v.name === "storage").persistentVolumeClaim, { claimName: "geocube-storage" });
+                assert.ok(spec.containers[0].volumeMounts.some((m: any) => m.name === "storage" && m.mountPath === "/geocube-storage"));
+                assert.ok(spec.containers[0].args.includes("-cancelledJobs=/geocube-storage/cancelled-jobs"));
+                for (const arg of spec.containers[0].args) assert.ok(!/^-(ingestionStorage|cancelledJobs)=(s3|gs):/.test(arg), arg);
+            }
+            assert.ok(api.containers[0].args.includes("-ingestionStorage=/geocube-storage/datasets"));
+        });
+
+        it("Geocube: a schema Job applies the release's SQL, checked by SHA-256, before the services start", () => {
+            const job = one(run, "Job", "geocube-schema");
+            const spec = job.inputs.spec.template.spec;
+            const urls: string[] = spec.initContainers[0].args.filter((a: string) => a.startsWith("https://"));
+            assert.deepStrictEqual(urls, Object.values(GEOCUBE_SQL.files).map((f) => geocubeSourceUrl(f.path)));
+            for (const url of urls) assert.match(url, /\/airbusgeo\/geocube\/[0-9a-f]{40}\//);
+            const env = Object.fromEntries(spec.containers[0].env.map((e: any) => [e.name, e]));
+            assert.strictEqual(env.SCHEMA_SHA256.value, GEOCUBE_SQL.files["schema.sql"].sha256);
+            assert.deepStrictEqual(env.PGPASSWORD.valueFrom, { secretKeyRef: { name: "geocube-db", key: "password" } });
+            assert.strictEqual(spec.containers[0].image, `${PLATFORM_IMAGES.postgres.repository}:${PLATFORM_IMAGES.postgres.tag}`);
+            for (const [kind, name] of [["Deployment", "geocube-apiserver"], ["ReplicationController", "geocube-consolidater"], ["Deployment", "geocube-autoscaler"]]) {
+                assert.ok(one(run, kind, name).dependencies.includes(job.urn), `${name} waits for the schema`);
+            }
         });
 
         it("Argo: SSO with the realm's argo client, S3 artifacts and DB by Secret reference, keys the chart has", () => {
