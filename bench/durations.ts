@@ -18,6 +18,8 @@ const BY_TYPE: Record<string, number> = {
     "kubernetes:apps/v1:Deployment": 30, // Pulumi awaits rollout
     "kubernetes:apps/v1:StatefulSet": 45,
     "kubernetes:apps/v1:DaemonSet": 30,
+    "kubernetes:batch/v1:Job": 40, // Pulumi awaits completion: image pulls, a download, the SQL
+    "kubernetes:core/v1:PersistentVolumeClaim": 10, // Longhorn provisions and binds
 };
 
 /** Helm releases wait for their workloads to be ready (`helm.v3.Release` waits by default). */
