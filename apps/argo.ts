@@ -5,6 +5,7 @@ import { PROCESSING_GROUP } from "../config/types";
 import { hostFor, ingressAnnotations, tlsSecretName } from "./ingress";
 import { placement } from "./placement";
 import { AppArgs, bucketFor, childOptions, needDatabase, needObjectStorage, needOidc, processingNamespaceOf } from "./types";
+import { catalogRelease } from "../platform/release";
 
 const CHART = CHARTS.argoWorkflows;
 /** Service account the chart creates in every workflow namespace; workflows run as it by default. */
@@ -86,18 +87,7 @@ export class ArgoWorkflows extends pulumi.ComponentResource {
 
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:apps:ArgoWorkflows", name, {}, opts);
-        this.release = new k8s.helm.v3.Release(
-            name,
-            {
-                name: "argo-workflows",
-                chart: CHART.chart,
-                version: CHART.version,
-                repositoryOpts: { repo: CHART.repo },
-                namespace: args.binding.namespace,
-                values: argoValues(args),
-            },
-            childOptions(this, args),
-        );
+        this.release = catalogRelease(name, CHART, args.binding.namespace, argoValues(args), childOptions(this, args), "argo-workflows");
         this.registerOutputs({});
     }
 }

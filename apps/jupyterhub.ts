@@ -5,6 +5,7 @@ import { PROCESSING_GROUP } from "../config/types";
 import { hostFor, ingressAnnotations, tlsSecretName } from "./ingress";
 import { placement } from "./placement";
 import { AppArgs, bucketFor, childOptions, needDatabase, needObjectStorage, needOidc, splitImage } from "./types";
+import { catalogRelease } from "../platform/release";
 
 const CHART = CHARTS.jupyterhub;
 
@@ -101,18 +102,7 @@ export class JupyterHub extends pulumi.ComponentResource {
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:apps:JupyterHub", name, {}, opts);
         this.url = `https://${hostFor(args.platform, "jupyter")}`;
-        this.release = new k8s.helm.v3.Release(
-            name,
-            {
-                name: "jupyterhub",
-                chart: CHART.chart,
-                version: CHART.version,
-                repositoryOpts: { repo: CHART.repo },
-                namespace: args.binding.namespace,
-                values: jupyterhubValues(args),
-            },
-            childOptions(this, args),
-        );
+        this.release = catalogRelease(name, CHART, args.binding.namespace, jupyterhubValues(args), childOptions(this, args), "jupyterhub");
         this.registerOutputs({ url: this.url });
     }
 }

@@ -5,6 +5,7 @@ import { tlsIngress } from "../ingress";
 import { placement, podPlacement } from "../placement";
 import { AppArgs, bucketFor, childOptions, needObjectStorage, resources, s3CredentialEnv, splitImage } from "../types";
 import { zookeeper } from "./zookeeper";
+import { catalogRelease } from "../../platform/release";
 
 const CHART = CHARTS.openeo;
 /** Release name = SparkApplication name; the driver pod is labelled `<release>-driver`. */
@@ -83,18 +84,7 @@ export class OpenEo extends pulumi.ComponentResource {
             },
             o,
         );
-        const release = new k8s.helm.v3.Release(
-            name,
-            {
-                name: RELEASE,
-                chart: CHART.chart,
-                version: CHART.version,
-                repositoryOpts: { repo: CHART.repo },
-                namespace,
-                values: openeoValues(args, zk.connect),
-            },
-            { ...o, dependsOn: [...(o.dependsOn as pulumi.Resource[]), args.sparkOperator, binding_, ...zk.resources] },
-        );
+        const release = catalogRelease(name, CHART, namespace, openeoValues(args, zk.connect), { ...o, dependsOn: [...(o.dependsOn as pulumi.Resource[]), args.sparkOperator, binding_, ...zk.resources] }, RELEASE);
         const service = new k8s.core.v1.Service(
             `${name}-api`,
             {

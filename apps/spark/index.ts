@@ -6,6 +6,7 @@ import { AppArgs, bucketFor, childOptions, needObjectStorage } from "../types";
 import { renderSparkDefaults, SPARK_DEFAULTS_CONFIGMAP, sparkDefaults } from "./defaults";
 import { sparkExample } from "./example";
 import { historyServer } from "./history-server";
+import { catalogRelease } from "../../platform/release";
 
 const CHART = CHARTS.sparkOperator;
 /** Service account the operator's chart creates in every job namespace for drivers and executors. */
@@ -36,18 +37,7 @@ export class Spark extends pulumi.ComponentResource {
         super("geoplatform:apps:Spark", name, {}, opts);
         const { binding } = args;
         const storage = needObjectStorage("spark", binding);
-        this.operator = new k8s.helm.v3.Release(
-            `${name}-operator`,
-            {
-                name: "spark-operator",
-                chart: CHART.chart,
-                version: CHART.version,
-                repositoryOpts: { repo: CHART.repo },
-                namespace: binding.namespace,
-                values: sparkOperatorValues(args),
-            },
-            childOptions(this, args),
-        );
+        this.operator = catalogRelease(`${name}-operator`, CHART, binding.namespace, sparkOperatorValues(args), childOptions(this, args), "spark-operator");
         const defaults = new k8s.core.v1.ConfigMap(
             `${name}-defaults`,
             {

@@ -113,6 +113,17 @@ for (const stack of STACKS) {
             }
         });
 
+        it("installs every app chart pinned to the catalog and atomically: a release that does not become ready is rolled back", () => {
+            const releases = run.resources.filter((r) => r.type === RELEASE);
+            assert.deepStrictEqual(releases.map((r) => r.inputs.name).sort(), ["argo-workflows", "jupyterhub", "openeo", "spark-operator"]);
+            for (const r of releases) {
+                const entry = Object.values(CHARTS).find((c) => c.chart === r.inputs.chart);
+                assert.ok(entry, r.inputs.chart);
+                assert.deepStrictEqual([r.inputs.version, r.inputs.repositoryOpts.repo], [entry.version, entry.repo], r.name);
+                assert.deepStrictEqual([r.inputs.atomic, r.inputs.timeout, r.inputs.createNamespace], [true, 900, false], r.name);
+            }
+        });
+
         it("Argo: SSO with the realm's argo client, S3 artifacts and DB by Secret reference, keys the chart has", () => {
             const r = releaseNamed(run, "argo-workflows").inputs;
             assert.deepStrictEqual([r.chart, r.version, r.namespace], [CHARTS.argoWorkflows.chart, "1.0.18", "argo"]);
