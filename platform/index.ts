@@ -14,11 +14,11 @@ import { AppBinding, Platform } from "./types";
 
 export { Platform } from "./types";
 
-/** What each app gets from the platform: its buckets by purpose, whether it has a database and an OIDC client. */
 /**
- * What each app gets from the platform. `issuerAtStart`: the app's server
- * reads the OIDC discovery document when it starts and exits if it cannot, so
- * it waits for Keycloak; the others only need their client Secret to install.
+ * What each app gets from the platform: its buckets by purpose, a database
+ * (with the extensions it needs), an OIDC client. `issuerAtStart`: the app's
+ * server reads the OIDC discovery document when it starts and exits if it
+ * cannot, so it waits for Keycloak; the others only need their client Secret.
  */
 const APP_NEEDS: Record<
     AppName,
