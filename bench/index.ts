@@ -41,6 +41,13 @@ function summarize(results: Evaluation[]): Evaluation {
     };
 }
 
+/**
+ * What @pulumi/pulumi's `cmd/run` installs before it loads any program:
+ * source-map-support, which maps every captured stack trace (and the SDK
+ * captures one per internal promise).
+ */
+const SOURCE_MAP_SUPPORT = ["-r", require.resolve("source-map-support/register", { paths: [path.dirname(require.resolve("@pulumi/pulumi"))] })];
+
 /** How Pulumi starts the compiled program: Pulumi.yaml's nodeargs, in the directory of `main`. */
 function pulumiLaunch(): { nodeArgs: string[]; cwd: string } {
     const project = yaml.load(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { main: string; runtime: { options?: { nodeargs?: string } } };
@@ -52,27 +59,30 @@ function pulumiLaunch(): { nodeArgs: string[]; cwd: string } {
  * own (TMPDIR is where Node keeps it by default): the first start fills the
  * cache, the median is over the starts after it.
  */
-function evaluateCompiled(stack: string): { first: Evaluation; later: Evaluation; empty: Evaluation } {
+function evaluateCompiled(stack: string): { first: Evaluation; later: Evaluation; empty: Evaluation; unmapped: Evaluation } {
     const { nodeArgs, cwd } = pulumiLaunch();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "geoplatform-bench-"));
     try {
-        const run = (...extra: string[]) => evaluateOnce([...nodeArgs, path.join(REPO_ROOT, "bin/bench/evaluate.js"), stack, ...extra], cwd, { TMPDIR: tmp });
-        const first = run();
-        // Interleaved, so that the machine's drift during the bench hits both alike.
+        const run = (preloads: string[], ...extra: string[]) =>
+            evaluateOnce([...nodeArgs, ...preloads, path.join(REPO_ROOT, "bin/bench/evaluate.js"), stack, ...extra], cwd, { TMPDIR: tmp });
+        const first = run(SOURCE_MAP_SUPPORT);
+        // Interleaved, so that the machine's drift during the bench hits all alike.
         const later: Evaluation[] = [];
         const empty: Evaluation[] = [];
+        const unmapped: Evaluation[] = [];
         for (let i = 0; i < RUNS; i++) {
-            later.push(run());
-            empty.push(run("--empty"));
+            later.push(run(SOURCE_MAP_SUPPORT));
+            empty.push(run(SOURCE_MAP_SUPPORT, "--empty"));
+            unmapped.push(run([]));
         }
-        return { first, later: summarize(later), empty: summarize(empty) };
+        return { first, later: summarize(later), empty: summarize(empty), unmapped: summarize(unmapped) };
     } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
     }
 }
 
 function evaluateTypeChecking(stack: string): Evaluation {
-    const run = () => evaluateOnce(["-r", "ts-node/register", path.join(REPO_ROOT, "bench/evaluate.ts"), stack], REPO_ROOT, { TS_NODE_TRANSPILE_ONLY: "false" });
+    const run = () => evaluateOnce([...SOURCE_MAP_SUPPORT, "-r", "ts-node/register", path.join(REPO_ROOT, "bench/evaluate.ts"), stack], REPO_ROOT, { TS_NODE_TRANSPILE_ONLY: "false" });
     return summarize(Array.from({ length: BASELINE_RUNS }, run));
 }
 
@@ -94,16 +104,16 @@ async function main(): Promise<void> {
     say();
     say(`## 1. Program evaluation under mocks`);
     say();
-    say(`Wall: from process start to the end of the evaluation (what a user waits for), the compiled program started as Pulumi starts it (Pulumi.yaml's \`nodeargs\`, in bin/). First start: an empty compile cache. Later starts: median of ${RUNS}. Warm: a second evaluation in the same process, modules already loaded. Empty program: the same start for a program that registers nothing, the floor set by Node and @pulumi/pulumi's own start-up (about a thousand modules); the program's share is the difference. Baseline: ts-node with type-checking (Pulumi's default for TypeScript), median of ${BASELINE_RUNS}.`);
+    say(`Wall: from process start to the end of the evaluation (what a user waits for), the compiled program started as Pulumi starts it (Pulumi.yaml's \`nodeargs\`, in bin/, with source-map-support registered first as the SDK's \`cmd/run\` does). First start: an empty compile cache. Later starts: median of ${RUNS}. Warm: a second evaluation in the same process, modules already loaded. Empty program: the same start for a program that registers nothing, the floor set by Node and @pulumi/pulumi's own start-up (about a thousand modules); the program's share is the difference. Without source-map-support: the later starts without it, to show what the SDK's stack-trace mapping costs. Baseline: ts-node with type-checking (Pulumi's default for TypeScript), median of ${BASELINE_RUNS}.`);
     say();
-    say(`| stack | resources | first start | later starts | empty program | program's share | warm | peak RSS | compile cache | ts-node type-checking | peak RSS | speed-up (later starts) |`);
-    say(`|---|---|---|---|---|---|---|---|---|---|---|---|`);
+    say(`| stack | resources | first start | later starts | empty program | program's share | warm | without source-map-support | peak RSS | compile cache | ts-node type-checking | peak RSS | speed-up (later starts) |`);
+    say(`|---|---|---|---|---|---|---|---|---|---|---|---|---|`);
     const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     for (const stack of STACKS) {
-        const { first, later, empty } = evaluateCompiled(stack);
+        const { first, later, empty, unmapped } = evaluateCompiled(stack);
         const baseline = evaluateTypeChecking(stack);
         say(
-            `| ${stack} | ${later.resources} | ${seconds(first.wallMs)} | ${seconds(later.wallMs)} | ${seconds(empty.wallMs)} | ${seconds(later.wallMs - empty.wallMs)} | ${seconds(later.warmMs)} | ${Math.max(first.maxRssMb, later.maxRssMb).toFixed(0)} MB | ${later.compileCache ? "on" : "off (Node < 22.1)"} | ` +
+            `| ${stack} | ${later.resources} | ${seconds(first.wallMs)} | ${seconds(later.wallMs)} | ${seconds(empty.wallMs)} | ${seconds(later.wallMs - empty.wallMs)} | ${seconds(later.warmMs)} | ${seconds(unmapped.wallMs)} | ${Math.max(first.maxRssMb, later.maxRssMb).toFixed(0)} MB | ${later.compileCache ? "on" : "off (Node < 22.1)"} | ` +
                 `${seconds(baseline.wallMs)} | ${baseline.maxRssMb.toFixed(0)} MB | ${(baseline.wallMs / later.wallMs).toFixed(1)}× |`,
         );
     }
