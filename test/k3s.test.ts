@@ -4,8 +4,8 @@ import { validateConfig } from "../config/validate";
 import { NODE_GROUP_LABEL } from "../config/types";
 import { transitiveDeps } from "./harness/dependencies";
 import { plainSecretLeaks } from "./harness/secrets";
-import { RecordedResource, runStack, sharedStackRun, StackRun } from "./harness/run-stack";
-import { rawGeoplatformConfig, STACKS, StackName } from "./harness/stack-config";
+import { RecordedResource, runStack, sharedStackRuns } from "./harness/run-stack";
+import { rawGeoplatformConfig, STACKS } from "./harness/stack-config";
 
 const COMMAND = "command:remote:Command";
 
@@ -23,14 +23,11 @@ function k3sConfigOf(install: RecordedResource): Record<string, any> {
 
 
 describe("K3s layer", () => {
-    const runs: Partial<Record<StackName, StackRun>> = {};
-    before(async () => {
-        for (const stack of STACKS) runs[stack] = await sharedStackRun(stack);
-    });
+    const runOf = sharedStackRuns();
 
     for (const stack of STACKS) {
         describe(stack, () => {
-            const run = () => runs[stack] as StackRun;
+            const run = () => runOf(stack);
             const config = () => validateConfig(rawGeoplatformConfig(stack));
             const commands = () => run().resources.filter((r) => r.type === COMMAND);
             const installs = () => commands().filter((r) => r.name.endsWith("-k3s"));
@@ -176,7 +173,7 @@ describe("K3s layer", () => {
     }
 
     it("changes a node's config (and so re-runs its install) when its group's labels change", async () => {
-        const base = (runs.dev as StackRun).resources.find((r) => r.name === "dev-system-1-k3s") as RecordedResource;
+        const base = runOf("dev").resources.find((r) => r.name === "dev-system-1-k3s") as RecordedResource;
         const groups = rawGeoplatformConfig("dev").nodeGroups as any;
         groups.system.labels = { ...groups.system.labels, "geoplatform.io/tier": "gold" };
         const changed = (await runStack("dev", { "geoplatform:nodeGroups": groups })).resources.find((r) => r.name === "dev-system-1-k3s") as RecordedResource;

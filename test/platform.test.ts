@@ -5,9 +5,9 @@ import { validateConfig } from "../config/validate";
 import { at, chartDefaults, unknownValueKeys } from "./harness/chart-values";
 import { dependsTransitively } from "./harness/dependencies";
 import { SECRET_SENTINEL } from "./harness/mock-outputs";
-import { RecordedResource, runStack, sharedStackRun, StackRun } from "./harness/run-stack";
+import { RecordedResource, runStack, sharedStackRuns, StackRun } from "./harness/run-stack";
 import { plainSecretLeaks } from "./harness/secrets";
-import { rawGeoplatformConfig, STACKS, StackName } from "./harness/stack-config";
+import { rawGeoplatformConfig, STACKS } from "./harness/stack-config";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const SYSTEM = { [NODE_GROUP_LABEL]: "system" };
@@ -55,14 +55,11 @@ const customResources = (run: StackRun, kind: string) => byType(run, `kubernetes
 
 
 describe("platform layer", () => {
-    const runs: Partial<Record<StackName, StackRun>> = {};
-    before(async () => {
-        for (const stack of STACKS) runs[stack] = await sharedStackRun(stack);
-    });
+    const runOf = sharedStackRuns();
 
     for (const stack of STACKS) {
         describe(stack, () => {
-            const run = () => runs[stack] as StackRun;
+            const run = () => runOf(stack);
             // The platform's own releases (the apps layer's are tested in test/apps).
             const releases = () => byType(run(), RELEASE).filter((r) => r.urn.includes("geoplatform:platform:"));
 
@@ -262,8 +259,8 @@ describe("platform layer", () => {
     }
 
     it("takes dev/prod differences from the stack files", () => {
-        const dev = runs.dev as StackRun;
-        const prod = runs.prod as StackRun;
+        const dev = runOf("dev");
+        const prod = runOf("prod");
         const longhorn = (r: StackRun) => release(r, "longhorn").inputs.values;
         assert.strictEqual(longhorn(dev).persistence.defaultClassReplicaCount, 1);
         assert.strictEqual(longhorn(prod).persistence.defaultClassReplicaCount, 3);

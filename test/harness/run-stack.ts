@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { CALL_RESULTS, RESOURCE_OUTPUTS } from "./mock-outputs";
-import { engineConfig, readStackFile } from "./stack-config";
+import { engineConfig, readStackFile, STACKS, StackName } from "./stack-config";
 
 // Runs the real program under Pulumi mocks for one stack and records every
 // registration with what the engine would see: parent, dependencies, and
@@ -163,4 +163,16 @@ const sharedRuns = new Map<string, Promise<StackRun>>();
 export function sharedStackRun(stack: string): Promise<StackRun> {
     if (!sharedRuns.has(stack)) sharedRuns.set(stack, runStack(stack));
     return sharedRuns.get(stack) as Promise<StackRun>;
+}
+
+/**
+ * For a mocha suite over every stack: loads each stack's shared evaluation in
+ * the suite's `before` hook and returns a reader for its tests.
+ */
+export function sharedStackRuns(): (stack: StackName) => StackRun {
+    const runs = new Map<StackName, StackRun>();
+    before(async () => {
+        for (const stack of STACKS) runs.set(stack, await sharedStackRun(stack));
+    });
+    return (stack) => runs.get(stack) as StackRun;
 }

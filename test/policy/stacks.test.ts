@@ -2,8 +2,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { policies, resourcePolicies, stackPolicies } from "../../policy/policies";
-import { runStack, sharedStackRun, StackRun } from "../harness/run-stack";
-import { REPO_ROOT, STACKS, StackName } from "../harness/stack-config";
+import { runStack, sharedStackRuns, StackRun } from "../harness/run-stack";
+import { REPO_ROOT, STACKS } from "../harness/stack-config";
 import { asPolicyResource, checkResource, checkStack } from "./engine";
 
 type Level = "advisory" | "mandatory" | "disabled";
@@ -46,10 +46,7 @@ export async function analyze(run: StackRun, stack: string): Promise<Violation[]
 }
 
 describe("policy pack on the mocked stacks", () => {
-    const runs: Partial<Record<StackName, StackRun>> = {};
-    before(async () => {
-        for (const stack of STACKS) runs[stack] = await sharedStackRun(stack);
-    });
+    const runOf = sharedStackRuns();
 
     it("enforces HA and world-closed admin ports in prod, not the HA rules in single-node dev", () => {
         assert.strictEqual(enforcement("prod")["no-world-admin-ports"], "mandatory");
@@ -60,7 +57,7 @@ describe("policy pack on the mocked stacks", () => {
 
     for (const stack of STACKS) {
         it(`${stack}: no mandatory violation; advisory ones listed`, async () => {
-            const violations = await analyze(runs[stack] as StackRun, stack);
+            const violations = await analyze(runOf(stack), stack);
             const mandatory = violations.filter((v) => v.level === "mandatory");
             assert.deepStrictEqual(mandatory.map((v) => `${v.policy} ${v.resource}: ${v.message}`), []);
             for (const v of violations) console.log(`      advisory: ${v.policy} ${v.resource}: ${v.message}`);
@@ -74,7 +71,7 @@ describe("policy pack on the mocked stacks", () => {
         });
         const violations = (await analyze(patched, "prod")).filter((v) => v.level === "mandatory");
         assert.ok(violations.some((v) => v.policy === "no-world-admin-ports"), JSON.stringify(violations));
-        const prod = runs.prod as StackRun;
+        const prod = runOf("prod");
         const shrunk = { ...prod, resources: prod.resources.filter((r) => !/prod-control-plane-[23]$/.test(r.name)).map((r) => (r.inputs.kind === "Cluster" ? { ...r, inputs: { ...r.inputs, spec: { ...r.inputs.spec, instances: 1 } } } : r)) };
         const policiesHit = new Set((await analyze(shrunk, "prod")).filter((v) => v.level === "mandatory").map((v) => v.policy));
         assert.ok(policiesHit.has("control-plane-ha") && policiesHit.has("postgres-ha"), [...policiesHit].join(", "));
