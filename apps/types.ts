@@ -54,6 +54,14 @@ export function s3CredentialEnv(storage: AppObjectStorage) {
     ];
 }
 
+/** Container securityContext that Pod Security "restricted" asks for. */
+export const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+
+/** Pod securityContext that Pod Security "restricted" asks for: a fixed non-root user, RuntimeDefault seccomp. */
+export function restrictedPod(runAsUser: number, fsGroup?: number) {
+    return { runAsNonRoot: true, runAsUser, ...(fsGroup === undefined ? {} : { fsGroup }), seccompProfile: { type: "RuntimeDefault" } };
+}
+
 /** Splits `name:tag` (the validated image format) for charts that take them apart. */
 export function splitImage(image: string): { name: string; tag: string } {
     const at = image.lastIndexOf(":");

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PROCESSING_GROUP } from "../../config/types";
 import { podPlacement } from "../placement";
-import { AppArgs, childOptions, needDatabase, needObjectStorage, resources, s3CredentialEnv, secretEnv } from "../types";
+import { AppArgs, childOptions, needDatabase, needObjectStorage, resources, RESTRICTED_CONTAINER, restrictedPod, s3CredentialEnv, secretEnv } from "../types";
 import { geocubeSchema } from "./schema";
 
 // Geocube v1.0.3 as its Kubernetes guide lays it out (apiserver, consolidater
@@ -17,8 +17,7 @@ const COST_PORT = 9000;
 const CONSOLIDATER = "geocube-consolidater";
 const STORAGE_MOUNT = "/geocube-storage";
 const QUEUES = ["-eventsQueue=events", "-consolidationsQueue=consolidations"];
-const restricted = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
-const podSecurity = { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } };
+const podSecurity = restrictedPod(1000, 1000);
 
 /** Geocube (raw manifests): database and job queue on the shared PostgreSQL, datasets on a shared Longhorn volume. */
 export class Geocube extends pulumi.ComponentResource {
@@ -90,7 +89,7 @@ export class Geocube extends pulumi.ComponentResource {
                     env: [...dbEnv, ...s3CredentialEnv(storage)],
                     ports: [{ name: "grpc", containerPort: API_PORT }],
                     resources: resources("250m", "512Mi", "2", "2Gi"),
-                    securityContext: restricted,
+                    securityContext: RESTRICTED_CONTAINER,
                     volumeMounts: [storageMount, { name: "tmp", mountPath: "/tmp" }],
                 },
             ],
@@ -125,7 +124,7 @@ export class Geocube extends pulumi.ComponentResource {
                                     env: [...dbEnv, ...s3CredentialEnv(storage)],
                                     ports: [{ name: "cost", containerPort: COST_PORT }],
                                     resources: resources("1", "2Gi", "2", "8Gi"),
-                                    securityContext: restricted,
+                                    securityContext: RESTRICTED_CONTAINER,
                                     volumeMounts: [storageMount, { name: "scratch", mountPath: "/scratch" }],
                                 },
                             ],
@@ -181,7 +180,7 @@ export class Geocube extends pulumi.ComponentResource {
                     ],
                     env: dbEnv,
                     resources: resources("50m", "64Mi", "200m", "128Mi"),
-                    securityContext: restricted,
+                    securityContext: RESTRICTED_CONTAINER,
                 },
             ],
         });

@@ -3,11 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { GEOCUBE_SQL, IMAGES, PLATFORM_IMAGES } from "../../config/catalog";
 import { podPlacement } from "../placement";
 import { AppDatabase } from "../../platform/types";
-import { AppArgs, childOptions, resources, secretEnv } from "../types";
+import { AppArgs, childOptions, resources, RESTRICTED_CONTAINER, restrictedPod, secretEnv } from "../types";
 import { INIT_SCHEMA_SH } from "./init-schema";
 
 const SQL_DIR = "/sql";
-const restricted = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 
 /** Where the schema Job fetches a file of Geocube's source, at the pinned commit. */
 export function geocubeSourceUrl(path: string): string {
@@ -37,7 +36,7 @@ export function geocubeSchema(parent: pulumi.Resource, args: AppArgs, db: AppDat
                     spec: {
                         ...podPlacement(args.config, "system"),
                         restartPolicy: "OnFailure",
-                        securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
+                        securityContext: restrictedPod(1000),
                         initContainers: [
                             {
                                 name: "fetch-sql",
@@ -45,7 +44,7 @@ export function geocubeSchema(parent: pulumi.Resource, args: AppArgs, db: AppDat
                                 args: ["-fsSL", "--retry", "5", ...fetchArgs],
                                 volumeMounts: [{ name: "sql", mountPath: SQL_DIR }],
                                 resources: resources("50m", "32Mi", "200m", "64Mi"),
-                                securityContext: restricted,
+                                securityContext: RESTRICTED_CONTAINER,
                             },
                         ],
                         containers: [
@@ -70,7 +69,7 @@ export function geocubeSchema(parent: pulumi.Resource, args: AppArgs, db: AppDat
                                     { name: "scripts", mountPath: "/scripts", readOnly: true },
                                 ],
                                 resources: resources("50m", "64Mi", "500m", "256Mi"),
-                                securityContext: restricted,
+                                securityContext: RESTRICTED_CONTAINER,
                             },
                         ],
                         volumes: [

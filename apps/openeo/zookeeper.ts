@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../../config/catalog";
 import { podPlacement } from "../placement";
-import { AppArgs, childOptions, resources } from "../types";
+import { AppArgs, childOptions, resources, RESTRICTED_CONTAINER, restrictedPod } from "../types";
 
 const NAME = "zookeeper";
 const LABELS = { "app.kubernetes.io/name": NAME };
@@ -33,7 +33,7 @@ export function zookeeper(parent: pulumi.Resource, args: AppArgs): { connect: st
                     metadata: { labels: LABELS },
                     spec: {
                         ...podPlacement(config, CHARTS.openeo.nodeGroup),
-                        securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+                        securityContext: restrictedPod(1000, 1000),
                         containers: [
                             {
                                 name: NAME,
@@ -46,7 +46,7 @@ export function zookeeper(parent: pulumi.Resource, args: AppArgs): { connect: st
                                 ports: [{ name: "client", containerPort: CLIENT_PORT }],
                                 readinessProbe: { tcpSocket: { port: "client" }, periodSeconds: 10 },
                                 resources: resources("100m", "512Mi", "1", "1Gi"),
-                                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                                securityContext: RESTRICTED_CONTAINER,
                                 volumeMounts: [
                                     { name: "data", mountPath: "/data" },
                                     { name: "datalog", mountPath: "/datalog" },

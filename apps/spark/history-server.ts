@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, IMAGES, S3A_JARS } from "../../config/catalog";
 import { tlsIngress } from "../ingress";
 import { podPlacement } from "../placement";
-import { AppArgs, childOptions, needObjectStorage, resources, s3CredentialEnv } from "../types";
+import { AppArgs, childOptions, needObjectStorage, resources, RESTRICTED_CONTAINER, restrictedPod, s3CredentialEnv } from "../types";
 
 const NAME = "spark-history";
 const PORT = 18080;
@@ -28,7 +28,7 @@ export function historyServer(parent: pulumi.Resource, args: AppArgs, defaults: 
                     metadata: { labels: LABELS },
                     spec: {
                         ...podPlacement(config, CHARTS.sparkOperator.nodeGroup),
-                        securityContext: { runAsNonRoot: true, runAsUser: 185, seccompProfile: { type: "RuntimeDefault" } },
+                        securityContext: restrictedPod(185),
                         // The stock Spark image has no S3A connector; fetch the pinned jars once per start.
                         initContainers: [
                             {
@@ -37,7 +37,7 @@ export function historyServer(parent: pulumi.Resource, args: AppArgs, defaults: 
                                 command: ["sh", "-c", S3A_JARS.map((url) => `curl -fsSL -o ${jarsDir}/${url.split("/").pop()} ${url}`).join(" && ")],
                                 volumeMounts: [{ name: "s3a-jars", mountPath: jarsDir }],
                                 resources: resources("50m", "64Mi", "500m", "128Mi"),
-                                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                                securityContext: RESTRICTED_CONTAINER,
                             },
                         ],
                         containers: [
@@ -54,7 +54,7 @@ export function historyServer(parent: pulumi.Resource, args: AppArgs, defaults: 
                                 ports: [{ name: "http", containerPort: PORT }],
                                 readinessProbe: { httpGet: { path: "/", port: "http" }, periodSeconds: 10 },
                                 resources: resources("250m", "1Gi", "1", "2Gi"),
-                                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                                securityContext: RESTRICTED_CONTAINER,
                                 volumeMounts: [
                                     { name: "spark-conf", mountPath: "/opt/spark/conf-geoplatform" },
                                     { name: "s3a-jars", mountPath: jarsDir },
