@@ -80,30 +80,35 @@ function plan(config: GeoplatformConfig, run: StackRun): string {
     ].join("\n");
 }
 
-async function main(args: string[]): Promise<number> {
+export interface CheckResult {
+    /** 0: the stack evaluates; 1: its config is refused; 2: usage. */
+    code: number;
+    out: string;
+    err: string;
+}
+
+export async function check(args: string[]): Promise<CheckResult> {
     const stack = args.find((a) => !a.startsWith("--"));
     const deploy = args.includes("--deploy");
-    if (!stack) {
-        console.error("usage: npm run check -- <stack> [--deploy]   (reads Pulumi.<stack>.yaml)");
-        return 2;
-    }
+    if (!stack) return { code: 2, out: "", err: "usage: npm run check -- <stack> [--deploy]   (reads Pulumi.<stack>.yaml)" };
     if (!fs.existsSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`))) {
         const stacks = fs.readdirSync(REPO_ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f));
-        console.error(`error: no Pulumi.${stack}.yaml; stacks here: ${stacks.map((f) => f.split(".")[1]).join(", ")}`);
-        return 2;
+        return { code: 2, out: "", err: `error: no Pulumi.${stack}.yaml; stacks here: ${stacks.map((f) => f.split(".")[1]).join(", ")}` };
     }
     try {
         const config = validateConfig(rawGeoplatformConfig(stack));
         if (deploy && placeholderProblems(config).length > 0) throw new ConfigError(placeholderProblems(config));
-        console.log(plan(config, await runStack(stack)));
-        return 0;
+        return { code: 0, out: plan(config, await runStack(stack)), err: "" };
     } catch (error) {
-        if (error instanceof ConfigError) {
-            console.error(`error: ${error.message}`);
-            return 1;
-        }
+        if (error instanceof ConfigError) return { code: 1, out: "", err: `error: ${error.message}` };
         throw error;
     }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+if (require.main === module) {
+    check(process.argv.slice(2)).then(({ code, out, err }) => {
+        if (out) console.log(out);
+        if (err) console.error(err);
+        process.exit(code);
+    });
+}
