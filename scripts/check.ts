@@ -1,8 +1,10 @@
 // `npm run check -- <stack> [--deploy]`: evaluates the program offline, under
 // Pulumi mocks, for a real Pulumi.<stack>.yaml and prints what `pulumi up`
-// would create. Config errors print exactly as `pulumi preview` shows them (a
-// RunError: the message alone). `--deploy` also refuses the stack file's
-// documentation placeholders, as `pulumi up` does. No cloud, no CLI.
+// would create. Config errors print as `pulumi preview` shows them: the
+// program's ConfigError is a RunError, so the SDK's cmd/run logs its message
+// alone, and the CLI lists it under the stack in "Diagnostics:".
+// `--deploy` also refuses the stack file's documentation placeholders, as
+// scripts/deploy.sh and the deploy workflow do before `up`. No cloud, no CLI.
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../config/checker";
@@ -48,7 +50,8 @@ function nodeGroups(config: GeoplatformConfig): string {
 }
 
 function plan(config: GeoplatformConfig, run: StackRun): string {
-    const custom = run.resources.filter((r) => r.custom);
+    // Provider instances are configuration, not infrastructure.
+    const custom = run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
     const byLayer = countBy(custom, layerOf).map(([layer, n]) => {
         const kinds = countBy(
             custom.filter((r) => layerOf(r) === layer),
@@ -80,6 +83,12 @@ function plan(config: GeoplatformConfig, run: StackRun): string {
     ].join("\n");
 }
 
+/** An error as the CLI's display prints a stack's diagnostics (pulumi/pulumi pkg/backend/display, printDiagnostics). */
+function asPreviewDiagnostic(stack: string, message: string): string {
+    const lines = `error: ${message}`.split("\n").map((line) => `    ${line}`);
+    return ["Diagnostics:", `  pulumi:pulumi:Stack (geoplatform-${stack}):`, ...lines].join("\n");
+}
+
 export interface CheckResult {
     /** 0: the stack evaluates; 1: its config is refused; 2: usage. */
     code: number;
@@ -100,7 +109,7 @@ export async function check(args: string[]): Promise<CheckResult> {
         if (deploy && placeholderProblems(config).length > 0) throw new ConfigError(placeholderProblems(config));
         return { code: 0, out: plan(config, await runStack(stack)), err: "" };
     } catch (error) {
-        if (error instanceof ConfigError) return { code: 1, out: "", err: `error: ${error.message}` };
+        if (error instanceof ConfigError) return { code: 1, out: "", err: asPreviewDiagnostic(stack, error.message) };
         throw error;
     }
 }

@@ -71,5 +71,15 @@ if [[ $action == preview || $action == up ]]; then
     fi
 fi
 
+# Creating a stack writes its encryption salt into Pulumi.<stack>.yaml by
+# re-marshalling the whole file, which drops every comment (the CHANGE-ME
+# markers among them). Keep the file as written, plus only the salt line.
+original=$(mktemp)
+trap 'rm -f "$original"' EXIT
+cp "Pulumi.$stack.yaml" "$original"
 "${pulumi_cli[@]}" stack select "$stack" --create --secrets-provider passphrase
+if ! grep -q '^encryptionsalt:' "$original" && salt=$(grep '^encryptionsalt:' "Pulumi.$stack.yaml"); then
+    { printf '%s\n' "$salt"; cat "$original"; } >"Pulumi.$stack.yaml"
+    echo "Pulumi.$stack.yaml now starts with the stack's encryptionsalt: commit it (it is not secret; with the passphrase it decrypts the stack's secrets)." >&2
+fi
 "${pulumi_cli[@]}" "$action" --stack "$stack" "${policy[@]}" "$@"

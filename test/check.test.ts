@@ -1,6 +1,8 @@
 import * as assert from "assert";
+import { RunError } from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
+import { ConfigError } from "../config/checker";
 import { CHARTS } from "../config/catalog";
 import { placeholderProblems } from "../config/placeholders";
 import { validateConfig } from "../config/validate";
@@ -31,7 +33,17 @@ describe("npm run check", () => {
         const { code, out, err } = await check([badStack]);
         assert.strictEqual(code, 1);
         assert.strictEqual(out, "");
-        assert.strictEqual(err, 'error: Invalid geoplatform stack configuration (1 problem):\n  - geoplatform:k3sVersion: got "latest", expected a pinned K3s release such as v1.33.5+k3s1');
+        assert.strictEqual(
+            err,
+            [
+                "Diagnostics:",
+                `  pulumi:pulumi:Stack (geoplatform-${badStack}):`,
+                "    error: Invalid geoplatform stack configuration (1 problem):",
+                '      - geoplatform:k3sVersion: got "latest", expected a pinned K3s release such as v1.33.5+k3s1',
+            ].join("\n"),
+        );
+        // The SDK's cmd/run prints a RunError's message without its stack.
+        assert.ok(RunError.isInstance(new ConfigError(["x"])));
     });
 
     it("refuses the stack files' CHANGE-ME placeholders for a deployment, not for a preview", async () => {

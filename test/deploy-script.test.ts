@@ -70,6 +70,25 @@ describe("scripts/deploy.sh (the main command)", () => {
         assert.ok(!calls.some((c) => c.includes(" login")), "no `pulumi login`: the user's default backend stays as it was");
     });
 
+    it("keeps the stack file's comments when creating the stack adds its encryption salt", () => {
+        const project = new Project();
+        // The CLI re-marshals the whole file when it records a new stack's salt (pulumi/pulumi workspace/project.go save()).
+        project.fake(
+            "pulumi",
+            `case "$*" in *"stack select"*) grep -v '^ *#' Pulumi.dev.yaml | sed 's/ *#.*//' >new; { echo "encryptionsalt: v1:c2FsdA==:v1:abc"; cat new; } >Pulumi.dev.yaml; rm new;; esac`,
+        );
+        const before = fs.readFileSync(path.join(project.dir, "Pulumi.dev.yaml"), "utf8");
+        const first = project.run(["dev"]);
+        assert.strictEqual(first.status, 0, first.stderr);
+        assert.match(first.stderr, /commit it/);
+        const after = fs.readFileSync(path.join(project.dir, "Pulumi.dev.yaml"), "utf8");
+        assert.strictEqual(after, `encryptionsalt: v1:c2FsdA==:v1:abc\n${before}`);
+        // A stack that has its salt is left as the CLI leaves it.
+        project.fake("pulumi", "true");
+        assert.strictEqual(project.run(["dev"]).status, 0);
+        assert.strictEqual(fs.readFileSync(path.join(project.dir, "Pulumi.dev.yaml"), "utf8"), after);
+    });
+
     it("says when the pulumi on PATH is not the pinned version", () => {
         const { status, stderr } = new Project().withPulumiOnPath("3.1.0").run(["prod"]);
         assert.strictEqual(status, 0);

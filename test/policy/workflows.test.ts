@@ -73,17 +73,22 @@ describe("CI workflows", () => {
         }
     });
 
-    it("runs the pinned CLI on a self-managed backend with passphrase secrets, creating a missing stack", () => {
+    it("runs the pinned CLI on a self-managed backend with passphrase secrets; deployments create a missing stack", () => {
         for (const job of [preview.jobs.preview, deploy.jobs.dev, deploy.jobs.prod]) {
             const [step] = pulumiSteps(job);
             assert.strictEqual(step.with["pulumi-version-file"], ".pulumi.version");
-            assert.strictEqual(step.with.upsert, true);
-            assert.strictEqual(step.with["secrets-provider"], "passphrase");
             assert.match(step.with["cloud-url"], /secrets\.PULUMI_BACKEND_URL/);
         }
+        for (const job of [deploy.jobs.dev, deploy.jobs.prod]) {
+            assert.strictEqual(pulumiSteps(job)[0].with.upsert, true);
+            assert.strictEqual(pulumiSteps(job)[0].with["secrets-provider"], "passphrase");
+        }
+        // Previews run with read-only credentials, which could not create a stack.
+        assert.strictEqual(pulumiSteps(preview.jobs.preview)[0].with.upsert, false);
         assert.match(read(".pulumi.version").trim(), /^\d+\.\d+\.\d+$/);
-        for (const env of [preview.jobs.preview.env, deploy.env]) {
+        for (const env of [pulumiSteps(preview.jobs.preview)[0].env, deploy.env]) {
             assert.match(env.PULUMI_CONFIG_PASSPHRASE, /secrets\.PULUMI_CONFIG_PASSPHRASE/, "the passphrase comes from a secret");
+            assert.strictEqual(env.PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER, "true");
         }
     });
 
@@ -100,13 +105,18 @@ describe("CI workflows", () => {
         assert.strictEqual(preview.jobs.test.env, undefined, "the test job sees no secret");
         assert.ok(!JSON.stringify(preview.jobs.test).includes("secrets."), "the test job sees no secret");
         assert.strictEqual(preview.jobs.preview.environment, "preview", "read-only credentials, behind approval");
+        // Only the Pulumi step and the step writing clouds.yaml, after the pull request's package scripts have run, see a secret.
+        const job = preview.jobs.preview;
+        assert.strictEqual(job.env, undefined);
+        const firstSecret = job.steps.findIndex((s: any) => JSON.stringify(s).includes("secrets."));
+        assert.ok(firstSecret > job.steps.findIndex((s: any) => s.run === "npm run build"));
         assert.match(preview.jobs.preview.if, /head\.repo\.full_name == github\.repository/);
         for (const job of [deploy.jobs.dev, deploy.jobs.prod]) assert.deepStrictEqual(job["runs-on"], ["self-hosted", "linux", "geoplatform-deploy"]);
         assert.strictEqual(deploy.jobs.dev.environment, "dev");
     });
 
     it("uses the actions' current majors, installs packages after an index update, and checks placeholders before up", () => {
-        const majors: Record<string, string> = { "actions/checkout": "v7", "actions/setup-node": "v6", "pulumi/actions": "v7" };
+        const majors: Record<string, string> = { "actions/checkout": "v7", "actions/setup-node": "v7", "pulumi/actions": "v7" };
         for (const wf of [preview, deploy]) {
             for (const job of Object.values<any>(wf.jobs)) {
                 for (const step of job.steps) {
@@ -122,6 +132,13 @@ describe("CI workflows", () => {
         for (const [stack, job] of Object.entries<any>({ dev: deploy.jobs.dev, prod: deploy.jobs.prod })) {
             const checkAt = job.steps.findIndex((s: any) => s.run === `npm run -s check -- ${stack} --deploy`);
             assert.ok(checkAt >= 0 && checkAt < job.steps.findIndex((s: any) => s.uses?.startsWith("pulumi/actions@")));
+        }
+    });
+
+    it("names only npm scripts that exist, in the README, deploy.sh, .ci/run and the workflows", () => {
+        const scripts = Object.keys(JSON.parse(read("package.json")).scripts);
+        for (const file of ["README.md", "scripts/deploy.sh", ".ci/run", ".github/workflows/preview.yml", ".github/workflows/deploy.yml", "docs/ci.md"]) {
+            for (const [, name] of read(file).matchAll(/npm run (?:-s )?([a-z][\w:-]*)/g)) assert.ok(scripts.includes(name), `${file}: npm run ${name}`);
         }
     });
 });
