@@ -42,7 +42,8 @@ const COMMANDS: [RegExp, number][] = [
     [/-k3s$/, 120], // waits for cloud-init, installs iSCSI packages, installs and starts K3s
     [/-nodes-ready$/, 30],
     [/-kubeconfig$/, 3],
-    [/-k3s-(uninstall|drain)$/, 2], // created as a no-op; the work happens on delete
+    [/-k3s-drain$/, 2], // created as a no-op; the work happens on delete
+    [/-reconcile$/, 5], // a few kubectl calls on the first server
 ];
 
 export function typicalSeconds(node: GraphNode, inputs: Record<string, any>): number {

@@ -77,14 +77,16 @@ describe("K3s layer", () => {
                     assert.ok(c["node-label"].includes(`${NODE_GROUP_LABEL}=${group}`));
                     for (const [k, v] of Object.entries(spec.labels)) assert.ok(c["node-label"].includes(`${k}=${v}`));
                     assert.deepStrictEqual(c["node-taint"] ?? [], spec.taints.map((t) => `${t.key}=${t.value}:${t.effect}`));
-                    assert.match(c.token, /^MOCKSECRET-password-/);
                     if (spec.role === "server") {
+                        assert.strictEqual(c.token, `MOCKSECRET-password-${stack}-token`);
+                        assert.strictEqual(c["agent-token"], `MOCKSECRET-password-${stack}-agent-token`);
                         assert.deepStrictEqual(c.disable, ["traefik", "servicelb", "local-storage"]);
                         assert.strictEqual(c["write-kubeconfig-mode"], "0600");
                         assert.strictEqual(c["secrets-encryption"], true);
                         assert.strictEqual(c["tls-san"].length, 1);
                     } else {
-                        for (const serverOnly of ["disable", "tls-san", "cluster-init", "write-kubeconfig-mode", "secrets-encryption"]) {
+                        assert.strictEqual(c.token, `MOCKSECRET-password-${stack}-agent-token`, "agents never hold the server token");
+                        for (const serverOnly of ["agent-token", "disable", "tls-san", "cluster-init", "write-kubeconfig-mode", "secrets-encryption"]) {
                             assert.strictEqual(c[serverOnly], undefined, `${serverOnly} is not an agent flag`);
                         }
                     }
@@ -100,15 +102,27 @@ describe("K3s layer", () => {
                 for (const vm of nodeVms) assert.ok(!transitiveDeps(run(), vm.urn).has(egress.urn), `${vm.name} boots in parallel with ${egress.name}`);
             });
 
-            it("runs every command through the bastion with bounded dial retries", () => {
+            it("runs every command through the bastion with bounded dial retries: 10 min for a booting VM, 2 min otherwise", () => {
                 const bastionIp = run().outputs.bastionIp;
                 assert.ok(commands().length > installs().length);
+                const dialSeconds = (c: { perDialTimeout: number; dialErrorLimit: number }) => c.perDialTimeout * c.dialErrorLimit;
                 for (const cmd of commands()) {
                     assert.strictEqual(cmd.inputs.connection.proxy.host, bastionIp, cmd.name);
-                    assert.ok(cmd.inputs.connection.dialErrorLimit > 0 && cmd.inputs.connection.perDialTimeout > 0);
-                    assert.ok(cmd.inputs.connection.proxy.dialErrorLimit > 0);
+                    assert.ok(cmd.inputs.connection.perDialTimeout > 0 && cmd.inputs.connection.dialErrorLimit > 0, "0 and -1 mean unbounded");
+                    assert.strictEqual(dialSeconds(cmd.inputs.connection), installs().includes(cmd) ? 600 : 120, cmd.name);
+                    assert.strictEqual(dialSeconds(cmd.inputs.connection.proxy), 120);
                     assert.match(cmd.inputs.connection.host, /^10\./, "nodes are reached on their private address");
+                    assert.strictEqual(cmd.inputs.addPreviousOutputInEnv, false, `${cmd.name}: no previous stdout sent back to the node`);
                 }
+            });
+
+            it("protects the server token from replacement; the agent token is separate", () => {
+                const serverToken = byName(`${stack}-token`);
+                assert.strictEqual(serverToken.protect, true);
+                assert.deepStrictEqual(serverToken.ignoreChanges.sort(), ["length", "special"]);
+                const agentToken = byName(`${stack}-agent-token`);
+                assert.strictEqual(agentToken.type, "random:index/randomPassword:RandomPassword");
+                assert.strictEqual(agentToken.protect, false);
             });
 
             it("keeps the token, SSH key and kubeconfig secret", () => {
@@ -119,7 +133,7 @@ describe("K3s layer", () => {
                 }
                 const read = byName(`${stack}-kubeconfig`);
                 assert.ok(read.additionalSecretOutputs.includes("stdout"));
-                assert.notStrictEqual(read.inputs.logging, "stdout");
+                assert.strictEqual(read.inputs.logging, "stderr");
                 assert.ok(run().secretOutputs.includes("kubeconfig"));
             });
 
@@ -129,48 +143,90 @@ describe("K3s layer", () => {
                 assert.ok(deps.has(ready.urn));
                 for (const install of installs()) assert.ok(ready.dependencies.includes(install.urn), install.name);
                 assert.deepStrictEqual(scriptVars(ready.inputs.stdin).NODE_NAMES.split(" ").sort(), nodeNames().sort());
+                assert.strictEqual(scriptVars(ready.inputs.stdin).K3S_VERSION, config().k3sVersion, "an upgrade is done only once every kubelet reports it");
                 assert.match(run().outputs.kubeconfig, new RegExp(`server: 'https://${run().outputs.bastionIp.replace(/\./g, "\\.")}:6443'`));
                 assert.doesNotMatch(run().outputs.kubeconfig, /127\.0\.0\.1/);
             });
 
-            it("builds the Kubernetes provider from that kubeconfig, as a secret", () => {
+            it("builds the Kubernetes provider from that kubeconfig, as a secret, with a fixed cluster identity", () => {
                 const provider = run().resources.find((r) => r.type === "pulumi:providers:kubernetes") as RecordedResource;
                 assert.ok(provider.secretPaths.includes("kubeconfig"));
                 assert.strictEqual(provider.inputs.kubeconfig, run().outputs.kubeconfig);
+                // Without it the provider (and every Kubernetes resource) is replaced whenever the kubeconfig is unknown.
+                assert.strictEqual(provider.inputs.clusterIdentifier, `geoplatform-${stack}`);
             });
 
-            it("reconciles every node's labels and taints through the API after the cluster is Ready", () => {
+            it("reconciles every node's labels (server-side apply) and taints (owned ones only, by script) after the cluster is Ready", () => {
                 const patches = run().resources.filter((r) => r.type === "kubernetes:core/v1:NodePatch");
                 assert.deepStrictEqual(patches.map((p) => p.inputs.metadata.name).sort(), nodeNames().sort());
                 const ready = byName(`${stack}-nodes-ready`);
                 for (const patch of patches) {
-                    const group = patch.inputs.metadata.name.replace(`${stack}-`, "").replace(/-\d+$/, "");
+                    const node = patch.inputs.metadata.name;
+                    const group = node.replace(`${stack}-`, "").replace(/-\d+$/, "");
                     const spec = config().nodeGroups[group];
-                    assert.deepStrictEqual(patch.inputs.metadata.labels, { ...spec.labels, [NODE_GROUP_LABEL]: group });
-                    assert.deepStrictEqual(patch.inputs.spec.taints, spec.taints);
+                    const labels = { ...spec.labels, [NODE_GROUP_LABEL]: group };
+                    assert.deepStrictEqual(patch.inputs.metadata.labels, labels);
+                    assert.strictEqual(patch.inputs.spec, undefined, "an applied taint list would replace other managers' taints");
                     assert.ok(patch.dependencies.includes(ready.urn));
                     assert.match(patch.provider, /pulumi:providers:kubernetes/);
+
+                    const reconcile = byName(`${node}-reconcile`);
+                    const vars = scriptVars(reconcile.inputs.stdin);
+                    assert.strictEqual(vars.NODE_NAME, node);
+                    assert.deepStrictEqual(vars.LABELS.split(" ").sort(), Object.keys(labels).sort());
+                    assert.deepStrictEqual(vars.TAINTS.split(" ").filter(Boolean), spec.taints.map((t) => `${t.key}=${t.value}:${t.effect}`));
+                    assert.deepStrictEqual(reconcile.inputs.triggers, [vars.LABELS, vars.TAINTS]);
+                    assert.ok(reconcile.dependencies.includes(patch.urn), "after the NodePatch, which released the taints it used to own");
+                    assert.strictEqual(reconcile.inputs.connection.host, ready.inputs.connection.host, "runs on the first server");
                 }
             });
 
-            it("drains, then uninstalls an agent when it leaves the stack, never on upgrade", () => {
+            it("drains and removes an agent's Node when it leaves the stack, before its VM goes, never on upgrade", () => {
                 const agents = nodeNames().filter((n) => !isServer(n));
+                const vmType = stack === "prod" ? "aws:ec2/instance:Instance" : "openstack:compute/instance:Instance";
                 for (const agent of agents) {
-                    const uninstall = byName(`${agent}-k3s-uninstall`);
                     const drain = byName(`${agent}-k3s-drain`);
-                    assert.strictEqual(uninstall.inputs.create, "true");
-                    assert.match(uninstall.inputs.delete, /k3s-agent-uninstall\.sh/);
+                    assert.strictEqual(drain.inputs.create, "true");
                     assert.match(drain.inputs.delete, /^sudo bash -c /);
                     assert.match(drain.inputs.delete, new RegExp(`NODE_NAME='"'"'${agent}'"'"'`));
                     assert.match(drain.inputs.delete, /kubectl drain/);
-                    // Deletion runs dependents first: the drain (on a server) before the uninstall (on the agent).
-                    assert.ok(drain.dependencies.includes(uninstall.urn));
-                    assert.strictEqual(uninstall.inputs.triggers, undefined, "nothing replaces it on upgrade");
+                    // Deletion runs dependents first: the drain before the VM it drains.
+                    const vm = run().resources.find((r) => r.type === vmType && r.name === agent) as RecordedResource;
+                    assert.ok(vm, `${agent} VM`);
+                    assert.ok(drain.dependencies.includes(vm.urn));
+                    assert.ok(drain.dependencies.includes(byName(`${agent}-k3s`).urn));
+                    assert.strictEqual(drain.inputs.triggers, undefined, "nothing replaces it on upgrade");
+                    assert.strictEqual(drain.inputs.connection.host, byName(`${stack}-nodes-ready`).inputs.connection.host, "never on the (maybe vanished) agent");
                 }
                 assert.strictEqual(run().resources.filter((r) => r.name.endsWith("-k3s-drain")).length, agents.length);
+                assert.strictEqual(run().resources.filter((r) => r.name.endsWith("-k3s-uninstall")).length, 0);
             });
         });
     }
+
+    it("reads the kubeconfig again on every run, so a renewed client certificate reaches the provider", async () => {
+        const first = runOf("dev").resources.find((r) => r.name === "dev-kubeconfig") as RecordedResource;
+        await new Promise((r) => setTimeout(r, 5));
+        const second = (await runStack("dev")).resources.find((r) => r.name === "dev-kubeconfig") as RecordedResource;
+        assert.strictEqual(first.inputs.triggers.length, 1);
+        assert.notDeepStrictEqual(second.inputs.triggers, first.inputs.triggers);
+    });
+
+    it("removing a label or taint from config re-runs the node's reconcile without it, and re-applies its K3s config", async () => {
+        const before = runOf("dev");
+        const groups = rawGeoplatformConfig("dev").nodeGroups as any;
+        delete groups.processing.labels["geoplatform.io/workload"];
+        groups.processing.taints = [];
+        const after = await runStack("dev", { "geoplatform:nodeGroups": groups });
+        const pick = (run: typeof before, name: string) => run.resources.find((r) => r.name === name) as RecordedResource;
+        const [was, now] = [pick(before, "dev-processing-1-reconcile"), pick(after, "dev-processing-1-reconcile")];
+        assert.notDeepStrictEqual(now.inputs.triggers, was.inputs.triggers, "the reconcile is replaced, so it runs");
+        assert.match(scriptVars(was.inputs.stdin).LABELS, /geoplatform\.io\/workload/);
+        assert.doesNotMatch(scriptVars(now.inputs.stdin).LABELS, /geoplatform\.io\/workload/);
+        assert.strictEqual(scriptVars(now.inputs.stdin).TAINTS, "");
+        assert.ok(!k3sConfigOf(pick(after, "dev-processing-1-k3s"))["node-label"].includes("geoplatform.io/workload=processing"), "K3s does not re-merge it on restart");
+        assert.deepStrictEqual(pick(after, "dev-system-1-reconcile").inputs.triggers, pick(before, "dev-system-1-reconcile").inputs.triggers, "other nodes untouched");
+    });
 
     it("changes a node's config (and so re-runs its install) when its group's labels change", async () => {
         const base = runOf("dev").resources.find((r) => r.name === "dev-system-1-k3s") as RecordedResource;
