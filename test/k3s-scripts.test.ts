@@ -46,7 +46,8 @@ INSTALLER`,
 
 /**
  * k3s kubectl against a fake API: a node is a folder $SANDBOX/node/<name> with files ready (True/False), version,
- * labels (k=v lines), taints (k=v:Effect lines) and annotations (k=v lines). $SANDBOX/drain-fails makes drains fail.
+ * labels (k=v lines), taints (k=v:Effect lines) and annotations (k=v lines); `get nodes` lists every version.
+ * $SANDBOX/drain-fails makes drains fail.
  */
 const K3S_KUBECTL = `echo "k3s $*" >>"$SANDBOX/calls"
 shift # kubectl
@@ -58,6 +59,7 @@ n="$SANDBOX/node/$name"
 case "$cmd" in
   wait) n="$SANDBOX/node/$(echo "$*" | sed 's|.*node/||; s| .*||')"; [ "$(cat "$n/ready" 2>/dev/null)" = True ] ;;
   get)
+    if [ "$name" = nodes ]; then for v in "$SANDBOX"/node/*/version; do printf '%s ' "$(cat "$v")"; done; exit 0; fi
     [ -d "$n" ] || { echo "Error from server (NotFound): nodes \\"$name\\" not found" >&2; exit 1; }
     case "$*" in
       *kubeletVersion*) cat "$n/version" 2>/dev/null ;;
@@ -157,7 +159,7 @@ const VERSION = "v1.33.5+k3s1";
 const serverConfig = (labels: Record<string, string> = { "geoplatform.io/node-group": "control-plane" }) =>
     k3sConfigYaml({ role: "server", token: "t0ken", nodeName: "dev-control-plane-1", nodeIp: "10.10.0.3", clusterInit: false, tlsSans: ["203.0.113.5"], labels, taints: [] });
 const installVars = (config: string, role = "server", version = VERSION) => ({ K3S_VERSION: version, K3S_ROLE: role, K3S_CONFIG_B64: Buffer.from(config).toString("base64") });
-const SCRIPTS: ScriptName[] = ["install-k3s", "wait-ready", "drain-node", "read-kubeconfig", "reconcile-node"];
+const SCRIPTS: ScriptName[] = ["install-k3s", "wait-ready", "drain-node", "read-kubeconfig", "reconcile-node", "check-version"];
 
 describe("K3s node scripts", () => {
     let box: Sandbox;
@@ -308,9 +310,9 @@ describe("K3s node scripts", () => {
         assert.match(ok.stdout, /node a Ready on v1\.33\.5\+k3s1[\s\S]*node b Ready/);
 
         box.node("b", { version: "v1.32.9+k3s1" });
-        const oldKubelet = box.run("wait-ready", { ...vars, TIMEOUT_SECONDS: "1" });
+        const oldKubelet = box.run("wait-ready", { ...vars, TIMEOUT_SECONDS: "4" });
         assert.strictEqual(oldKubelet.status, 1);
-        assert.match(oldKubelet.stderr, /node b runs v1\.32\.9\+k3s1, not v1\.33\.5\+k3s1, after 1s/);
+        assert.match(oldKubelet.stderr, /node b runs v1\.32\.9\+k3s1, not v1\.33\.5\+k3s1, after 4s/);
 
         box.node("b", { ready: false });
         const notReady = box.run("wait-ready", vars);
@@ -403,6 +405,39 @@ describe("K3s node scripts", () => {
             const result = box.run("reconcile-node", { NODE_NAME: "ghost", LABELS: "", TAINTS: "" });
             assert.strictEqual(result.status, 1);
             assert.match(result.stderr, /node ghost not found/);
+        });
+    });
+
+    describe("check-version", () => {
+        it("lets a new cluster have any version", () => {
+            const result = box.run("check-version", { K3S_VERSION: VERSION });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.match(result.stdout, /a new cluster/);
+        });
+
+        it("allows a patch or the next minor, refuses a minor skip and a downgrade, naming the node's version", () => {
+            box.preinstallK3s("v1.32.9+k3s1");
+            box.node("a", { version: "v1.32.9+k3s1" });
+            box.node("b", { version: "v1.31.12+k3s1" });
+            const skip = box.run("check-version", { K3S_VERSION: VERSION });
+            assert.strictEqual(skip.status, 1);
+            assert.match(skip.stderr, /refusing v1\.33\.5\+k3s1: a node runs v1\.31\.12\+k3s1, .* install a v1\.32\.x release first/);
+
+            box.node("b", { version: "v1.32.9+k3s1" });
+            assert.strictEqual(box.run("check-version", { K3S_VERSION: VERSION }).status, 0, "next minor");
+            assert.strictEqual(box.run("check-version", { K3S_VERSION: "v1.32.10+k3s1" }).status, 0, "patch");
+            const down = box.run("check-version", { K3S_VERSION: "v1.31.12+k3s1" });
+            assert.strictEqual(down.status, 1);
+            assert.match(down.stderr, /does not support downgrades/);
+        });
+
+        it("falls back to this server's binary when the API does not answer, so a repair run is not blocked", () => {
+            box.fake("k3s", `if [ "$1" = --version ]; then echo "k3s version v1.32.9+k3s1 (abc123)"; exit 0; fi\nexit 1`);
+            const ok = box.run("check-version", { K3S_VERSION: VERSION });
+            assert.strictEqual(ok.status, 0, ok.stderr);
+            assert.match(ok.stdout, /API does not answer; comparing with this server's binary \(v1\.32\.9\+k3s1\)/);
+            const skip = box.run("check-version", { K3S_VERSION: "v1.34.1+k3s1" });
+            assert.strictEqual(skip.status, 1);
         });
     });
 

@@ -55,6 +55,16 @@ describe("K3s layer", () => {
                 }
             });
 
+            it("checks on the first server that the pinned version skips no minor release before any node installs it", () => {
+                const check = byName(`${stack}-k3s-version-check`);
+                assert.strictEqual(scriptVars(check.inputs.stdin).K3S_VERSION, config().k3sVersion);
+                assert.deepStrictEqual(check.inputs.triggers, [config().k3sVersion]);
+                assert.match(check.inputs.stdin, /upgrades one minor version at a time/);
+                const [firstServer] = installs();
+                assert.strictEqual(check.inputs.connection.host, firstServer.inputs.connection.host);
+                for (const install of installs()) assert.ok(transitiveDeps(run(), install.urn).has(check.urn), `${install.name} after the check`);
+            });
+
             it("starts embedded etcd on exactly one server in HA, joins the others to it", async () => {
                 const serverConfigs = installs().filter((r) => isServer(r.name.replace(/-k3s$/, ""))).map(k3sConfigOf);
                 const firstIp = serverConfigs[0]["node-ip"];
@@ -109,7 +119,7 @@ describe("K3s layer", () => {
                 for (const cmd of commands()) {
                     assert.strictEqual(cmd.inputs.connection.proxy.host, bastionIp, cmd.name);
                     assert.ok(cmd.inputs.connection.perDialTimeout > 0 && cmd.inputs.connection.dialErrorLimit > 0, "0 and -1 mean unbounded");
-                    assert.strictEqual(dialSeconds(cmd.inputs.connection), installs().includes(cmd) ? 600 : 120, cmd.name);
+                    assert.strictEqual(dialSeconds(cmd.inputs.connection), installs().includes(cmd) || cmd.name.endsWith("-version-check") ? 600 : 120, cmd.name);
                     assert.strictEqual(dialSeconds(cmd.inputs.connection.proxy), 120);
                     assert.match(cmd.inputs.connection.host, /^10\./, "nodes are reached on their private address");
                     assert.strictEqual(cmd.inputs.addPreviousOutputInEnv, false, `${cmd.name}: no previous stdout sent back to the node`);
@@ -226,6 +236,25 @@ describe("K3s layer", () => {
         assert.strictEqual(scriptVars(now.inputs.stdin).TAINTS, "");
         assert.ok(!k3sConfigOf(pick(after, "dev-processing-1-k3s"))["node-label"].includes("geoplatform.io/workload=processing"), "K3s does not re-merge it on restart");
         assert.deepStrictEqual(pick(after, "dev-system-1-reconcile").inputs.triggers, pick(before, "dev-system-1-reconcile").inputs.triggers, "other nodes untouched");
+    });
+
+    it("a K3s minor bump re-runs the version check, then every install, servers in order, and waits for the new version; tokens and drains stay", async () => {
+        const before = runOf("prod");
+        const after = await runStack("prod", { "geoplatform:k3sVersion": "v1.34.1+k3s1" });
+        const pick = (run: typeof before, name: string) => run.resources.find((r) => r.name === name) as RecordedResource;
+        const changed = (name: string) => JSON.stringify(pick(before, name).inputs.triggers) !== JSON.stringify(pick(after, name).inputs.triggers);
+        assert.ok(changed("prod-k3s-version-check"));
+        const installNames = before.resources.filter((r) => r.type === COMMAND && r.name.endsWith("-k3s")).map((r) => r.name);
+        for (const name of installNames) {
+            assert.ok(changed(name), `${name} re-runs`);
+            assert.strictEqual(scriptVars(pick(after, name).inputs.stdin).K3S_VERSION, "v1.34.1+k3s1");
+        }
+        assert.strictEqual(scriptVars(pick(after, "prod-nodes-ready").inputs.stdin).K3S_VERSION, "v1.34.1+k3s1");
+        for (const name of ["prod-token", "prod-agent-token"]) assert.deepStrictEqual(pick(after, name).inputs, pick(before, name).inputs, name);
+        for (const drain of after.resources.filter((r) => r.name.endsWith("-k3s-drain"))) assert.strictEqual(drain.inputs.delete, pick(before, drain.name).inputs.delete, drain.name);
+        const servers = installNames.filter((n) => n.includes("control-plane"));
+        assert.ok(servers.length > 1);
+        servers.slice(1).forEach((name, i) => assert.ok(pick(after, name).dependencies.includes(pick(after, servers[i]).urn), `${name} after ${servers[i]}`));
     });
 
     it("changes a node's config (and so re-runs its install) when its group's labels change", async () => {

@@ -118,9 +118,20 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
             );
         };
 
+        // Before any node installs a new version: a minor skip or a downgrade stops the run here, with every node untouched.
+        const versionCheck = runScript(
+            `${name}-k3s-version-check`,
+            first,
+            "check-version",
+            { K3S_VERSION: config.k3sVersion },
+            { triggers: [config.k3sVersion] },
+            { dependsOn: [first.resource] },
+            BOOT_DIAL,
+        );
+
         // Servers strictly one after another: joiners need the first, and an upgrade must never take two down at once.
         const serverInstalls: command.remote.Command[] = [];
-        for (const server of servers) serverInstalls.push(install(server, serverInstalls.slice(-1)));
+        for (const server of servers) serverInstalls.push(install(server, serverInstalls.length ? serverInstalls.slice(-1) : [versionCheck]));
         const lastServer = serverInstalls[serverInstalls.length - 1];
         const agentInstalls = agents.map((agent) => install(agent, [lastServer]));
 
