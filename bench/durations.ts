@@ -44,6 +44,8 @@ const COMMANDS: [RegExp, number][] = [
     [/-kubeconfig$/, 3],
     [/-k3s-drain$/, 2], // created as a no-op; the work happens on delete
     [/-reconcile$/, 5], // a few kubectl calls on the first server
+    [/-k3s-roll-before$/, 2], // on creation: the node does not exist yet
+    [/-k3s-roll-after$/, 30], // waits for the new node to be Ready
 ];
 
 export function typicalSeconds(node: GraphNode, inputs: Record<string, any>): number {

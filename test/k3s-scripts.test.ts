@@ -46,8 +46,8 @@ INSTALLER`,
 
 /**
  * k3s kubectl against a fake API: a node is a folder $SANDBOX/node/<name> with files ready (True/False), version,
- * labels (k=v lines), taints (k=v:Effect lines) and annotations (k=v lines); `get nodes` lists every version.
- * $SANDBOX/drain-fails makes drains fail.
+ * unschedulable, labels (k=v lines), taints (k=v:Effect lines) and annotations (k=v lines); `get nodes` lists every
+ * version; a ConfigMap is a file $SANDBOX/cm/<name> holding its `holder`. $SANDBOX/drain-fails makes drains fail.
  */
 const K3S_KUBECTL = `echo "k3s $*" >>"$SANDBOX/calls"
 shift # kubectl
@@ -56,6 +56,15 @@ cmd=$1; shift
 [ "$1" = node ] && shift
 name=$1; shift
 n="$SANDBOX/node/$name"
+if [ "$name" = configmap ]; then
+  cm="$SANDBOX/cm/$1"
+  case "$cmd" in
+    create) [ ! -f "$cm" ] || exit 1; mkdir -p "$SANDBOX/cm"; echo "$*" | sed 's/.*holder=//; s/ .*//' >"$cm" ;;
+    get) [ -f "$cm" ] && cat "$cm" ;;
+    delete) rm -f "$cm" ;;
+  esac
+  exit
+fi
 case "$cmd" in
   wait) n="$SANDBOX/node/$(echo "$*" | sed 's|.*node/||; s| .*||')"; [ "$(cat "$n/ready" 2>/dev/null)" = True ] ;;
   get)
@@ -64,11 +73,12 @@ case "$cmd" in
     case "$*" in
       *kubeletVersion*) cat "$n/version" 2>/dev/null ;;
       *conditions*) cat "$n/ready" 2>/dev/null ;;
-      *owned-labels*) sed -n 's|^geoplatform.io/owned-labels=||p' "$n/annotations" 2>/dev/null ;;
-      *owned-taints*) sed -n 's|^geoplatform.io/owned-taints=||p' "$n/annotations" 2>/dev/null ;;
+      *unschedulable*) cat "$n/unschedulable" 2>/dev/null ;;
+      *annotations*) key=$(echo "$*" | sed 's/.*annotations\\.//; s/}.*//; s/\\\\\\././g'); sed -n "s|^$key=||p" "$n/annotations" 2>/dev/null ;;
       *spec.taints*) sed 's/=[^:]*:/:/' "$n/taints" 2>/dev/null | tr '\\n' ' ' ;;
     esac ;;
-  drain) [ ! -f "$SANDBOX/drain-fails" ] ;;
+  drain) [ ! -f "$SANDBOX/drain-fails" ] && echo true >"$n/unschedulable" ;;
+  uncordon) rm -f "$n/unschedulable" ;;
   delete) rm -rf "$n" ;;
   label)
     for a in "$@"; do case "$a" in
@@ -86,7 +96,14 @@ case "$cmd" in
       mv "$n/t" "$n/taints"
     done ;;
   annotate)
-    for a in "$@"; do touch "$n/annotations"; grep -v "^\${a%%=*}=" "$n/annotations" >"$n/a" || true; echo "$a" >>"$n/a"; mv "$n/a" "$n/annotations"; done ;;
+    for a in "$@"; do
+      touch "$n/annotations"
+      case "$a" in
+        *=*) grep -v "^\${a%%=*}=" "$n/annotations" >"$n/a" || true; echo "$a" >>"$n/a" ;;
+        *-) grep -v "^\${a%-}=" "$n/annotations" >"$n/a" || true ;;
+      esac
+      mv "$n/a" "$n/annotations"
+    done ;;
 esac`;
 
 class Sandbox {
@@ -159,7 +176,7 @@ const VERSION = "v1.33.5+k3s1";
 const serverConfig = (labels: Record<string, string> = { "geoplatform.io/node-group": "control-plane" }) =>
     k3sConfigYaml({ role: "server", token: "t0ken", nodeName: "dev-control-plane-1", nodeIp: "10.10.0.3", clusterInit: false, tlsSans: ["203.0.113.5"], labels, taints: [] });
 const installVars = (config: string, role = "server", version = VERSION) => ({ K3S_VERSION: version, K3S_ROLE: role, K3S_CONFIG_B64: Buffer.from(config).toString("base64") });
-const SCRIPTS: ScriptName[] = ["install-k3s", "wait-ready", "drain-node", "read-kubeconfig", "reconcile-node", "check-version"];
+const SCRIPTS: ScriptName[] = ["install-k3s", "wait-ready", "drain-node", "read-kubeconfig", "reconcile-node", "check-version", "roll-node"];
 
 describe("K3s node scripts", () => {
     let box: Sandbox;
@@ -438,6 +455,71 @@ describe("K3s node scripts", () => {
             assert.match(ok.stdout, /API does not answer; comparing with this server's binary \(v1\.32\.9\+k3s1\)/);
             const skip = box.run("check-version", { K3S_VERSION: "v1.34.1+k3s1" });
             assert.strictEqual(skip.status, 1);
+        });
+    });
+
+    describe("roll-node", () => {
+        beforeEach(() => box.preinstallK3s(VERSION));
+        const OLD = "v1.32.9+k3s1";
+        const roll = (phase: string, node: string, extra: Record<string, string> = {}) => box.run("roll-node", { PHASE: phase, NODE_NAME: node, K3S_VERSION: VERSION, ...extra });
+
+        it("does nothing for a new node or one already on the version, so creating a cluster stays parallel", () => {
+            assert.match(roll("before", "new-1").stdout, /new-1 is new: nothing to drain/);
+            box.node("a");
+            assert.match(roll("before", "a").stdout, /a already runs v1\.33\.5\+k3s1/);
+            assert.ok(!box.exists("cm/geoplatform-upgrade-lock"), "no lock taken");
+            assert.ok(!box.calls().some((c) => c.includes("drain")));
+        });
+
+        it("takes the lock, cordons (recording it) and drains; after the upgrade uncordons and releases", () => {
+            box.node("a", { version: OLD });
+            const before = roll("before", "a");
+            assert.strictEqual(before.status, 0, before.stderr);
+            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock").trim(), "a");
+            assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain a --ignore-daemonsets --delete-emptydir-data --timeout=300s")));
+            assert.ok(box.read("node/a/annotations").includes("geoplatform.io/cordoned-for-upgrade=true"));
+
+            box.node("a", { version: VERSION, annotations: ["geoplatform.io/cordoned-for-upgrade=true"] });
+            box.write("node/a/unschedulable", "true");
+            const after = roll("after", "a");
+            assert.strictEqual(after.status, 0, after.stderr);
+            assert.match(after.stdout, /uncordoned a/);
+            assert.ok(!box.exists("node/a/unschedulable"));
+            assert.ok(!box.read("node/a/annotations").includes("cordoned-for-upgrade"));
+            assert.ok(!box.exists("cm/geoplatform-upgrade-lock"), "released");
+        });
+
+        it("lets one node through at a time: a second waits for the lock, up to its bound", () => {
+            box.node("a", { version: OLD });
+            box.node("b", { version: OLD });
+            assert.strictEqual(roll("before", "a").status, 0);
+            const waiting = roll("before", "b", { LOCK_TIMEOUT: "1" });
+            assert.strictEqual(waiting.status, 1);
+            assert.match(waiting.stderr, /waited 1s for the upgrade of a to finish/);
+            assert.ok(!box.read("node/b/annotations").includes("cordoned"), "b untouched");
+        });
+
+        it("keeps an administrator's cordon, and takes over a lock whose holder left the cluster", () => {
+            box.node("b", { version: OLD });
+            box.write("node/b/unschedulable", "true");
+            box.write("cm/geoplatform-upgrade-lock", "gone-1\n");
+            const before = roll("before", "b");
+            assert.strictEqual(before.status, 0, before.stderr);
+            assert.match(before.stdout, /holder gone-1 left the cluster/);
+            box.node("b", { version: VERSION });
+            box.write("node/b/unschedulable", "true");
+            assert.strictEqual(roll("after", "b").status, 0);
+            assert.ok(box.exists("node/b/unschedulable"), "still cordoned: not by us");
+        });
+
+        it("fails, keeping the node cordoned and the lock, when the node does not come back on the version", () => {
+            box.node("a", { version: OLD });
+            box.write("cm/geoplatform-upgrade-lock", "a\n");
+            const after = roll("after", "a", { READY_TIMEOUT: "1" });
+            assert.strictEqual(after.status, 1);
+            assert.match(after.stderr, /a is not Ready on v1\.33\.5\+k3s1 after 1s/);
+            assert.ok(box.exists("cm/geoplatform-upgrade-lock"));
+            assert.match(roll("before", "a").stdout, /drained a/, "the next run carries on with its own lock");
         });
     });
 

@@ -65,6 +65,29 @@ describe("K3s layer", () => {
                 for (const install of installs()) assert.ok(transitiveDeps(run(), install.urn).has(check.urn), `${install.name} after the check`);
             });
 
+            it("wraps each agent's install in a roll (drain before, uncordon after) on the first server; servers have none", () => {
+                const ready = byName(`${stack}-nodes-ready`);
+                for (const name of nodeNames()) {
+                    const before = run().resources.find((r) => r.name === `${name}-k3s-roll-before`);
+                    const after = run().resources.find((r) => r.name === `${name}-k3s-roll-after`);
+                    if (isServer(name)) {
+                        assert.ok(!before && !after, name);
+                        continue;
+                    }
+                    assert.ok(before && after, name);
+                    const install = byName(`${name}-k3s`);
+                    assert.ok(install.dependencies.includes(before.urn), `${name}: drained before its install`);
+                    assert.ok(after.dependencies.includes(install.urn), `${name}: uncordoned after`);
+                    assert.ok(ready.dependencies.includes(after.urn));
+                    for (const [roll, phase] of [[before, "before"], [after, "after"]] as const) {
+                        assert.deepStrictEqual(scriptVars(roll.inputs.stdin), { PHASE: phase, NODE_NAME: name, K3S_VERSION: config().k3sVersion });
+                        assert.deepStrictEqual(roll.inputs.triggers, [config().k3sVersion]);
+                        assert.strictEqual(roll.inputs.connection.host, ready.inputs.connection.host, "on the first server, which has kubectl");
+                    }
+                    assert.ok(!transitiveDeps(run(), before.urn).has(byName(`${nodeNames().find((n) => !isServer(n) && n !== name)}-k3s`).urn), "agents are not chained: creation stays parallel");
+                }
+            });
+
             it("starts embedded etcd on exactly one server in HA, joins the others to it", async () => {
                 const serverConfigs = installs().filter((r) => isServer(r.name.replace(/-k3s$/, ""))).map(k3sConfigOf);
                 const firstIp = serverConfigs[0]["node-ip"];
@@ -250,6 +273,9 @@ describe("K3s layer", () => {
             assert.strictEqual(scriptVars(pick(after, name).inputs.stdin).K3S_VERSION, "v1.34.1+k3s1");
         }
         assert.strictEqual(scriptVars(pick(after, "prod-nodes-ready").inputs.stdin).K3S_VERSION, "v1.34.1+k3s1");
+        const rolls = after.resources.filter((r) => /-k3s-roll-(before|after)$/.test(r.name));
+        assert.ok(rolls.length >= 2);
+        for (const roll of rolls) assert.ok(changed(roll.name), `${roll.name} runs again: the agent is drained and uncordoned`);
         for (const name of ["prod-token", "prod-agent-token"]) assert.deepStrictEqual(pick(after, name).inputs, pick(before, name).inputs, name);
         for (const drain of after.resources.filter((r) => r.name.endsWith("-k3s-drain"))) assert.strictEqual(drain.inputs.delete, pick(before, drain.name).inputs.delete, drain.name);
         const servers = installNames.filter((n) => n.includes("control-plane"));

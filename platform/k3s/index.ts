@@ -133,7 +133,13 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         const serverInstalls: command.remote.Command[] = [];
         for (const server of servers) serverInstalls.push(install(server, serverInstalls.length ? serverInstalls.slice(-1) : [versionCheck]));
         const lastServer = serverInstalls[serverInstalls.length - 1];
-        const agentInstalls = agents.map((agent) => install(agent, [lastServer]));
+        // Agents: all at once on creation, one at a time (cordoned, drained, back on the new version) on an upgrade:
+        // roll-node.sh serialises them at run time with a lock in the cluster, which a dependency chain could not do
+        // without also serialising creation.
+        const roll = (agent: ClusterNode, phase: "before" | "after", dependsOn: pulumi.Resource[]) =>
+            runScript(`${agent.name}-k3s-roll-${phase}`, first, "roll-node", { PHASE: phase, NODE_NAME: agent.name, K3S_VERSION: config.k3sVersion }, { triggers: [config.k3sVersion] }, { dependsOn });
+        const agentInstalls = agents.map((agent) => install(agent, [lastServer, roll(agent, "before", [lastServer])]));
+        const agentRolled = agents.map((agent, i) => roll(agent, "after", [agentInstalls[i]]));
 
         // Leaving the stack: created once per agent, so an upgrade (which replaces the install) never runs it. It runs on
         // the first server and depends on the agent's VM and install, so deletion drains and removes the Node first,
@@ -159,7 +165,7 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
             "wait-ready",
             { NODE_NAMES: nodeNames, K3S_VERSION: config.k3sVersion, TIMEOUT_SECONDS: String(READY_TIMEOUT_SECONDS) },
             { triggers: [nodeNames, config.k3sVersion] },
-            { dependsOn: [...serverInstalls, ...agentInstalls] },
+            { dependsOn: [...serverInstalls, ...agentInstalls, ...agentRolled] },
         );
 
         // Read again on every run: K3s renews its client certificates (365 days) on a restart within 90 days of expiry,
