@@ -45,6 +45,7 @@ const COMMANDS: [RegExp, number][] = [
     [/-k3s-drain$/, 2], // created as a no-op; the work happens on delete
     [/-reconcile$/, 5], // a few kubectl calls on the first server
     [/-k3s-roll-before$/, 2], // on creation: the node does not exist yet
+    [/-k3s-forget$/, 2], // on creation: no Node of that name yet
     [/-k3s-roll-after$/, 30], // waits for the new node to be Ready
 ];
 

@@ -36,6 +36,7 @@ esac`,
     sleep: `exec /bin/sleep 0.2`,
     // Downloads an "installer" that records its environment and leaves a k3s binary of that version.
     curl: `echo "curl $*" >>"$SANDBOX/calls"
+case "$*" in *cacerts*) for p in $(cat "$SANDBOX/peers-up" 2>/dev/null); do case "$*" in *"https://$p:6443/"*) exit 0;; esac; done; exit 7;; esac
 out=""; while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out=$2; shift; done
 cat >"$out" <<'INSTALLER'
 echo "installer INSTALL_K3S_VERSION=$INSTALL_K3S_VERSION INSTALL_K3S_EXEC=$INSTALL_K3S_EXEC INSTALL_K3S_SKIP_START=$INSTALL_K3S_SKIP_START" >>"$SANDBOX/calls"
@@ -74,6 +75,7 @@ case "$cmd" in
       *kubeletVersion*) cat "$n/version" 2>/dev/null ;;
       *conditions*) cat "$n/ready" 2>/dev/null ;;
       *unschedulable*) cat "$n/unschedulable" 2>/dev/null ;;
+      *InternalIP*) cat "$n/ip" 2>/dev/null ;;
       *annotations*) key=$(echo "$*" | sed 's/.*annotations\\.//; s/}.*//; s/\\\\\\././g'); sed -n "s|^$key=||p" "$n/annotations" 2>/dev/null ;;
       *spec.taints*) sed 's/=[^:]*:/:/' "$n/taints" 2>/dev/null | tr '\\n' ' ' ;;
     esac ;;
@@ -158,8 +160,9 @@ class Sandbox {
     }
 
     /** A node in the fake API. */
-    node(name: string, state: { ready?: boolean; version?: string; labels?: string[]; taints?: string[]; annotations?: string[] } = {}): void {
+    node(name: string, state: { ready?: boolean; version?: string; ip?: string; labels?: string[]; taints?: string[]; annotations?: string[] } = {}): void {
         const lines = (l: string[] = []) => l.map((x) => `${x}\n`).join("");
+        this.write(`node/${name}/ip`, state.ip ?? "10.0.0.1");
         this.write(`node/${name}/ready`, state.ready === false ? "False" : "True");
         this.write(`node/${name}/version`, state.version ?? VERSION);
         this.write(`node/${name}/labels`, lines(state.labels));
@@ -176,7 +179,7 @@ const VERSION = "v1.33.5+k3s1";
 const serverConfig = (labels: Record<string, string> = { "geoplatform.io/node-group": "control-plane" }) =>
     k3sConfigYaml({ role: "server", token: "t0ken", nodeName: "dev-control-plane-1", nodeIp: "10.10.0.3", clusterInit: false, tlsSans: ["203.0.113.5"], labels, taints: [] });
 const installVars = (config: string, role = "server", version = VERSION) => ({ K3S_VERSION: version, K3S_ROLE: role, K3S_CONFIG_B64: Buffer.from(config).toString("base64") });
-const SCRIPTS: ScriptName[] = ["install-k3s", "wait-ready", "drain-node", "read-kubeconfig", "reconcile-node", "check-version", "roll-node"];
+const SCRIPTS: ScriptName[] = ["install-k3s", "wait-ready", "drain-node", "read-kubeconfig", "reconcile-node", "check-version", "roll-node", "forget-node"];
 
 describe("K3s node scripts", () => {
     let box: Sandbox;
@@ -307,6 +310,35 @@ describe("K3s node scripts", () => {
             assert.strictEqual(held.status, 1);
             assert.match(held.stderr, /apt-get update -qq failed \(status 100\); the dpkg lock was waited for up to 1s/);
             assert.ok(held.seconds < 15, `took ${held.seconds}s`);
+        });
+
+        it("joins a replaced first server to the running cluster instead of bootstrapping a second one", () => {
+            const config = k3sConfigYaml({ role: "server", token: "t0ken", agentToken: "a", nodeName: "prod-control-plane-1", nodeIp: "10.20.128.3", clusterInit: true, tlsSans: ["x"], labels: {}, taints: [] });
+            const vars = { ...installVars(config), JOIN_PEERS: "10.20.128.4 10.20.128.5" };
+            const fresh = box.run("install-k3s", vars);
+            assert.strictEqual(fresh.status, 0, fresh.stderr);
+            assert.match(fs.readFileSync(path.join(box.root, "etc/rancher/k3s/config.yaml"), "utf8"), /^cluster-init: true$/m, "no peer answers: a new cluster");
+
+            const replaced = new Sandbox();
+            try {
+                replaced.write("peers-up", "10.20.128.5\n");
+                const result = replaced.run("install-k3s", vars);
+                assert.strictEqual(result.status, 0, result.stderr);
+                assert.match(result.stdout, /server 10\.20\.128\.5 answers\): joining it/);
+                const written = fs.readFileSync(path.join(replaced.root, "etc/rancher/k3s/config.yaml"), "utf8");
+                assert.doesNotMatch(written, /cluster-init/);
+                assert.match(written, /^server: "https:\/\/10\.20\.128\.5:6443"$/m);
+            } finally {
+                replaced.cleanup();
+            }
+
+            fs.mkdirSync(path.join(box.root, "var/lib/rancher/k3s/server/db/etcd"), { recursive: true });
+            box.write("peers-up", "10.20.128.5\n");
+            box.calls();
+            const member = box.run("install-k3s", vars);
+            assert.strictEqual(member.status, 0, member.stderr);
+            assert.ok(!box.calls().some((c) => c.includes("cacerts")), "a server with etcd data is a member already: no probe");
+            assert.match(fs.readFileSync(path.join(box.root, "etc/rancher/k3s/config.yaml"), "utf8"), /^cluster-init: true$/m);
         });
 
         it("refuses an unknown role before touching the node", () => {
@@ -455,6 +487,34 @@ describe("K3s node scripts", () => {
             assert.match(ok.stdout, /API does not answer; comparing with this server's binary \(v1\.32\.9\+k3s1\)/);
             const skip = box.run("check-version", { K3S_VERSION: "v1.34.1+k3s1" });
             assert.strictEqual(skip.status, 1);
+        });
+    });
+
+    describe("forget-node", () => {
+        beforeEach(() => box.preinstallK3s(VERSION));
+
+        it("keeps the Node that is this VM, and does nothing before the first registration", () => {
+            box.node("a", { ip: "10.0.0.7" });
+            const kept = box.run("forget-node", { NODE_NAME: "a", NODE_IP: "10.0.0.7" });
+            assert.strictEqual(kept.status, 0, kept.stderr);
+            assert.match(kept.stdout, /is this VM \(10\.0\.0\.7\): kept/);
+            assert.ok(box.exists("node/a"));
+            assert.match(box.run("forget-node", { NODE_NAME: "b", NODE_IP: "10.0.0.8" }).stdout, /no Node b yet/);
+        });
+
+        it("removes the Node a replaced VM left: without a drain when it is gone, drained when it still runs elsewhere", () => {
+            box.node("a", { ip: "10.0.0.7", ready: false });
+            const gone = box.run("forget-node", { NODE_NAME: "a", NODE_IP: "10.0.0.7" });
+            assert.strictEqual(gone.status, 0, gone.stderr);
+            assert.ok(!box.exists("node/a"));
+            assert.ok(!box.calls().some((c) => c.includes("drain")));
+
+            box.node("a", { ip: "10.0.0.9" });
+            const moved = box.run("forget-node", { NODE_NAME: "a", NODE_IP: "10.0.0.7" });
+            assert.strictEqual(moved.status, 0, moved.stderr);
+            assert.match(moved.stdout, /removed the Node of the replaced VM a \(10\.0\.0\.9, Ready: True\)/);
+            assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain a")));
+            assert.ok(!box.exists("node/a"));
         });
     });
 

@@ -88,6 +88,33 @@ describe("K3s layer", () => {
                 }
             });
 
+            it("removes the Node a replaced VM left before the new VM installs, on a server, triggered by the VM's id", () => {
+                const vmType = stack === "prod" ? "aws:ec2/instance:Instance" : "openstack:compute/instance:Instance";
+                const servers = nodeNames().filter(isServer);
+                for (const name of nodeNames()) {
+                    const forget = run().resources.find((r) => r.name === `${name}-k3s-forget`);
+                    if (servers.length === 1 && name === servers[0]) {
+                        assert.strictEqual(forget, undefined, "a single server has no peer to do it");
+                        continue;
+                    }
+                    assert.ok(forget, name);
+                    const vm = run().resources.find((r) => r.type === vmType && r.name === name) as RecordedResource;
+                    assert.deepStrictEqual(forget.inputs.triggers, [vm.state.id ?? `${name}-id`]);
+                    assert.ok(forget.dependencies.includes(vm.urn));
+                    assert.ok(byName(`${name}-k3s`).dependencies.includes(forget.urn), `${name}: before its install`);
+                    const vars = scriptVars(forget.inputs.stdin);
+                    assert.strictEqual(vars.NODE_NAME, name);
+                    assert.strictEqual(vars.NODE_IP, byName(`${name}-k3s`).inputs.connection.host);
+                    const runsOn = name === servers[0] ? servers[1] : servers[0];
+                    assert.strictEqual(forget.inputs.connection.host, byName(`${runsOn}-k3s`).inputs.connection.host, `${name} on ${runsOn}`);
+                }
+                if (servers.length > 1) {
+                    const peers = scriptVars(byName(`${servers[0]}-k3s`).inputs.stdin).JOIN_PEERS.split(" ");
+                    assert.deepStrictEqual(peers, servers.slice(1).map((s) => byName(`${s}-k3s`).inputs.connection.host), "a replaced first server joins through its peers");
+                }
+                for (const name of nodeNames().filter((n) => n !== servers[0] || servers.length === 1)) assert.strictEqual(scriptVars(byName(`${name}-k3s`).inputs.stdin).JOIN_PEERS, undefined);
+            });
+
             it("starts embedded etcd on exactly one server in HA, joins the others to it", async () => {
                 const serverConfigs = installs().filter((r) => isServer(r.name.replace(/-k3s$/, ""))).map(k3sConfigOf);
                 const firstIp = serverConfigs[0]["node-ip"];
@@ -142,7 +169,7 @@ describe("K3s layer", () => {
                 for (const cmd of commands()) {
                     assert.strictEqual(cmd.inputs.connection.proxy.host, bastionIp, cmd.name);
                     assert.ok(cmd.inputs.connection.perDialTimeout > 0 && cmd.inputs.connection.dialErrorLimit > 0, "0 and -1 mean unbounded");
-                    assert.strictEqual(dialSeconds(cmd.inputs.connection), installs().includes(cmd) || cmd.name.endsWith("-version-check") ? 600 : 120, cmd.name);
+                    assert.strictEqual(dialSeconds(cmd.inputs.connection), installs().includes(cmd) || /-version-check$|control-plane-1-k3s-forget$/.test(cmd.name) ? 600 : 120, cmd.name);
                     assert.strictEqual(dialSeconds(cmd.inputs.connection.proxy), 120);
                     assert.match(cmd.inputs.connection.host, /^10\./, "nodes are reached on their private address");
                     assert.strictEqual(cmd.inputs.addPreviousOutputInEnv, false, `${cmd.name}: no previous stdout sent back to the node`);

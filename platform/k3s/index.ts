@@ -105,6 +105,8 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 K3S_VERSION: config.k3sVersion,
                 K3S_ROLE: node.role,
                 K3S_CONFIG_B64: configYaml.apply((yaml) => Buffer.from(yaml).toString("base64")),
+                // A replaced first server finds the running cluster through its peers instead of bootstrapping another.
+                ...(isFirst && servers.length > 1 ? { JOIN_PEERS: pulumi.all(servers.slice(1).map((s) => s.privateIp)).apply((ips) => ips.join(" ")) } : {}),
             };
             return runScript(
                 `${node.name}-k3s`,
@@ -129,16 +131,35 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
             BOOT_DIAL,
         );
 
+        // A new VM (created, or replacing one of the same name) first has the Node its predecessor left removed, on a
+        // server that runs K3s: the first server for every other node, the second for the first. Replaced with the VM
+        // (its id is the trigger); a single server has no one to do it for it (a new single server is a new cluster).
+        const forget = (node: ClusterNode, on: ClusterNode, dependsOn: pulumi.Resource[]) =>
+            runScript(
+                `${node.name}-k3s-forget`,
+                on,
+                "forget-node",
+                { NODE_NAME: node.name, NODE_IP: node.privateIp },
+                { triggers: [pulumi.CustomResource.isInstance(node.resource) ? node.resource.id : node.name] },
+                { dependsOn: [node.resource, ...dependsOn] },
+                // The second server may still be booting when the first is created.
+                on === first ? DIAL : BOOT_DIAL,
+            );
+
         // Servers strictly one after another: joiners need the first, and an upgrade must never take two down at once.
         const serverInstalls: command.remote.Command[] = [];
-        for (const server of servers) serverInstalls.push(install(server, serverInstalls.length ? serverInstalls.slice(-1) : [versionCheck]));
+        for (const [i, server] of servers.entries()) {
+            const previous = i === 0 ? [versionCheck] : [serverInstalls[i - 1]];
+            const forgotten = i > 0 ? [forget(server, first, previous)] : servers.length > 1 ? [forget(server, servers[1], [servers[1].resource])] : [];
+            serverInstalls.push(install(server, [...previous, ...forgotten]));
+        }
         const lastServer = serverInstalls[serverInstalls.length - 1];
         // Agents: all at once on creation, one at a time (cordoned, drained, back on the new version) on an upgrade:
         // roll-node.sh serialises them at run time with a lock in the cluster, which a dependency chain could not do
         // without also serialising creation.
         const roll = (agent: ClusterNode, phase: "before" | "after", dependsOn: pulumi.Resource[]) =>
             runScript(`${agent.name}-k3s-roll-${phase}`, first, "roll-node", { PHASE: phase, NODE_NAME: agent.name, K3S_VERSION: config.k3sVersion }, { triggers: [config.k3sVersion] }, { dependsOn });
-        const agentInstalls = agents.map((agent) => install(agent, [lastServer, roll(agent, "before", [lastServer])]));
+        const agentInstalls = agents.map((agent) => install(agent, [lastServer, forget(agent, first, [lastServer]), roll(agent, "before", [lastServer])]));
         const agentRolled = agents.map((agent, i) => roll(agent, "after", [agentInstalls[i]]));
 
         // Leaving the stack: created once per agent, so an upgrade (which replaces the install) never runs it. It runs on

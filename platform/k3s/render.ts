@@ -15,7 +15,7 @@ function scriptsDir(): string {
     return found;
 }
 
-export type ScriptName = "install-k3s" | "wait-ready" | "drain-node" | "read-kubeconfig" | "reconcile-node" | "check-version" | "roll-node";
+export type ScriptName = "install-k3s" | "wait-ready" | "drain-node" | "read-kubeconfig" | "reconcile-node" | "check-version" | "roll-node" | "forget-node";
 
 export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'"'"'`)}'`;
