@@ -178,7 +178,13 @@ class Sandbox {
 const VERSION = "v1.33.5+k3s1";
 const serverConfig = (labels: Record<string, string> = { "geoplatform.io/node-group": "control-plane" }) =>
     k3sConfigYaml({ role: "server", token: "t0ken", nodeName: "dev-control-plane-1", nodeIp: "10.10.0.3", clusterInit: false, tlsSans: ["203.0.113.5"], labels, taints: [] });
-const installVars = (config: string, role = "server", version = VERSION) => ({ K3S_VERSION: version, K3S_ROLE: role, K3S_CONFIG_B64: Buffer.from(config).toString("base64") });
+const installVars = (config: string, role = "server", version = VERSION) => ({
+    K3S_VERSION: version,
+    K3S_ROLE: role,
+    K3S_CONFIG_B64: Buffer.from(config).toString("base64"),
+    SHUTDOWN_GRACE: "60s",
+    SHUTDOWN_GRACE_CRITICAL: "20s",
+});
 const SCRIPTS: ScriptName[] = ["install-k3s", "wait-ready", "drain-node", "read-kubeconfig", "reconcile-node", "check-version", "roll-node", "forget-node"];
 
 describe("K3s node scripts", () => {
@@ -339,6 +345,22 @@ describe("K3s node scripts", () => {
             assert.strictEqual(member.status, 0, member.stderr);
             assert.ok(!box.calls().some((c) => c.includes("cacerts")), "a server with etcd data is a member already: no probe");
             assert.match(fs.readFileSync(path.join(box.root, "etc/rancher/k3s/config.yaml"), "utf8"), /^cluster-init: true$/m);
+        });
+
+        it("writes the kubelet graceful-shutdown drop-in K3s's kubelet reads, and restarts when it changes", () => {
+            const vars = installVars(serverConfig(), "agent");
+            assert.strictEqual(box.run("install-k3s", vars).status, 0);
+            const dropin = path.join(box.root, "var/lib/rancher/k3s/agent/etc/kubelet.conf.d/50-geoplatform-shutdown.conf");
+            assert.strictEqual(
+                fs.readFileSync(dropin, "utf8"),
+                "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nshutdownGracePeriod: 60s\nshutdownGracePeriodCriticalPods: 20s\n",
+            );
+            assert.match(box.run("install-k3s", vars).stdout, /up to date/);
+            box.calls();
+            const longer = box.run("install-k3s", { ...vars, SHUTDOWN_GRACE: "90s" });
+            assert.strictEqual(longer.status, 0, longer.stderr);
+            assert.ok(box.calls().includes("systemctl restart k3s-agent"));
+            assert.match(fs.readFileSync(dropin, "utf8"), /shutdownGracePeriod: 90s/);
         });
 
         it("refuses an unknown role before touching the node", () => {

@@ -41,6 +41,10 @@ describe("K3s layer", () => {
                 for (const install of installs()) {
                     assert.strictEqual(install.inputs.create, "sudo bash -s");
                     assert.strictEqual(scriptVars(install.inputs.stdin).K3S_VERSION, config().k3sVersion);
+                    // Kubelet graceful node shutdown (spot interruptions, reboots): a change re-runs the install.
+                    assert.strictEqual(scriptVars(install.inputs.stdin).SHUTDOWN_GRACE, "60s");
+                    assert.strictEqual(scriptVars(install.inputs.stdin).SHUTDOWN_GRACE_CRITICAL, "20s");
+                    assert.deepStrictEqual(install.inputs.triggers.slice(2), ["60s", "20s"]);
                     assert.match(install.inputs.stdin, /set -euo pipefail/);
                 }
             });

@@ -20,6 +20,11 @@ const READY_TIMEOUT_SECONDS = 900;
  * and gives up after 8 × 15 s = 2 min. The bastion is up before any node.
  */
 const BOOT_DIAL = { perDialTimeout: 15, dialErrorLimit: 40 };
+/**
+ * Kubelet graceful node shutdown on every node: on a shutdown (a spot interruption, a reboot) pods get 40 s, then
+ * critical pods 20 s. Spot instances get two minutes' notice; the kubelet holds a systemd inhibitor lock that long.
+ */
+const SHUTDOWN_GRACE = { SHUTDOWN_GRACE: "60s", SHUTDOWN_GRACE_CRITICAL: "20s" };
 const DIAL = { perDialTimeout: 15, dialErrorLimit: 8 };
 
 /**
@@ -105,6 +110,7 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 K3S_VERSION: config.k3sVersion,
                 K3S_ROLE: node.role,
                 K3S_CONFIG_B64: configYaml.apply((yaml) => Buffer.from(yaml).toString("base64")),
+                ...SHUTDOWN_GRACE,
                 // A replaced first server finds the running cluster through its peers instead of bootstrapping another.
                 ...(isFirst && servers.length > 1 ? { JOIN_PEERS: pulumi.all(servers.slice(1).map((s) => s.privateIp)).apply((ips) => ips.join(" ")) } : {}),
             };
@@ -114,7 +120,7 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 "install-k3s",
                 vars,
                 // Re-run on a new version or config; the script itself skips what is already done.
-                { triggers: [config.k3sVersion, configYaml], logging: "stdoutAndStderr" },
+                { triggers: [config.k3sVersion, configYaml, SHUTDOWN_GRACE.SHUTDOWN_GRACE, SHUTDOWN_GRACE.SHUTDOWN_GRACE_CRITICAL], logging: "stdoutAndStderr" },
                 { dependsOn: [node.resource, ...cluster.egress, ...dependsOn], additionalSecretOutputs: ["stdin"] },
                 BOOT_DIAL,
             );

@@ -9,6 +9,8 @@
 #   K3S_VERSION     pinned release, e.g. v1.33.5+k3s1
 #   K3S_ROLE        server | agent
 #   K3S_CONFIG_B64  /etc/rancher/k3s/config.yaml, base64 (it holds the token)
+#   SHUTDOWN_GRACE, SHUTDOWN_GRACE_CRITICAL  kubelet graceful node shutdown
+#                   (total, and the part kept for critical pods), e.g. 60s 20s
 #   JOIN_PEERS      first server of an HA cluster only: the other servers'
 #                   addresses. Its config bootstraps etcd (cluster-init); if it
 #                   has no etcd data yet while a peer answers, the cluster
@@ -18,10 +20,14 @@
 #   APT_LOCK_TIMEOUT, START_TIMEOUT  seconds; defaults below (tests shorten them)
 set -euo pipefail
 
-: "${K3S_VERSION:?}" "${K3S_ROLE:?}" "${K3S_CONFIG_B64:?}"
+: "${K3S_VERSION:?}" "${K3S_ROLE:?}" "${K3S_CONFIG_B64:?}" "${SHUTDOWN_GRACE:?}" "${SHUTDOWN_GRACE_CRITICAL:?}"
 root=${GEOPLATFORM_ROOT:-}
 config_dir="$root/etc/rancher/k3s"
 config_file="$config_dir/config.yaml"
+# K3s starts its kubelet with --config-dir on this directory; drop-ins there are merged over K3s's own defaults.
+# Graceful node shutdown has no kubelet flag, only these KubeletConfiguration fields.
+kubelet_dropin_dir="$root/var/lib/rancher/k3s/agent/etc/kubelet.conf.d"
+kubelet_dropin="$kubelet_dropin_dir/50-geoplatform-shutdown.conf"
 state_dir="$root/var/lib/geoplatform"
 applied_file="$state_dir/k3s-applied"
 # unattended-upgrades holds the dpkg lock for minutes on a fresh Ubuntu VM.
@@ -84,7 +90,13 @@ fi
 if ! cmp -s "$new_config" "$config_file"; then
     install -m 0600 "$new_config" "$config_file"
 fi
-wanted="$K3S_VERSION $(sha256sum <"$config_file" | cut -d' ' -f1)"
+install -d -m 0755 "$kubelet_dropin_dir"
+printf '%s\n' "apiVersion: kubelet.config.k8s.io/v1beta1" "kind: KubeletConfiguration" \
+    "shutdownGracePeriod: $SHUTDOWN_GRACE" "shutdownGracePeriodCriticalPods: $SHUTDOWN_GRACE_CRITICAL" >"$new_config"
+if ! cmp -s "$new_config" "$kubelet_dropin"; then
+    install -m 0644 "$new_config" "$kubelet_dropin"
+fi
+wanted="$K3S_VERSION $(cat "$config_file" "$kubelet_dropin" | sha256sum | cut -d' ' -f1)"
 
 binary_version() { (timeout 10 k3s --version 2>/dev/null || true) | awk '/^k3s version/ {print $3}'; }
 
