@@ -42,7 +42,11 @@ const COMMANDS: [RegExp, number][] = [
     [/-k3s$/, 120], // waits for cloud-init, installs iSCSI packages, installs and starts K3s
     [/-nodes-ready$/, 30],
     [/-kubeconfig$/, 3],
-    [/-k3s-(uninstall|drain)$/, 2], // created as a no-op; the work happens on delete
+    [/-k3s-drain$/, 2], // created as a no-op; the work happens on delete
+    [/-reconcile$/, 5], // a few kubectl calls on the first server
+    [/-k3s-roll-before$/, 2], // on creation: the node does not exist yet
+    [/-k3s-forget$/, 2], // on creation: no Node of that name yet
+    [/-k3s-roll-after$/, 30], // waits for the new node to be Ready
 ];
 
 export function typicalSeconds(node: GraphNode, inputs: Record<string, any>): number {

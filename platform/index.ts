@@ -148,6 +148,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
                     bucket: BACKUP_BUCKETS.postgres,
                     endpoint: storage.endpoint,
                     credentials: (secretName, namespace, parent) => storage.credentials(secretName, namespace, "postgres", parent),
+                    ready: storage.release,
                 },
             },
             child,

@@ -24,6 +24,9 @@ export class Ingress extends pulumi.ComponentResource {
             args.namespace,
             {
                 deployment: { kind: "DaemonSet" },
+                // On host ports a new pod cannot start beside the old one on the same node: the chart's default
+                // (maxSurge 1, maxUnavailable 0) never makes progress. One ingress node at a time goes down instead.
+                updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
                 nodeSelector: SYSTEM,
                 ingressClass: { enabled: true, isDefaultClass: true, name: INGRESS_CLASS },
                 service: { spec: { type: "ClusterIP" } },

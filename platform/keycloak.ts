@@ -104,9 +104,6 @@ export class Keycloak extends pulumi.ComponentResource {
             fromSecret("KC_BOOTSTRAP_ADMIN_USERNAME", "keycloak-admin", "username"),
             fromSecret("KC_BOOTSTRAP_ADMIN_PASSWORD", "keycloak-admin", "password"),
             { name: "KC_HOSTNAME", value: `https://${args.host}` },
-            { name: "KC_PROXY_HEADERS", value: "xforwarded" },
-            { name: "KC_HTTP_ENABLED", value: "true" },
-            { name: "KC_HEALTH_ENABLED", value: "true" },
             ...args.clients.map((c) => fromSecret(envName(c.clientId), "keycloak-client-secrets", envName(c.clientId))),
         ];
 
@@ -117,6 +114,10 @@ export class Keycloak extends pulumi.ComponentResource {
             {
                 command: ["/opt/keycloak/bin/kc.sh", "start", "--import-realm"],
                 http: { relativePath: "/" },
+                // The chart sets KC_PROXY_HEADERS, KC_HTTP_ENABLED and KC_HEALTH_ENABLED from these (templates/statefulset.yaml).
+                // Traefik sends X-Forwarded-* headers, not RFC 7239 Forwarded (the chart's default mode); TLS ends at Traefik.
+                proxy: { enabled: true, mode: "xforwarded", http: { enabled: true } },
+                health: { enabled: true },
                 // keycloakx takes these as YAML strings (templated by the chart).
                 extraEnv: yaml.dump(env),
                 extraVolumes: yaml.dump([{ name: "realm", configMap: { name: "keycloak-realm" } }]),

@@ -59,6 +59,9 @@ export class ObjectStorage extends pulumi.ComponentResource {
                 mcImage: { repository: PLATFORM_IMAGES.minioClient.repository, tag: PLATFORM_IMAGES.minioClient.tag },
                 existingSecret: "minio-root",
                 persistence: { enabled: true, storageClass: args.storageClass, size: `${args.storageGb}Gi` },
+                // One ReadWriteOnce volume: the chart's default surge (100%) starts the new pod while the old one still
+                // holds it (Multi-Attach error); stop the old pod first.
+                deploymentUpdate: { type: "Recreate" },
                 // The chart asks for 16Gi of memory by default.
                 resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "4Gi" } },
                 nodeSelector: SYSTEM,

@@ -10,6 +10,13 @@ import { k8sSecret, randomSecret } from "./secrets";
 const CLUSTER = "geoplatform-pg";
 const BACKUP_SECRET = "postgres-backup-s3";
 
+/**
+ * The Kubernetes provider treats a custom resource as ready once it exists, unless it carries `pulumi.com/waitFor`
+ * (pulumi/pulumi-kubernetes provider/pkg/metadata/overrides.go, ReadyCondition). CNPG reports a Cluster's readiness as
+ * condition `Ready` (cloudnative-pg api/v1/cluster_types.go, ConditionClusterReady) and a Database's as `status.applied`.
+ */
+const WAIT_FOR = { cluster: "condition=Ready", database: "jsonpath={.status.applied}=true" };
+
 export interface DatabaseGrant {
     /** Database and owner role name. */
     name: string;
@@ -27,8 +34,8 @@ export interface PostgresArgs {
     storageClass: string;
     /** The release that creates the StorageClass: only the database volumes need it, not the operator. */
     storageReady: pulumi.Resource;
-    /** Where base backups and WAL go when a schedule is set. */
-    backup: { bucket: string; endpoint: string; credentials: (secretName: string, namespace: pulumi.Input<string>, parent: pulumi.Resource) => k8s.core.v1.Secret };
+    /** Where base backups and WAL go when a schedule is set; `ready` is what creates the bucket's S3 user. */
+    backup: { bucket: string; endpoint: string; credentials: (secretName: string, namespace: pulumi.Input<string>, parent: pulumi.Resource) => k8s.core.v1.Secret; ready: pulumi.Resource };
 }
 
 /**
@@ -40,7 +47,7 @@ export class Postgres extends pulumi.ComponentResource {
     readonly host = `${CLUSTER}-rw.${POSTGRES_NAMESPACE}.svc`;
     readonly port = 5432;
     readonly grants: Record<string, DatabaseGrant> = {};
-    /** Per database, the `Database` resource: ready to connect once it exists. */
+    /** Per database, the `Database` resource: Pulumi counts it created once the operator applied it (see WAIT_FOR). */
     readonly databases: Record<string, pulumi.Resource> = {};
 
     constructor(name: string, args: PostgresArgs, opts: pulumi.ComponentResourceOptions) {
@@ -66,7 +73,7 @@ export class Postgres extends pulumi.ComponentResource {
             {
                 apiVersion: "postgresql.cnpg.io/v1",
                 kind: "Cluster",
-                metadata: { name: CLUSTER, namespace: args.namespace },
+                metadata: { name: CLUSTER, namespace: args.namespace, annotations: { "pulumi.com/waitFor": WAIT_FOR.cluster } },
                 spec: {
                     instances: args.settings.instances,
                     imageName: `${PLATFORM_IMAGES.postgres.repository}:${PLATFORM_IMAGES.postgres.tag}`,
@@ -96,8 +103,9 @@ export class Postgres extends pulumi.ComponentResource {
                         : {}),
                 },
             },
-            // The Cluster kind exists once the operator release installed its CRDs.
-            { parent: this, dependsOn: [operator, args.storageReady, ...roleSecrets, ...backupSecret] },
+            // The Cluster kind exists once the operator release installed its CRDs. With backups, the first WAL archive
+            // needs the bucket's S3 user, which MinIO's release creates.
+            { parent: this, dependsOn: [operator, args.storageReady, ...roleSecrets, ...backupSecret, ...(backups ? [args.backup.ready] : [])] },
         );
 
         for (const db of args.databases) {
@@ -106,7 +114,7 @@ export class Postgres extends pulumi.ComponentResource {
                 {
                     apiVersion: "postgresql.cnpg.io/v1",
                     kind: "Database",
-                    metadata: { name: db, namespace: args.namespace },
+                    metadata: { name: db, namespace: args.namespace, annotations: { "pulumi.com/waitFor": WAIT_FOR.database } },
                     spec: {
                         name: db,
                         owner: db,

@@ -13,28 +13,99 @@ import { REPO_ROOT } from "./harness/stack-config";
 const FAKES: Record<string, string> = {
     "cloud-init": `echo "cloud-init $*" >>"$SANDBOX/calls"`,
     dpkg: `[ -f "$SANDBOX/packages-installed" ]`,
-    // Reads its stdin, as real package tools may: it must not get the rest of the script.
-    "apt-get": `cat >/dev/null; echo "apt-get $*" >>"$SANDBOX/calls"; case "$*" in *install*) touch "$SANDBOX/packages-installed";; esac`,
-    systemctl: `echo "systemctl $*" >>"$SANDBOX/calls"`,
+    // Reads its stdin, as real package tools may: it must not get the rest of the script. Like apt, it waits for a
+    // held dpkg lock ($SANDBOX/dpkg-lock: the epoch second it is released) only as long as DPkg::Lock::Timeout says.
+    "apt-get": `cat >/dev/null; echo "apt-get $*" >>"$SANDBOX/calls"
+wait=0; for a in "$@"; do case "$a" in DPkg::Lock::Timeout=*) wait=\${a#*=};; esac; done
+if [ -f "$SANDBOX/dpkg-lock" ]; then
+  give_up=$(( $(date +%s) + wait ))
+  while [ "$(date +%s)" -lt "$(cat "$SANDBOX/dpkg-lock")" ]; do
+    if [ "$(date +%s)" -ge "$give_up" ]; then echo "E: Could not get lock /var/lib/dpkg/lock-frontend" >&2; exit 100; fi
+    /bin/sleep 0.1
+  done
+fi
+case "$*" in *install*) touch "$SANDBOX/packages-installed";; esac`,
+    // A unit is active once restarted, unless $SANDBOX/restart-fails or restart-hangs says otherwise.
+    systemctl: `echo "systemctl $*" >>"$SANDBOX/calls"
+case "$1" in
+  restart) [ -f "$SANDBOX/restart-fails" ] && exit 1; [ -f "$SANDBOX/restart-hangs" ] && exec /bin/sleep 30; touch "$SANDBOX/active" ;;
+  is-active) [ -f "$SANDBOX/active" ] ;;
+esac`,
+    journalctl: `echo "k3s[42]: level=fatal msg=\\"starting kubernetes: preparing server\\""`,
     // Polls stay real but short, so deadlines pass within a test.
     sleep: `exec /bin/sleep 0.2`,
     // Downloads an "installer" that records its environment and leaves a k3s binary of that version.
     curl: `echo "curl $*" >>"$SANDBOX/calls"
+case "$*" in *cacerts*) for p in $(cat "$SANDBOX/peers-up" 2>/dev/null); do case "$*" in *"https://$p:6443/"*) exit 0;; esac; done; exit 7;; esac
 out=""; while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out=$2; shift; done
 cat >"$out" <<'INSTALLER'
-echo "installer INSTALL_K3S_VERSION=$INSTALL_K3S_VERSION INSTALL_K3S_EXEC=$INSTALL_K3S_EXEC" >>"$SANDBOX/calls"
+echo "installer INSTALL_K3S_VERSION=$INSTALL_K3S_VERSION INSTALL_K3S_EXEC=$INSTALL_K3S_EXEC INSTALL_K3S_SKIP_START=$INSTALL_K3S_SKIP_START" >>"$SANDBOX/calls"
 printf '#!/bin/sh\\nif [ "$1" = --version ]; then echo "k3s version %s (abc123)"; echo "go version go1.24"; exit 0; fi\\n. "$SANDBOX/k3s-fake"\\n' "$INSTALL_K3S_VERSION" >"$SANDBOX/bin/k3s"
 chmod +x "$SANDBOX/bin/k3s"
 INSTALLER`,
 };
 
-/** k3s kubectl behaviour: nodes listed in $SANDBOX/nodes exist; those in $SANDBOX/ready are Ready. */
+/**
+ * k3s kubectl against a fake API: a node is a folder $SANDBOX/node/<name> with files ready (True/False), version,
+ * unschedulable, labels (k=v lines), taints (k=v:Effect lines) and annotations (k=v lines); `get nodes` lists every
+ * version; a ConfigMap is a file $SANDBOX/cm/<name> holding its `holder`. $SANDBOX/drain-fails makes drains fail.
+ */
 const K3S_KUBECTL = `echo "k3s $*" >>"$SANDBOX/calls"
 shift # kubectl
-case "$1" in
-  get) grep -qx "$3" "$SANDBOX/nodes" 2>/dev/null ;;
-  wait) grep -qx "\${3#node/}" "$SANDBOX/ready" 2>/dev/null ;;
-  drain|delete) exit 0 ;;
+cmd=$1; shift
+[ "$1" = --overwrite ] && shift
+[ "$1" = node ] && shift
+name=$1; shift
+n="$SANDBOX/node/$name"
+if [ "$name" = configmap ]; then
+  cm="$SANDBOX/cm/$1"
+  case "$cmd" in
+    create) [ ! -f "$cm" ] || exit 1; mkdir -p "$SANDBOX/cm"; echo "$*" | sed 's/.*holder=//; s/ .*//' >"$cm" ;;
+    get) [ -f "$cm" ] && cat "$cm" ;;
+    delete) rm -f "$cm" ;;
+  esac
+  exit
+fi
+case "$cmd" in
+  wait) n="$SANDBOX/node/$(echo "$*" | sed 's|.*node/||; s| .*||')"; [ "$(cat "$n/ready" 2>/dev/null)" = True ] ;;
+  get)
+    if [ "$name" = nodes ]; then for v in "$SANDBOX"/node/*/version; do printf '%s ' "$(cat "$v")"; done; exit 0; fi
+    [ -d "$n" ] || { echo "Error from server (NotFound): nodes \\"$name\\" not found" >&2; exit 1; }
+    case "$*" in
+      *kubeletVersion*) cat "$n/version" 2>/dev/null ;;
+      *conditions*) cat "$n/ready" 2>/dev/null ;;
+      *unschedulable*) cat "$n/unschedulable" 2>/dev/null ;;
+      *InternalIP*) cat "$n/ip" 2>/dev/null ;;
+      *annotations*) key=$(echo "$*" | sed 's/.*annotations\\.//; s/}.*//; s/\\\\\\././g'); sed -n "s|^$key=||p" "$n/annotations" 2>/dev/null ;;
+      *spec.taints*) sed 's/=[^:]*:/:/' "$n/taints" 2>/dev/null | tr '\\n' ' ' ;;
+    esac ;;
+  drain) [ ! -f "$SANDBOX/drain-fails" ] && echo true >"$n/unschedulable" ;;
+  uncordon) rm -f "$n/unschedulable" ;;
+  delete) rm -rf "$n" ;;
+  label)
+    for a in "$@"; do case "$a" in
+      *-) grep -v "^\${a%-}=" "$n/labels" >"$n/l" || true; mv "$n/l" "$n/labels" ;;
+      *) grep -v "^\${a%%=*}=" "$n/labels" >"$n/l" || true; echo "$a" >>"$n/l"; mv "$n/l" "$n/labels" ;;
+    esac; done ;;
+  taint)
+    for a in "$@"; do
+      id=$(echo "\${a%-}" | sed 's/=[^:]*:/:/')
+      if [ "\${a%-}" != "$a" ]; then
+        sed 's/=[^:]*:/:/' "$n/taints" | grep -qx "$id" || { echo "error: taint \\"$id\\" not found" >&2; exit 1; }
+      fi
+      touch "$n/taints"; while read -r t; do [ "$(echo "$t" | sed 's/=[^:]*:/:/')" = "$id" ] || echo "$t"; done <"$n/taints" >"$n/t"
+      [ "\${a%-}" != "$a" ] || echo "$a" >>"$n/t"
+      mv "$n/t" "$n/taints"
+    done ;;
+  annotate)
+    for a in "$@"; do
+      touch "$n/annotations"
+      case "$a" in
+        *=*) grep -v "^\${a%%=*}=" "$n/annotations" >"$n/a" || true; echo "$a" >>"$n/a" ;;
+        *-) grep -v "^\${a%-}=" "$n/annotations" >"$n/a" || true ;;
+      esac
+      mv "$n/a" "$n/annotations"
+    done ;;
 esac`;
 
 class Sandbox {
@@ -57,13 +128,14 @@ class Sandbox {
         this.fake("k3s", `if [ "$1" = --version ]; then echo "k3s version ${version} (abc123)"; exit 0; fi\n. "$SANDBOX/k3s-fake"`);
     }
 
-    run(script: ScriptName, vars: Record<string, string>): { status: number; stdout: string; stderr: string } {
+    run(script: ScriptName, vars: Record<string, string>): { status: number; stdout: string; stderr: string; seconds: number } {
+        const started = Date.now();
         const result = spawnSync("bash", ["-s"], {
             input: renderScript(script, { GEOPLATFORM_ROOT: this.root, ...vars }),
             env: { PATH: `${this.dir}/bin:/usr/bin:/bin`, SANDBOX: this.dir, HOME: this.dir },
             encoding: "utf8",
         });
-        return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+        return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, seconds: (Date.now() - started) / 1000 };
     }
 
     calls(): string[] {
@@ -78,6 +150,26 @@ class Sandbox {
         fs.writeFileSync(path.join(this.dir, relative), content);
     }
 
+    exists(relative: string): boolean {
+        return fs.existsSync(path.join(this.dir, relative));
+    }
+
+    read(relative: string): string {
+        const file = path.join(this.dir, relative);
+        return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+    }
+
+    /** A node in the fake API. */
+    node(name: string, state: { ready?: boolean; version?: string; ip?: string; labels?: string[]; taints?: string[]; annotations?: string[] } = {}): void {
+        const lines = (l: string[] = []) => l.map((x) => `${x}\n`).join("");
+        this.write(`node/${name}/ip`, state.ip ?? "10.0.0.1");
+        this.write(`node/${name}/ready`, state.ready === false ? "False" : "True");
+        this.write(`node/${name}/version`, state.version ?? VERSION);
+        this.write(`node/${name}/labels`, lines(state.labels));
+        this.write(`node/${name}/taints`, lines(state.taints));
+        this.write(`node/${name}/annotations`, lines(state.annotations));
+    }
+
     cleanup(): void {
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
@@ -86,7 +178,14 @@ class Sandbox {
 const VERSION = "v1.33.5+k3s1";
 const serverConfig = (labels: Record<string, string> = { "geoplatform.io/node-group": "control-plane" }) =>
     k3sConfigYaml({ role: "server", token: "t0ken", nodeName: "dev-control-plane-1", nodeIp: "10.10.0.3", clusterInit: false, tlsSans: ["203.0.113.5"], labels, taints: [] });
-const installVars = (config: string, role = "server", version = VERSION) => ({ K3S_VERSION: version, K3S_ROLE: role, K3S_CONFIG_B64: Buffer.from(config).toString("base64") });
+const installVars = (config: string, role = "server", version = VERSION) => ({
+    K3S_VERSION: version,
+    K3S_ROLE: role,
+    K3S_CONFIG_B64: Buffer.from(config).toString("base64"),
+    SHUTDOWN_GRACE: "60s",
+    SHUTDOWN_GRACE_CRITICAL: "20s",
+});
+const SCRIPTS: ScriptName[] = ["install-k3s", "wait-ready", "drain-node", "read-kubeconfig", "reconcile-node", "check-version", "roll-node", "forget-node"];
 
 describe("K3s node scripts", () => {
     let box: Sandbox;
@@ -102,114 +201,408 @@ describe("K3s node scripts", () => {
             path.join(REPO_ROOT, "scripts/deploy.sh"),
             path.join(REPO_ROOT, ".ci/run"),
         ];
-        assert.ok(files.length >= 7);
+        assert.deepStrictEqual(fs.readdirSync(scriptsDir).sort(), SCRIPTS.map((n) => `${n}.sh`).sort(), "every script is a ScriptName");
         execFileSync("shellcheck", ["--shell=bash", ...files], { encoding: "utf8" });
     });
 
     it("every node script is strict bash", () => {
-        for (const name of ["install-k3s", "wait-ready", "drain-node", "uninstall-k3s", "read-kubeconfig"] as ScriptName[]) {
+        for (const name of SCRIPTS) {
             assert.match(renderScript(name, {}), /^#!\/usr\/bin\/env bash\n[\s\S]*^set -euo pipefail$/m, name);
         }
     });
 
-    it("installs prerequisites, writes the config (0600) and runs the pinned installer on a fresh node", () => {
-        const config = serverConfig();
-        const result = box.run("install-k3s", installVars(config));
-        assert.strictEqual(result.status, 0, result.stderr);
-        const written = path.join(box.root, "etc/rancher/k3s/config.yaml");
-        assert.strictEqual(fs.readFileSync(written, "utf8"), config);
-        assert.strictEqual(fs.statSync(written).mode & 0o777, 0o600);
-        const calls = box.calls();
-        assert.ok(calls.includes("cloud-init status --wait"), "waits for cloud-init");
-        assert.ok(calls.some((c) => /^apt-get install .*open-iscsi nfs-common/.test(c)));
-        assert.ok(calls.includes("systemctl enable --now iscsid"));
-        assert.ok(calls.some((c) => c.includes(`https://raw.githubusercontent.com/k3s-io/k3s/${VERSION}/install.sh`)), "installer of the pinned tag");
-        assert.ok(calls.includes(`installer INSTALL_K3S_VERSION=${VERSION} INSTALL_K3S_EXEC=server`));
-        assert.match(result.stdout, /installed K3s v1\.33\.5\+k3s1 \(was: none\)/);
-        assert.doesNotMatch(result.stdout + result.stderr, /t0ken/, "the token is never printed");
+    describe("install-k3s", () => {
+        it("installs prerequisites, writes the config (0600), runs the pinned installer without starting, then starts K3s itself", () => {
+            const config = serverConfig();
+            const result = box.run("install-k3s", installVars(config));
+            assert.strictEqual(result.status, 0, result.stderr);
+            const written = path.join(box.root, "etc/rancher/k3s/config.yaml");
+            assert.strictEqual(fs.readFileSync(written, "utf8"), config);
+            assert.strictEqual(fs.statSync(written).mode & 0o777, 0o600);
+            const calls = box.calls();
+            assert.ok(calls.includes("cloud-init status --wait"), "waits for cloud-init");
+            assert.ok(calls.some((c) => /^apt-get -o DPkg::Lock::Timeout=600 install .*open-iscsi nfs-common/.test(c)), "waits for the dpkg lock");
+            assert.ok(calls.includes("systemctl enable --now iscsid"));
+            assert.ok(calls.some((c) => c.includes(`https://raw.githubusercontent.com/k3s-io/k3s/${VERSION}/install.sh`)), "installer of the pinned tag");
+            assert.ok(calls.includes(`installer INSTALL_K3S_VERSION=${VERSION} INSTALL_K3S_EXEC=server INSTALL_K3S_SKIP_START=true`));
+            assert.ok(calls.indexOf("systemctl restart k3s") > calls.findIndex((c) => c.startsWith("installer")), "started after the install");
+            assert.match(result.stdout, /installed K3s v1\.33\.5\+k3s1 \(was: none\), restarted k3s/);
+            assert.doesNotMatch(result.stdout + result.stderr, /t0ken/, "the token is never printed");
+        });
+
+        it("does nothing the second time with the same version and config", () => {
+            const vars = installVars(serverConfig());
+            assert.strictEqual(box.run("install-k3s", vars).status, 0);
+            box.calls();
+            const again = box.run("install-k3s", vars);
+            assert.strictEqual(again.status, 0, again.stderr);
+            const calls = box.calls();
+            assert.ok(!calls.some((c) => c.startsWith("curl") || c.startsWith("installer")), "no reinstall");
+            assert.ok(!calls.some((c) => c.startsWith("apt-get")), "no package install");
+            assert.ok(!calls.some((c) => c.includes("restart")), "no restart");
+            assert.ok(calls.includes("systemctl is-active --quiet k3s"), "checks that K3s runs");
+            assert.match(again.stdout, /up to date/);
+        });
+
+        it("restarts only the node's own service when its config changed", () => {
+            box.preinstallK3s(VERSION);
+            assert.strictEqual(box.run("install-k3s", installVars(serverConfig(), "agent")).status, 0);
+            assert.ok(box.calls().includes("systemctl restart k3s-agent"), "first config written counts as a change");
+            const changed = box.run("install-k3s", installVars(serverConfig({ "geoplatform.io/node-group": "system", tier: "gold" }), "agent"));
+            assert.strictEqual(changed.status, 0, changed.stderr);
+            assert.ok(box.calls().includes("systemctl restart k3s-agent"));
+            assert.match(fs.readFileSync(path.join(box.root, "etc/rancher/k3s/config.yaml"), "utf8"), /tier=gold/);
+        });
+
+        it("upgrades when the pinned version changes", () => {
+            box.preinstallK3s("v1.32.9+k3s1");
+            const result = box.run("install-k3s", installVars(serverConfig()));
+            assert.strictEqual(result.status, 0, result.stderr);
+            const calls = box.calls();
+            assert.ok(calls.includes(`installer INSTALL_K3S_VERSION=${VERSION} INSTALL_K3S_EXEC=server INSTALL_K3S_SKIP_START=true`));
+            assert.ok(calls.includes("systemctl restart k3s"));
+            assert.match(result.stdout, /was: v1\.32\.9\+k3s1/);
+        });
+
+        it("fails clearly when K3s does not restart, and repairs it on the next run although the config file already matches", () => {
+            const vars = installVars(serverConfig());
+            box.write("restart-fails", "");
+            const failed = box.run("install-k3s", vars);
+            assert.strictEqual(failed.status, 1);
+            assert.match(failed.stderr, /k3s did not start \(installed K3s v1\.33\.5\+k3s1 \(was: none\)\); last log lines:/);
+            assert.match(failed.stderr, /level=fatal/, "shows the service's last log lines");
+            assert.match(failed.stderr, /systemctl restart k3s failed \(status 1\); the next run retries/);
+            assert.strictEqual(fs.readFileSync(path.join(box.root, "etc/rancher/k3s/config.yaml"), "utf8"), serverConfig(), "the config was written");
+
+            fs.rmSync(path.join(box.dir, "restart-fails"));
+            box.calls();
+            const repaired = box.run("install-k3s", vars);
+            assert.strictEqual(repaired.status, 0, repaired.stderr);
+            assert.ok(!box.calls().some((c) => c.startsWith("installer")), "the binary is already there");
+            assert.match(repaired.stdout, /config not yet applied, restarted k3s/);
+            assert.match(box.run("install-k3s", vars).stdout, /up to date/);
+        });
+
+        it("gives up on a restart that hangs (the K3s unit has no start timeout) within its bound", () => {
+            box.preinstallK3s(VERSION);
+            box.write("restart-hangs", "");
+            const result = box.run("install-k3s", { ...installVars(serverConfig()), START_TIMEOUT: "1" });
+            assert.strictEqual(result.status, 1);
+            assert.match(result.stderr, /k3s not active within 1s; the next run retries/);
+            assert.ok(result.seconds < 15, `took ${result.seconds}s`);
+        });
+
+        it("restarts K3s when it is not running although version and config are applied", () => {
+            const vars = installVars(serverConfig(), "agent");
+            box.preinstallK3s(VERSION);
+            assert.strictEqual(box.run("install-k3s", vars).status, 0);
+            fs.rmSync(path.join(box.dir, "active"));
+            box.calls();
+            const result = box.run("install-k3s", vars);
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.ok(box.calls().includes("systemctl restart k3s-agent"));
+            assert.match(result.stdout, /k3s-agent was not running, restarted k3s-agent/);
+        });
+
+        it("waits for a dpkg lock that unattended-upgrades holds, up to its bound", () => {
+            box.write("dpkg-lock", String(Math.floor(Date.now() / 1000) + 2));
+            const waited = box.run("install-k3s", { ...installVars(serverConfig()), APT_LOCK_TIMEOUT: "20" });
+            assert.strictEqual(waited.status, 0, waited.stderr);
+            assert.ok(box.calls().some((c) => c.startsWith("apt-get -o DPkg::Lock::Timeout=20 install")));
+
+            fs.rmSync(path.join(box.dir, "packages-installed"));
+            box.write("dpkg-lock", String(Math.floor(Date.now() / 1000) + 3600));
+            const held = box.run("install-k3s", { ...installVars(serverConfig()), APT_LOCK_TIMEOUT: "1" });
+            assert.strictEqual(held.status, 1);
+            assert.match(held.stderr, /apt-get update -qq failed \(status 100\); the dpkg lock was waited for up to 1s/);
+            assert.ok(held.seconds < 15, `took ${held.seconds}s`);
+        });
+
+        it("joins a replaced first server to the running cluster instead of bootstrapping a second one", () => {
+            const config = k3sConfigYaml({ role: "server", token: "t0ken", agentToken: "a", nodeName: "prod-control-plane-1", nodeIp: "10.20.128.3", clusterInit: true, tlsSans: ["x"], labels: {}, taints: [] });
+            const vars = { ...installVars(config), JOIN_PEERS: "10.20.128.4 10.20.128.5" };
+            const fresh = box.run("install-k3s", vars);
+            assert.strictEqual(fresh.status, 0, fresh.stderr);
+            assert.match(fs.readFileSync(path.join(box.root, "etc/rancher/k3s/config.yaml"), "utf8"), /^cluster-init: true$/m, "no peer answers: a new cluster");
+
+            const replaced = new Sandbox();
+            try {
+                replaced.write("peers-up", "10.20.128.5\n");
+                const result = replaced.run("install-k3s", vars);
+                assert.strictEqual(result.status, 0, result.stderr);
+                assert.match(result.stdout, /server 10\.20\.128\.5 answers\): joining it/);
+                const written = fs.readFileSync(path.join(replaced.root, "etc/rancher/k3s/config.yaml"), "utf8");
+                assert.doesNotMatch(written, /cluster-init/);
+                assert.match(written, /^server: "https:\/\/10\.20\.128\.5:6443"$/m);
+            } finally {
+                replaced.cleanup();
+            }
+
+            fs.mkdirSync(path.join(box.root, "var/lib/rancher/k3s/server/db/etcd"), { recursive: true });
+            box.write("peers-up", "10.20.128.5\n");
+            box.calls();
+            const member = box.run("install-k3s", vars);
+            assert.strictEqual(member.status, 0, member.stderr);
+            assert.ok(!box.calls().some((c) => c.includes("cacerts")), "a server with etcd data is a member already: no probe");
+            assert.match(fs.readFileSync(path.join(box.root, "etc/rancher/k3s/config.yaml"), "utf8"), /^cluster-init: true$/m);
+        });
+
+        it("writes the kubelet graceful-shutdown drop-in K3s's kubelet reads, and restarts when it changes", () => {
+            const vars = installVars(serverConfig(), "agent");
+            assert.strictEqual(box.run("install-k3s", vars).status, 0);
+            const dropin = path.join(box.root, "var/lib/rancher/k3s/agent/etc/kubelet.conf.d/50-geoplatform-shutdown.conf");
+            assert.strictEqual(
+                fs.readFileSync(dropin, "utf8"),
+                "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nshutdownGracePeriod: 60s\nshutdownGracePeriodCriticalPods: 20s\n",
+            );
+            assert.match(box.run("install-k3s", vars).stdout, /up to date/);
+            box.calls();
+            const longer = box.run("install-k3s", { ...vars, SHUTDOWN_GRACE: "90s" });
+            assert.strictEqual(longer.status, 0, longer.stderr);
+            assert.ok(box.calls().includes("systemctl restart k3s-agent"));
+            assert.match(fs.readFileSync(dropin, "utf8"), /shutdownGracePeriod: 90s/);
+        });
+
+        it("refuses an unknown role before touching the node", () => {
+            const result = box.run("install-k3s", installVars(serverConfig(), "worker"));
+            assert.strictEqual(result.status, 2);
+            assert.match(result.stderr, /K3S_ROLE must be server or agent, got 'worker'/);
+            assert.deepStrictEqual(box.calls(), []);
+        });
     });
 
-    it("does nothing the second time with the same version and config", () => {
-        const vars = installVars(serverConfig());
-        assert.strictEqual(box.run("install-k3s", vars).status, 0);
-        box.calls();
-        const again = box.run("install-k3s", vars);
-        assert.strictEqual(again.status, 0, again.stderr);
-        const calls = box.calls();
-        assert.ok(!calls.some((c) => c.startsWith("curl") || c.startsWith("installer")), "no reinstall");
-        assert.ok(!calls.some((c) => c.startsWith("apt-get")), "no package install");
-        assert.ok(!calls.some((c) => c.includes("restart")), "no restart");
-        assert.match(again.stdout, /up to date/);
-    });
-
-    it("restarts only the node's own service when its config changed", () => {
+    it("waits for nodes to register, be Ready and run the pinned version, naming the one that is not", () => {
         box.preinstallK3s(VERSION);
-        assert.strictEqual(box.run("install-k3s", installVars(serverConfig(), "agent")).status, 0);
-        assert.ok(box.calls().includes("systemctl restart k3s-agent"), "first config written counts as a change");
-        const changed = box.run("install-k3s", installVars(serverConfig({ "geoplatform.io/node-group": "system", tier: "gold" }), "agent"));
-        assert.strictEqual(changed.status, 0, changed.stderr);
-        assert.ok(box.calls().includes("systemctl restart k3s-agent"));
-        assert.match(fs.readFileSync(path.join(box.root, "etc/rancher/k3s/config.yaml"), "utf8"), /tier=gold/);
-    });
-
-    it("upgrades when the pinned version changes", () => {
-        box.preinstallK3s("v1.32.9+k3s1");
-        const result = box.run("install-k3s", installVars(serverConfig()));
-        assert.strictEqual(result.status, 0, result.stderr);
-        assert.ok(box.calls().includes(`installer INSTALL_K3S_VERSION=${VERSION} INSTALL_K3S_EXEC=server`));
-        assert.match(result.stdout, /was: v1\.32\.9\+k3s1/);
-    });
-
-    it("refuses an unknown role before touching the node", () => {
-        const result = box.run("install-k3s", installVars(serverConfig(), "worker"));
-        assert.strictEqual(result.status, 2);
-        assert.match(result.stderr, /K3S_ROLE must be server or agent, got 'worker'/);
-        assert.deepStrictEqual(box.calls(), []);
-    });
-
-    it("waits for nodes to register and be Ready, naming the one that is not", () => {
-        box.preinstallK3s(VERSION);
-        box.write("nodes", "a\nb\n");
-        box.write("ready", "a\nb\n");
-        const ok = box.run("wait-ready", { NODE_NAMES: "a b", TIMEOUT_SECONDS: "60" });
+        box.node("a");
+        box.node("b");
+        const vars = { NODE_NAMES: "a b", K3S_VERSION: VERSION, TIMEOUT_SECONDS: "60" };
+        const ok = box.run("wait-ready", vars);
         assert.strictEqual(ok.status, 0, ok.stderr);
-        assert.match(ok.stdout, /node a Ready[\s\S]*node b Ready/);
+        assert.match(ok.stdout, /node a Ready on v1\.33\.5\+k3s1[\s\S]*node b Ready/);
 
-        box.write("ready", "a\n");
-        const notReady = box.run("wait-ready", { NODE_NAMES: "a b", TIMEOUT_SECONDS: "60" });
+        box.node("b", { version: "v1.32.9+k3s1" });
+        const oldKubelet = box.run("wait-ready", { ...vars, TIMEOUT_SECONDS: "4" });
+        assert.strictEqual(oldKubelet.status, 1);
+        assert.match(oldKubelet.stderr, /node b runs v1\.32\.9\+k3s1, not v1\.33\.5\+k3s1, after 4s/);
+
+        box.node("b", { ready: false });
+        const notReady = box.run("wait-ready", vars);
         assert.strictEqual(notReady.status, 1);
         assert.match(notReady.stderr, /node b is not Ready after 60s/);
 
-        box.write("nodes", "a\n");
-        const missing = box.run("wait-ready", { NODE_NAMES: "c", TIMEOUT_SECONDS: "1" });
+        const missing = box.run("wait-ready", { ...vars, NODE_NAMES: "c", TIMEOUT_SECONDS: "1" });
         assert.strictEqual(missing.status, 1);
         assert.match(missing.stderr, /node c did not register within 1s/);
     });
 
-    it("drains and removes a leaving agent, and accepts one that is already gone", () => {
-        box.preinstallK3s(VERSION);
-        box.write("nodes", "dev-system-1\n");
-        const drained = box.run("drain-node", { NODE_NAME: "dev-system-1" });
-        assert.strictEqual(drained.status, 0, drained.stderr);
-        const calls = box.calls();
-        assert.ok(calls.some((c) => c.startsWith("k3s kubectl drain dev-system-1 --ignore-daemonsets")));
-        assert.ok(calls.includes("k3s kubectl delete node dev-system-1 --ignore-not-found"));
+    describe("drain-node", () => {
+        beforeEach(() => box.preinstallK3s(VERSION));
 
-        const gone = box.run("drain-node", { NODE_NAME: "dev-system-2" });
-        assert.strictEqual(gone.status, 0);
-        assert.match(gone.stdout, /already gone/);
+        it("drains and removes a leaving node, and accepts one that is already gone", () => {
+            box.node("dev-system-1");
+            const drained = box.run("drain-node", { NODE_NAME: "dev-system-1" });
+            assert.strictEqual(drained.status, 0, drained.stderr);
+            const calls = box.calls();
+            assert.ok(calls.some((c) => c.startsWith("k3s kubectl drain dev-system-1 --ignore-daemonsets --delete-emptydir-data --timeout=300s")));
+            assert.ok(calls.includes("k3s kubectl delete node dev-system-1 --ignore-not-found --wait=false"));
+            assert.ok(!box.exists("node/dev-system-1"));
+
+            const gone = box.run("drain-node", { NODE_NAME: "dev-system-2" });
+            assert.strictEqual(gone.status, 0);
+            assert.match(gone.stdout, /already gone/);
+        });
+
+        it("removes a dead node (not Ready: its kubelet cannot evict) without draining it", () => {
+            box.node("prod-processing-2", { ready: false });
+            const result = box.run("drain-node", { NODE_NAME: "prod-processing-2" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.match(result.stdout, /prod-processing-2 is not Ready \(False\): removing it without a drain/);
+            const calls = box.calls();
+            assert.ok(!calls.some((c) => c.includes("drain")), "no drain that would wait for pods that never terminate");
+            assert.ok(!box.exists("node/prod-processing-2"));
+        });
+
+        it("keeps a Ready node whose drain does not finish, and says so", () => {
+            box.node("dev-system-1");
+            box.write("drain-fails", "");
+            const result = box.run("drain-node", { NODE_NAME: "dev-system-1", DRAIN_TIMEOUT: "5" });
+            assert.strictEqual(result.status, 1);
+            assert.match(result.stderr, /drain of dev-system-1 did not finish within 5s/);
+            assert.ok(box.exists("node/dev-system-1"), "not deleted");
+        });
     });
 
-    it("uninstalls K3s from an agent when present, and is a no-op otherwise", () => {
-        const absent = box.run("uninstall-k3s", {});
-        assert.strictEqual(absent.status, 0);
-        assert.match(absent.stdout, /not installed/);
-        const uninstaller = path.join(box.root, "usr/local/bin/k3s-agent-uninstall.sh");
-        fs.mkdirSync(path.dirname(uninstaller), { recursive: true });
-        fs.writeFileSync(uninstaller, `#!/bin/sh\necho uninstalled >>"$SANDBOX/calls"\n`, { mode: 0o755 });
-        const present = box.run("uninstall-k3s", {});
-        assert.strictEqual(present.status, 0, present.stderr);
-        assert.deepStrictEqual(box.calls(), ["uninstalled"]);
+    describe("reconcile-node", () => {
+        beforeEach(() => box.preinstallK3s(VERSION));
+        const lines = (rel: string) => box.read(rel).split("\n").filter(Boolean).sort();
+
+        it("adds its taints and records what it owns, keeping every other manager's taint", () => {
+            box.node("n", { taints: ["node.kubernetes.io/unschedulable=:NoSchedule", "vendor.example/gpu=true:NoSchedule"] });
+            const result = box.run("reconcile-node", { NODE_NAME: "n", LABELS: "geoplatform.io/node-group geoplatform.io/workload", TAINTS: "geoplatform.io/node-group=processing:NoSchedule" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.deepStrictEqual(lines("node/n/taints"), ["geoplatform.io/node-group=processing:NoSchedule", "node.kubernetes.io/unschedulable=:NoSchedule", "vendor.example/gpu=true:NoSchedule"]);
+            assert.deepStrictEqual(lines("node/n/annotations"), [
+                "geoplatform.io/owned-labels=geoplatform.io/node-group,geoplatform.io/workload",
+                "geoplatform.io/owned-taints=geoplatform.io/node-group:NoSchedule",
+            ]);
+        });
+
+        it("removes the labels and taints it owned and no longer wants, and nothing else", () => {
+            box.node("n", {
+                labels: ["geoplatform.io/node-group=processing", "geoplatform.io/tier=gold", "topology.kubernetes.io/zone=a"],
+                taints: ["geoplatform.io/node-group=processing:NoSchedule", "vendor.example/gpu=true:NoSchedule"],
+                annotations: ["geoplatform.io/owned-labels=geoplatform.io/node-group,geoplatform.io/tier", "geoplatform.io/owned-taints=geoplatform.io/node-group:NoSchedule,geoplatform.io/gone:NoExecute"],
+            });
+            const result = box.run("reconcile-node", { NODE_NAME: "n", LABELS: "geoplatform.io/node-group", TAINTS: "" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.match(result.stdout, /removed label geoplatform\.io\/tier/);
+            assert.deepStrictEqual(lines("node/n/labels"), ["geoplatform.io/node-group=processing", "topology.kubernetes.io/zone=a"]);
+            assert.deepStrictEqual(lines("node/n/taints"), ["vendor.example/gpu=true:NoSchedule"], "an owned taint already gone is no error");
+            assert.ok(lines("node/n/annotations").includes("geoplatform.io/owned-taints="));
+            box.calls();
+            const again = box.run("reconcile-node", { NODE_NAME: "n", LABELS: "geoplatform.io/node-group", TAINTS: "" });
+            assert.strictEqual(again.status, 0, again.stderr);
+            assert.ok(!box.calls().some((c) => /label .*-$|taint .*-$/.test(c)), "nothing left to remove");
+        });
+
+        it("changes the value of a taint it owns in place", () => {
+            box.node("n", { taints: ["geoplatform.io/node-group=processing:NoSchedule"], annotations: ["geoplatform.io/owned-taints=geoplatform.io/node-group:NoSchedule"] });
+            const result = box.run("reconcile-node", { NODE_NAME: "n", LABELS: "", TAINTS: "geoplatform.io/node-group=batch:NoSchedule" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.deepStrictEqual(lines("node/n/taints"), ["geoplatform.io/node-group=batch:NoSchedule"]);
+        });
+
+        it("fails naming a node that does not exist", () => {
+            const result = box.run("reconcile-node", { NODE_NAME: "ghost", LABELS: "", TAINTS: "" });
+            assert.strictEqual(result.status, 1);
+            assert.match(result.stderr, /node ghost not found/);
+        });
+    });
+
+    describe("check-version", () => {
+        it("lets a new cluster have any version", () => {
+            const result = box.run("check-version", { K3S_VERSION: VERSION });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.match(result.stdout, /a new cluster/);
+        });
+
+        it("allows a patch or the next minor, refuses a minor skip and a downgrade, naming the node's version", () => {
+            box.preinstallK3s("v1.32.9+k3s1");
+            box.node("a", { version: "v1.32.9+k3s1" });
+            box.node("b", { version: "v1.31.12+k3s1" });
+            const skip = box.run("check-version", { K3S_VERSION: VERSION });
+            assert.strictEqual(skip.status, 1);
+            assert.match(skip.stderr, /refusing v1\.33\.5\+k3s1: a node runs v1\.31\.12\+k3s1, .* install a v1\.32\.x release first/);
+
+            box.node("b", { version: "v1.32.9+k3s1" });
+            assert.strictEqual(box.run("check-version", { K3S_VERSION: VERSION }).status, 0, "next minor");
+            assert.strictEqual(box.run("check-version", { K3S_VERSION: "v1.32.10+k3s1" }).status, 0, "patch");
+            const down = box.run("check-version", { K3S_VERSION: "v1.31.12+k3s1" });
+            assert.strictEqual(down.status, 1);
+            assert.match(down.stderr, /does not support downgrades/);
+        });
+
+        it("falls back to this server's binary when the API does not answer, so a repair run is not blocked", () => {
+            box.fake("k3s", `if [ "$1" = --version ]; then echo "k3s version v1.32.9+k3s1 (abc123)"; exit 0; fi\nexit 1`);
+            const ok = box.run("check-version", { K3S_VERSION: VERSION });
+            assert.strictEqual(ok.status, 0, ok.stderr);
+            assert.match(ok.stdout, /API does not answer; comparing with this server's binary \(v1\.32\.9\+k3s1\)/);
+            const skip = box.run("check-version", { K3S_VERSION: "v1.34.1+k3s1" });
+            assert.strictEqual(skip.status, 1);
+        });
+    });
+
+    describe("forget-node", () => {
+        beforeEach(() => box.preinstallK3s(VERSION));
+
+        it("keeps the Node that is this VM, and does nothing before the first registration", () => {
+            box.node("a", { ip: "10.0.0.7" });
+            const kept = box.run("forget-node", { NODE_NAME: "a", NODE_IP: "10.0.0.7" });
+            assert.strictEqual(kept.status, 0, kept.stderr);
+            assert.match(kept.stdout, /is this VM \(10\.0\.0\.7\): kept/);
+            assert.ok(box.exists("node/a"));
+            assert.match(box.run("forget-node", { NODE_NAME: "b", NODE_IP: "10.0.0.8" }).stdout, /no Node b yet/);
+        });
+
+        it("removes the Node a replaced VM left: without a drain when it is gone, drained when it still runs elsewhere", () => {
+            box.node("a", { ip: "10.0.0.7", ready: false });
+            const gone = box.run("forget-node", { NODE_NAME: "a", NODE_IP: "10.0.0.7" });
+            assert.strictEqual(gone.status, 0, gone.stderr);
+            assert.ok(!box.exists("node/a"));
+            assert.ok(!box.calls().some((c) => c.includes("drain")));
+
+            box.node("a", { ip: "10.0.0.9" });
+            const moved = box.run("forget-node", { NODE_NAME: "a", NODE_IP: "10.0.0.7" });
+            assert.strictEqual(moved.status, 0, moved.stderr);
+            assert.match(moved.stdout, /removed the Node of the replaced VM a \(10\.0\.0\.9, Ready: True\)/);
+            assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain a")));
+            assert.ok(!box.exists("node/a"));
+        });
+    });
+
+    describe("roll-node", () => {
+        beforeEach(() => box.preinstallK3s(VERSION));
+        const OLD = "v1.32.9+k3s1";
+        const roll = (phase: string, node: string, extra: Record<string, string> = {}) => box.run("roll-node", { PHASE: phase, NODE_NAME: node, K3S_VERSION: VERSION, ...extra });
+
+        it("does nothing for a new node or one already on the version, so creating a cluster stays parallel", () => {
+            assert.match(roll("before", "new-1").stdout, /new-1 is new: nothing to drain/);
+            box.node("a");
+            assert.match(roll("before", "a").stdout, /a already runs v1\.33\.5\+k3s1/);
+            assert.ok(!box.exists("cm/geoplatform-upgrade-lock"), "no lock taken");
+            assert.ok(!box.calls().some((c) => c.includes("drain")));
+        });
+
+        it("takes the lock, cordons (recording it) and drains; after the upgrade uncordons and releases", () => {
+            box.node("a", { version: OLD });
+            const before = roll("before", "a");
+            assert.strictEqual(before.status, 0, before.stderr);
+            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock").trim(), "a");
+            assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain a --ignore-daemonsets --delete-emptydir-data --timeout=300s")));
+            assert.ok(box.read("node/a/annotations").includes("geoplatform.io/cordoned-for-upgrade=true"));
+
+            box.node("a", { version: VERSION, annotations: ["geoplatform.io/cordoned-for-upgrade=true"] });
+            box.write("node/a/unschedulable", "true");
+            const after = roll("after", "a");
+            assert.strictEqual(after.status, 0, after.stderr);
+            assert.match(after.stdout, /uncordoned a/);
+            assert.ok(!box.exists("node/a/unschedulable"));
+            assert.ok(!box.read("node/a/annotations").includes("cordoned-for-upgrade"));
+            assert.ok(!box.exists("cm/geoplatform-upgrade-lock"), "released");
+        });
+
+        it("lets one node through at a time: a second waits for the lock, up to its bound", () => {
+            box.node("a", { version: OLD });
+            box.node("b", { version: OLD });
+            assert.strictEqual(roll("before", "a").status, 0);
+            const waiting = roll("before", "b", { LOCK_TIMEOUT: "1" });
+            assert.strictEqual(waiting.status, 1);
+            assert.match(waiting.stderr, /waited 1s for the upgrade of a to finish/);
+            assert.ok(!box.read("node/b/annotations").includes("cordoned"), "b untouched");
+        });
+
+        it("keeps an administrator's cordon, and takes over a lock whose holder left the cluster", () => {
+            box.node("b", { version: OLD });
+            box.write("node/b/unschedulable", "true");
+            box.write("cm/geoplatform-upgrade-lock", "gone-1\n");
+            const before = roll("before", "b");
+            assert.strictEqual(before.status, 0, before.stderr);
+            assert.match(before.stdout, /holder gone-1 left the cluster/);
+            box.node("b", { version: VERSION });
+            box.write("node/b/unschedulable", "true");
+            assert.strictEqual(roll("after", "b").status, 0);
+            assert.ok(box.exists("node/b/unschedulable"), "still cordoned: not by us");
+        });
+
+        it("fails, keeping the node cordoned and the lock, when the node does not come back on the version", () => {
+            box.node("a", { version: OLD });
+            box.write("cm/geoplatform-upgrade-lock", "a\n");
+            const after = roll("after", "a", { READY_TIMEOUT: "1" });
+            assert.strictEqual(after.status, 1);
+            assert.match(after.stderr, /a is not Ready on v1\.33\.5\+k3s1 after 1s/);
+            assert.ok(box.exists("cm/geoplatform-upgrade-lock"));
+            assert.match(roll("before", "a").stdout, /drained a/, "the next run carries on with its own lock");
+        });
     });
 
     it("prints the kubeconfig K3s wrote", () => {

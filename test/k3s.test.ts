@@ -41,6 +41,10 @@ describe("K3s layer", () => {
                 for (const install of installs()) {
                     assert.strictEqual(install.inputs.create, "sudo bash -s");
                     assert.strictEqual(scriptVars(install.inputs.stdin).K3S_VERSION, config().k3sVersion);
+                    // Kubelet graceful node shutdown (spot interruptions, reboots): a change re-runs the install.
+                    assert.strictEqual(scriptVars(install.inputs.stdin).SHUTDOWN_GRACE, "60s");
+                    assert.strictEqual(scriptVars(install.inputs.stdin).SHUTDOWN_GRACE_CRITICAL, "20s");
+                    assert.deepStrictEqual(install.inputs.triggers.slice(2), ["60s", "20s"]);
                     assert.match(install.inputs.stdin, /set -euo pipefail/);
                 }
             });
@@ -53,6 +57,66 @@ describe("K3s layer", () => {
                     const deps = transitiveDeps(run(), agent.urn);
                     for (const server of servers) assert.ok(deps.has(server.urn), `${agent.name} waits for ${server.name}`);
                 }
+            });
+
+            it("checks on the first server that the pinned version skips no minor release before any node installs it", () => {
+                const check = byName(`${stack}-k3s-version-check`);
+                assert.strictEqual(scriptVars(check.inputs.stdin).K3S_VERSION, config().k3sVersion);
+                assert.deepStrictEqual(check.inputs.triggers, [config().k3sVersion]);
+                assert.match(check.inputs.stdin, /upgrades one minor version at a time/);
+                const [firstServer] = installs();
+                assert.strictEqual(check.inputs.connection.host, firstServer.inputs.connection.host);
+                for (const install of installs()) assert.ok(transitiveDeps(run(), install.urn).has(check.urn), `${install.name} after the check`);
+            });
+
+            it("wraps each agent's install in a roll (drain before, uncordon after) on the first server; servers have none", () => {
+                const ready = byName(`${stack}-nodes-ready`);
+                for (const name of nodeNames()) {
+                    const before = run().resources.find((r) => r.name === `${name}-k3s-roll-before`);
+                    const after = run().resources.find((r) => r.name === `${name}-k3s-roll-after`);
+                    if (isServer(name)) {
+                        assert.ok(!before && !after, name);
+                        continue;
+                    }
+                    assert.ok(before && after, name);
+                    const install = byName(`${name}-k3s`);
+                    assert.ok(install.dependencies.includes(before.urn), `${name}: drained before its install`);
+                    assert.ok(after.dependencies.includes(install.urn), `${name}: uncordoned after`);
+                    assert.ok(ready.dependencies.includes(after.urn));
+                    for (const [roll, phase] of [[before, "before"], [after, "after"]] as const) {
+                        assert.deepStrictEqual(scriptVars(roll.inputs.stdin), { PHASE: phase, NODE_NAME: name, K3S_VERSION: config().k3sVersion });
+                        assert.deepStrictEqual(roll.inputs.triggers, [config().k3sVersion]);
+                        assert.strictEqual(roll.inputs.connection.host, ready.inputs.connection.host, "on the first server, which has kubectl");
+                    }
+                    assert.ok(!transitiveDeps(run(), before.urn).has(byName(`${nodeNames().find((n) => !isServer(n) && n !== name)}-k3s`).urn), "agents are not chained: creation stays parallel");
+                }
+            });
+
+            it("removes the Node a replaced VM left before the new VM installs, on a server, triggered by the VM's id", () => {
+                const vmType = stack === "prod" ? "aws:ec2/instance:Instance" : "openstack:compute/instance:Instance";
+                const servers = nodeNames().filter(isServer);
+                for (const name of nodeNames()) {
+                    const forget = run().resources.find((r) => r.name === `${name}-k3s-forget`);
+                    if (servers.length === 1 && name === servers[0]) {
+                        assert.strictEqual(forget, undefined, "a single server has no peer to do it");
+                        continue;
+                    }
+                    assert.ok(forget, name);
+                    const vm = run().resources.find((r) => r.type === vmType && r.name === name) as RecordedResource;
+                    assert.deepStrictEqual(forget.inputs.triggers, [vm.state.id ?? `${name}-id`]);
+                    assert.ok(forget.dependencies.includes(vm.urn));
+                    assert.ok(byName(`${name}-k3s`).dependencies.includes(forget.urn), `${name}: before its install`);
+                    const vars = scriptVars(forget.inputs.stdin);
+                    assert.strictEqual(vars.NODE_NAME, name);
+                    assert.strictEqual(vars.NODE_IP, byName(`${name}-k3s`).inputs.connection.host);
+                    const runsOn = name === servers[0] ? servers[1] : servers[0];
+                    assert.strictEqual(forget.inputs.connection.host, byName(`${runsOn}-k3s`).inputs.connection.host, `${name} on ${runsOn}`);
+                }
+                if (servers.length > 1) {
+                    const peers = scriptVars(byName(`${servers[0]}-k3s`).inputs.stdin).JOIN_PEERS.split(" ");
+                    assert.deepStrictEqual(peers, servers.slice(1).map((s) => byName(`${s}-k3s`).inputs.connection.host), "a replaced first server joins through its peers");
+                }
+                for (const name of nodeNames().filter((n) => n !== servers[0] || servers.length === 1)) assert.strictEqual(scriptVars(byName(`${name}-k3s`).inputs.stdin).JOIN_PEERS, undefined);
             });
 
             it("starts embedded etcd on exactly one server in HA, joins the others to it", async () => {
@@ -77,14 +141,16 @@ describe("K3s layer", () => {
                     assert.ok(c["node-label"].includes(`${NODE_GROUP_LABEL}=${group}`));
                     for (const [k, v] of Object.entries(spec.labels)) assert.ok(c["node-label"].includes(`${k}=${v}`));
                     assert.deepStrictEqual(c["node-taint"] ?? [], spec.taints.map((t) => `${t.key}=${t.value}:${t.effect}`));
-                    assert.match(c.token, /^MOCKSECRET-password-/);
                     if (spec.role === "server") {
+                        assert.strictEqual(c.token, `MOCKSECRET-password-${stack}-token`);
+                        assert.strictEqual(c["agent-token"], `MOCKSECRET-password-${stack}-agent-token`);
                         assert.deepStrictEqual(c.disable, ["traefik", "servicelb", "local-storage"]);
                         assert.strictEqual(c["write-kubeconfig-mode"], "0600");
                         assert.strictEqual(c["secrets-encryption"], true);
                         assert.strictEqual(c["tls-san"].length, 1);
                     } else {
-                        for (const serverOnly of ["disable", "tls-san", "cluster-init", "write-kubeconfig-mode", "secrets-encryption"]) {
+                        assert.strictEqual(c.token, `MOCKSECRET-password-${stack}-agent-token`, "agents never hold the server token");
+                        for (const serverOnly of ["agent-token", "disable", "tls-san", "cluster-init", "write-kubeconfig-mode", "secrets-encryption"]) {
                             assert.strictEqual(c[serverOnly], undefined, `${serverOnly} is not an agent flag`);
                         }
                     }
@@ -100,15 +166,27 @@ describe("K3s layer", () => {
                 for (const vm of nodeVms) assert.ok(!transitiveDeps(run(), vm.urn).has(egress.urn), `${vm.name} boots in parallel with ${egress.name}`);
             });
 
-            it("runs every command through the bastion with bounded dial retries", () => {
+            it("runs every command through the bastion with bounded dial retries: 10 min for a booting VM, 2 min otherwise", () => {
                 const bastionIp = run().outputs.bastionIp;
                 assert.ok(commands().length > installs().length);
+                const dialSeconds = (c: { perDialTimeout: number; dialErrorLimit: number }) => c.perDialTimeout * c.dialErrorLimit;
                 for (const cmd of commands()) {
                     assert.strictEqual(cmd.inputs.connection.proxy.host, bastionIp, cmd.name);
-                    assert.ok(cmd.inputs.connection.dialErrorLimit > 0 && cmd.inputs.connection.perDialTimeout > 0);
-                    assert.ok(cmd.inputs.connection.proxy.dialErrorLimit > 0);
+                    assert.ok(cmd.inputs.connection.perDialTimeout > 0 && cmd.inputs.connection.dialErrorLimit > 0, "0 and -1 mean unbounded");
+                    assert.strictEqual(dialSeconds(cmd.inputs.connection), installs().includes(cmd) || /-version-check$|control-plane-1-k3s-forget$/.test(cmd.name) ? 600 : 120, cmd.name);
+                    assert.strictEqual(dialSeconds(cmd.inputs.connection.proxy), 120);
                     assert.match(cmd.inputs.connection.host, /^10\./, "nodes are reached on their private address");
+                    assert.strictEqual(cmd.inputs.addPreviousOutputInEnv, false, `${cmd.name}: no previous stdout sent back to the node`);
                 }
+            });
+
+            it("protects the server token from replacement; the agent token is separate", () => {
+                const serverToken = byName(`${stack}-token`);
+                assert.strictEqual(serverToken.protect, true);
+                assert.deepStrictEqual(serverToken.ignoreChanges.sort(), ["length", "special"]);
+                const agentToken = byName(`${stack}-agent-token`);
+                assert.strictEqual(agentToken.type, "random:index/randomPassword:RandomPassword");
+                assert.strictEqual(agentToken.protect, false);
             });
 
             it("keeps the token, SSH key and kubeconfig secret", () => {
@@ -119,7 +197,7 @@ describe("K3s layer", () => {
                 }
                 const read = byName(`${stack}-kubeconfig`);
                 assert.ok(read.additionalSecretOutputs.includes("stdout"));
-                assert.notStrictEqual(read.inputs.logging, "stdout");
+                assert.strictEqual(read.inputs.logging, "stderr");
                 assert.ok(run().secretOutputs.includes("kubeconfig"));
             });
 
@@ -129,48 +207,112 @@ describe("K3s layer", () => {
                 assert.ok(deps.has(ready.urn));
                 for (const install of installs()) assert.ok(ready.dependencies.includes(install.urn), install.name);
                 assert.deepStrictEqual(scriptVars(ready.inputs.stdin).NODE_NAMES.split(" ").sort(), nodeNames().sort());
+                assert.strictEqual(scriptVars(ready.inputs.stdin).K3S_VERSION, config().k3sVersion, "an upgrade is done only once every kubelet reports it");
                 assert.match(run().outputs.kubeconfig, new RegExp(`server: 'https://${run().outputs.bastionIp.replace(/\./g, "\\.")}:6443'`));
                 assert.doesNotMatch(run().outputs.kubeconfig, /127\.0\.0\.1/);
             });
 
-            it("builds the Kubernetes provider from that kubeconfig, as a secret", () => {
+            it("builds the Kubernetes provider from that kubeconfig, as a secret, with a fixed cluster identity", () => {
                 const provider = run().resources.find((r) => r.type === "pulumi:providers:kubernetes") as RecordedResource;
                 assert.ok(provider.secretPaths.includes("kubeconfig"));
                 assert.strictEqual(provider.inputs.kubeconfig, run().outputs.kubeconfig);
+                // Without it the provider (and every Kubernetes resource) is replaced whenever the kubeconfig is unknown.
+                assert.strictEqual(provider.inputs.clusterIdentifier, `geoplatform-${stack}`);
             });
 
-            it("reconciles every node's labels and taints through the API after the cluster is Ready", () => {
+            it("reconciles every node's labels (server-side apply) and taints (owned ones only, by script) after the cluster is Ready", () => {
                 const patches = run().resources.filter((r) => r.type === "kubernetes:core/v1:NodePatch");
                 assert.deepStrictEqual(patches.map((p) => p.inputs.metadata.name).sort(), nodeNames().sort());
                 const ready = byName(`${stack}-nodes-ready`);
                 for (const patch of patches) {
-                    const group = patch.inputs.metadata.name.replace(`${stack}-`, "").replace(/-\d+$/, "");
+                    const node = patch.inputs.metadata.name;
+                    const group = node.replace(`${stack}-`, "").replace(/-\d+$/, "");
                     const spec = config().nodeGroups[group];
-                    assert.deepStrictEqual(patch.inputs.metadata.labels, { ...spec.labels, [NODE_GROUP_LABEL]: group });
-                    assert.deepStrictEqual(patch.inputs.spec.taints, spec.taints);
+                    const labels = { ...spec.labels, [NODE_GROUP_LABEL]: group };
+                    assert.deepStrictEqual(patch.inputs.metadata.labels, labels);
+                    assert.strictEqual(patch.inputs.spec, undefined, "an applied taint list would replace other managers' taints");
                     assert.ok(patch.dependencies.includes(ready.urn));
                     assert.match(patch.provider, /pulumi:providers:kubernetes/);
+
+                    const reconcile = byName(`${node}-reconcile`);
+                    const vars = scriptVars(reconcile.inputs.stdin);
+                    assert.strictEqual(vars.NODE_NAME, node);
+                    assert.deepStrictEqual(vars.LABELS.split(" ").sort(), Object.keys(labels).sort());
+                    assert.deepStrictEqual(vars.TAINTS.split(" ").filter(Boolean), spec.taints.map((t) => `${t.key}=${t.value}:${t.effect}`));
+                    assert.deepStrictEqual(reconcile.inputs.triggers, [vars.LABELS, vars.TAINTS]);
+                    assert.ok(reconcile.dependencies.includes(patch.urn), "after the NodePatch, which released the taints it used to own");
+                    assert.strictEqual(reconcile.inputs.connection.host, ready.inputs.connection.host, "runs on the first server");
                 }
             });
 
-            it("drains, then uninstalls an agent when it leaves the stack, never on upgrade", () => {
+            it("drains and removes an agent's Node when it leaves the stack, before its VM goes, never on upgrade", () => {
                 const agents = nodeNames().filter((n) => !isServer(n));
+                const vmType = stack === "prod" ? "aws:ec2/instance:Instance" : "openstack:compute/instance:Instance";
                 for (const agent of agents) {
-                    const uninstall = byName(`${agent}-k3s-uninstall`);
                     const drain = byName(`${agent}-k3s-drain`);
-                    assert.strictEqual(uninstall.inputs.create, "true");
-                    assert.match(uninstall.inputs.delete, /k3s-agent-uninstall\.sh/);
+                    assert.strictEqual(drain.inputs.create, "true");
                     assert.match(drain.inputs.delete, /^sudo bash -c /);
                     assert.match(drain.inputs.delete, new RegExp(`NODE_NAME='"'"'${agent}'"'"'`));
                     assert.match(drain.inputs.delete, /kubectl drain/);
-                    // Deletion runs dependents first: the drain (on a server) before the uninstall (on the agent).
-                    assert.ok(drain.dependencies.includes(uninstall.urn));
-                    assert.strictEqual(uninstall.inputs.triggers, undefined, "nothing replaces it on upgrade");
+                    // Deletion runs dependents first: the drain before the VM it drains.
+                    const vm = run().resources.find((r) => r.type === vmType && r.name === agent) as RecordedResource;
+                    assert.ok(vm, `${agent} VM`);
+                    assert.ok(drain.dependencies.includes(vm.urn));
+                    assert.ok(drain.dependencies.includes(byName(`${agent}-k3s`).urn));
+                    assert.strictEqual(drain.inputs.triggers, undefined, "nothing replaces it on upgrade");
+                    assert.strictEqual(drain.inputs.connection.host, byName(`${stack}-nodes-ready`).inputs.connection.host, "never on the (maybe vanished) agent");
                 }
                 assert.strictEqual(run().resources.filter((r) => r.name.endsWith("-k3s-drain")).length, agents.length);
+                assert.strictEqual(run().resources.filter((r) => r.name.endsWith("-k3s-uninstall")).length, 0);
             });
         });
     }
+
+    it("reads the kubeconfig again on every run, so a renewed client certificate reaches the provider", async () => {
+        const first = runOf("dev").resources.find((r) => r.name === "dev-kubeconfig") as RecordedResource;
+        await new Promise((r) => setTimeout(r, 5));
+        const second = (await runStack("dev")).resources.find((r) => r.name === "dev-kubeconfig") as RecordedResource;
+        assert.strictEqual(first.inputs.triggers.length, 1);
+        assert.notDeepStrictEqual(second.inputs.triggers, first.inputs.triggers);
+    });
+
+    it("removing a label or taint from config re-runs the node's reconcile without it, and re-applies its K3s config", async () => {
+        const before = runOf("dev");
+        const groups = rawGeoplatformConfig("dev").nodeGroups as any;
+        delete groups.processing.labels["geoplatform.io/workload"];
+        groups.processing.taints = [];
+        const after = await runStack("dev", { "geoplatform:nodeGroups": groups });
+        const pick = (run: typeof before, name: string) => run.resources.find((r) => r.name === name) as RecordedResource;
+        const [was, now] = [pick(before, "dev-processing-1-reconcile"), pick(after, "dev-processing-1-reconcile")];
+        assert.notDeepStrictEqual(now.inputs.triggers, was.inputs.triggers, "the reconcile is replaced, so it runs");
+        assert.match(scriptVars(was.inputs.stdin).LABELS, /geoplatform\.io\/workload/);
+        assert.doesNotMatch(scriptVars(now.inputs.stdin).LABELS, /geoplatform\.io\/workload/);
+        assert.strictEqual(scriptVars(now.inputs.stdin).TAINTS, "");
+        assert.ok(!k3sConfigOf(pick(after, "dev-processing-1-k3s"))["node-label"].includes("geoplatform.io/workload=processing"), "K3s does not re-merge it on restart");
+        assert.deepStrictEqual(pick(after, "dev-system-1-reconcile").inputs.triggers, pick(before, "dev-system-1-reconcile").inputs.triggers, "other nodes untouched");
+    });
+
+    it("a K3s minor bump re-runs the version check, then every install, servers in order, and waits for the new version; tokens and drains stay", async () => {
+        const before = runOf("prod");
+        const after = await runStack("prod", { "geoplatform:k3sVersion": "v1.34.1+k3s1" });
+        const pick = (run: typeof before, name: string) => run.resources.find((r) => r.name === name) as RecordedResource;
+        const changed = (name: string) => JSON.stringify(pick(before, name).inputs.triggers) !== JSON.stringify(pick(after, name).inputs.triggers);
+        assert.ok(changed("prod-k3s-version-check"));
+        const installNames = before.resources.filter((r) => r.type === COMMAND && r.name.endsWith("-k3s")).map((r) => r.name);
+        for (const name of installNames) {
+            assert.ok(changed(name), `${name} re-runs`);
+            assert.strictEqual(scriptVars(pick(after, name).inputs.stdin).K3S_VERSION, "v1.34.1+k3s1");
+        }
+        assert.strictEqual(scriptVars(pick(after, "prod-nodes-ready").inputs.stdin).K3S_VERSION, "v1.34.1+k3s1");
+        const rolls = after.resources.filter((r) => /-k3s-roll-(before|after)$/.test(r.name));
+        assert.ok(rolls.length >= 2);
+        for (const roll of rolls) assert.ok(changed(roll.name), `${roll.name} runs again: the agent is drained and uncordoned`);
+        for (const name of ["prod-token", "prod-agent-token"]) assert.deepStrictEqual(pick(after, name).inputs, pick(before, name).inputs, name);
+        for (const drain of after.resources.filter((r) => r.name.endsWith("-k3s-drain"))) assert.strictEqual(drain.inputs.delete, pick(before, drain.name).inputs.delete, drain.name);
+        const servers = installNames.filter((n) => n.includes("control-plane"));
+        assert.ok(servers.length > 1);
+        servers.slice(1).forEach((name, i) => assert.ok(pick(after, name).dependencies.includes(pick(after, servers[i]).urn), `${name} after ${servers[i]}`));
+    });
 
     it("changes a node's config (and so re-runs its install) when its group's labels change", async () => {
         const base = runOf("dev").resources.find((r) => r.name === "dev-system-1-k3s") as RecordedResource;

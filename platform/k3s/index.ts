@@ -2,17 +2,30 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { GeoplatformConfig } from "../../config/types";
+import { GeoplatformConfig, Taint } from "../../config/types";
 import { ClusterNode, ClusterNodes } from "../../infra/types";
 import { k3sConfigYaml, renderScript, ScriptName, shellQuote } from "./render";
 import { K3sCluster } from "./types";
 
 export { K3sCluster } from "./types";
 
-/** Seconds to wait for all nodes to be Ready before failing the run. */
+/** A taint as `kubectl taint` takes it. */
+const taintArg = (t: Taint) => (t.value ? `${t.key}=${t.value}:${t.effect}` : `${t.key}:${t.effect}`);
+
+/** Seconds to wait for all nodes to be Ready (on the pinned version) before failing the run. */
 const READY_TIMEOUT_SECONDS = 900;
-/** A booting VM refuses SSH for a while: retry dials instead of failing, but not forever. */
-const DIAL = { perDialTimeout: 30, dialErrorLimit: 40 };
+/**
+ * SSH dials (@pulumi/command 1.2.x: `perDialTimeout` seconds per attempt, `dialErrorLimit` attempts). A booting VM refuses
+ * SSH for a while, so installs retry for up to 40 × 15 s = 10 min; every other step talks to a node that already runs K3s
+ * and gives up after 8 × 15 s = 2 min. The bastion is up before any node.
+ */
+const BOOT_DIAL = { perDialTimeout: 15, dialErrorLimit: 40 };
+/**
+ * Kubelet graceful node shutdown on every node: on a shutdown (a spot interruption, a reboot) pods get 40 s, then
+ * critical pods 20 s. Spot instances get two minutes' notice; the kubelet holds a systemd inhibitor lock that long.
+ */
+const SHUTDOWN_GRACE = { SHUTDOWN_GRACE: "60s", SHUTDOWN_GRACE_CRITICAL: "20s" };
+const DIAL = { perDialTimeout: 15, dialErrorLimit: 8 };
 
 /**
  * K3s on the infra layer's VMs, over SSH through the bastion: servers one by
@@ -28,24 +41,43 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
     constructor(name: string, args: { config: GeoplatformConfig; cluster: ClusterNodes }, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:platform:K3s", name, {}, opts);
         const { config, cluster } = args;
-        const token = new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this });
-        // Explicitly secret: the config, its hash in triggers and the script on stdin all carry the token.
+        // The server token joins servers and is the passphrase of K3s's encrypted bootstrap data: it can never change once
+        // the cluster exists (k3s-io/docs docs/cli/token.md). Input changes are ignored, and `protect` makes a replacement
+        // (or a destroy) fail instead of silently breaking every server's restart. retainOnDelete would not help: the
+        // value only lives in the Pulumi state.
+        const token = new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this, protect: true, ignoreChanges: ["length", "special"] });
+        // Agents join with the agent token, which can register a node but is not cluster admin (same docs page). It may be
+        // set or changed later on all servers, so it is not protected.
+        const agentToken = new random.RandomPassword(`${name}-agent-token`, { length: 48, special: false }, { parent: this });
+        // Explicitly secret: the config, its hash in triggers and the script on stdin all carry the tokens.
         const tokenValue = pulumi.secret(token.result);
+        const agentTokenValue = pulumi.secret(agentToken.result);
 
-        const connection = (node: ClusterNode): command.types.input.remote.ConnectionArgs => ({
+        const connection = (node: ClusterNode, dial = DIAL): command.types.input.remote.ConnectionArgs => ({
             host: node.privateIp,
             user: node.sshUser,
             privateKey: cluster.sshPrivateKey,
-            ...DIAL,
+            ...dial,
             proxy: { host: cluster.bastion.host, user: cluster.bastion.user, port: cluster.bastion.port, privateKey: cluster.sshPrivateKey, ...DIAL },
         });
-        const runScript = (resourceName: string, node: ClusterNode, script: ScriptName, vars: pulumi.Input<Record<string, pulumi.Input<string>>>, extra: Partial<command.remote.CommandArgs>, options: pulumi.CustomResourceOptions = {}) =>
+        const runScript = (
+            resourceName: string,
+            node: ClusterNode,
+            script: ScriptName,
+            vars: pulumi.Input<Record<string, pulumi.Input<string>>>,
+            extra: Partial<command.remote.CommandArgs>,
+            options: pulumi.CustomResourceOptions = {},
+            dial = DIAL,
+        ) =>
             new command.remote.Command(
                 resourceName,
                 {
-                    connection: connection(node),
+                    connection: connection(node, dial),
                     create: "sudo bash -s",
                     stdin: pulumi.output(vars).apply((v) => renderScript(script, v)),
+                    // Otherwise the previous stdout and stderr go back to the node as environment (an SSH request in clear
+                    // text in the provider's logs when verbose); never needed here, and the kubeconfig is such a stdout.
+                    addPreviousOutputInEnv: false,
                     ...extra,
                 },
                 { parent: this, ...options },
@@ -59,11 +91,12 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         const install = (node: ClusterNode, dependsOn: pulumi.Resource[]) => {
             const isFirst = node === first;
             const configYaml = pulumi
-                .all([tokenValue, node.privateIp, joinUrl, cluster.apiEndpoint])
-                .apply(([joinToken, nodeIp, server, apiEndpoint]) =>
+                .all([tokenValue, agentTokenValue, node.privateIp, joinUrl, cluster.apiEndpoint])
+                .apply(([serverToken, agentJoinToken, nodeIp, server, apiEndpoint]) =>
                     k3sConfigYaml({
                         role: node.role,
-                        token: joinToken,
+                        token: node.role === "server" ? serverToken : agentJoinToken,
+                        agentToken: node.role === "server" ? agentJoinToken : undefined,
                         nodeName: node.name,
                         nodeIp,
                         server: isFirst ? undefined : server,
@@ -77,6 +110,9 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 K3S_VERSION: config.k3sVersion,
                 K3S_ROLE: node.role,
                 K3S_CONFIG_B64: configYaml.apply((yaml) => Buffer.from(yaml).toString("base64")),
+                ...SHUTDOWN_GRACE,
+                // A replaced first server finds the running cluster through its peers instead of bootstrapping another.
+                ...(isFirst && servers.length > 1 ? { JOIN_PEERS: pulumi.all(servers.slice(1).map((s) => s.privateIp)).apply((ips) => ips.join(" ")) } : {}),
             };
             return runScript(
                 `${node.name}-k3s`,
@@ -84,61 +120,117 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 "install-k3s",
                 vars,
                 // Re-run on a new version or config; the script itself skips what is already done.
-                { triggers: [config.k3sVersion, configYaml], logging: "stdoutAndStderr" },
+                { triggers: [config.k3sVersion, configYaml, SHUTDOWN_GRACE.SHUTDOWN_GRACE, SHUTDOWN_GRACE.SHUTDOWN_GRACE_CRITICAL], logging: "stdoutAndStderr" },
                 { dependsOn: [node.resource, ...cluster.egress, ...dependsOn], additionalSecretOutputs: ["stdin"] },
+                BOOT_DIAL,
             );
         };
 
+        // Before any node installs a new version: a minor skip or a downgrade stops the run here, with every node untouched.
+        const versionCheck = runScript(
+            `${name}-k3s-version-check`,
+            first,
+            "check-version",
+            { K3S_VERSION: config.k3sVersion },
+            { triggers: [config.k3sVersion] },
+            { dependsOn: [first.resource] },
+            BOOT_DIAL,
+        );
+
+        // A new VM (created, or replacing one of the same name) first has the Node its predecessor left removed, on a
+        // server that runs K3s: the first server for every other node, the second for the first. Replaced with the VM
+        // (its id is the trigger); a single server has no one to do it for it (a new single server is a new cluster).
+        const forget = (node: ClusterNode, on: ClusterNode, dependsOn: pulumi.Resource[]) =>
+            runScript(
+                `${node.name}-k3s-forget`,
+                on,
+                "forget-node",
+                { NODE_NAME: node.name, NODE_IP: node.privateIp },
+                { triggers: [pulumi.CustomResource.isInstance(node.resource) ? node.resource.id : node.name] },
+                { dependsOn: [node.resource, ...dependsOn] },
+                // The second server may still be booting when the first is created.
+                on === first ? DIAL : BOOT_DIAL,
+            );
+
         // Servers strictly one after another: joiners need the first, and an upgrade must never take two down at once.
         const serverInstalls: command.remote.Command[] = [];
-        for (const server of servers) serverInstalls.push(install(server, serverInstalls.slice(-1)));
+        for (const [i, server] of servers.entries()) {
+            const previous = i === 0 ? [versionCheck] : [serverInstalls[i - 1]];
+            const forgotten = i > 0 ? [forget(server, first, previous)] : servers.length > 1 ? [forget(server, servers[1], [servers[1].resource])] : [];
+            serverInstalls.push(install(server, [...previous, ...forgotten]));
+        }
         const lastServer = serverInstalls[serverInstalls.length - 1];
-        const agentInstalls = agents.map((agent) => install(agent, [lastServer]));
+        // Agents: all at once on creation, one at a time (cordoned, drained, back on the new version) on an upgrade:
+        // roll-node.sh serialises them at run time with a lock in the cluster, which a dependency chain could not do
+        // without also serialising creation.
+        const roll = (agent: ClusterNode, phase: "before" | "after", dependsOn: pulumi.Resource[]) =>
+            runScript(`${agent.name}-k3s-roll-${phase}`, first, "roll-node", { PHASE: phase, NODE_NAME: agent.name, K3S_VERSION: config.k3sVersion }, { triggers: [config.k3sVersion] }, { dependsOn });
+        const agentInstalls = agents.map((agent) => install(agent, [lastServer, forget(agent, first, [lastServer]), roll(agent, "before", [lastServer])]));
+        const agentRolled = agents.map((agent, i) => roll(agent, "after", [agentInstalls[i]]));
 
-        // Leaving the stack: created once per agent, so an upgrade (which replaces the install) never runs them.
-        // The drain depends on the uninstall so that deletion drains first, then uninstalls, then removes the VM.
-        const onDelete = (resourceName: string, node: ClusterNode, script: ScriptName, vars: Record<string, string>, dependsOn: pulumi.Resource[]) =>
+        // Leaving the stack: created once per agent, so an upgrade (which replaces the install) never runs it. It runs on
+        // the first server and depends on the agent's VM and install, so deletion drains and removes the Node first,
+        // then the VM goes. Nothing runs on the leaving agent itself: it may be gone already (a reclaimed spot
+        // instance), and its VM is deleted anyway.
+        agents.forEach((agent, i) =>
             new command.remote.Command(
-                resourceName,
-                { connection: connection(node), create: "true", delete: `sudo bash -c ${shellQuote(renderScript(script, vars))}` },
-                { parent: this, dependsOn },
-            );
-        agents.forEach((agent, i) => {
-            const uninstall = onDelete(`${agent.name}-k3s-uninstall`, agent, "uninstall-k3s", {}, [agentInstalls[i]]);
-            onDelete(`${agent.name}-k3s-drain`, first, "drain-node", { NODE_NAME: agent.name }, [uninstall]);
-        });
+                `${agent.name}-k3s-drain`,
+                {
+                    connection: connection(first),
+                    create: "true",
+                    delete: `sudo bash -c ${shellQuote(renderScript("drain-node", { NODE_NAME: agent.name }))}`,
+                    addPreviousOutputInEnv: false,
+                },
+                { parent: this, dependsOn: [agent.resource, agentInstalls[i]] },
+            ),
+        );
 
         const nodeNames = cluster.nodes.map((n) => n.name).join(" ");
         const allReady = runScript(
             `${name}-nodes-ready`,
             first,
             "wait-ready",
-            { NODE_NAMES: nodeNames, TIMEOUT_SECONDS: String(READY_TIMEOUT_SECONDS) },
+            { NODE_NAMES: nodeNames, K3S_VERSION: config.k3sVersion, TIMEOUT_SECONDS: String(READY_TIMEOUT_SECONDS) },
             { triggers: [nodeNames, config.k3sVersion] },
-            { dependsOn: [...serverInstalls, ...agentInstalls] },
+            { dependsOn: [...serverInstalls, ...agentInstalls, ...agentRolled] },
         );
 
-        const read = runScript(`${name}-kubeconfig`, first, "read-kubeconfig", {}, { logging: "stderr" }, { dependsOn: [allReady], additionalSecretOutputs: ["stdout"] });
+        // Read again on every run: K3s renews its client certificates (365 days) on a restart within 90 days of expiry,
+        // and only a new read brings the renewed one into the provider (docs/k3s.md, "Kubeconfig expiry").
+        const read = runScript(
+            `${name}-kubeconfig`,
+            first,
+            "read-kubeconfig",
+            {},
+            { logging: "stderr", triggers: [new Date().toISOString()] },
+            { dependsOn: [allReady], additionalSecretOutputs: ["stdout"] },
+        );
         // K3s writes https://127.0.0.1:6443; the bastion publishes the API on the endpoint in tls-san.
         this.kubeconfig = pulumi.secret(
             pulumi.all([read.stdout, cluster.apiEndpoint]).apply(([kubeconfig, endpoint]) => kubeconfig.replace(/https:\/\/127\.0\.0\.1:6443/g, `https://${endpoint}:6443`)),
         );
-        this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
-
-        // node-label/node-taint only apply when a node first registers; this keeps them in line with config afterwards.
-        const nodePatches = cluster.nodes.map(
-            (node) =>
-                new k8s.core.v1.NodePatch(
-                    `${node.name}-labels`,
-                    {
-                        metadata: { name: node.name, labels: node.labels, annotations: { "pulumi.com/patchForce": "true" } },
-                        spec: { taints: node.taints },
-                    },
-                    { parent: this, provider: this.provider, dependsOn: [allReady] },
-                ),
+        // The kubeconfig is unknown in every preview (it is read again); the provider replaces itself, and with it every
+        // Kubernetes resource, on an unknown kubeconfig unless a clusterIdentifier is set and unchanged
+        // (pulumi/pulumi-kubernetes provider/pkg/provider/provider.go, DiffConfig).
+        this.provider = new k8s.Provider(
+            `${name}-provider`,
+            { kubeconfig: this.kubeconfig, enableServerSideApply: true, clusterIdentifier: `geoplatform-${name}` },
+            { parent: this },
         );
 
-        this.ready = [allReady, ...nodePatches];
+        // node-label/node-taint only apply when a node first registers. Labels: server-side apply, which owns each key on
+        // its own and leaves other managers' labels alone. Taints and label removals: reconcile-node.sh (see there).
+        const nodeSettings = cluster.nodes.map((node) => {
+            const labels = new k8s.core.v1.NodePatch(
+                `${node.name}-labels`,
+                { metadata: { name: node.name, labels: node.labels, annotations: { "pulumi.com/patchForce": "true" } } },
+                { parent: this, provider: this.provider, dependsOn: [allReady] },
+            );
+            const vars = { NODE_NAME: node.name, LABELS: Object.keys(node.labels).join(" "), TAINTS: node.taints.map(taintArg).join(" ") };
+            return runScript(`${node.name}-reconcile`, first, "reconcile-node", vars, { triggers: [vars.LABELS, vars.TAINTS] }, { dependsOn: [labels] });
+        });
+
+        this.ready = [allReady, ...nodeSettings];
         this.registerOutputs({ kubeconfig: this.kubeconfig });
     }
 }

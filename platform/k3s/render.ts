@@ -15,7 +15,7 @@ function scriptsDir(): string {
     return found;
 }
 
-export type ScriptName = "install-k3s" | "wait-ready" | "drain-node" | "uninstall-k3s" | "read-kubeconfig";
+export type ScriptName = "install-k3s" | "wait-ready" | "drain-node" | "read-kubeconfig" | "reconcile-node" | "check-version" | "roll-node" | "forget-node";
 
 export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'"'"'`)}'`;
@@ -35,7 +35,10 @@ export function renderScript(name: ScriptName, vars: Record<string, string>): st
 
 export interface K3sNodeConfig {
     role: "server" | "agent";
+    /** Servers: the server token. Agents: the agent token. */
     token: string;
+    /** Servers only: the token agents join with (K3s `agent-token`), the same on every server. */
+    agentToken?: string;
     nodeName: string;
     nodeIp: string;
     /** https://<first server>:6443 for every node but the first server. */
@@ -66,6 +69,7 @@ export function k3sConfigYaml(node: K3sNodeConfig): string {
     ];
     if (node.role === "server") {
         lines.push(
+            ...(node.agentToken ? [`agent-token: ${yamlString(node.agentToken)}`] : []),
             ...(node.clusterInit ? ["cluster-init: true"] : []),
             ...yamlList("tls-san", node.tlsSans),
             ...yamlList("disable", DISABLED_BUILTINS),

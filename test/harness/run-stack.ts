@@ -24,6 +24,10 @@ export interface RecordedResource {
     /** Dotted paths of inputs that reached the engine as secrets. */
     secretPaths: string[];
     additionalSecretOutputs: string[];
+    /** Resource options the engine acts on in later runs. */
+    protect: boolean;
+    ignoreChanges: string[];
+    deleteBeforeReplace: boolean;
     /** Inputs merged with the mock's computed outputs. */
     state: Record<string, any>;
 }
@@ -75,6 +79,9 @@ MockMonitor.prototype.registerResource = async function (this: any, req: any, ca
         inputs,
         secretPaths,
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        protect: req.getProtect() ?? false,
+        ignoreChanges: req.getIgnorechangesList(),
+        deleteBeforeReplace: req.getDeletebeforereplace(),
         state: inputs,
     };
     current?.resources.push(record);

@@ -1,15 +1,35 @@
 #!/usr/bin/env bash
-# Runs on a server when an agent leaves the stack: evicts its pods, then
-# removes the Node object. A node that is already gone is not an error.
-#   NODE_NAME  the agent's node name
+# Runs on a server when a node leaves the stack (or its VM is replaced):
+# evicts its pods, then removes the Node object, so that a new VM of the same
+# name can register (K3s refuses a name whose node-password Secret exists,
+# k3s-io/k3s#3973). Bounded: a node that is not Ready (a vanished spot
+# instance, a dead VM) cannot evict anything, so it is removed without a
+# drain, and the pod garbage collector deletes its pods. A node that is
+# already gone is not an error.
+#   NODE_NAME      the node name
+#   DRAIN_TIMEOUT  seconds for the drain of a Ready node; default below
 set -euo pipefail
 
 : "${NODE_NAME:?}"
+drain_timeout=${DRAIN_TIMEOUT:-300}
 
-if ! k3s kubectl get node "$NODE_NAME" >/dev/null 2>&1; then
+kubectl() { timeout 30 k3s kubectl "$@"; }
+
+if ! kubectl get node "$NODE_NAME" >/dev/null 2>&1; then
     echo "geoplatform: node $NODE_NAME already gone"
     exit 0
 fi
-k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout=300s
-k3s kubectl delete node "$NODE_NAME" --ignore-not-found
-echo "geoplatform: drained and removed $NODE_NAME"
+ready=$(kubectl get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
+if [[ $ready == True ]]; then
+    # A PodDisruptionBudget (Longhorn's last replica, a single database
+    # instance) may block the drain: fail rather than lose data.
+    timeout $((drain_timeout + 30)) k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${drain_timeout}s" ||
+        {
+            echo "geoplatform: drain of $NODE_NAME did not finish within ${drain_timeout}s (a PodDisruptionBudget?); the node stays, cordoned. Fix and re-run." >&2
+            exit 1
+        }
+else
+    echo "geoplatform: node $NODE_NAME is not Ready (${ready:-no status}): removing it without a drain"
+fi
+kubectl delete node "$NODE_NAME" --ignore-not-found --wait=false >/dev/null
+echo "geoplatform: removed node $NODE_NAME"

@@ -1,17 +1,39 @@
 #!/usr/bin/env bash
-# Installs or reconciles K3s on one node. Idempotent: the pinned version is
-# installed only when another (or none) is present, and K3s restarts only when
-# its config changed. Runs as root; inputs come as variables set above it.
+# Installs or reconciles K3s on one node. Idempotent and self-repairing: the
+# pinned version is installed only when another (or none) is present, and K3s
+# restarts when its config or version changed since the last run that got it
+# running, or when it is not running. A matching config file proves nothing:
+# only a service verified active records the config as applied. Every step is
+# bounded in time (the K3s unit has TimeoutStartSec=0) and fails with a message
+# naming the step. Runs as root; inputs come as variables set above it.
 #   K3S_VERSION     pinned release, e.g. v1.33.5+k3s1
 #   K3S_ROLE        server | agent
 #   K3S_CONFIG_B64  /etc/rancher/k3s/config.yaml, base64 (it holds the token)
+#   SHUTDOWN_GRACE, SHUTDOWN_GRACE_CRITICAL  kubelet graceful node shutdown
+#                   (total, and the part kept for critical pods), e.g. 60s 20s
+#   JOIN_PEERS      first server of an HA cluster only: the other servers'
+#                   addresses. Its config bootstraps etcd (cluster-init); if it
+#                   has no etcd data yet while a peer answers, the cluster
+#                   exists and this is a replaced first server: it joins
+#                   through that peer instead of starting a second cluster.
 #   GEOPLATFORM_ROOT  filesystem prefix, empty on nodes (tests point it elsewhere)
+#   APT_LOCK_TIMEOUT, START_TIMEOUT  seconds; defaults below (tests shorten them)
 set -euo pipefail
 
-: "${K3S_VERSION:?}" "${K3S_ROLE:?}" "${K3S_CONFIG_B64:?}"
+: "${K3S_VERSION:?}" "${K3S_ROLE:?}" "${K3S_CONFIG_B64:?}" "${SHUTDOWN_GRACE:?}" "${SHUTDOWN_GRACE_CRITICAL:?}"
 root=${GEOPLATFORM_ROOT:-}
 config_dir="$root/etc/rancher/k3s"
 config_file="$config_dir/config.yaml"
+# K3s starts its kubelet with --config-dir on this directory; drop-ins there are merged over K3s's own defaults.
+# Graceful node shutdown has no kubelet flag, only these KubeletConfiguration fields.
+kubelet_dropin_dir="$root/var/lib/rancher/k3s/agent/etc/kubelet.conf.d"
+kubelet_dropin="$kubelet_dropin_dir/50-geoplatform-shutdown.conf"
+state_dir="$root/var/lib/geoplatform"
+applied_file="$state_dir/k3s-applied"
+# unattended-upgrades holds the dpkg lock for minutes on a fresh Ubuntu VM.
+apt_lock_timeout=${APT_LOCK_TIMEOUT:-600}
+# A joining server syncs etcd before it reports ready; a first start pulls images.
+start_timeout=${START_TIMEOUT:-600}
 
 case "$K3S_ROLE" in
     server) service=k3s ;;
@@ -22,40 +44,95 @@ case "$K3S_ROLE" in
         ;;
 esac
 
+fail() {
+    echo "geoplatform: $*" >&2
+    exit 1
+}
+
 # Package installs race with cloud-init's own on a fresh VM; status 2 means
 # "done with recoverable errors", which is fine for us.
 if command -v cloud-init >/dev/null 2>&1; then
-    cloud-init status --wait >/dev/null || [[ $? -eq 2 ]]
+    status=0
+    timeout 900 cloud-init status --wait >/dev/null || status=$?
+    case $status in
+        0 | 2) ;;
+        124) fail "cloud-init did not finish within 900s" ;;
+        *) fail "cloud-init status --wait failed with status $status" ;;
+    esac
 fi
 
 # Longhorn needs iSCSI on every node, and NFS for RWX volumes.
+apt_get() {
+    timeout $((apt_lock_timeout + 600)) env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$apt_lock_timeout" "$@" ||
+        fail "apt-get $* failed (status $?); the dpkg lock was waited for up to ${apt_lock_timeout}s"
+}
 if ! dpkg -s open-iscsi nfs-common >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq open-iscsi nfs-common
+    apt_get update -qq
+    apt_get install -y -qq open-iscsi nfs-common
 fi
-systemctl enable --now iscsid >/dev/null
+timeout 60 systemctl enable --now iscsid >/dev/null || fail "could not start iscsid"
 
-install -d -m 0700 "$config_dir"
+install -d -m 0700 "$config_dir" "$state_dir"
 new_config=$(mktemp)
 trap 'rm -f "$new_config"' EXIT
 base64 -d <<<"$K3S_CONFIG_B64" >"$new_config"
-config_changed=false
+if [[ -n ${JOIN_PEERS:-} && ! -d "$root/var/lib/rancher/k3s/server/db/etcd" ]] && grep -qx 'cluster-init: true' "$new_config"; then
+    for peer in $JOIN_PEERS; do
+        # The supervisor serves the cluster CA without authentication: an answer means a running server.
+        if curl -sfk --connect-timeout 5 --max-time 10 "https://$peer:6443/cacerts" -o /dev/null; then
+            sed -i '/^cluster-init: true$/d' "$new_config"
+            echo "server: \"https://$peer:6443\"" >>"$new_config"
+            echo "geoplatform: the cluster exists (server $peer answers): joining it instead of bootstrapping a new one"
+            break
+        fi
+    done
+fi
 if ! cmp -s "$new_config" "$config_file"; then
     install -m 0600 "$new_config" "$config_file"
-    config_changed=true
 fi
+install -d -m 0755 "$kubelet_dropin_dir"
+printf '%s\n' "apiVersion: kubelet.config.k8s.io/v1beta1" "kind: KubeletConfiguration" \
+    "shutdownGracePeriod: $SHUTDOWN_GRACE" "shutdownGracePeriodCriticalPods: $SHUTDOWN_GRACE_CRITICAL" >"$new_config"
+if ! cmp -s "$new_config" "$kubelet_dropin"; then
+    install -m 0644 "$new_config" "$kubelet_dropin"
+fi
+wanted="$K3S_VERSION $(cat "$config_file" "$kubelet_dropin" | sha256sum | cut -d' ' -f1)"
 
-installed_version=$( (k3s --version 2>/dev/null || true) | awk '/^k3s version/ {print $3}')
+binary_version() { (timeout 10 k3s --version 2>/dev/null || true) | awk '/^k3s version/ {print $3}'; }
+
+installed_version=$(binary_version)
+reason=""
 if [[ $installed_version != "$K3S_VERSION" ]]; then
     # The installer of the same tag as the binary, not the moving get.k3s.io.
+    # It does not start K3s: the restart below does, bounded and verified.
     installer=$(mktemp)
-    curl -sfL --retry 5 "https://raw.githubusercontent.com/k3s-io/k3s/${K3S_VERSION}/install.sh" -o "$installer"
-    INSTALL_K3S_VERSION="$K3S_VERSION" INSTALL_K3S_EXEC="$K3S_ROLE" sh "$installer"
+    curl -sfL --connect-timeout 10 --max-time 60 --retry 5 --retry-delay 5 "https://raw.githubusercontent.com/k3s-io/k3s/${K3S_VERSION}/install.sh" -o "$installer" ||
+        fail "could not download the K3s ${K3S_VERSION} installer"
+    INSTALL_K3S_VERSION="$K3S_VERSION" INSTALL_K3S_EXEC="$K3S_ROLE" INSTALL_K3S_SKIP_START=true timeout 600 sh "$installer" ||
+        fail "the K3s ${K3S_VERSION} installer failed or took longer than 600s"
     rm -f "$installer"
-    echo "geoplatform: installed K3s $K3S_VERSION (was: ${installed_version:-none})"
-elif [[ $config_changed == true ]]; then
-    systemctl restart "$service"
-    echo "geoplatform: config changed, restarted $service"
-else
-    echo "geoplatform: K3s $K3S_VERSION up to date"
+    [[ $(binary_version) == "$K3S_VERSION" ]] || fail "after installing, k3s --version is not ${K3S_VERSION}"
+    reason="installed K3s $K3S_VERSION (was: ${installed_version:-none})"
+elif [[ $(cat "$applied_file" 2>/dev/null) != "$wanted" ]]; then
+    # Config changed, or a previous run wrote it but K3s never came up with it.
+    reason="config not yet applied"
+elif ! timeout 10 systemctl is-active --quiet "$service"; then
+    reason="$service was not running"
 fi
+
+if [[ -z $reason ]]; then
+    echo "geoplatform: K3s $K3S_VERSION up to date"
+    exit 0
+fi
+
+rm -f "$applied_file"
+status=0
+timeout "$start_timeout" systemctl restart "$service" || status=$?
+if ((status != 0)) || ! timeout 10 systemctl is-active --quiet "$service"; then
+    echo "geoplatform: $service did not start ($reason); last log lines:" >&2
+    timeout 10 journalctl -u "$service" -n 30 --no-pager >&2 || true
+    if ((status == 124)); then fail "$service not active within ${start_timeout}s; the next run retries"; fi
+    fail "systemctl restart $service failed (status $status); the next run retries"
+fi
+echo "$wanted" >"$applied_file"
+echo "geoplatform: $reason, restarted $service"

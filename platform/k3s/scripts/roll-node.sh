@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Runs on the first server around an agent's K3s upgrade, so agents upgrade
+# one at a time (ingress nodes never together) and drained. Pulumi starts
+# every agent's "before" at once; a lock (a ConfigMap that only one can
+# create) lets one through, and its "after" releases it. A node that does not
+# exist yet (a new agent) or already runs the version needs nothing, so
+# creating a cluster stays parallel.
+#   PHASE        before: take the lock, cordon, drain | after: wait for the
+#                node on the new version, uncordon, release the lock
+#   NODE_NAME    the agent
+#   K3S_VERSION  the version it is upgraded to
+#   LOCK_TIMEOUT, DRAIN_TIMEOUT, READY_TIMEOUT  seconds; defaults below
+set -euo pipefail
+
+: "${PHASE:?}" "${NODE_NAME:?}" "${K3S_VERSION:?}"
+lock=geoplatform-upgrade-lock
+# Ours, so only a cordon of ours is undone (not an administrator's).
+cordoned=geoplatform.io/cordoned-for-upgrade
+lock_timeout=${LOCK_TIMEOUT:-3600}
+drain_timeout=${DRAIN_TIMEOUT:-300}
+ready_timeout=${READY_TIMEOUT:-900}
+
+kubectl() { timeout 30 k3s kubectl "$@"; }
+fail() {
+    echo "geoplatform: $*" >&2
+    exit 1
+}
+node_field() { kubectl get node "$NODE_NAME" -o "jsonpath=$1" 2>/dev/null || true; }
+holder() { kubectl get configmap "$lock" -n kube-system -o 'jsonpath={.data.holder}' 2>/dev/null || true; }
+
+case $PHASE in
+    before)
+        if ! kubectl get node "$NODE_NAME" >/dev/null 2>&1; then
+            echo "geoplatform: $NODE_NAME is new: nothing to drain"
+            exit 0
+        fi
+        if [[ $(node_field '{.status.nodeInfo.kubeletVersion}') == "$K3S_VERSION" ]]; then
+            echo "geoplatform: $NODE_NAME already runs $K3S_VERSION"
+            exit 0
+        fi
+        deadline=$((SECONDS + lock_timeout))
+        until kubectl create configmap "$lock" -n kube-system --from-literal=holder="$NODE_NAME" >/dev/null 2>&1; do
+            current=$(holder)
+            # Ours from an earlier run that failed halfway: carry on.
+            [[ $current == "$NODE_NAME" ]] && break
+            if [[ -n $current ]] && ! kubectl get node "$current" >/dev/null 2>&1; then
+                echo "geoplatform: the upgrade lock's holder $current left the cluster: taking it over"
+                kubectl delete configmap "$lock" -n kube-system --ignore-not-found >/dev/null
+                continue
+            fi
+            ((SECONDS < deadline)) || fail "waited ${lock_timeout}s for the upgrade of ${current:-another node} to finish (ConfigMap kube-system/$lock)"
+            sleep 5
+        done
+        if [[ $(node_field '{.status.conditions[?(@.type=="Ready")].status}') != True ]]; then
+            echo "geoplatform: $NODE_NAME is not Ready: upgrading it without a drain"
+            exit 0
+        fi
+        if [[ $(node_field '{.spec.unschedulable}') != true ]]; then
+            kubectl annotate --overwrite node "$NODE_NAME" "$cordoned=true" >/dev/null
+        fi
+        timeout $((drain_timeout + 30)) k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${drain_timeout}s" ||
+            fail "drain of $NODE_NAME did not finish within ${drain_timeout}s (a PodDisruptionBudget?); it stays cordoned and holds the upgrade lock. Fix and re-run."
+        echo "geoplatform: drained $NODE_NAME for $K3S_VERSION"
+        ;;
+    after)
+        deadline=$((SECONDS + ready_timeout))
+        until [[ $(node_field '{.status.conditions[?(@.type=="Ready")].status}') == True && $(node_field '{.status.nodeInfo.kubeletVersion}') == "$K3S_VERSION" ]]; do
+            ((SECONDS < deadline)) || fail "$NODE_NAME is not Ready on $K3S_VERSION after ${ready_timeout}s; it stays cordoned and holds the upgrade lock"
+            sleep 5
+        done
+        if [[ $(node_field "{.metadata.annotations.${cordoned//./\\.}}") == true ]]; then
+            kubectl uncordon "$NODE_NAME" >/dev/null
+            kubectl annotate node "$NODE_NAME" "$cordoned-" >/dev/null
+            echo "geoplatform: uncordoned $NODE_NAME"
+        fi
+        if [[ $(holder) == "$NODE_NAME" ]]; then
+            kubectl delete configmap "$lock" -n kube-system --ignore-not-found >/dev/null
+        fi
+        echo "geoplatform: $NODE_NAME runs $K3S_VERSION"
+        ;;
+    *) fail "PHASE must be before or after, got '$PHASE'" ;;
+esac

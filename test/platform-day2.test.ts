@@ -1,0 +1,53 @@
+import * as assert from "assert";
+import { RecordedResource, sharedStackRuns, StackRun } from "./harness/run-stack";
+import { STACKS } from "./harness/stack-config";
+
+// Rollouts and waits of the platform that only matter on day 2 (an upgrade, a restart) or between components.
+// Values keys checked by hand against the pinned charts (docs/k3s.md, "Cluster changes").
+
+const release = (run: StackRun, chart: string) => run.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === chart) as RecordedResource;
+const named = (run: StackRun, name: string) => run.resources.find((r) => r.name === name) as RecordedResource;
+
+describe("platform rollouts and readiness", () => {
+    const runOf = sharedStackRuns();
+
+    for (const stack of STACKS) {
+        describe(stack, () => {
+            const run = () => runOf(stack);
+
+            it("rolls Traefik's host-port DaemonSet one node at a time, never surging onto a taken port", () => {
+                assert.deepStrictEqual(release(run(), "traefik").inputs.values.updateStrategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
+            });
+
+            it("recreates MinIO's single-volume Deployment instead of surging (no Multi-Attach)", () => {
+                assert.deepStrictEqual(release(run(), "minio").inputs.values.deploymentUpdate, { type: "Recreate" });
+            });
+
+            it("configures Keycloak's proxy, HTTP and health settings through the chart, not as duplicate env", () => {
+                const values = release(run(), "keycloakx").inputs.values;
+                assert.deepStrictEqual(values.proxy, { enabled: true, mode: "xforwarded", http: { enabled: true } });
+                assert.deepStrictEqual(values.health, { enabled: true });
+                for (const name of ["KC_PROXY_HEADERS", "KC_HTTP_ENABLED", "KC_HEALTH_ENABLED"]) assert.doesNotMatch(values.extraEnv, new RegExp(`name: ${name}\\b`), name);
+            });
+
+            it("awaits the CNPG Cluster until Ready and each Database until applied, so consumers start against a database", () => {
+                const cluster = named(run(), "geoplatform-pg");
+                assert.strictEqual(cluster.inputs.metadata.annotations["pulumi.com/waitFor"], "condition=Ready");
+                const dbs = run().resources.filter((r) => r.type === "kubernetes:postgresql.cnpg.io/v1:Database");
+                assert.ok(dbs.length >= 1);
+                for (const db of dbs) {
+                    assert.strictEqual(db.inputs.metadata.annotations["pulumi.com/waitFor"], "jsonpath={.status.applied}=true", db.name);
+                    assert.ok(db.dependencies.includes(cluster.urn), db.name);
+                }
+            });
+
+            it("starts PostgreSQL with backups only once MinIO created the backup bucket's S3 user", () => {
+                const cluster = named(run(), "geoplatform-pg");
+                const minio = release(run(), "minio");
+                const backups = cluster.inputs.spec.backup !== undefined;
+                assert.strictEqual(backups, stack === "prod", "prod's stack file sets a backup schedule, dev's does not");
+                assert.strictEqual(cluster.dependencies.includes(minio.urn), backups);
+            });
+        });
+    }
+});
