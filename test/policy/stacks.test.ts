@@ -26,20 +26,33 @@ export interface Violation {
     message: string;
 }
 
+/** Each policy's config properties from policy/config/<stack>.json (what getConfig() returns). */
+export function policyConfig(stack: string): Record<string, Record<string, unknown>> {
+    const config = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policy", "config", `${stack}.json`), "utf8")) as Record<string, unknown>;
+    return Object.fromEntries(
+        Object.entries(config).map(([name, set]) => {
+            if (typeof set !== "object" || set === null) return [name, {}];
+            const { enforcementLevel: _level, ...properties } = set as Record<string, unknown>;
+            return [name, properties];
+        }),
+    );
+}
+
 /** Every policy on every resource of a mocked stack, called directly. */
 export async function analyze(run: StackRun, stack: string): Promise<Violation[]> {
     const levels = enforcement(stack);
+    const configs = policyConfig(stack);
     const found: Violation[] = [];
     for (const policy of resourcePolicies) {
         if (levels[policy.name] === "disabled") continue;
         for (const r of run.resources) {
-            const { violations } = await checkResource(policy, r.type, r.inputs, r.name);
+            const { violations } = await checkResource(policy, r.type, r.inputs, r.name, configs[policy.name]);
             violations.forEach((message) => found.push({ policy: policy.name, level: levels[policy.name], resource: r.name, message }));
         }
     }
     for (const policy of stackPolicies) {
         if (levels[policy.name] === "disabled") continue;
-        const { violations } = await checkStack(policy, run.resources.map(asPolicyResource));
+        const { violations } = await checkStack(policy, run.resources.map(asPolicyResource), configs[policy.name]);
         violations.forEach((message) => found.push({ policy: policy.name, level: levels[policy.name], resource: "(stack)", message }));
     }
     return found;
