@@ -21,12 +21,13 @@ export const RULE_TYPES = [SG_INGRESS_RULE, SG_RULE, SG, OS_SG_RULE];
 /** Ports that administer a node or the cluster: SSH, the Kubernetes API (and K3s supervisor), the kubelet. */
 export const ADMIN_PORTS = [22, 6443, 10250];
 
-const ALL = (p: unknown) => p === undefined || p === null || p === "" || p === "-1" || p === -1 || p === "all" || p === "any";
+/** AWS says "-1" (or "all"); Neutron leaves the protocol out for "any". */
+const ALL = (p: unknown, missingIsAll: boolean) => p === "-1" || p === -1 || p === "all" || p === "any" || (missingIsAll && (p === undefined || p === null || p === ""));
 const PORTLESS = ["icmp", "icmpv6", "1", "58"];
 
-function opening(protocol: unknown, from: unknown, to: unknown, cidrs: unknown[]): Opening {
+function opening(protocol: unknown, from: unknown, to: unknown, cidrs: unknown[], missingIsAll = false): Opening {
     const list = cidrs.filter((c): c is string => typeof c === "string" && c !== "");
-    if (ALL(protocol)) return { cidrs: list, from: 0, to: 65535, allProtocols: true };
+    if (ALL(protocol, missingIsAll)) return { cidrs: list, from: 0, to: 65535, allProtocols: true };
     if (PORTLESS.includes(String(protocol).toLowerCase())) return { cidrs: list, from: -1, to: -1, allProtocols: false };
     // A missing range on a TCP/UDP rule means every port (OpenStack); AWS writes 0-65535.
     const lo = typeof from === "number" ? from : 0;
@@ -46,7 +47,7 @@ export function openingsOf(type: string, props: any): Opening[] {
             return (props.ingress ?? []).map((r: any) => opening(r.protocol, r.fromPort, r.toPort, [...(r.cidrBlocks ?? []), ...(r.ipv6CidrBlocks ?? [])]));
         case OS_SG_RULE:
             if (props.direction !== "ingress") return [];
-            return [opening(props.protocol, props.portRangeMin, props.portRangeMax, [props.remoteIpPrefix])];
+            return [opening(props.protocol, props.portRangeMin, props.portRangeMax, [props.remoteIpPrefix], true)];
         default:
             return [];
     }

@@ -2,12 +2,32 @@ import { ResourceValidationPolicy } from "@pulumi/policy";
 import { RELEASE } from "./common";
 import { isPinnedImage } from "./pinned-images";
 
-/** A custom resource: a Kubernetes type whose API group is neither built in (core, *.k8s.io, apps, batch...) nor Helm's. */
+/** API groups Kubernetes serves itself; other groups with a dot are CRDs' (sparkoperator.k8s.io included). */
+const BUILT_IN_GROUPS = [
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "apiregistration.k8s.io",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "certificates.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "events.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+    "networking.k8s.io",
+    "node.k8s.io",
+    "rbac.authorization.k8s.io",
+    "resource.k8s.io",
+    "scheduling.k8s.io",
+    "storage.k8s.io",
+    "helm.sh",
+];
+
+/** A custom resource: a Kubernetes type whose API group is not built in (core, apps, batch... have no dot). */
 export function isCustomResource(type: string): boolean {
     const m = /^kubernetes:([^/]+)\/[^:]+:/.exec(type);
     if (!m || type === RELEASE) return false;
-    const group = m[1];
-    return group.includes(".") && !group.endsWith(".k8s.io") && group !== "helm.sh";
+    return m[1].includes(".") && !BUILT_IN_GROUPS.includes(m[1]);
 }
 
 /** Every image reference in a document: `image`/`imageName` strings, and `image: {repository, tag}` objects. */
