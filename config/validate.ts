@@ -188,7 +188,9 @@ function checkTaintsTolerated(c: Checker, groups: Record<string, NodeGroupConfig
 
 /** Longhorn puts each replica of a volume on a different storage node, so there must be as many. */
 function checkLonghornReplicas(c: Checker, platform: PlatformConfig, groups: Record<string, NodeGroupConfig>): void {
-    if (c.failed("platform.longhornReplicas", "nodeGroups")) return;
+    const names = Object.keys(groups);
+    // Without its system group (where the storage usually is) the count says nothing new.
+    if (names.length === 0 || REQUIRED_GROUPS.some((r) => !groups[r]) || c.failed("platform.longhornReplicas", ...names.flatMap((n) => [`nodeGroups.${n}.labels`, `nodeGroups.${n}.count`]))) return;
     const storage = Object.entries(groups).filter(([, g]) => ["true", "config"].includes(g.labels[LONGHORN_DISK_LABEL]) && g.count > 0);
     const nodes = storage.reduce((n, [, g]) => n + g.count, 0);
     if (platform.longhornReplicas > nodes) {
@@ -387,7 +389,7 @@ function checkApps(c: Checker, raw: unknown, nodeGroups: Record<string, NodeGrou
     // openEO runs as a SparkApplication: it needs the operator (and its CRDs) the spark app installs.
     if (apps.openeo.enabled && !apps.spark.enabled) c.fail("apps.openeo.enabled", true, "false, or apps.spark.enabled true: openEO runs on the Spark operator");
     const processing = nodeGroups[PROCESSING_GROUP];
-    if (enabledApps.length > 0 && !c.failed("nodeGroups", "apps")) {
+    if (enabledApps.length > 0 && Object.keys(nodeGroups).length > 0 && !c.failed(`nodeGroups.${PROCESSING_GROUP}.role`, `nodeGroups.${PROCESSING_GROUP}.count`, ...APP_NAMES.map((app) => `apps.${app}.enabled`))) {
         const why = `the enabled apps (${enabledApps.join(", ")}) run their user and batch pods there`;
         const key = `nodeGroups.${PROCESSING_GROUP}`;
         if (!processing) c.fail(key, processing, `an agent group: ${why}`);

@@ -156,6 +156,22 @@ describe("stack configuration", () => {
         assert.ok(problems.length >= 3, problems.join("\n"));
     });
 
+    it("keeps checks that do not build on a refused key", () => {
+        const problems = problemsOf(
+            devWith((r) => {
+                r.apps = { jupyterhub: { singleuserImage: "apache/sedona:latest" } };
+                r.nodeGroups.processing.count = 0;
+                r.nodeGroups.processing.taints[0].effect = "NoRun";
+                r.platform.longhornReplicas = 2;
+            }),
+        );
+        assert.deepStrictEqual(
+            problems.map((p) => p.split(":")[1]),
+            ["nodeGroups.processing.taints[0].effect", "platform.longhornReplicas", "apps.jupyterhub.singleuserImage", "nodeGroups.processing.count"],
+            problems.join("\n"),
+        );
+    });
+
     it("fills app settings with the catalog's pinned images and accepts overrides", () => {
         const config = validateConfig(devWith((r) => (r.apps = { openeo: { zookeeperImage: "zookeeper:3.9.2" }, geocube: { enabled: false } })));
         assert.strictEqual(config.apps.openeo.zookeeperImage, "zookeeper:3.9.2");
