@@ -186,12 +186,16 @@ function checkTaintsTolerated(c: Checker, groups: Record<string, NodeGroupConfig
     });
 }
 
-/** Longhorn puts each replica of a volume on a different storage node, so there must be as many. */
+/**
+ * Longhorn puts each replica of a volume on a different node (replica-soft-anti-affinity defaults
+ * to false, longhorn/longhorn-manager types/setting.go; the platform keeps it), so a volume with
+ * more replicas than storage nodes never becomes healthy.
+ */
 function checkLonghornReplicas(c: Checker, platform: PlatformConfig, groups: Record<string, NodeGroupConfig>): void {
     const names = Object.keys(groups);
     // Without its system group (where the storage usually is) the count says nothing new.
     if (names.length === 0 || REQUIRED_GROUPS.some((r) => !groups[r]) || c.failed("platform.longhornReplicas", ...names.flatMap((n) => [`nodeGroups.${n}.labels`, `nodeGroups.${n}.count`]))) return;
-    const storage = Object.entries(groups).filter(([, g]) => ["true", "config"].includes(g.labels[LONGHORN_DISK_LABEL]) && g.count > 0);
+    const storage = Object.entries(groups).filter(([, g]) => g.labels[LONGHORN_DISK_LABEL] === "true" && g.count > 0);
     const nodes = storage.reduce((n, [, g]) => n + g.count, 0);
     if (platform.longhornReplicas > nodes) {
         const where = storage.length > 0 ? storage.map(([name, g]) => `${name}: ${g.count}`).join(", ") : "none";
