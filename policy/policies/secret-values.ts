@@ -2,20 +2,15 @@
 // (the API, `kubectl describe`), command lines (process lists, logs), cloud-init
 // user data (the instance metadata service) and Command inputs (the state file).
 
-/** A name that holds a secret value: ..._PASSWORD, TOKEN, CLIENT_SECRET, API_KEY, PRIVATE_KEY, ... */
-const SECRET_NAME = /(^|[-_.])(pass(word|wd)?|pwd|token|secret|credentials?|api[-_]?key|private[-_]?key|access[-_]?key|secret[-_]?key|auth[-_]?key|key)$/i;
-/** A name that holds a reference to a secret (a file, a name, an id), not the secret. */
-const REFERENCE_NAME = /(^|[-_.])(file|path|dir|name|ref|id|url|uri|endpoint|length|size|type|header|user(name)?)$/i;
+/**
+ * A name that holds a secret value: ..._PASSWORD, TOKEN, CLIENT_SECRET, API_KEY, PRIVATE_KEY...
+ * Anchored at the end, so references (TOKEN_FILE, SECRET_NAME, ACCESS_KEY_ID) do not match.
+ */
+const SECRET_NAME = /(^|[-_.])(pass(word|wd)?|pwd|token|secret|credentials?|api[-_]?key|key)$/i;
 
-/** Values that are not secrets themselves: empty, booleans, numbers, paths, $(VAR)/${VAR} references, placeholders. */
+/** Values that are not secrets themselves: empty, booleans, numbers, paths, expansions ($VAR, $(VAR), ${1}, $(cat f)), placeholders. */
 function isReference(value: string): boolean {
-    return (
-        value.trim() === "" ||
-        /^(true|false|yes|no|\d{1,6})$/i.test(value) ||
-        value.startsWith("/") ||
-        /^\$\(?\{?[A-Za-z_][A-Za-z0-9_]*\}?\)?$/.test(value) ||
-        /^<[^>]+>$/.test(value)
-    );
+    return value.trim() === "" || /^(true|false|yes|no|\d{1,6})$/i.test(value) || value.startsWith("/") || value.startsWith("$") || /^<[^>]+>$/.test(value);
 }
 
 /** Token formats that are secrets whatever they are called. */
@@ -37,7 +32,7 @@ export function knownToken(text: string): string | undefined {
 }
 
 export function isSecretName(name: string): boolean {
-    return SECRET_NAME.test(name) && !REFERENCE_NAME.test(name);
+    return SECRET_NAME.test(name);
 }
 
 /** Why a name=value pair looks like a literal secret, or undefined. */
