@@ -84,7 +84,7 @@ interface Range {
 }
 
 /** The address range of a CIDR, or undefined when node:net does not take it for one. */
-export function rangeOf(cidr: string): Range | undefined {
+function rangeOf(cidr: string): Range | undefined {
     const [address, prefixText, extra] = cidr.split("/");
     const version = isIP(address ?? "");
     if (version === 0 || extra !== undefined || !/^\d{1,3}$/.test(prefixText ?? "")) return undefined;
