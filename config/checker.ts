@@ -20,11 +20,29 @@ export function describe(value: unknown): string {
     return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
 
+/** True when `key` is `other`, inside it (`a.b` in `a`, `a[0]` in `a`) or contains it. */
+function related(key: string, other: string): boolean {
+    const within = (inner: string, outer: string) => inner === outer || inner.startsWith(`${outer}.`) || inner.startsWith(`${outer}[`);
+    return within(key, other) || within(other, key);
+}
+
 export class Checker {
     readonly problems: string[] = [];
+    /** Keys whose value was refused: checks that build on them stay silent (one mistake, one message). */
+    private readonly failedKeys: string[] = [];
 
     /** Records "<key>: got <value>, expected <expected>". */
     fail(key: string, value: unknown, expected: string): void {
+        this.failedKeys.push(key);
+        this.report(key, value, expected);
+    }
+
+    /** True when `key`, a key inside it or a key it lies in was refused. */
+    failed(...keys: string[]): boolean {
+        return keys.some((key) => this.failedKeys.some((f) => related(key, f)));
+    }
+
+    private report(key: string, value: unknown, expected: string): void {
         this.problems.push(`geoplatform:${key}: got ${describe(value)}, expected ${expected}`);
     }
 
@@ -92,10 +110,10 @@ export class Checker {
         return result;
     }
 
-    /** Reports keys that the schema does not know, which are usually typos. */
+    /** Reports keys that the schema does not know, which are usually typos (no value is read from them, so nothing builds on them). */
     noUnknownKeys(key: string, obj: Record<string, unknown>, known: readonly string[]): void {
         for (const k of Object.keys(obj)) {
-            if (!known.includes(k)) this.fail(key ? `${key}.${k}` : k, obj[k], `no such key (known keys: ${known.join(", ")})`);
+            if (!known.includes(k)) this.report(key ? `${key}.${k}` : k, obj[k], `no such key (known keys: ${known.join(", ")})`);
         }
     }
 }

@@ -1,6 +1,8 @@
+import { isIP } from "node:net";
 import { Checker, ConfigError } from "./checker";
 import { IMAGES } from "./catalog";
-import { isCidr, isWorldCidr, parseIpv4Cidr } from "./net";
+import { PROCESSING_TOLERATION } from "../platform/placement";
+import { Cidr, cidrsOverlap, hasHostBits, networkOf, parseCidr, worldCoveredBy } from "./net";
 import {
     APP_NAMES,
     AppName,
@@ -56,6 +58,10 @@ const LABEL_PREFIX = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a
 const TAINT_EFFECTS: readonly TaintEffect[] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 /** Groups the platform layer places its shared services on. */
 export const REQUIRED_GROUPS = ["system"] as const;
+/** K3s' default pod and service networks (k3s-io/k3s pkg/cli/cmds/server.go); the program does not change them. */
+export const K3S_CIDRS = { "pod (cluster-cidr)": "10.42.0.0/16", "service (service-cidr)": "10.43.0.0/16" } as const;
+/** Longhorn creates its default disk only on nodes labelled so (createDefaultDiskLabeledNodes in platform/longhorn.ts). */
+const LONGHORN_DISK_LABEL = "node.longhorn.io/create-default-disk";
 
 function isLabelKey(key: string): boolean {
     const parts = key.split("/");
@@ -99,11 +105,11 @@ function checkTaints(c: Checker, key: string, raw: unknown): Taint[] {
     });
 }
 
-function checkNodeGroup(c: Checker, cloud: CloudName, name: string, raw: unknown, sizes: Record<string, string>): NodeGroupConfig {
+function checkNodeGroup(c: Checker, cloud: CloudName | undefined, name: string, raw: unknown, sizes: Record<string, string>): NodeGroupConfig {
     const key = `nodeGroups.${name}`;
     const g = c.object(key, raw);
     c.noUnknownKeys(key, g, NODE_GROUP_KEYS);
-    if (!DNS_LABEL.test(name) || name.length > 20) c.fail("nodeGroups", name, "group names of lowercase letters, digits and '-', at most 20 characters");
+    if (!DNS_LABEL.test(name) || name.length > 20) c.fail(key, name, "group names of lowercase letters, digits and '-', at most 20 characters");
     const role = c.oneOf(`${key}.role`, g.role, ["server", "agent"] as const);
     const count = c.integer(`${key}.count`, g.count, { min: 0, max: 50 });
     const size = c.string(`${key}.size`, g.size);
@@ -114,47 +120,136 @@ function checkNodeGroup(c: Checker, cloud: CloudName, name: string, raw: unknown
     const labels = checkLabels(c, `${key}.labels`, g.labels);
     const taints = checkTaints(c, `${key}.taints`, g.taints);
     const spot = c.boolean(`${key}.spot`, g.spot, false);
-    if (spot && cloud !== "aws") c.fail(`${key}.spot`, spot, "false: spot capacity exists on AWS only");
+    if (spot && cloud !== undefined && cloud !== "aws") c.fail(`${key}.spot`, spot, "false: spot capacity exists on AWS only");
     if (spot && role === "server") c.fail(`${key}.spot`, spot, "false: a spot reclaim would take a control-plane member (and etcd quorum) away");
     const ingress = c.boolean(`${key}.ingress`, g.ingress, false);
     return { role, count, size, diskGb, labels, taints, spot, ingress };
 }
 
-function checkGroups(c: Checker, cloud: CloudName, raw: unknown, sizes: Record<string, string>): Record<string, NodeGroupConfig> {
+function checkGroups(c: Checker, cloud: CloudName | undefined, raw: unknown, sizes: Record<string, string>): Record<string, NodeGroupConfig> {
     const obj = c.object("nodeGroups", raw);
+    if (c.failed("nodeGroups")) return {};
+    if (Object.keys(obj).length === 0) {
+        c.fail("nodeGroups", obj, `a server group and the agent groups ${[...REQUIRED_GROUPS, PROCESSING_GROUP].join(" and ")} (see Pulumi.dev.yaml)`);
+        return {};
+    }
     const groups: Record<string, NodeGroupConfig> = {};
     for (const [name, g] of Object.entries(obj)) groups[name] = checkNodeGroup(c, cloud, name, g, sizes);
-    if (Object.keys(obj).length === 0) return groups;
+    // The checks across groups below skip what a group's own check already refused.
+    const refused = (name: string, field: string) => c.failed(`nodeGroups.${name}.${field}`);
 
-    const servers = Object.entries(groups).filter(([, g]) => g.role === "server");
-    if (servers.length !== 1) {
+    for (const required of REQUIRED_GROUPS) {
+        const g = groups[required];
+        const key = `nodeGroups.${required}`;
+        const why = "the platform's shared services run there";
+        if (!g) c.fail(key, obj[required], `an agent group with count >= 1: ${why}`);
+        else if (g.role !== "agent" && !refused(required, "role")) c.fail(`${key}.role`, g.role, `agent: ${why}`);
+        else if (g.count < 1 && !refused(required, "count")) c.fail(`${key}.count`, g.count, `at least 1: ${why}`);
+    }
+    const servers = Object.entries(groups).filter(([name, g]) => g.role === "server" && !refused(name, "role"));
+    if (servers.length > 1 || (servers.length === 0 && !Object.keys(groups).some((name) => refused(name, "role")))) {
         c.fail("nodeGroups", servers.map(([n]) => n), "exactly one group with role: server");
-    } else {
+    } else if (servers.length === 1) {
         const [name, g] = servers[0];
-        if (g.count < 1 || g.count % 2 === 0) {
+        if ((g.count < 1 || g.count % 2 === 0) && !refused(name, "count")) {
             c.fail(`nodeGroups.${name}.count`, g.count, "an odd number of servers (1, 3, 5...) so etcd keeps quorum");
         }
     }
-    for (const required of REQUIRED_GROUPS) {
-        const g = groups[required];
-        if (!g || g.role !== "agent" || g.count < 1) {
-            c.fail(`nodeGroups.${required}`, obj[required], "an agent group with count >= 1: the platform's shared services run there");
-        }
-    }
     const ingressGroups = Object.entries(groups).filter(([, g]) => g.ingress && g.count > 0);
-    if (ingressGroups.length === 0) c.fail("nodeGroups", "no group with ingress: true", "at least one non-empty group with ingress: true to receive HTTP(S)");
+    const ingressUnknown = REQUIRED_GROUPS.some((r) => !groups[r]) || Object.keys(groups).some((name) => refused(name, "ingress") || refused(name, "count"));
+    if (ingressGroups.length === 0 && !ingressUnknown) c.fail("nodeGroups", "no group with ingress: true", "at least one non-empty group with ingress: true to receive HTTP(S)");
     for (const [name, g] of ingressGroups) {
-        if (g.role === "server") c.fail(`nodeGroups.${name}.ingress`, true, "false: keep public traffic off the control plane");
+        if (g.role === "server" && !refused(name, "role")) c.fail(`nodeGroups.${name}.ingress`, true, "false: keep public traffic off the control plane");
     }
+    checkTaintsTolerated(c, groups);
     return groups;
 }
 
-function checkOpenStack(c: Checker, raw: unknown): OpenStackConfig {
+/** A taint that keeps pods without a matching toleration off a node (PreferNoSchedule only discourages). */
+const isHardTaint = (t: Taint) => t.effect === "NoSchedule" || t.effect === "NoExecute";
+
+/**
+ * The platform's charts place their services on `system` without tolerations, and tolerate on
+ * `processing` exactly PROCESSING_TOLERATION (Longhorn's manager, so pods there can mount volumes,
+ * and the node exporter): other hard taints leave those pods Pending.
+ */
+function checkTaintsTolerated(c: Checker, groups: Record<string, NodeGroupConfig>): void {
+    const system = groups.system;
+    if (system && system.taints.some(isHardTaint) && !c.failed("nodeGroups.system.taints")) {
+        c.fail("nodeGroups.system.taints", system.taints, "no NoSchedule/NoExecute taints: the platform's shared services run on system and tolerate none");
+    }
+    const t = PROCESSING_TOLERATION;
+    (groups[PROCESSING_GROUP]?.taints ?? []).forEach((taint, i) => {
+        const key = `nodeGroups.${PROCESSING_GROUP}.taints[${i}]`;
+        if (!isHardTaint(taint) || c.failed(key) || (taint.key === t.key && taint.value === t.value && taint.effect === t.effect)) return;
+        c.fail(key, taint, `${t.key}=${t.value}:${t.effect}, the only taint the platform tolerates there (Longhorn's manager, node exporter: platform/placement.ts)`);
+    });
+}
+
+/**
+ * Longhorn puts each replica of a volume on a different node (replica-soft-anti-affinity defaults
+ * to false, longhorn/longhorn-manager types/setting.go; the platform keeps it), so a volume with
+ * more replicas than storage nodes never becomes healthy.
+ */
+function checkLonghornReplicas(c: Checker, platform: PlatformConfig, groups: Record<string, NodeGroupConfig>): void {
+    const names = Object.keys(groups);
+    // Without its system group (where the storage usually is) the count says nothing new.
+    if (names.length === 0 || REQUIRED_GROUPS.some((r) => !groups[r]) || c.failed("platform.longhornReplicas", ...names.flatMap((n) => [`nodeGroups.${n}.labels`, `nodeGroups.${n}.count`]))) return;
+    const storage = Object.entries(groups).filter(([, g]) => g.labels[LONGHORN_DISK_LABEL] === "true" && g.count > 0);
+    const nodes = storage.reduce((n, [, g]) => n + g.count, 0);
+    if (platform.longhornReplicas > nodes) {
+        const where = storage.length > 0 ? storage.map(([name, g]) => `${name}: ${g.count}`).join(", ") : "none";
+        c.fail("platform.longhornReplicas", platform.longhornReplicas, `at most ${nodes}, the storage nodes (groups labelled ${LONGHORN_DISK_LABEL}: "true": ${where}); each replica needs its own node`);
+    }
+}
+
+/** A CIDR of the config, parsed by node:net: refused when malformed or carrying host bits. */
+function checkCidr(c: Checker, key: string, cidr: string, expected: string): Cidr | undefined {
+    if (!cidr) return undefined;
+    const parsed = parseCidr(cidr);
+    if (!parsed) c.fail(key, cidr, expected);
+    else if (hasHostBits(parsed)) c.fail(key, cidr, `a network address without host bits: ${networkOf(parsed)}`);
+    else return parsed;
+    return undefined;
+}
+
+/** The node network must not share addresses with the pods' and Services' networks, or routing to one of them breaks. */
+function checkNodeNetwork(c: Checker, key: string, cidr: string, expected: string): void {
+    const parsed = checkCidr(c, key, cidr, expected);
+    if (!parsed) return;
+    const overlapped = Object.entries(K3S_CIDRS).filter(([, k3s]) => cidrsOverlap(parsed, parseCidr(k3s) as Cidr));
+    if (overlapped.length > 0) {
+        c.fail(key, cidr, `a network that does not overlap K3s' ${overlapped.map(([name, k3s]) => `${name} network ${k3s}`).join(" and ")}`);
+    }
+}
+
+function checkAdminCidrs(c: Checker, raw: unknown, allowWorld: boolean): string[] {
+    const adminCidrs = c.array("adminCidrs", raw, { minLength: 1 }).map((v, i) => {
+        const cidr = c.string(`adminCidrs[${i}]`, v);
+        const parsed = checkCidr(c, `adminCidrs[${i}]`, cidr, "a CIDR such as 203.0.113.0/24");
+        if (parsed && parsed.prefix === 0 && !allowWorld) {
+            c.fail(`adminCidrs[${i}]`, cidr, "a narrower CIDR: SSH and the Kubernetes API would be open to the world (set geoplatform:allowWorldAdminAccess: true to accept that)");
+        }
+        return cidr;
+    });
+    if (!allowWorld && !c.failed("adminCidrs")) {
+        const world = worldCoveredBy(adminCidrs.map((cidr) => parseCidr(cidr) as Cidr));
+        if (world.length > 0) {
+            const spaces = world.map((f) => (f === "ipv4" ? "IPv4 (0.0.0.0/0)" : "IPv6 (::/0)")).join(" and ");
+            c.fail("adminCidrs", adminCidrs, `CIDRs that together do not cover all of ${spaces}: SSH and the Kubernetes API would be open to the world (set geoplatform:allowWorldAdminAccess: true to accept that)`);
+        }
+    }
+    return adminCidrs;
+}
+
+function checkOpenStack(c: Checker, raw: unknown): OpenStackConfig | undefined {
     const o = c.object("openstack", raw);
+    if (c.failed("openstack")) return undefined;
     c.noUnknownKeys("openstack", o, OPENSTACK_KEYS);
     const flavors = c.stringMap("openstack.flavors", o.flavors);
     const networkCidr = c.string("openstack.networkCidr", o.networkCidr, { fallback: "10.10.0.0/16" });
-    if (!parseIpv4Cidr(networkCidr)) c.fail("openstack.networkCidr", networkCidr, "an IPv4 CIDR such as 10.10.0.0/16");
+    checkNodeNetwork(c, "openstack.networkCidr", networkCidr, "an IPv4 CIDR such as 10.10.0.0/16");
+    if (!c.failed("openstack.networkCidr") && parseCidr(networkCidr)?.family !== "ipv4") c.fail("openstack.networkCidr", networkCidr, "an IPv4 CIDR such as 10.10.0.0/16");
     const dns = c.array("openstack.dnsNameservers", o.dnsNameservers, { optional: true });
     const bastionSize = c.string("openstack.bastionSize", o.bastionSize);
     if (bastionSize && !(bastionSize in flavors)) c.fail("openstack.bastionSize", bastionSize, `a key of geoplatform:openstack.flavors (${Object.keys(flavors).join(", ")})`);
@@ -165,14 +260,19 @@ function checkOpenStack(c: Checker, raw: unknown): OpenStackConfig {
         externalNetwork: c.string("openstack.externalNetwork", o.externalNetwork),
         availabilityZone: c.string("openstack.availabilityZone", o.availabilityZone),
         networkCidr,
-        dnsNameservers: dns.map((d, i) => c.string(`openstack.dnsNameservers[${i}]`, d)),
+        dnsNameservers: dns.map((d, i) => {
+            const address = c.string(`openstack.dnsNameservers[${i}]`, d);
+            if (address && isIP(address) === 0) c.fail(`openstack.dnsNameservers[${i}]`, address, "an IP address such as 9.9.9.9");
+            return address;
+        }),
         sshUser: c.string("openstack.sshUser", o.sshUser, { fallback: "ubuntu" }),
         bastionSize,
     };
 }
 
-function checkAws(c: Checker, raw: unknown): AwsConfig {
+function checkAws(c: Checker, raw: unknown): AwsConfig | undefined {
     const a = c.object("aws", raw);
+    if (c.failed("aws")) return undefined;
     c.noUnknownKeys("aws", a, AWS_KEYS);
     const region = c.string("aws.region", a.region, { pattern: /^[a-z]{2}(-[a-z]+)+-\d$/, expected: "an AWS region such as eu-central-1" });
     const zones = c.array("aws.availabilityZones", a.availabilityZones, { minLength: 1 }).map((z, i) => {
@@ -184,8 +284,10 @@ function checkAws(c: Checker, raw: unknown): AwsConfig {
     });
     if (zones.length > 8) c.fail("aws.availabilityZones", zones, "at most 8 zones");
     const vpcCidr = c.string("aws.vpcCidr", a.vpcCidr, { fallback: "10.20.0.0/16" });
-    const vpc = parseIpv4Cidr(vpcCidr);
-    if (!vpc || vpc.prefix < 16 || vpc.prefix > 24) c.fail("aws.vpcCidr", vpcCidr, "an IPv4 CIDR from /16 to /24");
+    const vpc = parseCidr(vpcCidr);
+    // AWS takes VPC blocks from /16 to /28; the subnet plan (infra/aws.ts) carves /20s.
+    if (!vpc || vpc.family !== "ipv4" || vpc.prefix < 16 || vpc.prefix > 24) c.fail("aws.vpcCidr", vpcCidr, "an IPv4 CIDR from /16 to /24");
+    else checkNodeNetwork(c, "aws.vpcCidr", vpcCidr, "an IPv4 CIDR from /16 to /24");
     const ami = c.string("aws.ami", a.ami, { fallback: "", pattern: /^ami-[0-9a-f]{8,17}$/, expected: "an AMI id (ami-...) or nothing to look one up" });
     const lookup = c.object("aws.amiLookup", a.amiLookup, { optional: true });
     c.noUnknownKeys("aws.amiLookup", lookup, ["owner", "namePattern"]);
@@ -291,8 +393,12 @@ function checkApps(c: Checker, raw: unknown, nodeGroups: Record<string, NodeGrou
     // openEO runs as a SparkApplication: it needs the operator (and its CRDs) the spark app installs.
     if (apps.openeo.enabled && !apps.spark.enabled) c.fail("apps.openeo.enabled", true, "false, or apps.spark.enabled true: openEO runs on the Spark operator");
     const processing = nodeGroups[PROCESSING_GROUP];
-    if (enabledApps.length > 0 && Object.keys(nodeGroups).length > 0 && (!processing || processing.role !== "agent")) {
-        c.fail(`nodeGroups.${PROCESSING_GROUP}`, processing, `an agent group: the enabled apps (${enabledApps.join(", ")}) run their user and batch pods there`);
+    if (enabledApps.length > 0 && Object.keys(nodeGroups).length > 0 && !c.failed(`nodeGroups.${PROCESSING_GROUP}.role`, `nodeGroups.${PROCESSING_GROUP}.count`, ...APP_NAMES.map((app) => `apps.${app}.enabled`))) {
+        const why = `the enabled apps (${enabledApps.join(", ")}) run their user and batch pods there`;
+        const key = `nodeGroups.${PROCESSING_GROUP}`;
+        if (!processing) c.fail(key, processing, `an agent group: ${why}`);
+        else if (processing.role !== "agent") c.fail(`${key}.role`, processing.role, `agent: ${why}`);
+        else if (processing.count < 1) c.fail(`${key}.count`, processing.count, `at least 1 node: ${why}`);
     }
     return { enabledApps, apps };
 }
@@ -303,24 +409,20 @@ export function validateConfig(raw: RawConfig): GeoplatformConfig {
     c.noUnknownKeys("", raw, TOP_LEVEL_KEYS);
 
     const cloud = c.oneOf("cloud", raw.cloud, ["openstack", "aws"] as const);
-    const openstack = cloud === "openstack" ? checkOpenStack(c, raw.openstack) : undefined;
-    const aws = cloud === "aws" ? checkAws(c, raw.aws) : undefined;
+    // With no valid cloud, neither cloud block nor the sizes it defines can be checked.
+    const known = c.failed("cloud") ? undefined : cloud;
+    const openstack = known === "openstack" ? checkOpenStack(c, raw.openstack) : undefined;
+    const aws = known === "aws" ? checkAws(c, raw.aws) : undefined;
     const sizes = openstack?.flavors ?? aws?.instanceTypes ?? {};
 
     const domain = c.string("domain", raw.domain, { pattern: DNS_NAME, expected: "a lowercase DNS name such as geo.example.org" });
     const acmeEmail = c.string("acmeEmail", raw.acmeEmail, { pattern: EMAIL, expected: "an e-mail address for Let's Encrypt notices" });
     const allowWorldAdminAccess = c.boolean("allowWorldAdminAccess", raw.allowWorldAdminAccess, false);
-    const adminCidrs = c.array("adminCidrs", raw.adminCidrs, { minLength: 1 }).map((v, i) => {
-        const cidr = c.string(`adminCidrs[${i}]`, v);
-        if (cidr && !isCidr(cidr)) c.fail(`adminCidrs[${i}]`, cidr, "a CIDR such as 203.0.113.0/24");
-        else if (cidr && isWorldCidr(cidr) && !allowWorldAdminAccess) {
-            c.fail(`adminCidrs[${i}]`, cidr, "a narrower CIDR: SSH and the Kubernetes API would be open to the world (set geoplatform:allowWorldAdminAccess: true to accept that)");
-        }
-        return cidr;
-    });
+    const adminCidrs = checkAdminCidrs(c, raw.adminCidrs, allowWorldAdminAccess);
     const k3sVersion = c.string("k3sVersion", raw.k3sVersion, { pattern: K3S_VERSION, expected: "a pinned K3s release such as v1.33.5+k3s1" });
-    const nodeGroups = checkGroups(c, cloud, raw.nodeGroups, sizes);
+    const nodeGroups = checkGroups(c, known, raw.nodeGroups, sizes);
     const platform = checkPlatform(c, raw.platform);
+    checkLonghornReplicas(c, platform, nodeGroups);
     const { enabledApps, apps } = checkApps(c, raw.apps, nodeGroups);
 
     if (c.problems.length > 0) throw new ConfigError(c.problems);

@@ -1,9 +1,11 @@
 import * as assert from "assert";
 import { IMAGES } from "../config/catalog";
 import { ConfigError } from "../config/checker";
-import { ipv4Subnet, isWorldCidr } from "../config/net";
+import { cidrsOverlap, Cidr, hasHostBits, ipv4Subnet, isWorldCidr, networkOf, parseCidr, worldCoveredBy } from "../config/net";
+import { APP_NAMES } from "../config/types";
 import { validateConfig } from "../config/validate";
-import { rawGeoplatformConfig, STACKS } from "./harness/stack-config";
+import { runStack } from "./harness/run-stack";
+import { rawGeoplatformConfig, readStackFile, STACKS } from "./harness/stack-config";
 
 /** Dev's real config with one change applied by `edit`. */
 function devWith(edit: (raw: any) => void): Record<string, unknown> {
@@ -57,7 +59,8 @@ describe("stack configuration", () => {
         { name: "empty adminCidrs", raw: devWith((r) => (r.adminCidrs = [])), message: /geoplatform:adminCidrs: got \[\], expected a list of at least 1/ },
         { name: "unpinned K3s version", raw: devWith((r) => (r.k3sVersion = "latest")), message: /geoplatform:k3sVersion: got "latest", expected a pinned K3s release/ },
         { name: "even server count", raw: prodWith((r) => (r.nodeGroups["control-plane"].count = 2)), message: /geoplatform:nodeGroups.control-plane.count: got 2, expected an odd number of servers/ },
-        { name: "two server groups", raw: devWith((r) => (r.nodeGroups.system.role = "server")), message: /geoplatform:nodeGroups: got \["control-plane","system"\], expected exactly one group with role: server/ },
+        { name: "two server groups", raw: devWith((r) => (r.nodeGroups.extra = { ...r.nodeGroups["control-plane"] })), message: /geoplatform:nodeGroups: got \["control-plane","extra"\], expected exactly one group with role: server/ },
+        { name: "system as a server group", raw: devWith((r) => (r.nodeGroups.system.role = "server")), message: /geoplatform:nodeGroups.system.role: got "server", expected agent: the platform's shared services run there/ },
         { name: "bad taint effect", raw: devWith((r) => (r.nodeGroups.processing.taints[0].effect = "NoRun")), message: /geoplatform:nodeGroups.processing.taints\[0\].effect: got "NoRun", expected one of NoSchedule \| PreferNoSchedule \| NoExecute/ },
         { name: "bad label value", raw: devWith((r) => (r.nodeGroups.system.labels["geoplatform.io/workload"] = "has spaces")), message: /geoplatform:nodeGroups.system.labels.geoplatform.io\/workload: got "has spaces", expected a Kubernetes label value/ },
         { name: "bad label key", raw: devWith((r) => (r.nodeGroups.system.labels["-bad/key/x"] = "v")), message: /geoplatform:nodeGroups.system.labels: got "-bad\/key\/x", expected a Kubernetes label key/ },
@@ -84,12 +87,61 @@ describe("stack configuration", () => {
         { name: "non-boolean app toggle", raw: devWith((r) => (r.apps = { argo: { enabled: "no" } })), message: /geoplatform:apps.argo.enabled: got "no", expected true or false/ },
         { name: "openEO without Spark", raw: devWith((r) => (r.apps = { spark: { enabled: false } })), message: /geoplatform:apps.openeo.enabled: got true, expected false, or apps.spark.enabled true/ },
         { name: "apps without a processing group", raw: devWith((r) => delete r.nodeGroups.processing), message: /geoplatform:nodeGroups.processing: got nothing, expected an agent group: the enabled apps/ },
+        // Issue 17, "Input": configs that used to pass validation.
+        { name: "the world as two IPv4 halves", raw: devWith((r) => (r.adminCidrs = ["0.0.0.0/1", "128.0.0.0/1"])), message: /geoplatform:adminCidrs: got \["0.0.0.0\/1","128.0.0.0\/1"\], expected CIDRs that together do not cover all of IPv4 \(0.0.0.0\/0\)/ },
+        {
+            name: "the IPv6 world in overlapping pieces",
+            raw: devWith((r) => (r.adminCidrs = ["203.0.113.0/24", "::/2", "4000::/2", "8000::/1", "c000::/3"])),
+            message: /geoplatform:adminCidrs: got .*, expected CIDRs that together do not cover all of IPv6 \(::\/0\): SSH and the Kubernetes API/,
+        },
+        { name: "an admin CIDR with host bits", raw: devWith((r) => (r.adminCidrs = ["203.0.113.7/24"])), message: /geoplatform:adminCidrs\[0\]: got "203.0.113.7\/24", expected a network address without host bits: 203.0.113.0\/24/ },
+        { name: "an IPv6 admin CIDR with host bits", raw: devWith((r) => (r.adminCidrs = ["2001:db8::1/48"])), message: /geoplatform:adminCidrs\[0\]: got "2001:db8::1\/48", expected a network address without host bits: 2001:db8::\/48/ },
+        { name: "a network CIDR with host bits", raw: devWith((r) => (r.openstack.networkCidr = "10.10.1.0/16")), message: /geoplatform:openstack.networkCidr: got "10.10.1.0\/16", expected a network address without host bits: 10.10.0.0\/16/ },
+        { name: "an IPv6 OpenStack network", raw: devWith((r) => (r.openstack.networkCidr = "fd00::/64")), message: /geoplatform:openstack.networkCidr: got "fd00::\/64", expected an IPv4 CIDR/ },
+        {
+            name: "a network covering K3s' pod and service CIDRs",
+            raw: devWith((r) => (r.openstack.networkCidr = "10.0.0.0/8")),
+            message: /geoplatform:openstack.networkCidr: got "10.0.0.0\/8", expected a network that does not overlap K3s' pod \(cluster-cidr\) network 10.42.0.0\/16 and service \(service-cidr\) network 10.43.0.0\/16/,
+        },
+        { name: "a network inside K3s' pod CIDR", raw: devWith((r) => (r.openstack.networkCidr = "10.42.128.0/24")), message: /geoplatform:openstack.networkCidr: got "10.42.128.0\/24", expected a network that does not overlap K3s' pod \(cluster-cidr\) network 10.42.0.0\/16$/ },
+        { name: "a VPC on K3s' service CIDR", raw: prodWith((r) => (r.aws.vpcCidr = "10.43.0.0/16")), message: /geoplatform:aws.vpcCidr: got "10.43.0.0\/16", expected a network that does not overlap K3s' service \(service-cidr\) network 10.43.0.0\/16/ },
+        { name: "a VPC CIDR with host bits", raw: prodWith((r) => (r.aws.vpcCidr = "10.20.5.0/16")), message: /geoplatform:aws.vpcCidr: got "10.20.5.0\/16", expected a network address without host bits: 10.20.0.0\/16/ },
+        { name: "a DNS server that is a name", raw: devWith((r) => (r.openstack.dnsNameservers = ["dns.example.org"])), message: /geoplatform:openstack.dnsNameservers\[0\]: got "dns.example.org", expected an IP address/ },
+        { name: "empty nodeGroups", raw: devWith((r) => (r.nodeGroups = {})), message: /geoplatform:nodeGroups: got \{\}, expected a server group and the agent groups system and processing/ },
+        {
+            name: "more Longhorn replicas than storage nodes",
+            raw: devWith((r) => (r.platform.longhornReplicas = 3)),
+            message: /geoplatform:platform.longhornReplicas: got 3, expected at most 1, the storage nodes \(groups labelled node.longhorn.io\/create-default-disk: "true": system: 1\)/,
+        },
+        {
+            name: "Longhorn replicas with no storage node",
+            raw: prodWith((r) => delete r.nodeGroups.system.labels["node.longhorn.io/create-default-disk"]),
+            message: /geoplatform:platform.longhornReplicas: got 3, expected at most 0, the storage nodes \(.*: none\)/,
+        },
+        {
+            name: "a tainted system group",
+            raw: devWith((r) => (r.nodeGroups.system.taints = [{ key: "dedicated", value: "system", effect: "NoExecute" }])),
+            message: /geoplatform:nodeGroups.system.taints: got \[\{"key":"dedicated","value":"system","effect":"NoExecute"\}\], expected no NoSchedule\/NoExecute taints/,
+        },
+        {
+            name: "a processing taint value the platform does not tolerate",
+            raw: prodWith((r) => (r.nodeGroups.processing.taints[0].value = "batch")),
+            message: /geoplatform:nodeGroups.processing.taints\[0\]: got \{"key":"geoplatform.io\/node-group","value":"batch","effect":"NoSchedule"\}, expected geoplatform.io\/node-group=processing:NoSchedule, the only taint the platform tolerates/,
+        },
+        {
+            name: "a second, untolerated processing taint",
+            raw: devWith((r) => r.nodeGroups.processing.taints.push({ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" })),
+            message: /geoplatform:nodeGroups.processing.taints\[1\]: got \{"key":"nvidia.com\/gpu"/,
+        },
+        { name: "apps with no processing nodes", raw: devWith((r) => (r.nodeGroups.processing.count = 0)), message: /geoplatform:nodeGroups.processing.count: got 0, expected at least 1 node: the enabled apps \(jupyterhub, spark, openeo, geocube, argo\)/ },
+        { name: "a misspelt cloud, with the other cloud's block", raw: prodWith((r) => (r.cloud = "AWS")), message: /geoplatform:cloud: got "AWS", expected one of openstack \| aws/ },
     ];
 
     for (const { name, raw, message } of badConfigs) {
         it(`rejects ${name}`, () => {
             const problems = problemsOf(raw);
             assert.ok(problems.some((p) => message.test(p)), `no problem matched ${message}; got:\n${problems.join("\n")}`);
+            assert.strictEqual(problems.length, 1, `one mistake, one message; got:\n${problems.join("\n")}`);
         });
     }
 
@@ -104,11 +156,43 @@ describe("stack configuration", () => {
         assert.ok(problems.length >= 3, problems.join("\n"));
     });
 
+    it("keeps checks that do not build on a refused key", () => {
+        const problems = problemsOf(
+            devWith((r) => {
+                r.apps = { jupyterhub: { singleuserImage: "apache/sedona:latest" } };
+                r.nodeGroups.processing.count = 0;
+                r.nodeGroups.processing.taints[0].effect = "NoRun";
+                r.platform.longhornReplicas = 2;
+            }),
+        );
+        assert.deepStrictEqual(
+            problems.map((p) => p.split(":")[1]),
+            ["nodeGroups.processing.taints[0].effect", "platform.longhornReplicas", "apps.jupyterhub.singleuserImage", "nodeGroups.processing.count"],
+            problems.join("\n"),
+        );
+    });
+
     it("fills app settings with the catalog's pinned images and accepts overrides", () => {
         const config = validateConfig(devWith((r) => (r.apps = { openeo: { zookeeperImage: "zookeeper:3.9.2" }, geocube: { enabled: false } })));
         assert.strictEqual(config.apps.openeo.zookeeperImage, "zookeeper:3.9.2");
         assert.strictEqual(config.apps.spark.image, IMAGES.spark);
         assert.deepStrictEqual(config.enabledApps, ["jupyterhub", "spark", "openeo", "argo"]);
+    });
+
+    it("accepts what is close to a mistake but is not one", () => {
+        const accepted = [
+            devWith((r) => (r.adminCidrs = ["0.0.0.0/1", "2001:db8::/32"])),
+            devWith((r) => Object.assign(r, { adminCidrs: ["0.0.0.0/1", "128.0.0.0/1"], allowWorldAdminAccess: true })),
+            devWith((r) => (r.openstack.networkCidr = "10.44.0.0/16")),
+            devWith((r) => (r.nodeGroups.system.taints = [{ key: "dedicated", value: "system", effect: "PreferNoSchedule" }])),
+            devWith((r) => delete r.nodeGroups.processing.taints),
+            devWith((r) => {
+                r.nodeGroups.processing.count = 0;
+                r.apps = Object.fromEntries(APP_NAMES.map((a) => [a, { enabled: false }]));
+            }),
+            prodWith((r) => (r.platform.longhornReplicas = 2)),
+        ];
+        for (const raw of accepted) assert.deepStrictEqual(problemsOf(raw), [], JSON.stringify(raw));
     });
 
     it("accepts a world-open admin CIDR only with the explicit override", () => {
@@ -122,7 +206,59 @@ describe("stack configuration", () => {
     });
 });
 
+describe("a refused config registers no resource", () => {
+    // Before validation knew these, `nodeGroups: {}` failed in infra after 30 registrations
+    // ("Cannot read properties of undefined (reading 'privateIp')").
+    const system = (readStackFile("dev")["geoplatform:nodeGroups"] as any).system;
+    const bad: Record<string, Record<string, unknown>> = {
+        "empty nodeGroups": { "geoplatform:nodeGroups": {} },
+        "the world in two halves": { "geoplatform:adminCidrs": ["0.0.0.0/1", "128.0.0.0/1"] },
+        "a tainted system group": { "geoplatform:nodeGroups": { ...(readStackFile("dev")["geoplatform:nodeGroups"] as object), system: { ...system, taints: [{ key: "a", value: "b", effect: "NoSchedule" }] } } },
+        "more Longhorn replicas than storage nodes": { "geoplatform:platform": { longhornReplicas: 2 } },
+    };
+    for (const [name, patch] of Object.entries(bad)) {
+        it(`dev with ${name}`, async () => {
+            const error = await runStack("dev", patch).then(
+                () => assert.fail("the program ran"),
+                (e) => e,
+            );
+            assert.ok(error instanceof ConfigError, String(error));
+            assert.strictEqual(error.problems.length, 1, error.message);
+            assert.deepStrictEqual((error as unknown as { recorded: { type: string }[] }).recorded.map((r) => r.type), ["pulumi:pulumi:Stack"], "only the stack itself, which the engine registers before the program");
+        });
+    }
+});
+
 describe("CIDR helpers", () => {
+    const cidr = (s: string) => parseCidr(s) as Cidr;
+
+    it("parses with node:net: no octet over 255, no zone, prefix within the family", () => {
+        for (const bad of ["203.0.113.300/24", "10.0.0.0/33", "::/129", "fe80::1%eth0/64", "10.0.0.0", "10.0.0.0/", "10.0.0/8", "010.0.0.0/8"]) assert.strictEqual(parseCidr(bad), undefined, bad);
+        assert.deepStrictEqual({ ...cidr("::ffff:10.1.2.0/120"), value: undefined }, { family: "ipv6", address: "::ffff:10.1.2.0", prefix: 120, value: undefined });
+        assert.strictEqual(cidr("::ffff:10.1.2.0/120").value, (0xffffn << 32n) | 0x0a010200n);
+    });
+
+    it("finds host bits and the network they belong to", () => {
+        assert.ok(hasHostBits(cidr("203.0.113.7/24")) && !hasHostBits(cidr("203.0.113.0/24")));
+        assert.strictEqual(networkOf(cidr("203.0.113.7/24")), "203.0.113.0/24");
+        assert.strictEqual(networkOf(cidr("2001:db8:0:0:1::1/64")), "2001:db8::/64");
+        assert.strictEqual(networkOf(cidr("2001:db8:1:2:3:4:5:6/128")), "2001:db8:1:2:3:4:5:6/128");
+    });
+
+    it("tells when CIDRs together cover a whole address space", () => {
+        assert.deepStrictEqual(worldCoveredBy(["0.0.0.0/1", "128.0.0.0/1"].map(cidr)), ["ipv4"]);
+        assert.deepStrictEqual(worldCoveredBy(["128.0.0.0/1", "0.0.0.0/2", "64.0.0.0/3", "96.0.0.0/3", "::/0"].map(cidr)), ["ipv4", "ipv6"]);
+        assert.deepStrictEqual(worldCoveredBy(["0.0.0.0/1", "128.0.0.0/2", "224.0.0.0/3"].map(cidr)), [], "192.0.0.0/3 is missing");
+        assert.deepStrictEqual(worldCoveredBy(["0.0.0.0/1", "128.0.0.0/1"].map(cidr).map((c) => ({ ...c, prefix: 2 }))), []);
+    });
+
+    it("tells overlapping networks apart from neighbours", () => {
+        assert.ok(cidrsOverlap(cidr("10.0.0.0/8"), cidr("10.42.0.0/16")));
+        assert.ok(cidrsOverlap(cidr("10.42.128.0/24"), cidr("10.42.0.0/16")));
+        assert.ok(!cidrsOverlap(cidr("10.41.0.0/16"), cidr("10.42.0.0/16")));
+        assert.ok(!cidrsOverlap(cidr("::/0"), cidr("10.42.0.0/16")), "families never overlap");
+    });
+
     it("carves subnets like cidrsubnet()", () => {
         assert.strictEqual(ipv4Subnet("10.20.0.0/16", 4, 0), "10.20.0.0/20");
         assert.strictEqual(ipv4Subnet("10.20.0.0/16", 4, 9), "10.20.144.0/20");

@@ -1,15 +1,21 @@
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { awsInstanceHardening } from "./aws-instance-hardening";
 import { controlPlaneHa } from "./control-plane-ha";
+import { ingressAuthentication } from "./ingress-authentication";
 import { ingressTls } from "./ingress-tls";
 import { loadBalancersOnlyForIngress } from "./load-balancers-only-for-ingress";
 import { namespacePodSecurity } from "./namespace-pod-security";
 import { noHostAccess } from "./no-host-access";
+import { noImdsFromPods } from "./no-imds-from-pods";
 import { nodeGroupsExist } from "./node-groups-exist";
 import { noPlaintextSecrets } from "./no-plaintext-secrets";
+import { noSecretsInNodeScripts } from "./no-secrets-in-node-scripts";
+import { noSecretsInPodSpecs } from "./no-secrets-in-pod-specs";
 import { noSpotControlPlane } from "./no-spot-control-plane";
 import { noWorldAdminPorts } from "./no-world-admin-ports";
+import { noWorldAdminPortsInPieces } from "./no-world-admin-ports-in-pieces";
 import { pinnedImages } from "./pinned-images";
+import { pinnedImagesInCustomResources } from "./pinned-images-in-custom-resources";
 import { pinnedReleases } from "./pinned-releases";
 import { postgresHa } from "./postgres-ha";
 import { publicAddressesOnlyAtEdge } from "./public-addresses-only-at-edge";
@@ -30,9 +36,14 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     ingressTls,
     namespacePodSecurity,
     noPlaintextSecrets,
+    noSecretsInPodSpecs,
+    noSecretsInNodeScripts,
+    pinnedImagesInCustomResources,
+    ingressAuthentication,
+    noImdsFromPods,
 ];
 
-export const stackPolicies: StackValidationPolicy[] = [controlPlaneHa, postgresHa, nodeGroupsExist];
+export const stackPolicies: StackValidationPolicy[] = [controlPlaneHa, postgresHa, nodeGroupsExist, noWorldAdminPortsInPieces];
 
 /** Every policy the pack serves, in the order it serves them. */
 export const policies = [...resourcePolicies, ...stackPolicies];

@@ -1,19 +1,28 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { containersOf, podSpecOf, WORKLOAD_TYPES } from "./common";
 
-/** Namespaces whose node agents legitimately need the host (storage, node metrics). */
-export const HOST_ACCESS_ALLOWED_NAMESPACES = ["longhorn-system", "monitoring"];
+/**
+ * The node agents that legitimately need the host, by namespace and workload name (as their
+ * charts name them): Longhorn's manager and CSI plugin (mounts, iSCSI) and the node exporter
+ * (host /proc, /sys, network). Everything else in those namespaces is checked like any workload.
+ */
+export const HOST_ACCESS_ALLOWED: { namespace: string; name: RegExp }[] = [
+    { namespace: "longhorn-system", name: /^(longhorn-manager|longhorn-csi-plugin|engine-image-ei-[0-9a-f]+)$/ },
+    { namespace: "monitoring", name: /(^|-)prometheus-node-exporter$/ },
+];
 
 /** A privileged or host-namespace pod owns its node. */
 export const noHostAccess: ResourceValidationPolicy = {
     name: "no-host-access",
-    description: "No privileged containers, host namespaces or hostPath volumes outside Longhorn and node monitoring.",
+    description: "No privileged containers, host namespaces or hostPath volumes, except Longhorn's node agents and the node exporter.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         if (!WORKLOAD_TYPES.includes(args.type)) args.notApplicable("not a workload");
-        if (HOST_ACCESS_ALLOWED_NAMESPACES.includes(args.props.metadata?.namespace)) return;
+        const namespace = args.props.metadata?.namespace;
+        const name = args.props.metadata?.name ?? args.name;
+        if (HOST_ACCESS_ALLOWED.some((a) => a.namespace === namespace && a.name.test(name))) return;
         const spec = podSpecOf(args.type, args.props) ?? {};
-        const fix = "Drop it, or move the workload into an allow-listed namespace (policy/policies/no-host-access.ts) with a reason.";
+        const fix = "Drop it, or allow-list this workload by namespace and name (policy/policies/no-host-access.ts) with a reason.";
         for (const field of ["hostNetwork", "hostPID", "hostIPC"]) {
             if (spec[field] === true) reportViolation(`${args.name} sets ${field}. ${fix}`);
         }

@@ -1,34 +1,25 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { WORLD_CIDRS } from "./common";
+import { adminPortsOpened, openingsOf, RULE_TYPES } from "./openings";
 
-const ADMIN_PORTS = [22, 6443];
+const FIX = "Restrict the rule to geoplatform:adminCidrs (only the bastion takes SSH and API traffic); geoplatform:allowWorldAdminAccess exists for throw-away stacks only.";
 
-/** SSH and the Kubernetes API must never be reachable from the whole internet. */
+/** SSH, the Kubernetes API and the kubelet must never be reachable from the whole internet, nor every port at once. */
 export const noWorldAdminPorts: ResourceValidationPolicy = {
     name: "no-world-admin-ports",
-    description: "SSH (22) and the Kubernetes API (6443) are not open to 0.0.0.0/0 or ::/0.",
+    description: "SSH (22), the Kubernetes API (6443), the kubelet (10250) and all protocols/ports are not open to 0.0.0.0/0 or ::/0.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
-        let cidr: string | undefined;
-        let from: number | undefined;
-        let to: number | undefined;
-        if (args.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
-            cidr = args.props.cidrIpv4 ?? args.props.cidrIpv6;
-            [from, to] = [args.props.fromPort, args.props.toPort];
-        } else if (args.type === "openstack:networking/secGroupRule:SecGroupRule") {
-            if (args.props.direction !== "ingress") args.notApplicable("egress rule");
-            cidr = args.props.remoteIpPrefix;
-            [from, to] = [args.props.portRangeMin, args.props.portRangeMax];
-        } else {
-            args.notApplicable("not a security group rule");
-        }
-        if (!cidr || !WORLD_CIDRS.includes(cidr)) return;
-        const open = ADMIN_PORTS.filter((port) => from === undefined || to === undefined || (from <= port && port <= to));
-        if (open.length > 0) {
-            reportViolation(
-                `Port ${open.join(" and ")} is open to ${cidr}. Restrict the rule to geoplatform:adminCidrs (only the bastion takes SSH and API traffic); ` +
-                    "geoplatform:allowWorldAdminAccess exists for throw-away stacks only.",
-            );
+        if (!RULE_TYPES.includes(args.type)) args.notApplicable("not a security group rule");
+        for (const o of openingsOf(args.type, args.props)) {
+            for (const cidr of o.cidrs.filter((c) => WORLD_CIDRS.includes(c))) {
+                if (o.allProtocols) {
+                    reportViolation(`All protocols and ports are open to ${cidr}. Open only the ports a service needs (80/443 on the ingress nodes). ${FIX}`);
+                    continue;
+                }
+                const open = adminPortsOpened(o);
+                if (open.length > 0) reportViolation(`Port ${open.join(", ")} ${open.length === 1 ? "is" : "are"} open to ${cidr}. ${FIX}`);
+            }
         }
     },
 };

@@ -18,7 +18,10 @@ export interface Outcome {
     notApplicable?: string;
 }
 
-function common(type: string, name: string, urn: string, props: Record<string, unknown>) {
+/** A policy's properties from the pack config (enforcementLevel aside), as the server's getConfig() returns them. */
+export type PolicyConfig = Record<string, unknown>;
+
+function common(type: string, name: string, urn: string, props: Record<string, unknown>, config: PolicyConfig = {}) {
     return {
         type,
         name,
@@ -28,7 +31,7 @@ function common(type: string, name: string, urn: string, props: Record<string, u
         stackTags: new Map<string, string>(),
         isType: () => false,
         asType: () => undefined,
-        getConfig: () => ({}),
+        getConfig: () => config,
         notApplicable: (reason?: string): never => {
             throw new NotApplicable(reason);
         },
@@ -46,8 +49,8 @@ async function outcome(run: (report: (message: string) => void) => unknown): Pro
     }
 }
 
-export function checkResource(policy: ResourceValidationPolicy, type: string, props: Record<string, unknown>, name = "fixture"): Promise<Outcome> {
-    const args = common(type, name, `urn:pulumi:test::geoplatform::${type}::${name}`, props);
+export function checkResource(policy: ResourceValidationPolicy, type: string, props: Record<string, unknown>, name = "fixture", config: PolicyConfig = {}): Promise<Outcome> {
+    const args = common(type, name, `urn:pulumi:test::geoplatform::${type}::${name}`, props, config);
     const validate = policy.validateResource;
     const validations = Array.isArray(validate) ? validate : validate ? [validate] : [];
     return outcome(async (report) => {
@@ -55,10 +58,23 @@ export function checkResource(policy: ResourceValidationPolicy, type: string, pr
     });
 }
 
-export function checkStack(policy: StackValidationPolicy, resources: { type: string; name: string; props: Record<string, unknown> }[]): Promise<Outcome> {
+/** A stack resource; propertyDependencies name other resources by their name in the same list (the server passes resource objects). */
+export interface StackResource {
+    type: string;
+    name: string;
+    props: Record<string, unknown>;
+    propertyDependencies?: Record<string, string[]>;
+}
+
+export function checkStack(policy: StackValidationPolicy, resources: StackResource[], config: PolicyConfig = {}): Promise<Outcome> {
+    const urn = (r: StackResource) => `urn:pulumi:test::geoplatform::${r.type}::${r.name}`;
+    const built = resources.map((r) => ({ ...common(r.type, r.name, urn(r), r.props), dependencies: [], propertyDependencies: {} as Record<string, unknown[]> }));
+    resources.forEach((r, i) => {
+        for (const [key, names] of Object.entries(r.propertyDependencies ?? {})) built[i].propertyDependencies[key] = names.map((n) => built[resources.findIndex((x) => x.name === n)]);
+    });
     const args = {
-        resources: resources.map((r) => ({ ...common(r.type, r.name, `urn:pulumi:test::geoplatform::${r.type}::${r.name}`, r.props), dependencies: [], propertyDependencies: {} })),
-        getConfig: () => ({}),
+        resources: built,
+        getConfig: () => config,
         notApplicable: (reason?: string): never => {
             throw new NotApplicable(reason);
         },

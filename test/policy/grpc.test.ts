@@ -24,6 +24,10 @@ const { Empty } = policyRequire("google-protobuf/google/protobuf/empty_pb.js");
 /** A stack resource and some that violate, so that matching results are not trivially empty. */
 const VIOLATING = [
     { type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name: "ssh-world", props: { cidrIpv4: "0.0.0.0/0", fromPort: 22, toPort: 22 } },
+    { type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name: "kubelet-lo", props: { securityGroupId: "sg-x", cidrIpv4: "0.0.0.0/1", ipProtocol: "tcp", fromPort: 10250, toPort: 10250 } },
+    { type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name: "kubelet-hi", props: { securityGroupId: "sg-x", cidrIpv4: "128.0.0.0/1", ipProtocol: "tcp", fromPort: 10250, toPort: 10250 } },
+    { type: "command:remote:Command", name: "inline-token", props: { create: "K3S_TOKEN=supersecretjointoken sh install.sh" } },
+    { type: "kubernetes:core/v1:Namespace", name: "privileged", props: { metadata: { name: "apps", labels: { "pod-security.kubernetes.io/enforce": "privileged" } } } },
     { type: "kubernetes:core/v1:Namespace", name: "unlabelled", props: { metadata: { name: "unlabelled" } } },
     { type: "kubernetes:helm.sh/v3:Release", name: "loose", props: { chart: "x", version: "*", repositoryOpts: { repo: "http://example.org" }, values: { rootPassword: "hunter2hunter2" } } },
     {
@@ -99,7 +103,7 @@ describe("policy pack served over the analyzer protocol", function () {
             assert.deepStrictEqual(reported, direct.sort(), `${r.type} ${r.name}`);
             total += reported.length;
         }
-        assert.ok(total >= 4, "the violating resources were reported");
+        assert.ok(total >= 6, "the violating resources were reported");
     });
 
     it("reports for the whole stack what the stack policies report when called directly", async () => {
@@ -121,5 +125,6 @@ describe("policy pack served over the analyzer protocol", function () {
         for (const policy of stackPolicies) (await checkStack(policy, resources)).violations.forEach((m) => direct.push(served(policy, m)));
         assert.deepStrictEqual(reported, direct.sort());
         assert.ok(reported.some((d: string) => d.startsWith("node-groups-exist") && d.includes('"gpu"')), reported.join("\n"));
+        assert.ok(reported.some((d: string) => d.startsWith("no-world-admin-ports-in-pieces") && d.includes("kubelet-lo, kubelet-hi")), reported.join("\n"));
     });
 });

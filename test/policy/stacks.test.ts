@@ -26,20 +26,33 @@ export interface Violation {
     message: string;
 }
 
+/** Each policy's config properties from policy/config/<stack>.json (what getConfig() returns). */
+export function policyConfig(stack: string): Record<string, Record<string, unknown>> {
+    const config = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policy", "config", `${stack}.json`), "utf8")) as Record<string, unknown>;
+    return Object.fromEntries(
+        Object.entries(config).map(([name, set]) => {
+            if (typeof set !== "object" || set === null) return [name, {}];
+            const { enforcementLevel: _level, ...properties } = set as Record<string, unknown>;
+            return [name, properties];
+        }),
+    );
+}
+
 /** Every policy on every resource of a mocked stack, called directly. */
 export async function analyze(run: StackRun, stack: string): Promise<Violation[]> {
     const levels = enforcement(stack);
+    const configs = policyConfig(stack);
     const found: Violation[] = [];
     for (const policy of resourcePolicies) {
         if (levels[policy.name] === "disabled") continue;
         for (const r of run.resources) {
-            const { violations } = await checkResource(policy, r.type, r.inputs, r.name);
+            const { violations } = await checkResource(policy, r.type, r.inputs, r.name, configs[policy.name]);
             violations.forEach((message) => found.push({ policy: policy.name, level: levels[policy.name], resource: r.name, message }));
         }
     }
     for (const policy of stackPolicies) {
         if (levels[policy.name] === "disabled") continue;
-        const { violations } = await checkStack(policy, run.resources.map(asPolicyResource));
+        const { violations } = await checkStack(policy, run.resources.map(asPolicyResource), configs[policy.name]);
         violations.forEach((message) => found.push({ policy: policy.name, level: levels[policy.name], resource: "(stack)", message }));
     }
     return found;
@@ -53,6 +66,23 @@ describe("policy pack on the mocked stacks", () => {
         assert.strictEqual(enforcement("prod")["control-plane-ha"], "mandatory");
         assert.strictEqual(enforcement("prod")["postgres-ha"], "mandatory");
         assert.strictEqual(enforcement("dev")["control-plane-ha"], "disabled");
+        for (const stack of STACKS) assert.strictEqual(enforcement(stack)["no-world-admin-ports-in-pieces"], enforcement(stack)["no-world-admin-ports"]);
+    });
+
+    // Advisory until issue 17's SSO (oauth2-proxy) and IMDS hop limit 1 land; then mandatory.
+    for (const stack of STACKS) {
+        it(`${stack}: ingress-authentication is advisory and flags exactly the UIs without a login of their own`, async () => {
+            assert.strictEqual(enforcement(stack)["ingress-authentication"], "advisory");
+            assert.deepStrictEqual(policyConfig(stack)["ingress-authentication"].selfAuthenticatingHosts, ["jupyter", "argo", "grafana", "minio", "auth"]);
+            const flagged = (await analyze(runOf(stack), stack)).filter((v) => v.policy === "ingress-authentication").map((v) => v.resource);
+            assert.deepStrictEqual(flagged.sort(), ["longhorn", "openeo-api", "spark-history"]);
+        });
+    }
+
+    it("prod: no-imds-from-pods is advisory while the nodes' hop limit is 2", async () => {
+        assert.strictEqual(enforcement("prod")["no-imds-from-pods"], "advisory");
+        const flagged = (await analyze(runOf("prod"), "prod")).filter((v) => v.policy === "no-imds-from-pods");
+        assert.ok(flagged.length > 0 && flagged.every((v) => /httpPutResponseHopLimit 2/.test(v.message)), JSON.stringify(flagged));
     });
 
     for (const stack of STACKS) {
@@ -71,6 +101,10 @@ describe("policy pack on the mocked stacks", () => {
         });
         const violations = (await analyze(patched, "prod")).filter((v) => v.level === "mandatory");
         assert.ok(violations.some((v) => v.policy === "no-world-admin-ports"), JSON.stringify(violations));
+        const halves = await runStack("prod", { "geoplatform:adminCidrs": ["0.0.0.0/1", "128.0.0.0/1"], "geoplatform:allowWorldAdminAccess": true });
+        const pieces = (await analyze(halves, "prod")).filter((v) => v.level === "mandatory");
+        assert.deepStrictEqual([...new Set(pieces.map((v) => v.policy))], ["no-world-admin-ports-in-pieces"], JSON.stringify(pieces));
+        assert.match(pieces[0].message, /together open port 22, 6443 to every ipv4 address \(0\.0\.0\.0\/1 \+ 128\.0\.0\.0\/1/);
         const prod = runOf("prod");
         const shrunk = { ...prod, resources: prod.resources.filter((r) => !/prod-control-plane-[23]$/.test(r.name)).map((r) => (r.inputs.kind === "Cluster" ? { ...r, inputs: { ...r.inputs, spec: { ...r.inputs.spec, instances: 1 } } } : r)) };
         const policiesHit = new Set((await analyze(shrunk, "prod")).filter((v) => v.level === "mandatory").map((v) => v.policy));
