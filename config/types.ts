@@ -31,8 +31,8 @@ export interface NodeGroupConfig {
 
 export interface OpenStackConfig {
     region: string;
-    /** Image name, e.g. "Ubuntu 24.04 LTS". */
-    image: string;
+    /** Glance image id (a UUID): pinned, so a newly published image never replaces a running VM. */
+    imageId: string;
     /** Size name → flavor name. */
     flavors: Record<string, string>;
     /** Name of the provider network that floating IPs come from. */
@@ -47,9 +47,8 @@ export interface OpenStackConfig {
 
 export interface AwsConfig {
     region: string;
-    /** Explicit AMI id; when empty the newest AMI matching amiLookup is used. */
+    /** AMI id, pinned: a newly published AMI never replaces a running VM. */
     ami: string;
-    amiLookup: { owner: string; namePattern: string };
     /** Size name → EC2 instance type. */
     instanceTypes: Record<string, string>;
     availabilityZones: string[];

@@ -36,6 +36,8 @@ const TOP_LEVEL_KEYS = [
 const NODE_GROUP_KEYS = ["role", "count", "size", "diskGb", "labels", "taints", "spot", "ingress"] as const;
 const OPENSTACK_KEYS = [
     "region",
+    "imageId",
+    // Removed (looked up "most recent" on every run); kept known so checkPinnedImages reports it with its own message.
     "image",
     "flavors",
     "externalNetwork",
@@ -45,6 +47,7 @@ const OPENSTACK_KEYS = [
     "sshUser",
     "bastionSize",
 ] as const;
+// `amiLookup` is removed; kept known so checkPinnedImages reports it with its own message.
 const AWS_KEYS = ["region", "ami", "amiLookup", "instanceTypes", "availabilityZones", "vpcCidr", "sshUser", "bastionSize"] as const;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -149,6 +152,28 @@ function checkGroups(c: Checker, cloud: CloudName, raw: unknown, sizes: Record<s
     return groups;
 }
 
+// ---- Day 2: VM images pinned by id ----
+// Both providers replace a VM when its image changes (aws_instance `ami` and the
+// boot volume's `block_device.uuid` are ForceNew), so the image is an id written
+// in the stack file, never a "most recent" lookup that moves when a vendor publishes.
+
+const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function checkAmi(c: Checker, a: Record<string, unknown>): string {
+    if (a.amiLookup !== undefined) {
+        c.fail("aws.amiLookup", a.amiLookup, "nothing: the newest-AMI lookup is removed; pin geoplatform:aws.ami to an id (aws ec2 describe-images ... --query 'Images[].ImageId')");
+    }
+    return c.string("aws.ami", a.ami, { pattern: AMI_ID, expected: "a pinned AMI id (ami- and 8 or 17 hex digits, e.g. ami-0123456789abcdef0); a new image is rolled deliberately, see docs/k3s.md" });
+}
+
+function checkOpenStackImageId(c: Checker, o: Record<string, unknown>): string {
+    if (o.image !== undefined) {
+        c.fail("openstack.image", o.image, "nothing: images are pinned by id; set geoplatform:openstack.imageId (openstack image show -f value -c id '<name>')");
+    }
+    return c.string("openstack.imageId", o.imageId, { pattern: UUID, expected: "a pinned Glance image id (a lowercase UUID); a new image is rolled deliberately, see docs/k3s.md" });
+}
+
 function checkOpenStack(c: Checker, raw: unknown): OpenStackConfig {
     const o = c.object("openstack", raw);
     c.noUnknownKeys("openstack", o, OPENSTACK_KEYS);
@@ -160,7 +185,7 @@ function checkOpenStack(c: Checker, raw: unknown): OpenStackConfig {
     if (bastionSize && !(bastionSize in flavors)) c.fail("openstack.bastionSize", bastionSize, `a key of geoplatform:openstack.flavors (${Object.keys(flavors).join(", ")})`);
     return {
         region: c.string("openstack.region", o.region),
-        image: c.string("openstack.image", o.image),
+        imageId: checkOpenStackImageId(c, o),
         flavors,
         externalNetwork: c.string("openstack.externalNetwork", o.externalNetwork),
         availabilityZone: c.string("openstack.availabilityZone", o.availabilityZone),
@@ -186,22 +211,13 @@ function checkAws(c: Checker, raw: unknown): AwsConfig {
     const vpcCidr = c.string("aws.vpcCidr", a.vpcCidr, { fallback: "10.20.0.0/16" });
     const vpc = parseIpv4Cidr(vpcCidr);
     if (!vpc || vpc.prefix < 16 || vpc.prefix > 24) c.fail("aws.vpcCidr", vpcCidr, "an IPv4 CIDR from /16 to /24");
-    const ami = c.string("aws.ami", a.ami, { fallback: "", pattern: /^ami-[0-9a-f]{8,17}$/, expected: "an AMI id (ami-...) or nothing to look one up" });
-    const lookup = c.object("aws.amiLookup", a.amiLookup, { optional: true });
-    c.noUnknownKeys("aws.amiLookup", lookup, ["owner", "namePattern"]);
+    const ami = checkAmi(c, a);
     const instanceTypes = c.stringMap("aws.instanceTypes", a.instanceTypes);
     const bastionSize = c.string("aws.bastionSize", a.bastionSize);
     if (bastionSize && !(bastionSize in instanceTypes)) c.fail("aws.bastionSize", bastionSize, `a key of geoplatform:aws.instanceTypes (${Object.keys(instanceTypes).join(", ")})`);
     return {
         region,
         ami,
-        amiLookup: {
-            // Canonical's account and Ubuntu 24.04 images, the OS the node scripts are tested against.
-            owner: c.string("aws.amiLookup.owner", lookup.owner, { fallback: "099720109477" }),
-            namePattern: c.string("aws.amiLookup.namePattern", lookup.namePattern, {
-                fallback: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*",
-            }),
-        },
         instanceTypes,
         availabilityZones: zones,
         vpcCidr,

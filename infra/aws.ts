@@ -8,6 +8,7 @@ import { AwsConfig, GeoplatformConfig } from "../config/types";
 import { ipv4Subnet } from "../config/net";
 import { bastionUserData } from "./bastion";
 import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from "./firewall";
+import { AWS_BASTION_IGNORED, AWS_NODE_IGNORED, GroupSequencer } from "./lifecycle";
 import { planNodes } from "./node-plan";
 import { sshKey } from "./ssh-key";
 import { ClusterNode, ClusterNodes } from "./types";
@@ -58,14 +59,17 @@ export class AwsCluster extends pulumi.ComponentResource {
         const groups = this.securityGroups(name, config, vpc, child);
         const key = sshKey(name, { parent: this });
         const keyPair = new ec2.KeyPair(`${name}-key`, { keyName: `${name}-key`, publicKey: key.publicKeyOpenssh }, child);
-        const ami = cfg.ami || ec2.getAmiOutput({ owners: [cfg.amiLookup.owner], mostRecent: true, filters: [{ name: "name", values: [cfg.amiLookup.namePattern] }] }, child).id;
+        const sequencer = new GroupSequencer();
 
-        const instance = (vmName: string, args: { size: string; diskGb: number; zoneIndex: number; publicIp: boolean; securityGroups: SecurityGroupName[]; spot: boolean; tags: Record<string, string>; userData?: pulumi.Input<string> }) => {
+        const instance = (
+            vmName: string,
+            args: { size: string; diskGb: number; zoneIndex: number; publicIp: boolean; securityGroups: SecurityGroupName[]; spot: boolean; tags: Record<string, string>; userData?: pulumi.Input<string>; bastion?: boolean; group?: string },
+        ) => {
             const zone = args.zoneIndex % cfg.availabilityZones.length;
-            return new ec2.Instance(
+            const vm = new ec2.Instance(
                 vmName,
                 {
-                    ami,
+                    ami: cfg.ami,
                     instanceType: cfg.instanceTypes[args.size],
                     keyName: keyPair.keyName,
                     subnetId: (args.publicIp ? publicSubnets : privateSubnets)[zone].id,
@@ -78,12 +82,20 @@ export class AwsCluster extends pulumi.ComponentResource {
                         : undefined,
                     userData: args.userData,
                     // cloud-init reads user data on first boot only: a new server list needs a new bastion.
-                    userDataReplaceOnChange: args.userData !== undefined,
+                    userDataReplaceOnChange: args.bastion === true,
                     tags: { Name: vmName, ...args.tags },
                 },
-                // Only user data (the bastion's) needs the internet at boot; nodes wait for egress at setup time.
-                { ...child, dependsOn: args.userData ? [igw, publicRoutes] : [] },
+                {
+                    ...child,
+                    // Only the bastion's user data needs the internet at boot; nodes wait for egress at setup time.
+                    dependsOn: [...(args.bastion ? [igw, publicRoutes] : []), ...(args.group ? sequencer.after(args.group) : [])],
+                    ignoreChanges: args.bastion ? AWS_BASTION_IGNORED : AWS_NODE_IGNORED,
+                    // A one-time spot instance cannot be stopped, so the in-place (stop, modify, start) type change would fail: replace it.
+                    replaceOnChanges: args.spot ? ["instanceType"] : [],
+                },
             );
+            if (args.group) sequencer.record(args.group, vm);
+            return vm;
         };
 
         const nodes: ClusterNode[] = planNodes(config, stack).map((n) => {
@@ -97,6 +109,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                 publicIp: n.spec.ingress,
                 securityGroups: sgs,
                 spot: n.spec.spot,
+                group: n.group,
                 tags: { "geoplatform:node-group": n.group, "geoplatform:role": n.spec.role, ...(n.spec.ingress ? { "geoplatform:edge": "ingress" } : {}) },
             });
             return {
@@ -122,6 +135,7 @@ export class AwsCluster extends pulumi.ComponentResource {
             spot: false,
             tags: { "geoplatform:role": "bastion", "geoplatform:edge": "bastion" },
             userData: bastionUserData(serverIps),
+            bastion: true,
         });
         // An Elastic IP keeps the API endpoint (and the kubeconfig's tls-san) stable across bastion replacement.
         const bastionIp = new ec2.Eip(`${name}-bastion`, { domain: "vpc", instance: bastion.id }, child).publicIp;

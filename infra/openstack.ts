@@ -3,6 +3,7 @@ import * as openstack from "@pulumi/openstack";
 import { GeoplatformConfig, OpenStackConfig } from "../config/types";
 import { bastionUserData } from "./bastion";
 import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from "./firewall";
+import { GroupSequencer, OPENSTACK_BASTION_IGNORED, OPENSTACK_NODE_IGNORED } from "./lifecycle";
 import { planNodes, PlannedNode } from "./node-plan";
 import { sshKey } from "./ssh-key";
 import { ClusterNode, ClusterNodes } from "./types";
@@ -22,7 +23,6 @@ export class OpenStackCluster extends pulumi.ComponentResource {
         const child = { parent: this, provider };
 
         const externalNetwork = openstack.networking.getNetworkOutput({ name: os.externalNetwork, external: true }, child);
-        const image = openstack.images.getImageOutput({ name: os.image, mostRecent: true }, child);
 
         const network = new openstack.networking.Network(`${name}-net`, { name: `${name}-net`, adminStateUp: true }, child);
         const subnet = new openstack.networking.Subnet(
@@ -37,8 +37,10 @@ export class OpenStackCluster extends pulumi.ComponentResource {
         const key = sshKey(name, { parent: this });
         const keypair = new openstack.compute.Keypair(`${name}-key`, { name: `${name}-key`, publicKey: key.publicKeyOpenssh }, child);
 
-        /** `edge` (bastion or ingress) marks the VMs that get a floating IP; the policy pack checks it. */
-        const server = (vmName: string, role: string, sizeName: string, diskGb: number, securityGroups: SecurityGroupName[], edge?: "bastion" | "ingress", userData?: pulumi.Input<string>) => {
+        const sequencer = new GroupSequencer();
+
+        /** `edge` (bastion or ingress) marks the VMs that get a floating IP; the policy pack checks it. `group` is unset for the bastion. */
+        const server = (vmName: string, role: string, sizeName: string, diskGb: number, securityGroups: SecurityGroupName[], edge?: "bastion" | "ingress", userData?: pulumi.Input<string>, group?: string) => {
             const port = new openstack.networking.Port(
                 `${vmName}-port`,
                 {
@@ -59,25 +61,37 @@ export class OpenStackCluster extends pulumi.ComponentResource {
                     networks: [{ port: port.id }],
                     // Boot from a volume so the disk size is ours to choose, not the flavor's.
                     blockDevices: [
-                        { uuid: image.id, sourceType: "image", destinationType: "volume", volumeSize: diskGb, bootIndex: 0, deleteOnTermination: true },
+                        { uuid: os.imageId, sourceType: "image", destinationType: "volume", volumeSize: diskGb, bootIndex: 0, deleteOnTermination: true },
                     ],
                     userData,
                     metadata: { "geoplatform-stack": pulumi.getStack(), "geoplatform-role": role },
                 },
-                // Only user data (the bastion's) needs the internet at boot; nodes wait for egress at setup time.
-                { ...child, dependsOn: userData ? [routerInterface] : [] },
+                {
+                    ...child,
+                    // Only the bastion's user data needs the internet at boot; nodes wait for egress at setup time.
+                    dependsOn: [...(group ? [] : [routerInterface]), ...(group ? sequencer.after(group) : [])],
+                    ignoreChanges: group ? OPENSTACK_NODE_IGNORED : OPENSTACK_BASTION_IGNORED,
+                    // The port outlives the VM: Nova unbinds, not deletes, a port it was given (deallocate_for_instance
+                    // in nova/network/neutron.py), and refuses to bind it to a second server while the first holds it.
+                    // So a replacement deletes the old VM first, then boots the new one on the same port and address.
+                    deleteBeforeReplace: true,
+                },
             );
+            if (group) sequencer.record(group, instance);
             const floatingIp = edge
                 ? new openstack.networking.FloatingIp(`${vmName}-fip`, { pool: os.externalNetwork, portId: port.id, tags: [`geoplatform-edge=${edge}`] }, { ...child, dependsOn: [routerInterface] })
                 : undefined;
-            return { instance, privateIp: port.allFixedIps.apply((ips) => ips[0]), publicIp: floatingIp?.address };
+            // The addresses belong to the port, which a replacement keeps; waiting on the instance id as well makes
+            // whatever connects to them (SSH, the API forwarder) wait for the VM behind them.
+            const onVm = (address: pulumi.Output<string>) => pulumi.all([address, instance.id]).apply(([a]) => a);
+            return { instance, privateIp: onVm(port.allFixedIps.apply((ips) => ips[0])), publicIp: floatingIp ? onVm(floatingIp.address) : undefined };
         };
 
         const nodes: ClusterNode[] = planNodes(config, pulumi.getStack()).map((n: PlannedNode) => {
             const sgs: SecurityGroupName[] = ["nodes"];
             if (n.spec.role === "server") sgs.push("servers");
             if (n.spec.ingress) sgs.push("ingress");
-            const vm = server(n.name, n.spec.role, n.spec.size, n.spec.diskGb, sgs, n.spec.ingress ? "ingress" : undefined);
+            const vm = server(n.name, n.spec.role, n.spec.size, n.spec.diskGb, sgs, n.spec.ingress ? "ingress" : undefined, undefined, n.group);
             return {
                 name: n.name,
                 group: n.group,
