@@ -112,6 +112,14 @@ export const LONGHORN_SCHEDULING = {
     replicaSoftAntiAffinity: false,
 } as const;
 
+/**
+ * Share of a data volume that its filesystem keeps for itself: the volume is
+ * formatted ext4 with no root reserve (-m 0) and one inode per MiB (-T largefile),
+ * which leaves the journal (at most 1 GiB) and a small metadata share; 2% is a
+ * margin, not a measurement.
+ */
+export const DATA_DISK_FS_OVERHEAD_PERCENT = 2;
+
 /** Where Longhorn keeps its default disk on a node (its defaultDataPath); the dedicated data volume is mounted there. */
 export const LONGHORN_DATA_PATH = "/var/lib/longhorn";
 

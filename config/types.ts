@@ -27,6 +27,8 @@ export interface NodeGroupConfig {
     spot: boolean;
     /** Nodes that receive public HTTP(S): a public address and 80/443 open to the world. */
     ingress: boolean;
+    /** Size (GiB) of each node's dedicated Longhorn data volume, mounted on Longhorn's data path; 0 for none. Storage groups only. */
+    dataDiskGb: number;
 }
 
 export interface OpenStackConfig {
@@ -108,6 +110,9 @@ export interface GeoplatformConfig {
     openstack?: OpenStackConfig;
     aws?: AwsConfig;
 }
+
+/** Nodes with this label set to "true" hold Longhorn replicas (createDefaultDiskLabeledNodes): the storage nodes. */
+export const LONGHORN_DISK_LABEL = "node.longhorn.io/create-default-disk";
 
 /** Label every node carries, naming its group; workloads select on it. */
 export const NODE_GROUP_LABEL = "geoplatform.io/node-group";

@@ -1,6 +1,7 @@
 import { Checker, ConfigError } from "./checker";
-import { IMAGES } from "./catalog";
+import { DATA_DISK_FS_OVERHEAD_PERCENT, IMAGES, LONGHORN_SCHEDULING } from "./catalog";
 import { isCidr, isWorldCidr, parseIpv4Cidr } from "./net";
+import { longhornFit, longhornVolumes, storageGroups } from "./storage";
 import {
     APP_NAMES,
     AppName,
@@ -8,6 +9,7 @@ import {
     AwsConfig,
     CloudName,
     GeoplatformConfig,
+    LONGHORN_DISK_LABEL,
     NODE_GROUP_LABEL,
     NodeGroupConfig,
     OpenStackConfig,
@@ -33,7 +35,7 @@ const TOP_LEVEL_KEYS = [
     "openstack",
     "aws",
 ] as const;
-const NODE_GROUP_KEYS = ["role", "count", "size", "diskGb", "labels", "taints", "spot", "ingress"] as const;
+const NODE_GROUP_KEYS = ["role", "count", "size", "diskGb", "labels", "taints", "spot", "ingress", "dataDiskGb"] as const;
 const OPENSTACK_KEYS = [
     "region",
     "imageId",
@@ -120,7 +122,8 @@ function checkNodeGroup(c: Checker, cloud: CloudName, name: string, raw: unknown
     if (spot && cloud !== "aws") c.fail(`${key}.spot`, spot, "false: spot capacity exists on AWS only");
     if (spot && role === "server") c.fail(`${key}.spot`, spot, "false: a spot reclaim would take a control-plane member (and etcd quorum) away");
     const ingress = c.boolean(`${key}.ingress`, g.ingress, false);
-    return { role, count, size, diskGb, labels, taints, spot, ingress };
+    const dataDiskGb = c.integer(`${key}.dataDiskGb`, g.dataDiskGb, { min: 0, max: 16384, fallback: 0 });
+    return { role, count, size, diskGb, labels, taints, spot, ingress, dataDiskGb };
 }
 
 function checkGroups(c: Checker, cloud: CloudName, raw: unknown, sizes: Record<string, string>): Record<string, NodeGroupConfig> {
@@ -313,6 +316,50 @@ function checkApps(c: Checker, raw: unknown, nodeGroups: Record<string, NodeGrou
     return { enabledApps, apps };
 }
 
+// ---- Day 2: Longhorn's storage nodes hold the stack's volumes ----
+// Each storage node has a dedicated data volume (`dataDiskGb`); the volumes the
+// stack asks for, times Longhorn's replica count, must fit those disks under
+// Longhorn's own scheduling rule (config/catalog.ts LONGHORN_SCHEDULING), or
+// their releases wait for a volume that Longhorn never places.
+
+function checkLonghornStorage(c: Checker, config: GeoplatformConfig): void {
+    const label = `${LONGHORN_DISK_LABEL}: "true"`;
+    for (const [name, g] of Object.entries(config.nodeGroups)) {
+        const storage = g.labels[LONGHORN_DISK_LABEL] === "true";
+        if (storage && g.count > 0 && g.dataDiskGb === 0) {
+            c.fail(`nodeGroups.${name}.dataDiskGb`, undefined, `the size (GiB) of the dedicated Longhorn data volume each node of this group gets (it is labelled ${label}); Longhorn would otherwise fill the root disk`);
+        } else if (!storage && g.dataDiskGb > 0) {
+            c.fail(`nodeGroups.${name}.dataDiskGb`, g.dataDiskGb, `0: only groups labelled ${label} hold Longhorn replicas and get a data volume`);
+        }
+    }
+    const groups = storageGroups(config);
+    const nodes = groups.reduce((n, [, g]) => n + g.count, 0);
+    const replicas = config.platform.longhornReplicas;
+    if (nodes === 0) {
+        c.fail("nodeGroups", "no node labelled for Longhorn", `a non-empty group labelled ${label}: Longhorn keeps replicas only there (createDefaultDiskLabeledNodes)`);
+        return;
+    }
+    if (replicas > nodes) {
+        c.fail("platform.longhornReplicas", replicas, `at most ${nodes}: replicas of one volume never share a node (Longhorn replicaSoftAntiAffinity ${LONGHORN_SCHEDULING.replicaSoftAntiAffinity}) and the stack has ${nodes} storage node(s)`);
+        return;
+    }
+    if (groups.some(([, g]) => g.dataDiskGb === 0)) return;
+    const volumes = longhornVolumes(config);
+    const listed = volumes.map((v) => `${v.name} ${v.count > 1 ? `${v.count}x` : ""}${v.sizeGb}`).join(", ");
+    for (const [name, g] of groups) {
+        const fit = longhornFit(config, g.dataDiskGb);
+        if (fit.missingGb > 0) {
+            c.fail(
+                `nodeGroups.${name}.dataDiskGb`,
+                g.dataDiskGb,
+                `at least ${fit.minimumDiskGb}: each storage node must hold ${fit.perNodeGb} GiB of replicas (${listed} GiB, ${replicas} replica(s) over ${nodes} storage node(s)), ` +
+                    `Longhorn schedules ${fit.usablePercent}% of a data volume (${LONGHORN_SCHEDULING.storageReservedPercentageForDefaultDisk}% reserved, ${LONGHORN_SCHEDULING.storageMinimalAvailablePercentage}% kept free, ${DATA_DISK_FS_OVERHEAD_PERCENT}% filesystem), ` +
+                    `which is ${fit.usableGb} GiB: ${fit.missingGb} GiB missing per node`,
+            );
+        }
+    }
+}
+
 /** Validates raw stack config; throws one ConfigError that lists every problem. */
 export function validateConfig(raw: RawConfig): GeoplatformConfig {
     const c = new Checker();
@@ -340,5 +387,9 @@ export function validateConfig(raw: RawConfig): GeoplatformConfig {
     const { enabledApps, apps } = checkApps(c, raw.apps, nodeGroups);
 
     if (c.problems.length > 0) throw new ConfigError(c.problems);
-    return { cloud, domain, acmeEmail, adminCidrs, allowWorldAdminAccess, k3sVersion, nodeGroups, platform, enabledApps, apps, openstack, aws };
+    const config: GeoplatformConfig = { cloud, domain, acmeEmail, adminCidrs, allowWorldAdminAccess, k3sVersion, nodeGroups, platform, enabledApps, apps, openstack, aws };
+    // Checks across keys, on a config whose every key is well-formed (no follow-on errors).
+    checkLonghornStorage(c, config);
+    if (c.problems.length > 0) throw new ConfigError(c.problems);
+    return config;
 }

@@ -1,12 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 // Only the modules used: the @pulumi/aws index loads all of its ~300 service
 // modules, which costs 0.15-0.3 s at every preview.
+import * as ebs from "@pulumi/aws/ebs";
 import * as ec2 from "@pulumi/aws/ec2";
 import { Provider as AwsProvider } from "@pulumi/aws/provider";
 import { SecurityGroupEgressRule, SecurityGroupIngressRule } from "@pulumi/aws/vpc";
 import { AwsConfig, GeoplatformConfig } from "../config/types";
 import { ipv4Subnet } from "../config/net";
 import { bastionUserData } from "./bastion";
+import { AWS_DATA_DEVICE, dataDiskUserData } from "./data-disk";
 import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from "./firewall";
 import { AWS_BASTION_IGNORED, AWS_NODE_IGNORED, GroupSequencer } from "./lifecycle";
 import { planNodes } from "./node-plan";
@@ -102,6 +104,22 @@ export class AwsCluster extends pulumi.ComponentResource {
             const sgs: SecurityGroupName[] = ["nodes"];
             if (n.spec.role === "server") sgs.push("servers");
             if (n.spec.ingress) sgs.push("ingress");
+            // Longhorn's replicas live on a volume of their own, which outlives the VM: protect refuses any plan that would
+            // replace or delete it, retainOnDelete keeps it in AWS even once unprotected (docs/k3s.md, "Day 2").
+            const dataDisk =
+                n.spec.dataDiskGb > 0
+                    ? new ebs.Volume(
+                          `${n.name}-data`,
+                          {
+                              availabilityZone: cfg.availabilityZones[n.index % cfg.availabilityZones.length],
+                              size: n.spec.dataDiskGb,
+                              type: "gp3",
+                              encrypted: true,
+                              tags: { Name: `${n.name}-data`, "geoplatform:node-group": n.group, "geoplatform:purpose": "longhorn" },
+                          },
+                          { ...child, protect: true, retainOnDelete: true },
+                      )
+                    : undefined;
             const vm = instance(n.name, {
                 size: n.spec.size,
                 diskGb: n.spec.diskGb,
@@ -111,7 +129,17 @@ export class AwsCluster extends pulumi.ComponentResource {
                 spot: n.spec.spot,
                 group: n.group,
                 tags: { "geoplatform:node-group": n.group, "geoplatform:role": n.spec.role, ...(n.spec.ingress ? { "geoplatform:edge": "ingress" } : {}) },
+                userData: dataDisk ? dataDiskUserData("aws", dataDisk.id) : undefined,
             });
+            // A replaced VM gets the volume through a new attachment: the old one goes first (the old VM stopped, so its
+            // filesystem is clean), as an EBS volume attaches to one instance at a time.
+            const attachment = dataDisk
+                ? new ec2.VolumeAttachment(
+                      `${n.name}-data`,
+                      { deviceName: AWS_DATA_DEVICE, volumeId: dataDisk.id, instanceId: vm.id, stopInstanceBeforeDetaching: true },
+                      { ...child, deleteBeforeReplace: true },
+                  )
+                : undefined;
             return {
                 name: n.name,
                 group: n.group,
@@ -122,6 +150,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                 labels: n.labels,
                 taints: n.taints,
                 resource: vm,
+                dataVolume: attachment,
             };
         });
 

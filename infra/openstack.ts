@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as openstack from "@pulumi/openstack";
 import { GeoplatformConfig, OpenStackConfig } from "../config/types";
 import { bastionUserData } from "./bastion";
+import { dataDiskUserData } from "./data-disk";
 import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from "./firewall";
 import { GroupSequencer, OPENSTACK_BASTION_IGNORED, OPENSTACK_NODE_IGNORED } from "./lifecycle";
 import { planNodes, PlannedNode } from "./node-plan";
@@ -91,7 +92,28 @@ export class OpenStackCluster extends pulumi.ComponentResource {
             const sgs: SecurityGroupName[] = ["nodes"];
             if (n.spec.role === "server") sgs.push("servers");
             if (n.spec.ingress) sgs.push("ingress");
-            const vm = server(n.name, n.spec.role, n.spec.size, n.spec.diskGb, sgs, n.spec.ingress ? "ingress" : undefined, undefined, n.group);
+            // Longhorn's replicas live on a volume of their own, which outlives the VM: protect refuses any plan that would
+            // replace or delete it, retainOnDelete keeps it in Cinder even once unprotected (docs/k3s.md, "Day 2").
+            const dataDisk =
+                n.spec.dataDiskGb > 0
+                    ? new openstack.blockstorage.Volume(
+                          `${n.name}-data`,
+                          {
+                              name: `${n.name}-data`,
+                              size: n.spec.dataDiskGb,
+                              // Growing dataDiskGb extends the volume in place, attached (Cinder extend, online).
+                              enableOnlineResize: true,
+                              metadata: { "geoplatform-stack": pulumi.getStack(), "geoplatform-node-group": n.group, "geoplatform-purpose": "longhorn" },
+                          },
+                          { ...child, protect: true, retainOnDelete: true },
+                      )
+                    : undefined;
+            const userData = dataDisk ? dataDiskUserData("openstack", dataDisk.id) : undefined;
+            const vm = server(n.name, n.spec.role, n.spec.size, n.spec.diskGb, sgs, n.spec.ingress ? "ingress" : undefined, userData, n.group);
+            // A replaced VM (deleted first) gets the volume through a new attachment, made after the old one is gone.
+            const attachment = dataDisk
+                ? new openstack.compute.VolumeAttach(`${n.name}-data`, { instanceId: vm.instance.id, volumeId: dataDisk.id }, { ...child, deleteBeforeReplace: true })
+                : undefined;
             return {
                 name: n.name,
                 group: n.group,
@@ -102,6 +124,7 @@ export class OpenStackCluster extends pulumi.ComponentResource {
                 labels: n.labels,
                 taints: n.taints,
                 resource: vm.instance,
+                dataVolume: attachment,
             };
         });
 

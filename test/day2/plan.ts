@@ -10,7 +10,7 @@ import { RecordedResource, StackRun } from "../harness/run-stack";
  * ForceNew inputs (Pulumi names) of the resource types whose replacement
  * matters here, from the providers' source:
  * - terraform-provider-aws (bridged by @pulumi/aws 7.x): internal/service/ec2/ec2_instance.go,
- *   ec2_ebs_volume.go, ec2_ebs_volume_attachment.go, ec2_eip.go;
+ *   ebs_volume.go, ebs_volume_attachment.go;
  * - terraform-provider-openstack v1.54.1 (bridged by @pulumi/openstack 3.15.2):
  *   resource_openstack_compute_instance_v2.go, resource_openstack_networking_port_v2.go,
  *   resource_openstack_blockstorage_volume_v3.go, resource_openstack_compute_volume_attach_v2.go.
@@ -18,7 +18,7 @@ import { RecordedResource, StackRun } from "../harness/run-stack";
  */
 export const FORCE_NEW: Record<string, string[]> = {
     "aws:ec2/instance:Instance": ["ami", "associatePublicIpAddress", "availabilityZone", "keyName", "subnetId", "privateIp", "instanceMarketOptions", "rootBlockDevice.encrypted", "rootBlockDevice.kmsKeyId"],
-    "aws:ec2/volume:Volume": ["availabilityZone", "encrypted", "kmsKeyId", "snapshotId"],
+    "aws:ebs/volume:Volume": ["availabilityZone", "encrypted", "kmsKeyId", "snapshotId", "outpostArn", "multiAttachEnabled"],
     "aws:ec2/volumeAttachment:VolumeAttachment": ["deviceName", "instanceId", "volumeId"],
     "openstack:compute/instance:Instance": ["region", "userData", "availabilityZone", "networks", "configDrive", "keyPair", "blockDevices"],
     "openstack:networking/port:Port": ["region", "networkId", "tenantId", "valueSpecs"],
@@ -31,6 +31,8 @@ export interface Plan {
     delete: string[];
     replace: string[];
     update: string[];
+    /** URNs of the replaced resources (names alone are shared by a volume and its attachment). */
+    replacedUrns: string[];
     /** Why each replaced resource is replaced: the inputs, or the replaced resource it holds the id of. */
     reasons: Record<string, string[]>;
 }
@@ -71,17 +73,18 @@ function holdsIdOf(r: RecordedResource, dep: RecordedResource): boolean {
     return forceNew.some((f) => JSON.stringify(f.split(".").reduce<any>((v, k) => v?.[k], r.inputs) ?? null).includes(id));
 }
 
-export function planChanges(before: StackRun, after: StackRun): Plan {
+/** `forced`: names replaced on purpose (`pulumi up --replace <urn>`). */
+export function planChanges(before: StackRun, after: StackRun, forced: string[] = []): Plan {
     const old = byUrn(before);
     const now = byUrn(after);
-    const plan: Plan = { create: [], delete: [], replace: [], update: [], reasons: {} };
+    const plan: Plan = { create: [], delete: [], replace: [], update: [], replacedUrns: [], reasons: {} };
     for (const [urn, r] of now) if (!old.has(urn)) plan.create.push(r.name);
     for (const [urn, r] of old) if (!now.has(urn)) plan.delete.push(r.name);
     const replaced = new Map<string, RecordedResource>();
     for (const [urn, r] of now) {
         const prev = old.get(urn);
         if (!prev) continue;
-        const reasons = forceNewChanges(prev, r);
+        const reasons = forced.includes(r.name) ? ["--replace"] : forceNewChanges(prev, r);
         if (reasons.length > 0) {
             replaced.set(urn, r);
             plan.reasons[r.name] = reasons;
@@ -102,6 +105,7 @@ export function planChanges(before: StackRun, after: StackRun): Plan {
         }
     }
     plan.replace = [...replaced.values()].map((r) => r.name);
+    plan.replacedUrns = [...replaced.keys()];
     plan.update = plan.update.filter((n) => !plan.replace.includes(n));
     for (const list of [plan.create, plan.delete, plan.replace, plan.update]) list.sort();
     return plan;
