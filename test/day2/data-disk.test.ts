@@ -142,8 +142,8 @@ describe("day 2: Longhorn data volumes", function () {
     describe("two runs", () => {
         it("prod: replacing one storage VM on purpose replaces its attachment and keeps its volume", async () => {
             const before = await sharedStackRun("prod");
-            const plan = planChanges(before, before, ["prod-system-2"]);
             const urn = (type: string, name: string) => (before.resources.find((r) => r.type === type && r.name === name) as RecordedResource).urn;
+            const plan = planChanges(before, before, [urn(VM.prod, "prod-system-2")]);
             assert.deepStrictEqual(plan.replacedUrns.sort(), [urn(VM.prod, "prod-system-2"), urn(ATTACH.prod, "prod-system-2-data")].sort());
             assert.ok(!plan.replacedUrns.includes(urn(VOLUME.prod, "prod-system-2-data")));
         });

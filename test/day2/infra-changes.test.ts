@@ -20,10 +20,24 @@ function edited<T = any>(stack: StackName, key: string, edit: (value: T) => void
     return { [`geoplatform:${key}`]: value };
 }
 
+const DATA_VOLUMES = ["aws:ebs/volume:Volume", "openstack:blockstorage/volume:Volume"];
+
+/** No Longhorn data volume replaced or deleted: the change keeps every replica's disk. */
+function assertNoDataLost(before: StackRun, after: StackRun, plan: Plan): void {
+    const volumes = before.resources.filter((r) => DATA_VOLUMES.includes(r.type));
+    assert.ok(volumes.length > 0);
+    for (const v of volumes) {
+        assert.ok(!plan.replacedUrns.includes(v.urn), `${v.name} replaced: ${JSON.stringify(plan.reasons[v.name])}`);
+        assert.ok(after.resources.some((r) => r.urn === v.urn), `${v.name} deleted`);
+    }
+}
+
 async function change(stack: StackName, patch: Record<string, unknown>): Promise<{ before: StackRun; after: StackRun; plan: Plan }> {
     const before = await sharedStackRun(stack);
     const after = await runStack(stack, patch);
-    return { before, after, plan: planChanges(before, after) };
+    const plan = planChanges(before, after);
+    assertNoDataLost(before, after, plan);
+    return { before, after, plan };
 }
 
 describe("day 2: infrastructure changes", function () {
@@ -114,6 +128,24 @@ describe("day 2: infrastructure changes", function () {
             assert.deepStrictEqual(replaced, ["prod-processing-1", "prod-processing-2", "prod-processing-3"]);
             assert.deepStrictEqual(plan.reasons["prod-processing-2"], ["instanceType"]);
         });
+    });
+
+    describe("one VM of each role replaced on purpose (pulumi up --replace)", () => {
+        const roles = { dev: ["dev-control-plane-1", "dev-system-1", "dev-processing-1", "dev-bastion"], prod: ["prod-control-plane-1", "prod-control-plane-2", "prod-system-1", "prod-processing-2", "prod-bastion"] };
+        for (const stack of ["dev", "prod"] as const) {
+            for (const name of roles[stack]) {
+                it(`${stack}: ${name} is replaced alone; its port, address and data volume stay`, async () => {
+                    const run = await sharedStackRun(stack);
+                    const vm = run.resources.find((r) => r.name === name && (r.type === AWS_VM || r.type === OS_VM)) as RecordedResource;
+                    const plan = planChanges(run, run, [vm.urn]);
+                    const replacedCloud = plan.replace.filter((n) => run.resources.some((r) => r.name === n && /^(aws|openstack):/.test(r.type)));
+                    // The storage node's volume attachment is named like its volume, which stays (checked by URN).
+                    assert.deepStrictEqual(replacedCloud, name.includes("-system-") ? [name, `${name}-data`] : [name], JSON.stringify(plan.reasons));
+                    assertNoDataLost(run, run, plan);
+                    if (stack === "dev") assert.strictEqual(vm.options.deleteBeforeReplace, true);
+                });
+            }
+        }
     });
 
     it("removing a node label replaces and deletes no cloud resource", async () => {

@@ -73,7 +73,7 @@ function holdsIdOf(r: RecordedResource, dep: RecordedResource): boolean {
     return forceNew.some((f) => JSON.stringify(f.split(".").reduce<any>((v, k) => v?.[k], r.inputs) ?? null).includes(id));
 }
 
-/** `forced`: names replaced on purpose (`pulumi up --replace <urn>`). */
+/** `forced`: URNs replaced on purpose (`pulumi up --replace <urn>`). */
 export function planChanges(before: StackRun, after: StackRun, forced: string[] = []): Plan {
     const old = byUrn(before);
     const now = byUrn(after);
@@ -84,7 +84,7 @@ export function planChanges(before: StackRun, after: StackRun, forced: string[] 
     for (const [urn, r] of now) {
         const prev = old.get(urn);
         if (!prev) continue;
-        const reasons = forced.includes(r.name) ? ["--replace"] : forceNewChanges(prev, r);
+        const reasons = forced.includes(urn) ? ["--replace"] : forceNewChanges(prev, r);
         if (reasons.length > 0) {
             replaced.set(urn, r);
             plan.reasons[r.name] = reasons;
