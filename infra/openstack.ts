@@ -82,10 +82,9 @@ export class OpenStackCluster extends pulumi.ComponentResource {
             const floatingIp = edge
                 ? new openstack.networking.FloatingIp(`${vmName}-fip`, { pool: os.externalNetwork, portId: port.id, tags: [`geoplatform-edge=${edge}`] }, { ...child, dependsOn: [routerInterface] })
                 : undefined;
-            // The addresses belong to the port, which a replacement keeps; waiting on the instance id as well makes
-            // whatever connects to them (SSH, the API forwarder) wait for the VM behind them.
-            const onVm = (address: pulumi.Output<string>) => pulumi.all([address, instance.id]).apply(([a]) => a);
-            return { instance, privateIp: onVm(port.allFixedIps.apply((ips) => ips[0])), publicIp: floatingIp ? onVm(floatingIp.address) : undefined };
+            // The addresses belong to the port, which a replacement keeps; they carry no dependency on the VM, so a
+            // replaced VM does not make the engine replace what only connects to its address (the bastion's forwarder list).
+            return { instance, privateIp: port.allFixedIps.apply((ips) => ips[0]), publicIp: floatingIp?.address };
         };
 
         const nodes: ClusterNode[] = planNodes(config, pulumi.getStack()).map((n: PlannedNode) => {

@@ -65,9 +65,14 @@ function forceNewChanges(before: RecordedResource, after: RecordedResource): str
     );
 }
 
-/** Whether any ForceNew, not ignored input of `r` holds the id of `dep`. */
+/**
+ * Whether a ForceNew input of `r` holds the id of `dep`. When `dep` is deleted
+ * before it is replaced, the engine decides which dependents go first by the
+ * provider's diff with those inputs unknown, without ignoreChanges
+ * (calculateDependentReplacements in pulumi/pulumi pkg/resource/deploy/step_generator.go).
+ */
 function holdsIdOf(r: RecordedResource, dep: RecordedResource): boolean {
-    const ignored = r.options.ignoreChanges;
+    const ignored = dep.options.deleteBeforeReplace ? [] : r.options.ignoreChanges;
     const forceNew = [...(FORCE_NEW[r.type] ?? []), ...r.options.replaceOnChanges].filter((f) => !ignored.some((i) => covers(i, f)));
     const id = `${dep.name}-id`;
     return forceNew.some((f) => JSON.stringify(f.split(".").reduce<any>((v, k) => v?.[k], r.inputs) ?? null).includes(id));
