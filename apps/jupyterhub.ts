@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "../config/catalog";
+import { APP_VOLUMES_GB, CHARTS } from "../config/catalog";
 import { PROCESSING_GROUP } from "../config/types";
 import { hostFor, ingressAnnotations, tlsSecretName } from "./ingress";
 import { placement } from "./placement";
@@ -62,7 +62,7 @@ export function jupyterhubValues({ config, platform, binding }: AppArgs): Record
             image: { name: image.name, tag: image.tag },
             nodeSelector: processing.nodeSelector,
             extraTolerations: processing.tolerations,
-            storage: { type: "dynamic", capacity: "10Gi", dynamic: { storageClass: platform.storageClass } },
+            storage: { type: "dynamic", capacity: `${APP_VOLUMES_GB.jupyterUser}Gi`, dynamic: { storageClass: platform.storageClass } },
             extraEnv: {
                 AWS_ACCESS_KEY_ID: fromSecret(storage.secretName, "AWS_ACCESS_KEY_ID"),
                 AWS_SECRET_ACCESS_KEY: fromSecret(storage.secretName, "AWS_SECRET_ACCESS_KEY"),

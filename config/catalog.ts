@@ -94,3 +94,39 @@ export const S3A_JARS = [
     "https://repo1.maven.org/maven2/org/apache/hadoop/hadoop-aws/3.3.4/hadoop-aws-3.3.4.jar",
     "https://repo1.maven.org/maven2/com/amazonaws/aws-java-sdk-bundle/1.12.262/aws-java-sdk-bundle-1.12.262.jar",
 ] as const;
+
+/**
+ * Longhorn's replica scheduling settings, set explicitly on the release and
+ * used by config validation to check that the stack's volumes fit the storage
+ * nodes. Values are Longhorn 1.12.1's own defaults (longhorn/longhorn-manager
+ * v1.12.1 types/setting.go); the rule they feed is ReplicaScheduler.IsSchedulableToDisk
+ * (scheduler/replica_scheduler.go): a replica fits a disk while the scheduled
+ * total stays within (max - reserved) x overProvisioning%, and the disk keeps
+ * more than minimalAvailable% free. Replicas of one volume never share a node
+ * (replicaSoftAntiAffinity false).
+ */
+export const LONGHORN_SCHEDULING = {
+    storageReservedPercentageForDefaultDisk: 30,
+    storageMinimalAvailablePercentage: 25,
+    storageOverProvisioningPercentage: 100,
+    replicaSoftAntiAffinity: false,
+} as const;
+
+/**
+ * Share of a data volume that its filesystem keeps for itself: the volume is
+ * formatted ext4 with no root reserve (-m 0) and one inode per MiB (-T largefile),
+ * which leaves the journal (at most 1 GiB) and a small metadata share; 2% is a
+ * margin, not a measurement.
+ */
+export const DATA_DISK_FS_OVERHEAD_PERCENT = 2;
+
+/** Where Longhorn keeps its default disk on a node (its defaultDataPath); the dedicated data volume is mounted there. */
+export const LONGHORN_DATA_PATH = "/var/lib/longhorn";
+
+/** Fixed-size Longhorn volumes the apps ask for (GiB). */
+export const APP_VOLUMES_GB = {
+    /** openEO's single ZooKeeper member. */
+    zookeeper: 5,
+    /** Each JupyterHub user's home, created at first login: not counted in the capacity check (the user count is unknown). */
+    jupyterUser: 10,
+} as const;

@@ -27,12 +27,14 @@ export interface NodeGroupConfig {
     spot: boolean;
     /** Nodes that receive public HTTP(S): a public address and 80/443 open to the world. */
     ingress: boolean;
+    /** Size (GiB) of each node's dedicated Longhorn data volume, mounted on Longhorn's data path; 0 for none. Storage groups only. */
+    dataDiskGb: number;
 }
 
 export interface OpenStackConfig {
     region: string;
-    /** Image name, e.g. "Ubuntu 24.04 LTS". */
-    image: string;
+    /** Glance image id (a UUID): pinned, so a newly published image never replaces a running VM. */
+    imageId: string;
     /** Size name → flavor name. */
     flavors: Record<string, string>;
     /** Name of the provider network that floating IPs come from. */
@@ -47,9 +49,8 @@ export interface OpenStackConfig {
 
 export interface AwsConfig {
     region: string;
-    /** Explicit AMI id; when empty the newest AMI matching amiLookup is used. */
+    /** AMI id, pinned: a newly published AMI never replaces a running VM. */
     ami: string;
-    amiLookup: { owner: string; namePattern: string };
     /** Size name → EC2 instance type. */
     instanceTypes: Record<string, string>;
     availabilityZones: string[];
@@ -109,6 +110,9 @@ export interface GeoplatformConfig {
     openstack?: OpenStackConfig;
     aws?: AwsConfig;
 }
+
+/** Nodes with this label set to "true" hold Longhorn replicas (createDefaultDiskLabeledNodes): the storage nodes. */
+export const LONGHORN_DISK_LABEL = "node.longhorn.io/create-default-disk";
 
 /** Label every node carries, naming its group; workloads select on it. */
 export const NODE_GROUP_LABEL = "geoplatform.io/node-group";

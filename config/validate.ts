@@ -1,8 +1,9 @@
 import { isIP } from "node:net";
 import { Checker, ConfigError } from "./checker";
-import { IMAGES } from "./catalog";
+import { DATA_DISK_FS_OVERHEAD_PERCENT, IMAGES, LONGHORN_SCHEDULING } from "./catalog";
 import { PROCESSING_TOLERATION } from "../platform/placement";
 import { Cidr, cidrsOverlap, hasHostBits, networkOf, parseCidr, worldCoveredBy } from "./net";
+import { longhornFit, longhornVolumes, storageGroups } from "./storage";
 import {
     APP_NAMES,
     AppName,
@@ -10,6 +11,7 @@ import {
     AwsConfig,
     CloudName,
     GeoplatformConfig,
+    LONGHORN_DISK_LABEL,
     NODE_GROUP_LABEL,
     NodeGroupConfig,
     OpenStackConfig,
@@ -35,9 +37,11 @@ const TOP_LEVEL_KEYS = [
     "openstack",
     "aws",
 ] as const;
-const NODE_GROUP_KEYS = ["role", "count", "size", "diskGb", "labels", "taints", "spot", "ingress"] as const;
+const NODE_GROUP_KEYS = ["role", "count", "size", "diskGb", "labels", "taints", "spot", "ingress", "dataDiskGb"] as const;
 const OPENSTACK_KEYS = [
     "region",
+    "imageId",
+    // Removed (looked up "most recent" on every run); kept known so checkPinnedImages reports it with its own message.
     "image",
     "flavors",
     "externalNetwork",
@@ -47,6 +51,7 @@ const OPENSTACK_KEYS = [
     "sshUser",
     "bastionSize",
 ] as const;
+// `amiLookup` is removed; kept known so checkPinnedImages reports it with its own message.
 const AWS_KEYS = ["region", "ami", "amiLookup", "instanceTypes", "availabilityZones", "vpcCidr", "sshUser", "bastionSize"] as const;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -60,8 +65,6 @@ const TAINT_EFFECTS: readonly TaintEffect[] = ["NoSchedule", "PreferNoSchedule",
 export const REQUIRED_GROUPS = ["system"] as const;
 /** K3s' default pod and service networks (k3s-io/k3s pkg/cli/cmds/server.go); the program does not change them. */
 export const K3S_CIDRS = { "pod (cluster-cidr)": "10.42.0.0/16", "service (service-cidr)": "10.43.0.0/16" } as const;
-/** Longhorn creates its default disk only on nodes labelled so (createDefaultDiskLabeledNodes in platform/longhorn.ts). */
-const LONGHORN_DISK_LABEL = "node.longhorn.io/create-default-disk";
 
 function isLabelKey(key: string): boolean {
     const parts = key.split("/");
@@ -123,7 +126,8 @@ function checkNodeGroup(c: Checker, cloud: CloudName | undefined, name: string, 
     if (spot && cloud !== undefined && cloud !== "aws") c.fail(`${key}.spot`, spot, "false: spot capacity exists on AWS only");
     if (spot && role === "server") c.fail(`${key}.spot`, spot, "false: a spot reclaim would take a control-plane member (and etcd quorum) away");
     const ingress = c.boolean(`${key}.ingress`, g.ingress, false);
-    return { role, count, size, diskGb, labels, taints, spot, ingress };
+    const dataDiskGb = c.integer(`${key}.dataDiskGb`, g.dataDiskGb, { min: 0, max: 16384, fallback: 0 });
+    return { role, count, size, diskGb, labels, taints, spot, ingress, dataDiskGb };
 }
 
 function checkGroups(c: Checker, cloud: CloudName | undefined, raw: unknown, sizes: Record<string, string>): Record<string, NodeGroupConfig> {
@@ -242,6 +246,28 @@ function checkAdminCidrs(c: Checker, raw: unknown, allowWorld: boolean): string[
     return adminCidrs;
 }
 
+// ---- Day 2: VM images pinned by id ----
+// Both providers replace a VM when its image changes (aws_instance `ami` and the
+// boot volume's `block_device.uuid` are ForceNew), so the image is an id written
+// in the stack file, never a "most recent" lookup that moves when a vendor publishes.
+
+const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function checkAmi(c: Checker, a: Record<string, unknown>): string {
+    if (a.amiLookup !== undefined) {
+        c.fail("aws.amiLookup", a.amiLookup, "nothing: the newest-AMI lookup is removed; pin geoplatform:aws.ami to an id (aws ec2 describe-images ... --query 'Images[].ImageId')");
+    }
+    return c.string("aws.ami", a.ami, { pattern: AMI_ID, expected: "a pinned AMI id (ami- and 8 or 17 hex digits, e.g. ami-0123456789abcdef0); a new image is rolled deliberately, see docs/k3s.md" });
+}
+
+function checkOpenStackImageId(c: Checker, o: Record<string, unknown>): string {
+    if (o.image !== undefined) {
+        c.fail("openstack.image", o.image, "nothing: images are pinned by id; set geoplatform:openstack.imageId (openstack image show -f value -c id '<name>')");
+    }
+    return c.string("openstack.imageId", o.imageId, { pattern: UUID, expected: "a pinned Glance image id (a lowercase UUID); a new image is rolled deliberately, see docs/k3s.md" });
+}
+
 function checkOpenStack(c: Checker, raw: unknown): OpenStackConfig | undefined {
     const o = c.object("openstack", raw);
     if (c.failed("openstack")) return undefined;
@@ -255,7 +281,7 @@ function checkOpenStack(c: Checker, raw: unknown): OpenStackConfig | undefined {
     if (bastionSize && !(bastionSize in flavors)) c.fail("openstack.bastionSize", bastionSize, `a key of geoplatform:openstack.flavors (${Object.keys(flavors).join(", ")})`);
     return {
         region: c.string("openstack.region", o.region),
-        image: c.string("openstack.image", o.image),
+        imageId: checkOpenStackImageId(c, o),
         flavors,
         externalNetwork: c.string("openstack.externalNetwork", o.externalNetwork),
         availabilityZone: c.string("openstack.availabilityZone", o.availabilityZone),
@@ -288,22 +314,13 @@ function checkAws(c: Checker, raw: unknown): AwsConfig | undefined {
     // AWS takes VPC blocks from /16 to /28; the subnet plan (infra/aws.ts) carves /20s.
     if (!vpc || vpc.family !== "ipv4" || vpc.prefix < 16 || vpc.prefix > 24) c.fail("aws.vpcCidr", vpcCidr, "an IPv4 CIDR from /16 to /24");
     else checkNodeNetwork(c, "aws.vpcCidr", vpcCidr, "an IPv4 CIDR from /16 to /24");
-    const ami = c.string("aws.ami", a.ami, { fallback: "", pattern: /^ami-[0-9a-f]{8,17}$/, expected: "an AMI id (ami-...) or nothing to look one up" });
-    const lookup = c.object("aws.amiLookup", a.amiLookup, { optional: true });
-    c.noUnknownKeys("aws.amiLookup", lookup, ["owner", "namePattern"]);
+    const ami = checkAmi(c, a);
     const instanceTypes = c.stringMap("aws.instanceTypes", a.instanceTypes);
     const bastionSize = c.string("aws.bastionSize", a.bastionSize);
     if (bastionSize && !(bastionSize in instanceTypes)) c.fail("aws.bastionSize", bastionSize, `a key of geoplatform:aws.instanceTypes (${Object.keys(instanceTypes).join(", ")})`);
     return {
         region,
         ami,
-        amiLookup: {
-            // Canonical's account and Ubuntu 24.04 images, the OS the node scripts are tested against.
-            owner: c.string("aws.amiLookup.owner", lookup.owner, { fallback: "099720109477" }),
-            namePattern: c.string("aws.amiLookup.namePattern", lookup.namePattern, {
-                fallback: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*",
-            }),
-        },
         instanceTypes,
         availabilityZones: zones,
         vpcCidr,
@@ -403,6 +420,43 @@ function checkApps(c: Checker, raw: unknown, nodeGroups: Record<string, NodeGrou
     return { enabledApps, apps };
 }
 
+// ---- Day 2: Longhorn's storage nodes hold the stack's volumes ----
+// Each storage node has a dedicated data volume (`dataDiskGb`); the volumes the
+// stack asks for, times Longhorn's replica count, must fit those disks under
+// Longhorn's own scheduling rule (config/catalog.ts LONGHORN_SCHEDULING), or
+// their releases wait for a volume that Longhorn never places.
+
+function checkLonghornStorage(c: Checker, config: GeoplatformConfig): void {
+    const label = `${LONGHORN_DISK_LABEL}: "true"`;
+    for (const [name, g] of Object.entries(config.nodeGroups)) {
+        const storage = g.labels[LONGHORN_DISK_LABEL] === "true";
+        if (storage && g.count > 0 && g.dataDiskGb === 0) {
+            c.fail(`nodeGroups.${name}.dataDiskGb`, undefined, `the size (GiB) of the dedicated Longhorn data volume each node of this group gets (it is labelled ${label}); Longhorn would otherwise fill the root disk`);
+        } else if (!storage && g.dataDiskGb > 0) {
+            c.fail(`nodeGroups.${name}.dataDiskGb`, g.dataDiskGb, `0: only groups labelled ${label} hold Longhorn replicas and get a data volume`);
+        }
+    }
+    // checkLonghornReplicas has made sure there are at least as many storage nodes as replicas.
+    const groups = storageGroups(config);
+    const nodes = groups.reduce((n, [, g]) => n + g.count, 0);
+    const replicas = config.platform.longhornReplicas;
+    if (groups.some(([, g]) => g.dataDiskGb === 0)) return;
+    const volumes = longhornVolumes(config);
+    const listed = volumes.map((v) => `${v.name} ${v.count > 1 ? `${v.count}x` : ""}${v.sizeGb}`).join(", ");
+    for (const [name, g] of groups) {
+        const fit = longhornFit(config, g.dataDiskGb);
+        if (fit.missingGb > 0) {
+            c.fail(
+                `nodeGroups.${name}.dataDiskGb`,
+                g.dataDiskGb,
+                `at least ${fit.minimumDiskGb}: each storage node must hold ${fit.perNodeGb} GiB of replicas (${listed} GiB, ${replicas} replica(s) over ${nodes} storage node(s)), ` +
+                    `Longhorn schedules ${fit.usablePercent}% of a data volume (${LONGHORN_SCHEDULING.storageReservedPercentageForDefaultDisk}% reserved, ${LONGHORN_SCHEDULING.storageMinimalAvailablePercentage}% kept free, ${DATA_DISK_FS_OVERHEAD_PERCENT}% filesystem), ` +
+                    `which is ${fit.usableGb} GiB: ${fit.missingGb} GiB missing per node`,
+            );
+        }
+    }
+}
+
 /** Validates raw stack config; throws one ConfigError that lists every problem. */
 export function validateConfig(raw: RawConfig): GeoplatformConfig {
     const c = new Checker();
@@ -426,5 +480,9 @@ export function validateConfig(raw: RawConfig): GeoplatformConfig {
     const { enabledApps, apps } = checkApps(c, raw.apps, nodeGroups);
 
     if (c.problems.length > 0) throw new ConfigError(c.problems);
-    return { cloud, domain, acmeEmail, adminCidrs, allowWorldAdminAccess, k3sVersion, nodeGroups, platform, enabledApps, apps, openstack, aws };
+    const config: GeoplatformConfig = { cloud, domain, acmeEmail, adminCidrs, allowWorldAdminAccess, k3sVersion, nodeGroups, platform, enabledApps, apps, openstack, aws };
+    // Checks across keys, on a config whose every key is well-formed (no follow-on errors).
+    checkLonghornStorage(c, config);
+    if (c.problems.length > 0) throw new ConfigError(c.problems);
+    return config;
 }

@@ -1,13 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 // Only the modules used: the @pulumi/aws index loads all of its ~300 service
 // modules, which costs 0.15-0.3 s at every preview.
+import * as ebs from "@pulumi/aws/ebs";
 import * as ec2 from "@pulumi/aws/ec2";
 import { Provider as AwsProvider } from "@pulumi/aws/provider";
 import { SecurityGroupEgressRule, SecurityGroupIngressRule } from "@pulumi/aws/vpc";
 import { AwsConfig, GeoplatformConfig } from "../config/types";
 import { ipv4Subnet } from "../config/net";
 import { bastionUserData } from "./bastion";
+import { AWS_DATA_DEVICE, dataDiskUserData } from "./data-disk";
 import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from "./firewall";
+import { AWS_BASTION_IGNORED, AWS_NODE_IGNORED, GroupSequencer } from "./lifecycle";
 import { planNodes } from "./node-plan";
 import { sshKey } from "./ssh-key";
 import { ClusterNode, ClusterNodes } from "./types";
@@ -58,14 +61,17 @@ export class AwsCluster extends pulumi.ComponentResource {
         const groups = this.securityGroups(name, config, vpc, child);
         const key = sshKey(name, { parent: this });
         const keyPair = new ec2.KeyPair(`${name}-key`, { keyName: `${name}-key`, publicKey: key.publicKeyOpenssh }, child);
-        const ami = cfg.ami || ec2.getAmiOutput({ owners: [cfg.amiLookup.owner], mostRecent: true, filters: [{ name: "name", values: [cfg.amiLookup.namePattern] }] }, child).id;
+        const sequencer = new GroupSequencer();
 
-        const instance = (vmName: string, args: { size: string; diskGb: number; zoneIndex: number; publicIp: boolean; securityGroups: SecurityGroupName[]; spot: boolean; tags: Record<string, string>; userData?: pulumi.Input<string> }) => {
+        const instance = (
+            vmName: string,
+            args: { size: string; diskGb: number; zoneIndex: number; publicIp: boolean; securityGroups: SecurityGroupName[]; spot: boolean; tags: Record<string, string>; userData?: pulumi.Input<string>; bastion?: boolean; group?: string },
+        ) => {
             const zone = args.zoneIndex % cfg.availabilityZones.length;
-            return new ec2.Instance(
+            const vm = new ec2.Instance(
                 vmName,
                 {
-                    ami,
+                    ami: cfg.ami,
                     instanceType: cfg.instanceTypes[args.size],
                     keyName: keyPair.keyName,
                     subnetId: (args.publicIp ? publicSubnets : privateSubnets)[zone].id,
@@ -78,18 +84,42 @@ export class AwsCluster extends pulumi.ComponentResource {
                         : undefined,
                     userData: args.userData,
                     // cloud-init reads user data on first boot only: a new server list needs a new bastion.
-                    userDataReplaceOnChange: args.userData !== undefined,
+                    userDataReplaceOnChange: args.bastion === true,
                     tags: { Name: vmName, ...args.tags },
                 },
-                // Only user data (the bastion's) needs the internet at boot; nodes wait for egress at setup time.
-                { ...child, dependsOn: args.userData ? [igw, publicRoutes] : [] },
+                {
+                    ...child,
+                    // Only the bastion's user data needs the internet at boot; nodes wait for egress at setup time.
+                    dependsOn: [...(args.bastion ? [igw, publicRoutes] : []), ...(args.group ? sequencer.after(args.group) : [])],
+                    ignoreChanges: args.bastion ? AWS_BASTION_IGNORED : AWS_NODE_IGNORED,
+                    // A one-time spot instance cannot be stopped, so the in-place (stop, modify, start) type change would fail: replace it.
+                    replaceOnChanges: args.spot ? ["instanceType"] : [],
+                },
             );
+            if (args.group) sequencer.record(args.group, vm);
+            return vm;
         };
 
         const nodes: ClusterNode[] = planNodes(config, stack).map((n) => {
             const sgs: SecurityGroupName[] = ["nodes"];
             if (n.spec.role === "server") sgs.push("servers");
             if (n.spec.ingress) sgs.push("ingress");
+            // Longhorn's replicas live on a volume of their own, which outlives the VM: protect refuses any plan that would
+            // replace or delete it, retainOnDelete keeps it in AWS even once unprotected (docs/k3s.md, "Day 2").
+            const dataDisk =
+                n.spec.dataDiskGb > 0
+                    ? new ebs.Volume(
+                          `${n.name}-data`,
+                          {
+                              availabilityZone: cfg.availabilityZones[n.index % cfg.availabilityZones.length],
+                              size: n.spec.dataDiskGb,
+                              type: "gp3",
+                              encrypted: true,
+                              tags: { Name: `${n.name}-data`, "geoplatform:node-group": n.group, "geoplatform:purpose": "longhorn" },
+                          },
+                          { ...child, protect: true, retainOnDelete: true },
+                      )
+                    : undefined;
             const vm = instance(n.name, {
                 size: n.spec.size,
                 diskGb: n.spec.diskGb,
@@ -97,8 +127,19 @@ export class AwsCluster extends pulumi.ComponentResource {
                 publicIp: n.spec.ingress,
                 securityGroups: sgs,
                 spot: n.spec.spot,
+                group: n.group,
                 tags: { "geoplatform:node-group": n.group, "geoplatform:role": n.spec.role, ...(n.spec.ingress ? { "geoplatform:edge": "ingress" } : {}) },
+                userData: dataDisk ? dataDiskUserData("aws", dataDisk.id) : undefined,
             });
+            // A replaced VM gets the volume through a new attachment: the old one goes first (the old VM stopped, so its
+            // filesystem is clean), as an EBS volume attaches to one instance at a time.
+            const attachment = dataDisk
+                ? new ec2.VolumeAttachment(
+                      `${n.name}-data`,
+                      { deviceName: AWS_DATA_DEVICE, volumeId: dataDisk.id, instanceId: vm.id, stopInstanceBeforeDetaching: true },
+                      { ...child, deleteBeforeReplace: true },
+                  )
+                : undefined;
             return {
                 name: n.name,
                 group: n.group,
@@ -109,6 +150,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                 labels: n.labels,
                 taints: n.taints,
                 resource: vm,
+                dataVolume: attachment,
             };
         });
 
@@ -122,6 +164,7 @@ export class AwsCluster extends pulumi.ComponentResource {
             spot: false,
             tags: { "geoplatform:role": "bastion", "geoplatform:edge": "bastion" },
             userData: bastionUserData(serverIps),
+            bastion: true,
         });
         // An Elastic IP keeps the API endpoint (and the kubeconfig's tls-san) stable across bastion replacement.
         const bastionIp = new ec2.Eip(`${name}-bastion`, { domain: "vpc", instance: bastion.id }, child).publicIp;

@@ -28,9 +28,12 @@ export function firewallRules(config: GeoplatformConfig): FirewallRule[] {
         tcp("bastion", "SSH from admins", 22, admin),
         tcp("bastion", "Kubernetes API (forwarded to the servers) from admins", 6443, admin),
         tcp("nodes", "SSH through the bastion", 22, { group: "bastion" }),
-        tcp("nodes", "Kubernetes API through the bastion's forwarder", 6443, { group: "bastion" }),
-        tcp("nodes", "Kubernetes API and supervisor from cluster nodes", 6443, { group: "nodes" }),
+        // Only servers listen on 6443 (API and supervisor); agents reach it through their own local load balancer.
+        tcp("servers", "Kubernetes API through the bastion's forwarder", 6443, { group: "bastion" }),
+        tcp("servers", "Kubernetes API and supervisor from cluster nodes", 6443, { group: "nodes" }),
         tcp("nodes", "kubelet from cluster nodes", 10250, { group: "nodes" }),
+        // Prometheus (on a system node) scrapes the node exporter, which listens on the host network of every node.
+        tcp("nodes", "node exporter metrics from cluster nodes", 9100, { group: "nodes" }),
         { group: "nodes", description: "flannel VXLAN between cluster nodes", protocol: "udp", fromPort: 8472, toPort: 8472, source: { group: "nodes" } },
         tcp("servers", "embedded etcd between servers", 2379, { group: "servers" }, 2380),
         tcp("ingress", "HTTP from anywhere (redirected to HTTPS)", 80, { cidrs: WORLD_CIDRS }),

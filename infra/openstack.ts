@@ -2,7 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as openstack from "@pulumi/openstack";
 import { GeoplatformConfig, OpenStackConfig } from "../config/types";
 import { bastionUserData } from "./bastion";
+import { dataDiskUserData } from "./data-disk";
 import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from "./firewall";
+import { GroupSequencer, OPENSTACK_BASTION_IGNORED, OPENSTACK_NODE_IGNORED } from "./lifecycle";
 import { planNodes, PlannedNode } from "./node-plan";
 import { sshKey } from "./ssh-key";
 import { ClusterNode, ClusterNodes } from "./types";
@@ -22,7 +24,6 @@ export class OpenStackCluster extends pulumi.ComponentResource {
         const child = { parent: this, provider };
 
         const externalNetwork = openstack.networking.getNetworkOutput({ name: os.externalNetwork, external: true }, child);
-        const image = openstack.images.getImageOutput({ name: os.image, mostRecent: true }, child);
 
         const network = new openstack.networking.Network(`${name}-net`, { name: `${name}-net`, adminStateUp: true }, child);
         const subnet = new openstack.networking.Subnet(
@@ -37,8 +38,10 @@ export class OpenStackCluster extends pulumi.ComponentResource {
         const key = sshKey(name, { parent: this });
         const keypair = new openstack.compute.Keypair(`${name}-key`, { name: `${name}-key`, publicKey: key.publicKeyOpenssh }, child);
 
-        /** `edge` (bastion or ingress) marks the VMs that get a floating IP; the policy pack checks it. */
-        const server = (vmName: string, role: string, sizeName: string, diskGb: number, securityGroups: SecurityGroupName[], edge?: "bastion" | "ingress", userData?: pulumi.Input<string>) => {
+        const sequencer = new GroupSequencer();
+
+        /** `edge` (bastion or ingress) marks the VMs that get a floating IP; the policy pack checks it. `group` is unset for the bastion. */
+        const server = (vmName: string, role: string, sizeName: string, diskGb: number, securityGroups: SecurityGroupName[], edge?: "bastion" | "ingress", userData?: pulumi.Input<string>, group?: string) => {
             const port = new openstack.networking.Port(
                 `${vmName}-port`,
                 {
@@ -59,17 +62,28 @@ export class OpenStackCluster extends pulumi.ComponentResource {
                     networks: [{ port: port.id }],
                     // Boot from a volume so the disk size is ours to choose, not the flavor's.
                     blockDevices: [
-                        { uuid: image.id, sourceType: "image", destinationType: "volume", volumeSize: diskGb, bootIndex: 0, deleteOnTermination: true },
+                        { uuid: os.imageId, sourceType: "image", destinationType: "volume", volumeSize: diskGb, bootIndex: 0, deleteOnTermination: true },
                     ],
                     userData,
                     metadata: { "geoplatform-stack": pulumi.getStack(), "geoplatform-role": role },
                 },
-                // Only user data (the bastion's) needs the internet at boot; nodes wait for egress at setup time.
-                { ...child, dependsOn: userData ? [routerInterface] : [] },
+                {
+                    ...child,
+                    // Only the bastion's user data needs the internet at boot; nodes wait for egress at setup time.
+                    dependsOn: [...(group ? [] : [routerInterface]), ...(group ? sequencer.after(group) : [])],
+                    ignoreChanges: group ? OPENSTACK_NODE_IGNORED : OPENSTACK_BASTION_IGNORED,
+                    // The port outlives the VM: Nova unbinds, not deletes, a port it was given (deallocate_for_instance
+                    // in nova/network/neutron.py), and refuses to bind it to a second server while the first holds it.
+                    // So a replacement deletes the old VM first, then boots the new one on the same port and address.
+                    deleteBeforeReplace: true,
+                },
             );
+            if (group) sequencer.record(group, instance);
             const floatingIp = edge
                 ? new openstack.networking.FloatingIp(`${vmName}-fip`, { pool: os.externalNetwork, portId: port.id, tags: [`geoplatform-edge=${edge}`] }, { ...child, dependsOn: [routerInterface] })
                 : undefined;
+            // The addresses belong to the port, which a replacement keeps; they carry no dependency on the VM, so a
+            // replaced VM does not make the engine replace what only connects to its address (the bastion's forwarder list).
             return { instance, privateIp: port.allFixedIps.apply((ips) => ips[0]), publicIp: floatingIp?.address };
         };
 
@@ -77,7 +91,28 @@ export class OpenStackCluster extends pulumi.ComponentResource {
             const sgs: SecurityGroupName[] = ["nodes"];
             if (n.spec.role === "server") sgs.push("servers");
             if (n.spec.ingress) sgs.push("ingress");
-            const vm = server(n.name, n.spec.role, n.spec.size, n.spec.diskGb, sgs, n.spec.ingress ? "ingress" : undefined);
+            // Longhorn's replicas live on a volume of their own, which outlives the VM: protect refuses any plan that would
+            // replace or delete it, retainOnDelete keeps it in Cinder even once unprotected (docs/k3s.md, "Day 2").
+            const dataDisk =
+                n.spec.dataDiskGb > 0
+                    ? new openstack.blockstorage.Volume(
+                          `${n.name}-data`,
+                          {
+                              name: `${n.name}-data`,
+                              size: n.spec.dataDiskGb,
+                              // Growing dataDiskGb extends the volume in place, attached (Cinder extend, online).
+                              enableOnlineResize: true,
+                              metadata: { "geoplatform-stack": pulumi.getStack(), "geoplatform-node-group": n.group, "geoplatform-purpose": "longhorn" },
+                          },
+                          { ...child, protect: true, retainOnDelete: true },
+                      )
+                    : undefined;
+            const userData = dataDisk ? dataDiskUserData("openstack", dataDisk.id) : undefined;
+            const vm = server(n.name, n.spec.role, n.spec.size, n.spec.diskGb, sgs, n.spec.ingress ? "ingress" : undefined, userData, n.group);
+            // A replaced VM (deleted first) gets the volume through a new attachment, made after the old one is gone.
+            const attachment = dataDisk
+                ? new openstack.compute.VolumeAttach(`${n.name}-data`, { instanceId: vm.instance.id, volumeId: dataDisk.id }, { ...child, deleteBeforeReplace: true })
+                : undefined;
             return {
                 name: n.name,
                 group: n.group,
@@ -88,6 +123,7 @@ export class OpenStackCluster extends pulumi.ComponentResource {
                 labels: n.labels,
                 taints: n.taints,
                 resource: vm.instance,
+                dataVolume: attachment,
             };
         });
 

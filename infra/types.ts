@@ -23,6 +23,8 @@ export interface ClusterNode {
     taints: { key: string; value: string; effect: Taint["effect"] }[];
     /** The cloud resource behind the node, for dependsOn. */
     resource: pulumi.Resource;
+    /** Storage nodes: the attachment of the Longhorn data volume (mounted by cloud-init before K3s is installed). */
+    dataVolume?: pulumi.Resource;
 }
 
 /** What the infra layer hands to the K3s layer. */

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "../config/catalog";
+import { CHARTS, LONGHORN_DATA_PATH, LONGHORN_SCHEDULING } from "../config/catalog";
 import { catalogRelease, tlsAnnotations } from "./release";
 import { PROCESSING_TOLERATION, SYSTEM } from "./placement";
 import { k8sSecret, randomSecret } from "./secrets";
@@ -54,6 +54,9 @@ export class Longhorn extends pulumi.ComponentResource {
                 defaultSettings: {
                     defaultReplicaCount: args.replicas,
                     createDefaultDiskLabeledNodes: true,
+                    // The storage nodes' data volumes are mounted here; config validation sizes them with these rules.
+                    defaultDataPath: `${LONGHORN_DATA_PATH}/`,
+                    ...LONGHORN_SCHEDULING,
                     taintToleration: `${PROCESSING_TOLERATION.key}=${PROCESSING_TOLERATION.value}:${PROCESSING_TOLERATION.effect}`,
                 },
                 defaultBackupStore: {

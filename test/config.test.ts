@@ -76,7 +76,13 @@ describe("stack configuration", () => {
         { name: "misspelt node-group key", raw: devWith((r) => (r.nodeGroups.system.tains = [])), message: /geoplatform:nodeGroups.system.tains: got \[\], expected no such key/ },
         { name: "missing cloud block", raw: devWith((r) => delete r.openstack), message: /geoplatform:openstack: got nothing, expected an object/ },
         { name: "AWS zone outside the region", raw: prodWith((r) => (r.aws.availabilityZones = ["us-east-1a"])), message: /geoplatform:aws.availabilityZones\[0\]: got "us-east-1a", expected a zone of region eu-central-1/ },
-        { name: "malformed AMI id", raw: prodWith((r) => (r.aws.ami = "ubuntu")), message: /geoplatform:aws.ami: got "ubuntu", expected an AMI id/ },
+        { name: "malformed AMI id", raw: prodWith((r) => (r.aws.ami = "ubuntu")), message: /geoplatform:aws.ami: got "ubuntu", expected a pinned AMI id/ },
+        { name: "AWS stack without a pinned AMI", raw: prodWith((r) => delete r.aws.ami), message: /geoplatform:aws.ami: got nothing, expected a pinned AMI id/ },
+        { name: "AMI id of the wrong length", raw: prodWith((r) => (r.aws.ami = "ami-0123")), message: /geoplatform:aws.ami: got "ami-0123", expected a pinned AMI id/ },
+        { name: "the removed newest-AMI lookup", raw: prodWith((r) => (r.aws.amiLookup = { owner: "099720109477" })), message: /geoplatform:aws.amiLookup: got \{"owner":"099720109477"\}, expected nothing: the newest-AMI lookup is removed; pin geoplatform:aws.ami/ },
+        { name: "an OpenStack image by name", raw: devWith((r) => (r.openstack.image = "Ubuntu 24.04 LTS")), message: /geoplatform:openstack.image: got "Ubuntu 24.04 LTS", expected nothing: images are pinned by id; set geoplatform:openstack.imageId/ },
+        { name: "OpenStack stack without an image id", raw: devWith((r) => delete r.openstack.imageId), message: /geoplatform:openstack.imageId: got nothing, expected a pinned Glance image id/ },
+        { name: "an image name as the image id", raw: devWith((r) => (r.openstack.imageId = "Ubuntu 24.04 LTS")), message: /geoplatform:openstack.imageId: got "Ubuntu 24.04 LTS", expected a pinned Glance image id/ },
         { name: "domain with a scheme", raw: devWith((r) => (r.domain = "https://geo.example.org")), message: /geoplatform:domain: got "https:\/\/geo.example.org", expected a lowercase DNS name/ },
         { name: "bad e-mail", raw: devWith((r) => (r.acmeEmail = "ops")), message: /geoplatform:acmeEmail: got "ops", expected an e-mail address/ },
         { name: "unknown app", raw: devWith((r) => (r.apps = { qgis: { enabled: true } })), message: /geoplatform:apps.qgis: got \{"enabled":true\}, expected no such key/ },
@@ -170,6 +176,11 @@ describe("stack configuration", () => {
             ["nodeGroups.processing.taints[0].effect", "platform.longhornReplicas", "apps.jupyterhub.singleuserImage", "nodeGroups.processing.count"],
             problems.join("\n"),
         );
+    });
+
+    it("reports a leftover image name once, not also as an unknown key", () => {
+        const problems = problemsOf(devWith((r) => (r.openstack.image = "Ubuntu 24.04 LTS")));
+        assert.deepStrictEqual(problems.length, 1, problems.join("\n"));
     });
 
     it("fills app settings with the catalog's pinned images and accepts overrides", () => {

@@ -128,6 +128,24 @@ describe("infra layer", function () {
         });
     }
 
+    for (const stack of STACKS) {
+        it(`${stack}: opens 6443 on servers only (from the bastion and the nodes), and 9100 (node exporter) between nodes`, () => {
+            const rules = inboundRules(get(stack).run);
+            const api = rules.filter((r) => r.fromPort <= 6443 && r.toPort >= 6443);
+            assert.deepStrictEqual(
+                api.filter((r) => !r.cidr).map((r) => `${r.group}<-${r.sourceGroup}`).sort(),
+                ["servers<-bastion", "servers<-nodes"],
+            );
+            assert.ok(api.filter((r) => r.cidr).every((r) => r.group === "bastion"), "only the bastion takes 6443 from admin CIDRs");
+            const exporter = rules.filter((r) => r.fromPort <= 9100 && r.toPort >= 9100);
+            assert.deepStrictEqual(exporter.map((r) => `${r.group}<-${r.sourceGroup ?? r.cidr}`), ["nodes<-nodes"]);
+            // Every node is in the nodes group, servers too, so Prometheus on any node reaches every exporter.
+            const vmGroups = get(stack).run.resources.filter((r) => r.type === "aws:ec2/instance:Instance" || r.type === "openstack:networking/port:Port");
+            const nodeVms = vmGroups.filter((r) => !r.name.includes("bastion"));
+            for (const vm of nodeVms) assert.match(JSON.stringify(vm.inputs.vpcSecurityGroupIds ?? vm.inputs.securityGroupIds), /sg-nodes-id/, vm.name);
+        });
+    }
+
     describe("prod on AWS", () => {
         const instances = () => ofType(get("prod").run, "aws:ec2/instance:Instance");
         const nodeGroupOf = (r: RecordedResource) => r.inputs.tags?.["geoplatform:node-group"];

@@ -182,11 +182,11 @@ describe("K3s layer", () => {
 
             it("protects the server token from replacement; the agent token is separate", () => {
                 const serverToken = byName(`${stack}-token`);
-                assert.strictEqual(serverToken.protect, true);
-                assert.deepStrictEqual(serverToken.ignoreChanges.sort(), ["length", "special"]);
+                assert.strictEqual(serverToken.options.protect, true);
+                assert.deepStrictEqual(serverToken.options.ignoreChanges.sort(), ["length", "special"]);
                 const agentToken = byName(`${stack}-agent-token`);
                 assert.strictEqual(agentToken.type, "random:index/randomPassword:RandomPassword");
-                assert.strictEqual(agentToken.protect, false);
+                assert.strictEqual(agentToken.options.protect, false);
             });
 
             it("keeps the token, SSH key and kubeconfig secret", () => {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "../../config/catalog";
+import { APP_VOLUMES_GB, CHARTS } from "../../config/catalog";
 import { podPlacement } from "../placement";
 import { AppArgs, childOptions, resources, RESTRICTED_CONTAINER, restrictedPod } from "../types";
 
@@ -59,7 +59,7 @@ export function zookeeper(parent: pulumi.Resource, args: AppArgs): { connect: st
                 volumeClaimTemplates: [
                     {
                         metadata: { name: "data" },
-                        spec: { accessModes: ["ReadWriteOnce"], storageClassName: platform.storageClass, resources: { requests: { storage: "5Gi" } } },
+                        spec: { accessModes: ["ReadWriteOnce"], storageClassName: platform.storageClass, resources: { requests: { storage: `${APP_VOLUMES_GB.zookeeper}Gi` } } },
                     },
                 ],
             },

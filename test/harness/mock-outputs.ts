@@ -8,10 +8,12 @@ export function sentinel(kind: string, name: string): string {
     return `${SECRET_SENTINEL}-${kind}-${name}`;
 }
 
-let addressCounter = 0;
-function nextOctet(): number {
-    addressCounter = (addressCounter % 250) + 1;
-    return addressCounter;
+// One octet per resource, the same in every run of a test process, so two runs
+// of the program (before and after a config change) can be compared input by input.
+const octets = new Map<string, number>();
+function octetFor(resource: string): number {
+    if (!octets.has(resource)) octets.set(resource, (octets.size % 250) + 1);
+    return octets.get(resource) as number;
 }
 
 type OutputMock = (name: string, inputs: Record<string, any>) => Record<string, unknown>;
@@ -42,20 +44,18 @@ export const RESOURCE_OUTPUTS: Record<string, OutputMock> = {
         publicKeyOpenssh: `ssh-ed25519 AAAAmock ${name}`,
     }),
     "random:index/randomPassword:RandomPassword": (name) => ({ result: sentinel("password", name), bcryptHash: `$2a$10$mockhash${name}` }),
-    "openstack:networking/port:Port": () => ({ allFixedIps: [`10.10.0.${nextOctet()}`] }),
-    "openstack:networking/floatingIp:FloatingIp": () => ({ address: `203.0.113.${nextOctet()}` }),
+    "openstack:networking/port:Port": (name) => ({ allFixedIps: [`10.10.0.${octetFor(`port:${name}`)}`] }),
+    "openstack:networking/floatingIp:FloatingIp": (name) => ({ address: `203.0.113.${octetFor(`fip:${name}`)}` }),
     "openstack:compute/keypair:Keypair": (_name, inputs) => ({ name: inputs.name }),
-    "aws:ec2/instance:Instance": (_name, inputs) => ({
-        privateIp: `10.20.128.${nextOctet()}`,
-        publicIp: inputs.associatePublicIpAddress ? `198.51.100.${nextOctet()}` : "",
+    "aws:ec2/instance:Instance": (name, inputs) => ({
+        privateIp: `10.20.128.${octetFor(`private:${name}`)}`,
+        publicIp: inputs.associatePublicIpAddress ? `198.51.100.${octetFor(`public:${name}`)}` : "",
     }),
-    "aws:ec2/eip:Eip": () => ({ publicIp: `198.51.100.${nextOctet()}` }),
+    "aws:ec2/eip:Eip": (name) => ({ publicIp: `198.51.100.${octetFor(`public:${name}`)}` }),
     "aws:ec2/keyPair:KeyPair": (_name, inputs) => ({ keyName: inputs.keyName }),
     "command:remote:Command": (name) => ({ stdout: name.endsWith("-kubeconfig") ? mockKubeconfig(name) : "", stderr: "" }),
 };
 
 export const CALL_RESULTS: Record<string, (inputs: Record<string, any>) => Record<string, unknown>> = {
     "openstack:networking/getNetwork:getNetwork": (inputs) => ({ id: `net-${inputs.name}`, name: inputs.name }),
-    "openstack:images/getImage:getImage": (inputs) => ({ id: `image-${inputs.name}`, name: inputs.name }),
-    "aws:ec2/getAmi:getAmi": () => ({ id: "ami-0123456789abcdef0" }),
 };

@@ -24,10 +24,8 @@ export interface RecordedResource {
     /** Dotted paths of inputs that reached the engine as secrets. */
     secretPaths: string[];
     additionalSecretOutputs: string[];
-    /** Resource options the engine acts on in later runs. */
-    protect: boolean;
-    ignoreChanges: string[];
-    deleteBeforeReplace: boolean;
+    /** Resource options that decide what a later change does to it. */
+    options: { ignoreChanges: string[]; replaceOnChanges: string[]; deleteBeforeReplace: boolean; protect: boolean; retainOnDelete: boolean };
     /** Inputs merged with the mock's computed outputs. */
     state: Record<string, any>;
 }
@@ -79,9 +77,13 @@ MockMonitor.prototype.registerResource = async function (this: any, req: any, ca
         inputs,
         secretPaths,
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-        protect: req.getProtect() ?? false,
-        ignoreChanges: req.getIgnorechangesList(),
-        deleteBeforeReplace: req.getDeletebeforereplace(),
+        options: {
+            ignoreChanges: req.getIgnorechangesList(),
+            replaceOnChanges: req.getReplaceonchangesList(),
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            protect: req.getProtect() === true,
+            retainOnDelete: req.getRetainondelete() === true,
+        },
         state: inputs,
     };
     current?.resources.push(record);

@@ -1,0 +1,50 @@
+import * as pulumi from "@pulumi/pulumi";
+
+// What a change to a VM's inputs does on each cloud, from the providers'
+// source at the versions geoplatform runs (docs/k3s.md, "Day 2"):
+// - @pulumi/aws 7.x bridges terraform-provider-aws, resource aws_instance
+//   (internal/service/ec2/ec2_instance.go): ami, key_name, subnet_id,
+//   availability_zone, associate_public_ip_address, private_ip,
+//   instance_market_options, root_block_device.encrypted ... are ForceNew;
+//   user_data is ForceNew only with user_data_replace_on_change, else it and
+//   instance_type are changed in place by stopping and starting the instance.
+// - @pulumi/openstack 3.15.2 bridges terraform-provider-openstack v1.54.1,
+//   openstack_compute_instance_v2 (resource_openstack_compute_instance_v2.go):
+//   user_data, key_pair, availability_zone, network (port included) and every
+//   block_device field (the boot volume's image uuid and size) are ForceNew;
+//   a flavor change is a Nova resize in place.
+
+/**
+ * Node inputs that would replace a running VM and that a stack change can
+ * move (a new image id, a new key, a zone list change, a group turned
+ * ingress, a new data-disk script). They reach a VM only when it is replaced
+ * on purpose, one at a time: `pulumi up --replace <urn>` (docs/k3s.md).
+ */
+export const AWS_NODE_IGNORED = ["ami", "keyName", "userData", "subnetId", "availabilityZone", "associatePublicIpAddress"];
+/** The bastion is replaced when the server list in its user data changes (that is how its forwarder learns it). */
+export const AWS_BASTION_IGNORED = ["ami", "keyName", "subnetId", "availabilityZone"];
+/** `blockDevices` holds the image id and the root disk size, both ForceNew. */
+export const OPENSTACK_NODE_IGNORED = ["blockDevices", "keyPair", "availabilityZone", "userData"];
+export const OPENSTACK_BASTION_IGNORED = ["blockDevices", "keyPair", "availabilityZone"];
+
+/**
+ * Makes each VM of a group wait for the previous one: Pulumi starts a
+ * resource's step only when its dependencies' steps are done, so an in-place
+ * change that stops a VM (an EC2 instance-type change, a Nova resize) or a
+ * deliberate replacement reaches one VM of the group at a time, never the
+ * whole group (all servers, all ingress nodes) at once. The price is that a
+ * group's VMs are also created one after the other.
+ */
+export class GroupSequencer {
+    private readonly last = new Map<string, pulumi.Resource>();
+
+    /** dependsOn for the next VM of `group`. */
+    after(group: string): pulumi.Resource[] {
+        const previous = this.last.get(group);
+        return previous ? [previous] : [];
+    }
+
+    record(group: string, vm: pulumi.Resource): void {
+        this.last.set(group, vm);
+    }
+}

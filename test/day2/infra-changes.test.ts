@@ -1,0 +1,158 @@
+import * as assert from "assert";
+import { validateConfig } from "../../config/validate";
+import { AWS_BASTION_IGNORED, AWS_NODE_IGNORED, OPENSTACK_BASTION_IGNORED, OPENSTACK_NODE_IGNORED } from "../../infra/lifecycle";
+import { RecordedResource, runStack, sharedStackRun, StackRun } from "../harness/run-stack";
+import { rawGeoplatformConfig, readStackFile, StackName } from "../harness/stack-config";
+import { Plan, planChanges } from "./plan";
+
+// Day-2 changes simulated on the mocked program: the real stack file, then the
+// same file with one change, and what `pulumi up` would do between the two.
+
+const AWS_VM = "aws:ec2/instance:Instance";
+const OS_VM = "openstack:compute/instance:Instance";
+const vms = (run: StackRun) => run.resources.filter((r) => r.type === AWS_VM || r.type === OS_VM);
+const isBastion = (r: RecordedResource) => r.name.endsWith("-bastion");
+
+/** The stack file's value of `geoplatform:<key>`, deep-copied and edited. */
+function edited<T = any>(stack: StackName, key: string, edit: (value: T) => void): Record<string, unknown> {
+    const value = structuredClone(readStackFile(stack)[`geoplatform:${key}`]) as T;
+    edit(value);
+    return { [`geoplatform:${key}`]: value };
+}
+
+const DATA_VOLUMES = ["aws:ebs/volume:Volume", "openstack:blockstorage/volume:Volume"];
+
+/** No Longhorn data volume replaced or deleted: the change keeps every replica's disk. */
+function assertNoDataLost(before: StackRun, after: StackRun, plan: Plan): void {
+    const volumes = before.resources.filter((r) => DATA_VOLUMES.includes(r.type));
+    assert.ok(volumes.length > 0);
+    for (const v of volumes) {
+        assert.ok(!plan.replacedUrns.includes(v.urn), `${v.name} replaced: ${JSON.stringify(plan.reasons[v.name])}`);
+        assert.ok(after.resources.some((r) => r.urn === v.urn), `${v.name} deleted`);
+    }
+}
+
+async function change(stack: StackName, patch: Record<string, unknown>): Promise<{ before: StackRun; after: StackRun; plan: Plan }> {
+    const before = await sharedStackRun(stack);
+    const after = await runStack(stack, patch);
+    const plan = planChanges(before, after);
+    assertNoDataLost(before, after, plan);
+    return { before, after, plan };
+}
+
+describe("day 2: infrastructure changes", function () {
+    describe("VM images are pinned ids", () => {
+        it("boots every VM from the stack file's image id, with no lookup", async () => {
+            const dev = await sharedStackRun("dev");
+            const imageId = validateConfig(rawGeoplatformConfig("dev")).openstack?.imageId;
+            assert.match(imageId ?? "", /^[0-9a-f-]{36}$/);
+            for (const vm of vms(dev)) assert.strictEqual(vm.inputs.blockDevices[0].uuid, imageId, vm.name);
+            const prod = await sharedStackRun("prod");
+            const ami = validateConfig(rawGeoplatformConfig("prod")).aws?.ami;
+            for (const vm of vms(prod)) assert.strictEqual(vm.inputs.ami, ami, vm.name);
+            // The harness answers no image or AMI lookup: a lookup would have failed these runs.
+        });
+
+        it("never lets a new image, key, zone or user data replace a running node; the bastion takes a new server list", async () => {
+            for (const [stack, node, bastion] of [["dev", OPENSTACK_NODE_IGNORED, OPENSTACK_BASTION_IGNORED], ["prod", AWS_NODE_IGNORED, AWS_BASTION_IGNORED]] as const) {
+                for (const vm of vms(await sharedStackRun(stack))) {
+                    assert.deepStrictEqual(vm.options.ignoreChanges, isBastion(vm) ? bastion : node, vm.name);
+                }
+            }
+            assert.ok(AWS_NODE_IGNORED.includes("ami") && AWS_NODE_IGNORED.includes("keyName") && AWS_NODE_IGNORED.includes("userData"));
+            assert.ok(OPENSTACK_NODE_IGNORED.includes("blockDevices") && OPENSTACK_NODE_IGNORED.includes("keyPair"));
+            assert.ok(!AWS_BASTION_IGNORED.includes("userData") && !OPENSTACK_BASTION_IGNORED.includes("userData"));
+        });
+
+        for (const stack of ["dev", "prod"] as const) {
+            it(`${stack}: a newly published image replaces nothing; it is what a new or deliberately replaced VM boots`, async () => {
+                const patch =
+                    stack === "dev"
+                        ? edited(stack, "openstack", (o: any) => (o.imageId = "11111111-2222-4333-8444-555555555555"))
+                        : edited(stack, "aws", (a: any) => (a.ami = "ami-0fedcba9876543210"));
+                const { after, plan } = await change(stack, patch);
+                assert.deepStrictEqual(plan.replace, [], JSON.stringify(plan.reasons));
+                assert.deepStrictEqual(plan.delete, []);
+                const images = vms(after).map((vm) => (stack === "dev" ? vm.inputs.blockDevices[0].uuid : vm.inputs.ami));
+                assert.ok(images.every((i) => i === "11111111-2222-4333-8444-555555555555" || i === "ami-0fedcba9876543210"));
+            });
+        }
+    });
+
+    describe("OpenStack replacements", () => {
+        it("deletes a VM before booting its replacement on the same pre-created port", async () => {
+            const dev = await sharedStackRun("dev");
+            for (const vm of vms(dev)) {
+                assert.strictEqual(vm.options.deleteBeforeReplace, true, vm.name);
+                assert.match(JSON.stringify(vm.inputs.networks), new RegExp(`"${vm.name}-port-id"`), vm.name);
+            }
+        });
+
+        it("dev from 1 to 3 servers: two servers added, the bastion (its forwarder's list) replaced delete-first, nothing else replaced", async () => {
+            const { after, plan } = await change("dev", edited("dev", "nodeGroups", (g: any) => (g["control-plane"].count = 3)));
+            const added = plan.create.filter((n) => after.resources.some((r) => r.name === n && r.type === OS_VM));
+            assert.deepStrictEqual(added, ["dev-control-plane-2", "dev-control-plane-3"]);
+            assert.ok(plan.create.includes("dev-control-plane-2-port") && plan.create.includes("dev-control-plane-3-port"));
+            const replacedVms = plan.replace.filter((n) => vms(after).some((vm) => vm.name === n));
+            assert.deepStrictEqual(replacedVms, ["dev-bastion"], JSON.stringify(plan.reasons));
+            assert.deepStrictEqual(plan.reasons["dev-bastion"], ["userData"]);
+            // The port and its floating IP (the bastion's address) stay.
+            assert.ok(!plan.replace.includes("dev-bastion-port") && !plan.replace.includes("dev-bastion-fip"));
+            assert.deepStrictEqual(plan.delete, []);
+        });
+    });
+
+    describe("size changes", () => {
+        it("chains each group's VMs, so a change that stops a VM reaches one VM of the group at a time", async () => {
+            for (const stack of ["dev", "prod"] as const) {
+                const run = await sharedStackRun(stack);
+                const nodes = vms(run).filter((vm) => !isBastion(vm));
+                for (const vm of nodes) {
+                    const [, group, index] = /^\w+-(.+)-(\d+)$/.exec(vm.name) as RegExpExecArray;
+                    const previous = nodes.find((n) => n.name === `${stack}-${group}-${Number(index) - 1}`);
+                    const vmDeps = vm.dependencies.filter((d) => nodes.some((n) => n.urn === d));
+                    assert.deepStrictEqual(vmDeps, previous ? [previous.urn] : [], vm.name);
+                }
+            }
+        });
+
+        it("prod: a larger server instance type updates the servers in place (stop, modify, start), one after the other, replacing nothing", async () => {
+            const { after, plan } = await change("prod", edited("prod", "aws", (a: any) => (a.instanceTypes.medium = "m6i.xlarge")));
+            assert.deepStrictEqual(plan.replace, [], JSON.stringify(plan.reasons));
+            assert.deepStrictEqual(plan.update.filter((n) => vms(after).some((vm) => vm.name === n)), ["prod-control-plane-1", "prod-control-plane-2", "prod-control-plane-3"]);
+        });
+
+        it("prod: a new spot instance type replaces the spot nodes (one-time spot cannot be stopped), one after the other", async () => {
+            const { after, plan } = await change("prod", edited("prod", "aws", (a: any) => (a.instanceTypes.xlarge = "r6i.8xlarge")));
+            const replaced = plan.replace.filter((n) => vms(after).some((vm) => vm.name === n));
+            assert.deepStrictEqual(replaced, ["prod-processing-1", "prod-processing-2", "prod-processing-3"]);
+            assert.deepStrictEqual(plan.reasons["prod-processing-2"], ["instanceType"]);
+        });
+    });
+
+    describe("one VM of each role replaced on purpose (pulumi up --replace)", () => {
+        const roles = { dev: ["dev-control-plane-1", "dev-system-1", "dev-processing-1", "dev-bastion"], prod: ["prod-control-plane-1", "prod-control-plane-2", "prod-system-1", "prod-processing-2", "prod-bastion"] };
+        for (const stack of ["dev", "prod"] as const) {
+            for (const name of roles[stack]) {
+                it(`${stack}: ${name} is replaced alone; its port, address and data volume stay`, async () => {
+                    const run = await sharedStackRun(stack);
+                    const vm = run.resources.find((r) => r.name === name && (r.type === AWS_VM || r.type === OS_VM)) as RecordedResource;
+                    const plan = planChanges(run, run, [vm.urn]);
+                    const replacedCloud = plan.replace.filter((n) => run.resources.some((r) => r.name === n && /^(aws|openstack):/.test(r.type)));
+                    // The storage node's volume attachment is named like its volume, which stays (checked by URN).
+                    assert.deepStrictEqual(replacedCloud, name.includes("-system-") ? [name, `${name}-data`] : [name], JSON.stringify(plan.reasons));
+                    assertNoDataLost(run, run, plan);
+                    if (stack === "dev") assert.strictEqual(vm.options.deleteBeforeReplace, true);
+                });
+            }
+        }
+    });
+
+    it("removing a node label replaces and deletes no cloud resource", async () => {
+        for (const stack of ["dev", "prod"] as const) {
+            const { plan } = await change(stack, edited(stack, "nodeGroups", (g: any) => delete g.system.labels["geoplatform.io/workload"]));
+            assert.deepStrictEqual(plan.replace, [], JSON.stringify(plan.reasons));
+            assert.deepStrictEqual(plan.delete, []);
+        }
+    });
+});
