@@ -201,8 +201,10 @@ function checkLonghornReplicas(c: Checker, platform: PlatformConfig, groups: Rec
     if (names.length === 0 || REQUIRED_GROUPS.some((r) => !groups[r]) || c.failed("platform.longhornReplicas", ...names.flatMap((n) => [`nodeGroups.${n}.labels`, `nodeGroups.${n}.count`]))) return;
     const storage = Object.entries(groups).filter(([, g]) => g.labels[LONGHORN_DISK_LABEL] === "true" && g.count > 0);
     const nodes = storage.reduce((n, [, g]) => n + g.count, 0);
-    if (platform.longhornReplicas > nodes) {
-        const where = storage.length > 0 ? storage.map(([name, g]) => `${name}: ${g.count}`).join(", ") : "none";
+    if (nodes === 0) {
+        c.fail("nodeGroups", "no node labelled for Longhorn", `a non-empty group labelled ${LONGHORN_DISK_LABEL}: "true": Longhorn keeps replicas only there (createDefaultDiskLabeledNodes)`);
+    } else if (platform.longhornReplicas > nodes) {
+        const where = storage.map(([name, g]) => `${name}: ${g.count}`).join(", ");
         c.fail("platform.longhornReplicas", platform.longhornReplicas, `at most ${nodes}, the storage nodes (groups labelled ${LONGHORN_DISK_LABEL}: "true": ${where}); each replica needs its own node`);
     }
 }

@@ -122,7 +122,7 @@ describe("stack configuration", () => {
         {
             name: "Longhorn replicas with no storage node",
             raw: prodWith((r) => delete r.nodeGroups.system.labels["node.longhorn.io/create-default-disk"]),
-            message: /geoplatform:platform.longhornReplicas: got 3, expected at most 0, the storage nodes \(.*: none\)/,
+            message: /geoplatform:nodeGroups: got "no node labelled for Longhorn", expected a non-empty group labelled node.longhorn.io\/create-default-disk: "true"/,
         },
         {
             name: "a tainted system group",

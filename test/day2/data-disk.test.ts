@@ -74,7 +74,7 @@ describe("day 2: Longhorn data volumes", function () {
             ]);
             assert.match(problemsOf("dev", (r) => (r.nodeGroups.processing.dataDiskGb = 100)).join("\n"), /^geoplatform:nodeGroups.processing.dataDiskGb: got 100, expected 0: only groups labelled/);
             assert.deepStrictEqual(problemsOf("dev", (r) => (r.platform.longhornReplicas = 3)), [
-                "geoplatform:platform.longhornReplicas: got 3, expected at most 1: replicas of one volume never share a node (Longhorn replicaSoftAntiAffinity false) and the stack has 1 storage node(s)",
+                'geoplatform:platform.longhornReplicas: got 3, expected at most 1, the storage nodes (groups labelled node.longhorn.io/create-default-disk: "true": system: 1); each replica needs its own node',
             ]);
             assert.match(problemsOf("dev", (r) => delete r.nodeGroups.system.labels["node.longhorn.io/create-default-disk"]).join("\n"), /geoplatform:nodeGroups: got "no node labelled for Longhorn"/);
         });
