@@ -2,9 +2,10 @@ import { BlockList, isIP } from "node:net";
 import { GeoplatformConfig } from "./types";
 
 // The stack files ship with documentation-only values (RFC 2606 domains,
-// RFC 5737 / RFC 3849 address ranges) marked CHANGE-ME. They are fine for a
-// preview; a deployment with them would request certificates for a domain
-// nobody owns and open the admin ports to a range nobody has.
+// RFC 5737 / RFC 3849 address ranges, all-zero image ids) marked CHANGE-ME.
+// They are fine for a preview; a deployment with them would request
+// certificates for a domain nobody owns, open the admin ports to a range
+// nobody has, and boot an image that does not exist.
 
 const DOCUMENTATION_DOMAINS = ["example.org", "example.com", "example.net"];
 
@@ -13,6 +14,9 @@ DOCUMENTATION_RANGES.addSubnet("192.0.2.0", 24, "ipv4");
 DOCUMENTATION_RANGES.addSubnet("198.51.100.0", 24, "ipv4");
 DOCUMENTATION_RANGES.addSubnet("203.0.113.0", 24, "ipv4");
 DOCUMENTATION_RANGES.addSubnet("2001:db8::", 32, "ipv6");
+
+/** Image ids that are well-formed but name no image: every hex digit zero. */
+const isZeroId = (id: string | undefined) => id !== undefined && /^(ami-)?[0-]+$/.test(id);
 
 const isDocumentationDomain = (name: string) => DOCUMENTATION_DOMAINS.some((d) => name === d || name.endsWith(`.${d}`));
 
@@ -32,5 +36,7 @@ export function placeholderProblems(config: GeoplatformConfig): string[] {
     config.adminCidrs.forEach((cidr, i) => {
         if (isDocumentationCidr(cidr)) problems.push(`geoplatform:adminCidrs[${i}]: got "${cidr}", expected ${expected}`);
     });
+    if (isZeroId(config.aws?.ami)) problems.push(`geoplatform:aws.ami: got "${config.aws?.ami}", expected ${expected}`);
+    if (isZeroId(config.openstack?.imageId)) problems.push(`geoplatform:openstack.imageId: got "${config.openstack?.imageId}", expected ${expected}`);
     return problems;
 }
