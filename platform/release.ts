@@ -1,17 +1,30 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ChartEntry } from "../config/catalog";
+import { CHART_VALUES_VERSIONS, ChartValues } from "../config/chart-values";
+
+/** A catalog entry whose chart has generated values types (config/chart-values, `npm run charts:types`) at its pinned version. */
+export type TypedChartEntry = ChartEntry & { chart: keyof ChartValues };
+
+type Leaf = string | number | boolean | null | undefined;
+
+/** A chart's values type as a Release takes it: leaves and lists may be Pulumi inputs. */
+export type Inputs<T> = [T] extends [Leaf] ? pulumi.Input<T> : T extends readonly (infer E)[] ? pulumi.Input<Inputs<E>[]> : T extends object ? { [K in keyof T]: Inputs<T[K]> } : T;
+
+/** The values of `E`'s chart: keys the pinned chart does not have fail to compile. */
+export type ReleaseValues<E extends TypedChartEntry> = Inputs<ChartValues[E["chart"]]>;
 
 /**
  * A pinned Helm release from the catalog, in its (already created) namespace,
  * awaited until ready. `releaseName` is Helm's name when it differs from the
  * resource name.
  */
-export function catalogRelease(
+export function catalogRelease<E extends TypedChartEntry>(
     name: string,
-    entry: ChartEntry,
+    // A version other than the one the types were generated from fails to compile: regenerate them after a bump.
+    entry: E & { version: (typeof CHART_VALUES_VERSIONS)[E["chart"]] },
     namespace: pulumi.Input<string>,
-    values: pulumi.Input<Record<string, unknown>>,
+    values: ReleaseValues<E>,
     opts: pulumi.CustomResourceOptions,
     releaseName = name,
 ): k8s.helm.v3.Release {
