@@ -11,8 +11,13 @@ type Leaf = string | number | boolean | null | undefined;
 /** A chart's values type as a Release takes it: leaves and lists may be Pulumi inputs. */
 export type Inputs<T> = [T] extends [Leaf] ? pulumi.Input<T> : T extends readonly (infer E)[] ? pulumi.Input<Inputs<E>[]> : T extends object ? { [K in keyof T]: Inputs<T[K]> } : T;
 
-/** The values of `E`'s chart: keys the pinned chart does not have fail to compile. */
-export type ReleaseValues<E extends TypedChartEntry> = Inputs<ChartValues[E["chart"]]>;
+/**
+ * The values of `E`'s chart: keys the pinned chart does not have fail to
+ * compile, and so does any value while the types are of another chart version.
+ */
+export type ReleaseValues<E extends TypedChartEntry> = E["version"] extends (typeof CHART_VALUES_VERSIONS)[E["chart"]]
+    ? Inputs<ChartValues[E["chart"]]>
+    : `config/chart-values has ${E["chart"]} ${(typeof CHART_VALUES_VERSIONS)[E["chart"]]}, not ${E["version"]}: run npm run charts:types`;
 
 /**
  * A pinned Helm release from the catalog, in its (already created) namespace,
@@ -21,8 +26,7 @@ export type ReleaseValues<E extends TypedChartEntry> = Inputs<ChartValues[E["cha
  */
 export function catalogRelease<E extends TypedChartEntry>(
     name: string,
-    // A version other than the one the types were generated from fails to compile: regenerate them after a bump.
-    entry: E & { version: (typeof CHART_VALUES_VERSIONS)[E["chart"]] },
+    entry: E,
     namespace: pulumi.Input<string>,
     values: ReleaseValues<E>,
     opts: pulumi.CustomResourceOptions,

@@ -171,7 +171,7 @@ function merge(a: Shape, b: Shape): Shape {
         for (const [k, p] of b.props) props.set(k, props.has(k) ? { ...p, shape: merge((props.get(k) as Prop).shape, p.shape) } : p);
         return { kind: "object", props, index: b.index ?? a.index, closed: a.closed || b.closed };
     }
-    if (a.kind === "object" && b.kind !== "array" && b.kind !== "union" && (b.kind === "open" || b.ts === "unknown")) return a;
+    if (a.kind === "object" && (b.kind === "open" || (b.kind === "leaf" && b.ts === "unknown"))) return a;
     return b;
 }
 
