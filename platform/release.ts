@@ -41,7 +41,8 @@ export function catalogRelease<E extends TypedChartEntry>(
             repositoryOpts: { repo: entry.repo },
             namespace,
             createNamespace: false,
-            values,
+            // Checked against the chart's type above; the provider takes any map.
+            values: values as pulumi.Input<Record<string, unknown>>,
             // Roll back a release that does not become ready instead of leaving it half-installed.
             atomic: true,
             timeout: 900,
