@@ -1,16 +1,36 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./config/load";
-import { createApps } from "./apps";
+import { appUrls, createApps } from "./apps";
 import { createInfra } from "./infra";
+import { ClusterNodes } from "./infra/types";
 import { PlatformLayer } from "./platform";
 import { K3s } from "./platform/k3s";
+
+/** Where `ssh` finds the stack's private key: outside the repository, written by the user (README, "SSH"). */
+const sshKeyPath = (stack: string) => `~/.ssh/geoplatform-${stack}`;
+
+/**
+ * One ready-to-paste ssh command per node. `ssh -J` would not pass `-i` to the
+ * bastion hop, so the hop is a ProxyCommand that carries the key itself.
+ */
+function sshCommands(stack: string, cluster: ClusterNodes): pulumi.Output<Record<string, string>> {
+    const key = sshKeyPath(stack);
+    const { user } = cluster.bastion;
+    return pulumi.all([cluster.bastion.host, pulumi.all(cluster.nodes.map((n) => n.privateIp))]).apply(([bastion, ips]): Record<string, string> => ({
+        bastion: `ssh -i ${key} ${user}@${bastion}`,
+        ...Object.fromEntries(
+            cluster.nodes.map((n, i) => [n.name, `ssh -i ${key} -o ProxyCommand="ssh -i ${key} -W %h:%p ${user}@${bastion}" ${n.sshUser}@${ips[i]}`]),
+        ),
+    }));
+}
 
 /** The whole platform, layer by layer; each layer's typed output feeds the next. */
 export async function geoplatform() {
     // Validation throws before anything is registered: nothing half-deployed.
     const config = loadConfig();
+    const stack = pulumi.getStack();
     const cluster = await createInfra(config);
-    const k3s = new K3s(pulumi.getStack(), { config, cluster });
+    const k3s = new K3s(stack, { config, cluster });
     const ingressNode = cluster.nodes.find((n) => n.publicIp) as { publicIp: pulumi.Output<string> };
     const platform = new PlatformLayer("platform", { config, cluster: k3s, ingressIp: ingressNode.publicIp });
     const apps = createApps(config, platform.platform);
@@ -22,8 +42,11 @@ export async function geoplatform() {
         ingressIps: pulumi.all(cluster.nodes.filter((n) => n.publicIp).map((n) => n.publicIp as pulumi.Output<string>)),
         nodes: cluster.nodes.map((n) => ({ name: n.name, group: n.group, role: n.role, privateIp: n.privateIp })),
         sshPrivateKey: cluster.sshPrivateKey,
+        sshKeyPath: sshKeyPath(stack),
+        sshCommands: sshCommands(stack, cluster),
         kubeconfig: k3s.kubeconfig,
-        ...platform.outputs,
-        jupyterUrl: apps.jupyterhub?.url,
+        urls: { ...platform.urls, ...appUrls(platform.platform, apps) },
+        adminUsernames: platform.adminUsernames,
+        ...platform.secretOutputs,
     };
 }

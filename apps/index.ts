@@ -3,6 +3,7 @@ import { GeoplatformConfig } from "../config/types";
 import { Platform } from "../platform/types";
 import { ArgoWorkflows } from "./argo";
 import { Geocube } from "./geocube";
+import { hostFor } from "./ingress";
 import { JupyterHub } from "./jupyterhub";
 import { OpenEo } from "./openeo";
 import { Spark } from "./spark";
@@ -35,4 +36,15 @@ export function createApps(config: GeoplatformConfig, platform: Platform, opts?:
     if (enabled.has("geocube")) apps.geocube = new Geocube("geocube", args("geocube"), opts);
     if (enabled.has("argo")) apps.argo = new ArgoWorkflows("argo", args("argo"), opts);
     return apps;
+}
+
+/** Each enabled app's public address (Geocube serves gRPC inside the cluster only). */
+export function appUrls(platform: Platform, apps: Apps): Record<string, string> {
+    const url = (service: string) => `https://${hostFor(platform, service)}`;
+    return {
+        ...(apps.jupyterhub && { jupyterhub: url("jupyter") }),
+        ...(apps.spark && { sparkHistory: url("spark-history") }),
+        ...(apps.openeo && { openeo: url("openeo") }),
+        ...(apps.argo && { argo: url("argo") }),
+    };
 }

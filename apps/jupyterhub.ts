@@ -97,12 +97,10 @@ export function jupyterhubValues({ config, platform, binding }: AppArgs): Releas
 /** JupyterHub (z2jh): Keycloak login, hub DB on PostgreSQL, notebooks on the processing nodes. */
 export class JupyterHub extends pulumi.ComponentResource {
     readonly release: k8s.helm.v3.Release;
-    readonly url: string;
 
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:apps:JupyterHub", name, {}, opts);
-        this.url = `https://${hostFor(args.platform, "jupyter")}`;
         this.release = catalogRelease(name, CHART, args.binding.namespace, jupyterhubValues(args), childOptions(this, args), "jupyterhub");
-        this.registerOutputs({ url: this.url });
+        this.registerOutputs({});
     }
 }

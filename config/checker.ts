@@ -1,7 +1,10 @@
+import { RunError } from "@pulumi/pulumi";
+
 // A small reader for untyped config that collects every problem instead of
 // stopping at the first, so a user fixes a stack file in one pass.
 
-export class ConfigError extends Error {
+/** A RunError: Pulumi prints only its message, no stack trace (@pulumi/pulumi cmd/run's uncaught-error handler). */
+export class ConfigError extends RunError {
     constructor(readonly problems: string[]) {
         super(
             `Invalid geoplatform stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +

@@ -55,7 +55,12 @@ export interface PlatformArgs {
  */
 export class PlatformLayer extends pulumi.ComponentResource {
     readonly platform: Platform;
-    readonly outputs: Record<string, pulumi.Output<string> | string>;
+    /** Every platform UI, by service. */
+    readonly urls: Record<string, string>;
+    /** The login name of each UI's built-in administrator. */
+    readonly adminUsernames: Record<string, string>;
+    /** The built-in administrators' passwords, as Pulumi secrets. */
+    readonly secretOutputs: Record<string, pulumi.Output<string>>;
 
     constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:platform:Platform", name, {}, { ...opts, providers: { kubernetes: args.cluster.provider } });
@@ -223,11 +228,20 @@ export class PlatformLayer extends pulumi.ComponentResource {
             processingNamespace: apps.some((app) => PROCESSING_APPS.includes(app)) ? PROCESSING_NAMESPACE : undefined,
             apps: bindings,
         };
-        this.outputs = {
-            keycloakUrl: `https://${hosts.keycloak}`,
-            grafanaUrl: `https://${hosts.grafana}`,
-            longhornUrl: `https://${hosts.longhorn}`,
-            minioConsoleUrl: `https://${hosts.minioConsole}`,
+        this.urls = {
+            keycloak: `https://${hosts.keycloak}`,
+            keycloakAdminConsole: `https://${hosts.keycloak}/admin/master/console/`,
+            grafana: `https://${hosts.grafana}`,
+            longhorn: `https://${hosts.longhorn}`,
+            minioConsole: `https://${hosts.minioConsole}`,
+        };
+        this.adminUsernames = {
+            keycloak: keycloak.adminUsername,
+            grafana: monitoring.grafanaAdminUsername,
+            longhorn: longhorn.uiUsername,
+            minioConsole: storage.rootUsername,
+        };
+        this.secretOutputs = {
             keycloakAdminPassword: keycloak.adminPassword,
             grafanaAdminPassword: monitoring.grafanaAdminPassword,
             longhornUiPassword: longhorn.uiPassword,

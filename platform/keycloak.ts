@@ -72,6 +72,8 @@ export function realmJson(clients: OidcClientSpec[]): string {
 export class Keycloak extends pulumi.ComponentResource {
     readonly issuerUrl: string;
     readonly release: k8s.helm.v3.Release;
+    /** The master realm's bootstrap administrator (KC_BOOTSTRAP_ADMIN_USERNAME). */
+    readonly adminUsername = "admin";
     readonly adminPassword: pulumi.Output<string>;
     /** Per client id, the consumer's Secret (consumers depend on it). */
     readonly clientSecrets: Record<string, k8s.core.v1.Secret> = {};
@@ -82,7 +84,7 @@ export class Keycloak extends pulumi.ComponentResource {
         this.issuerUrl = `https://${args.host}/realms/${REALM}`;
 
         this.adminPassword = randomSecret("keycloak-admin", this).value;
-        const admin = k8sSecret("keycloak-admin", { namespace, data: { username: "admin", password: this.adminPassword } }, { parent: this });
+        const admin = k8sSecret("keycloak-admin", { namespace, data: { username: this.adminUsername, password: this.adminPassword } }, { parent: this });
         const db = args.database.credentials("keycloak-db", namespace, this);
 
         const secrets: Record<string, pulumi.Output<string>> = {};

@@ -31,6 +31,8 @@ export interface LonghornArgs {
 export class Longhorn extends pulumi.ComponentResource {
     readonly storageClass = STORAGE_CLASS;
     readonly release: k8s.helm.v3.Release;
+    /** The one user of the UI's basic-auth htpasswd. */
+    readonly uiUsername = "admin";
     readonly uiPassword: pulumi.Output<string>;
 
     constructor(name: string, args: LonghornArgs, opts: pulumi.ComponentResourceOptions) {
@@ -41,7 +43,7 @@ export class Longhorn extends pulumi.ComponentResource {
         const ui = randomSecret("longhorn-ui", this);
         this.uiPassword = ui.value;
         // Traefik reads htpasswd lines; RandomPassword's bcrypt hash is one.
-        const basicAuth = k8sSecret(BASIC_AUTH_SECRET, { namespace, data: { users: pulumi.interpolate`admin:${ui.bcrypt}` } }, { parent: this });
+        const basicAuth = k8sSecret(BASIC_AUTH_SECRET, { namespace, data: { users: pulumi.interpolate`${this.uiUsername}:${ui.bcrypt}` } }, { parent: this });
 
         this.release = catalogRelease(
             "longhorn",

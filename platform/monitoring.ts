@@ -26,13 +26,15 @@ export interface MonitoringArgs {
  * metrics endpoints, so those scrapes are off.
  */
 export class Monitoring extends pulumi.ComponentResource {
+    /** Grafana's local administrator (the chart's admin.existingSecret userKey). */
+    readonly grafanaAdminUsername = "admin";
     readonly grafanaAdminPassword: pulumi.Output<string>;
 
     constructor(name: string, args: MonitoringArgs, opts: pulumi.ComponentResourceOptions) {
         super("geoplatform:platform:Monitoring", name, {}, opts);
         const namespace = args.namespace;
         this.grafanaAdminPassword = randomSecret("grafana-admin", this).value;
-        const admin = k8sSecret("grafana-admin", { namespace, data: { "admin-user": "admin", "admin-password": this.grafanaAdminPassword } }, { parent: this });
+        const admin = k8sSecret("grafana-admin", { namespace, data: { "admin-user": this.grafanaAdminUsername, "admin-password": this.grafanaAdminPassword } }, { parent: this });
         const realm = args.oidc.issuerUrl;
 
         catalogRelease(

@@ -34,6 +34,8 @@ export class ObjectStorage extends pulumi.ComponentResource {
     /** MinIO ignores the region, but S3 clients need one. */
     readonly region = "us-east-1";
     readonly release: pulumi.Resource;
+    /** MinIO's root user (the chart's existingSecret rootUser key). */
+    readonly rootUsername = "geoplatform-admin";
     readonly rootPassword: pulumi.Output<string>;
     private readonly secretKeys: Record<string, pulumi.Output<string>> = {};
 
@@ -41,7 +43,7 @@ export class ObjectStorage extends pulumi.ComponentResource {
         super("geoplatform:platform:ObjectStorage", name, {}, opts);
         const namespace = args.namespace;
         this.rootPassword = randomSecret("minio-root", this).value;
-        const root = k8sSecret("minio-root", { namespace, data: { rootUser: "geoplatform-admin", rootPassword: this.rootPassword } }, { parent: this });
+        const root = k8sSecret("minio-root", { namespace, data: { rootUser: this.rootUsername, rootPassword: this.rootPassword } }, { parent: this });
         const userSecrets = args.users.map((user) => {
             this.secretKeys[user.name] = randomSecret(`minio-user-${user.name}`, this, 40).value;
             return k8sSecret(`minio-user-${user.name}`, { namespace, data: { secretKey: this.secretKeys[user.name] } }, { parent: this });

@@ -62,17 +62,66 @@ describe("CI workflows", () => {
     it("builds the program before every Pulumi step and points at files that exist", () => {
         const jobs = [preview.jobs.preview, deploy.jobs.dev, deploy.jobs.prod];
         for (const job of jobs) {
-            const buildAt = job.steps.findIndex((s: any) => s.run === "npm run build");
+            const at = (run: string) => job.steps.findIndex((s: any) => s.run === run);
             const pulumiAt = job.steps.findIndex((s: any) => typeof s.uses === "string" && s.uses.startsWith("pulumi/actions@"));
-            assert.ok(buildAt >= 0 && buildAt < pulumiAt, "npm run build comes first (Pulumi.yaml runs bin/index.js)");
-            assert.match(job.steps[pulumiAt].uses, /^pulumi\/actions@v\d+$/, "the action is pinned to a major version");
+            assert.ok(at("npm run build") >= 0 && at("npm run build") < pulumiAt, "npm run build comes first (Pulumi.yaml runs bin/index.js)");
+            assert.ok(at("npm run charts") >= 0 && at("npm run charts") < pulumiAt, "the chart cache is filled first (releases install from .charts/)");
             const { policyPacks, policyPackConfigs } = job.steps[pulumiAt].with;
             assert.ok(fs.existsSync(path.join(REPO_ROOT, policyPacks, "PulumiPolicy.yaml")));
             const configs = policyPackConfigs.includes("${{") ? ["dev", "prod"].map((s) => policyPackConfigs.replace("${{ matrix.stack }}", s)) : [policyPackConfigs];
             for (const file of configs) assert.ok(fs.existsSync(path.join(REPO_ROOT, file)), file);
         }
+    });
+
+    it("runs the pinned CLI on a self-managed backend with passphrase secrets, creating a missing stack", () => {
+        for (const job of [preview.jobs.preview, deploy.jobs.dev, deploy.jobs.prod]) {
+            const [step] = pulumiSteps(job);
+            assert.strictEqual(step.with["pulumi-version-file"], ".pulumi.version");
+            assert.strictEqual(step.with.upsert, true);
+            assert.strictEqual(step.with["secrets-provider"], "passphrase");
+            assert.match(step.with["cloud-url"], /secrets\.PULUMI_BACKEND_URL/);
+        }
+        assert.match(read(".pulumi.version").trim(), /^\d+\.\d+\.\d+$/);
+        for (const env of [preview.jobs.preview.env, deploy.env]) {
+            assert.match(env.PULUMI_CONFIG_PASSPHRASE, /secrets\.PULUMI_CONFIG_PASSPHRASE/, "the passphrase comes from a secret");
+        }
+    });
+
+    it("the pinned CLI is no older than the SDK the program is built with", () => {
+        const sdk = JSON.parse(read("node_modules/@pulumi/pulumi/package.json")).version as string;
+        const cli = read(".pulumi.version").trim();
+        const [a, b] = [cli, sdk].map((v) => v.split(".").map(Number));
+        const cmp = a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+        assert.ok(cmp >= 0, `.pulumi.version ${cli} is older than @pulumi/pulumi ${sdk}`);
+    });
+
+    it("keeps secrets away from pull-request code and deploys from inside adminCidrs", () => {
+        assert.strictEqual(preview.env, undefined, "no workflow-wide secrets in pull requests");
+        assert.strictEqual(preview.jobs.test.env, undefined, "the test job sees no secret");
+        assert.ok(!JSON.stringify(preview.jobs.test).includes("secrets."), "the test job sees no secret");
+        assert.strictEqual(preview.jobs.preview.environment, "preview", "read-only credentials, behind approval");
+        assert.match(preview.jobs.preview.if, /head\.repo\.full_name == github\.repository/);
+        for (const job of [deploy.jobs.dev, deploy.jobs.prod]) assert.deepStrictEqual(job["runs-on"], ["self-hosted", "linux", "geoplatform-deploy"]);
+        assert.strictEqual(deploy.jobs.dev.environment, "dev");
+    });
+
+    it("uses the actions' current majors, installs packages after an index update, and checks placeholders before up", () => {
+        const majors: Record<string, string> = { "actions/checkout": "v7", "actions/setup-node": "v6", "pulumi/actions": "v7" };
         for (const wf of [preview, deploy]) {
-            assert.match(wf.env.PULUMI_CONFIG_PASSPHRASE, /secrets\.PULUMI_CONFIG_PASSPHRASE/, "the passphrase comes from a secret");
+            for (const job of Object.values<any>(wf.jobs)) {
+                for (const step of job.steps) {
+                    if (typeof step.uses === "string") {
+                        const [action, ref] = step.uses.split("@");
+                        assert.strictEqual(ref, majors[action], `${step.uses}: expected ${action}@${majors[action]}`);
+                    }
+                    if (typeof step.run === "string" && /apt-get install/.test(step.run)) assert.match(step.run, /apt-get update &&/);
+                    if (step.with?.["node-version-file"]) assert.strictEqual(step.with["node-version-file"], ".nvmrc");
+                }
+            }
+        }
+        for (const [stack, job] of Object.entries<any>({ dev: deploy.jobs.dev, prod: deploy.jobs.prod })) {
+            const checkAt = job.steps.findIndex((s: any) => s.run === `npm run -s check -- ${stack} --deploy`);
+            assert.ok(checkAt >= 0 && checkAt < job.steps.findIndex((s: any) => s.uses?.startsWith("pulumi/actions@")));
         }
     });
 });

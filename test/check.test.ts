@@ -1,0 +1,59 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { CHARTS } from "../config/catalog";
+import { placeholderProblems } from "../config/placeholders";
+import { validateConfig } from "../config/validate";
+import { check } from "../scripts/check";
+import { rawGeoplatformConfig, REPO_ROOT } from "./harness/stack-config";
+
+// `npm run check -- <stack>`: the offline dry run a newcomer starts with.
+
+describe("npm run check", () => {
+    const badStack = "check-test-bad";
+    const badFile = path.join(REPO_ROOT, `Pulumi.${badStack}.yaml`);
+    after(() => fs.rmSync(badFile, { force: true }));
+
+    it("prints the plan of a real stack: node groups, resources by layer, pinned releases, UIs", async () => {
+        const { code, out } = await check(["prod"]);
+        assert.strictEqual(code, 0);
+        assert.match(out, /^Stack prod \(aws\), K3s v1\.\d+\.\d+\+k3s\d+/);
+        assert.match(out, /control-plane\s+server\s+3 x /);
+        for (const layer of ["infra", "k3s", "platform", "apps"]) assert.match(out, new RegExp(`^  ${layer}\\s+\\d+\\s`, "m"));
+        assert.match(out, new RegExp(`kube-prometheus-stack\\s+${CHARTS.monitoring.version.replace(/\./g, "\\.")}`));
+        assert.match(out, /jupyterhub\s+https:\/\/jupyter\./);
+        assert.match(out, /grafana\s+https:\/\/grafana\.\S+\s+admin user admin/);
+    });
+
+    it("prints config errors as pulumi preview does: the message alone, no stack trace", async () => {
+        const dev = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
+        fs.writeFileSync(badFile, dev.replace(/k3sVersion: \S+/, "k3sVersion: latest"));
+        const { code, out, err } = await check([badStack]);
+        assert.strictEqual(code, 1);
+        assert.strictEqual(out, "");
+        assert.strictEqual(err, 'error: Invalid geoplatform stack configuration (1 problem):\n  - geoplatform:k3sVersion: got "latest", expected a pinned K3s release such as v1.33.5+k3s1');
+    });
+
+    it("refuses the stack files' CHANGE-ME placeholders for a deployment, not for a preview", async () => {
+        const { code, err } = await check(["dev", "--deploy"]);
+        assert.strictEqual(code, 1);
+        assert.match(err, /geoplatform:domain: got "dev\.geo\.example\.org", expected a value of your own/);
+        assert.match(err, /geoplatform:adminCidrs\[0\]: got "203\.0\.113\.0\/24"/);
+        const usage = await check([]);
+        assert.strictEqual(usage.code, 2);
+        const missing = await check(["nope"]);
+        assert.match(missing.err, /no Pulumi\.nope\.yaml; stacks here: .*dev.*prod/);
+    });
+
+    it("takes documentation domains and address ranges for placeholders, and nothing else", () => {
+        const config = validateConfig(rawGeoplatformConfig("prod"));
+        assert.strictEqual(placeholderProblems(config).length, 3);
+        const own = { ...config, domain: "geo.acme.eu", acmeEmail: "ops@acme.eu", adminCidrs: ["198.18.0.0/15", "2a01:4f8::/32"] };
+        assert.deepStrictEqual(placeholderProblems(own), []);
+        const docs = { ...own, adminCidrs: ["198.51.100.7/32", "2001:db8:1::/48"], domain: "example.com" };
+        assert.deepStrictEqual(
+            placeholderProblems(docs).map((p) => p.split(":").slice(0, 2).join(":")),
+            ["geoplatform:domain", "geoplatform:adminCidrs[0]", "geoplatform:adminCidrs[1]"],
+        );
+    });
+});
