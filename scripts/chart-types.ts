@@ -23,7 +23,8 @@ export const CHART_CACHE = path.join(REPO_ROOT, ".charts");
 export const TYPES_DIR = path.join(REPO_ROOT, "config", "chart-values");
 
 /** Keys whose values are Kubernetes objects or free-form maps in every chart: open whatever their default. */
-const FREE_FORM = /^(nodeSelector|tolerations|affinity|topologySpreadConstraints|resources|securityContext|podSecurityContext|containerSecurityContext|env|extraEnv|envFrom|annotations|labels|[a-z][A-Za-z]*(Annotations|Labels))$/;
+const FREE_FORM =
+    /^(nodeSelector|tolerations|affinity|topologySpreadConstraints|resources|securityContext|podSecurityContext|containerSecurityContext|env|extraEnv|envFrom|annotations|labels|[a-z][A-Za-z]*(Annotations|Labels))$/;
 
 /**
  * Maps a chart documents as free-form although its defaults show keys: passed
@@ -79,7 +80,7 @@ function fromYaml(v: unknown, name: string): Shape {
     return scalar(v) ?? UNKNOWN;
 }
 
-type Schema = Record<string, any>;
+type Schema = Record<string, unknown>;
 
 /** values.yaml's shape `base` refined by the JSON schema `s` (resolved in `root`). */
 function fromSchema(s: unknown, base: Shape | undefined, root: Schema, name: string, seen: string[] = []): Shape {
@@ -90,21 +91,17 @@ function fromSchema(s: unknown, base: Shape | undefined, root: Schema, name: str
         const target = s.$ref
             .slice(2)
             .split("/")
-            .map((p: string) => p.replace(/~1/g, "/").replace(/~0/g, "~"))
-            .reduce((o: any, k: string) => (o === undefined ? undefined : o[k]), root);
+            .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"))
+            .reduce<unknown>((o, k) => (isMap(o) ? o[k] : undefined), root);
         if (target === undefined) throw new Error(`values.schema.json: $ref ${s.$ref} points nowhere`);
         const { $ref, ...rest } = s;
-        return fromSchema({ ...target, ...rest }, base, root, name, [...seen, $ref]);
+        return fromSchema({ ...(target as object), ...rest }, base, root, name, [...seen, $ref]);
     }
-    if (Array.isArray(s.allOf)) {
-        const { allOf, ...rest } = s;
-        return allOf.reduce((shape: Shape, part: unknown) => fromSchema(part, shape, root, name, seen), fromSchema(rest, base, root, name, seen));
-    }
-    const variants = s.anyOf ?? s.oneOf;
-    if (Array.isArray(variants)) {
-        const { anyOf, oneOf, ...rest } = s;
-        return union(variants.map((v: unknown) => fromSchema({ ...rest, ...(v as object) }, base, root, name, seen)));
-    }
+    const { allOf, anyOf, oneOf, ...rest } = s;
+    if (Array.isArray(allOf))
+        return allOf.reduce<Shape>((shape, part) => fromSchema(part, shape, root, name, seen), fromSchema({ ...rest, anyOf, oneOf }, base, root, name, seen));
+    const variants = anyOf ?? oneOf;
+    if (Array.isArray(variants)) return union(variants.map((v) => fromSchema({ ...rest, ...(v as object) }, base, root, name, seen)));
     const literals = "const" in s ? [s.const] : Array.isArray(s.enum) ? s.enum : undefined;
     if (literals && literals.every((l) => ["string", "number", "boolean"].includes(typeof l) || l === null)) {
         return union(literals.map((l) => ({ kind: "leaf", ts: JSON.stringify(l) }) as Shape));
@@ -128,7 +125,12 @@ function fromSchema(s: unknown, base: Shape | undefined, root: Schema, name: str
             case "null":
                 return { kind: "leaf", ts: "null" };
             case "array": {
-                const items = s.items !== undefined ? fromSchema(s.items, base?.kind === "array" ? base.items : undefined, root, name, seen) : base?.kind === "array" ? base.items : UNKNOWN;
+                const items =
+                    s.items !== undefined
+                        ? fromSchema(s.items, base?.kind === "array" ? base.items : undefined, root, name, seen)
+                        : base?.kind === "array"
+                          ? base.items
+                          : UNKNOWN;
                 // List entries are mostly Kubernetes objects whose schema names a few fields: closed only where the schema says so.
                 return { kind: "array", items: items.kind === "object" && !(items.closed && !items.index) ? OPEN : items };
             }
@@ -154,7 +156,8 @@ function objectFromSchema(s: Schema, base: Shape | undefined, root: Schema, name
         // Entries the defaults name are entries of the map too: refine them by the entry schema.
         for (const [k, p] of props) if (!(k in schemaProps)) props.set(k, { ...p, shape: fromSchema(s.additionalProperties, p.shape, root, k, seen) });
     }
-    if (props.size === 0 && !index) return s.additionalProperties === false ? { kind: "object", props, closed: true } : base?.kind === "open" || !base ? OPEN : base;
+    if (props.size === 0 && !index)
+        return s.additionalProperties === false ? { kind: "object", props, closed: true } : base?.kind === "open" || !base ? OPEN : base;
     return { kind: "object", props, index, closed: s.additionalProperties === false || index !== undefined };
 }
 
@@ -260,13 +263,17 @@ function emit(shape: Shape, indent: string): string {
             return "Record<string, unknown>";
         case "array": {
             const item = emit(shape.items, indent);
-            return shape.items.kind === "union" || (shape.items.kind === "object" && shape.items.index && shape.items.props.size > 0) ? `(${item})[]` : `${item}[]`;
+            return shape.items.kind === "union" || (shape.items.kind === "object" && shape.items.index && shape.items.props.size > 0)
+                ? `(${item})[]`
+                : `${item}[]`;
         }
         case "union":
             return shape.members.map((m) => emit(m, indent)).join(" | ");
         case "object": {
             const inner = `${indent}    `;
-            const lines = [...shape.props].map(([k, p]) => `${p.note ? `${inner}/** ${p.note} */\n` : ""}${inner}${IDENT.test(k) ? k : JSON.stringify(k)}?: ${emit(p.shape, inner)};`);
+            const lines = [...shape.props].map(
+                ([k, p]) => `${p.note ? `${inner}/** ${p.note} */\n` : ""}${inner}${IDENT.test(k) ? k : JSON.stringify(k)}?: ${emit(p.shape, inner)};`,
+            );
             const body = lines.length === 0 ? "{}" : `{\n${lines.join("\n")}\n${indent}}`;
             if (!shape.index) return lines.length === 0 ? "Record<string, never>" : body;
             const index = `Record<string, ${emit(shape.index, indent)}>`;
@@ -292,7 +299,9 @@ export function generateChartTypes(cache = CHART_CACHE): Map<string, string> {
         const { files } = readChart(archive);
         const meta = yaml.load(files.get("Chart.yaml") ?? "") as { name?: string; version?: string } | undefined;
         if (meta?.name !== entry.chart || String(meta?.version) !== entry.version) {
-            throw new Error(`${path.relative(REPO_ROOT, archive)} holds ${meta?.name} ${meta?.version}, config/catalog.ts pins ${entry.chart} ${entry.version}`);
+            throw new Error(
+                `${path.relative(REPO_ROOT, archive)} holds ${meta?.name} ${meta?.version}, config/catalog.ts pins ${entry.chart} ${entry.version}`,
+            );
         }
         const { shape } = chartShape(files, "");
         for (const p of OPEN_PATHS[entry.chart] ?? []) openPath(shape, p, entry.chart);

@@ -18,7 +18,10 @@ const release = (entry: string, values: string) => `catalogRelease("x", ${entry}
 /** Fixtures (test/<name>.fixture.ts, in memory), each a program fragment after imports of the catalog, catalogRelease and Pulumi. */
 const FIXTURES: Record<string, string> = {
     correct: [
-        release("CHARTS.traefik", `{ ports: { web: { hostPort: 80 }, extra: { port: 9000 } }, providers: { kubernetesIngress: { ingressEndpoint: { ip: pulumi.output("192.0.2.1") } } } }`),
+        release(
+            "CHARTS.traefik",
+            `{ ports: { web: { hostPort: 80 }, extra: { port: 9000 } }, providers: { kubernetesIngress: { ingressEndpoint: { ip: pulumi.output("192.0.2.1") } } } }`,
+        ),
         release("CHARTS.sparkOperator", `{ webhook: { enable: true, nodeSelector: { "any/label": "x" } }, spark: { jobNamespaces: pulumi.output(["a"]) } }`),
         // A vendored subchart's own keys, under its name.
         release("CHARTS.monitoring", `{ grafana: { ingress: { ingressClassName: "traefik" }, "grafana.ini": { "auth.generic_oauth": { enabled: true } } } }`),
@@ -45,7 +48,12 @@ function compileFixtures(): Record<string, string[]> {
     };
     const program = ts.createProgram([...sources.keys()], options, host);
     return Object.fromEntries(
-        Object.keys(FIXTURES).map((name) => [name, ts.getPreEmitDiagnostics(program, program.getSourceFile(fixturePath(name))).map((d) => `TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`)]),
+        Object.keys(FIXTURES).map((name) => [
+            name,
+            ts
+                .getPreEmitDiagnostics(program, program.getSourceFile(fixturePath(name)))
+                .map((d) => `TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`),
+        ]),
     );
 }
 

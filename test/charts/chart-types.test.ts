@@ -28,7 +28,10 @@ describe("chart values types (from the chart cache)", function () {
             const have = fs.readFileSync(file, "utf8").split("\n");
             const want = text.split("\n");
             const line = want.findIndex((l, i) => have[i] !== l);
-            assert.ok(line < 0 && have.length === want.length, `${path.relative(REPO_ROOT, file)} differs from its chart archive at line ${line + 1} (${JSON.stringify(have[line])}, generated ${JSON.stringify(want[line])}): run \`npm run charts:types\``);
+            assert.ok(
+                line < 0 && have.length === want.length,
+                `${path.relative(REPO_ROOT, file)} differs from its chart archive at line ${line + 1} (${JSON.stringify(have[line])}, generated ${JSON.stringify(want[line])}): run \`npm run charts:types\``,
+            );
         }
     });
 
