@@ -5,14 +5,14 @@ import { PROCESSING_GROUP } from "../config/types";
 import { hostFor, ingressAnnotations, tlsSecretName } from "./ingress";
 import { placement } from "./placement";
 import { AppArgs, bucketFor, childOptions, needDatabase, needObjectStorage, needOidc, processingNamespaceOf } from "./types";
-import { catalogRelease } from "../platform/release";
+import { catalogRelease, ReleaseValues } from "../platform/release";
 
 const CHART = CHARTS.argoWorkflows;
 /** Service account the chart creates in every workflow namespace; workflows run as it by default. */
 export const WORKFLOW_SERVICE_ACCOUNT = "argo-workflow";
 
 /** argo-workflows chart values; exported for tests. */
-export function argoValues({ config, platform, binding }: AppArgs): Record<string, any> {
+export function argoValues({ config, platform, binding }: AppArgs): ReleaseValues<typeof CHART> {
     const oidc = needOidc("argo", binding);
     const storage = needObjectStorage("argo", binding);
     const db = needDatabase("argo", binding);

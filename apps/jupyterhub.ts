@@ -5,7 +5,7 @@ import { PROCESSING_GROUP } from "../config/types";
 import { hostFor, ingressAnnotations, tlsSecretName } from "./ingress";
 import { placement } from "./placement";
 import { AppArgs, bucketFor, childOptions, needDatabase, needObjectStorage, needOidc, splitImage } from "./types";
-import { catalogRelease } from "../platform/release";
+import { catalogRelease, ReleaseValues } from "../platform/release";
 
 const CHART = CHARTS.jupyterhub;
 
@@ -16,7 +16,7 @@ const PROFILES = [
 ];
 
 /** z2jh values; exported so tests can check them without a cluster. */
-export function jupyterhubValues({ config, platform, binding }: AppArgs): Record<string, any> {
+export function jupyterhubValues({ config, platform, binding }: AppArgs): ReleaseValues<typeof CHART> {
     const db = needDatabase("jupyterhub", binding);
     const oidc = needOidc("jupyterhub", binding);
     const storage = needObjectStorage("jupyterhub", binding);

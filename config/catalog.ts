@@ -1,7 +1,7 @@
 // Every Helm chart geoplatform installs, in one place: where it comes from,
 // the pinned version, its namespace and the node group its pods run on.
-// Bump versions here, deliberately, after checking the chart's values.yaml
-// (../shared/charts/ holds the pinned ones).
+// Bump versions here, deliberately, then regenerate the values types
+// (`npm run charts && npm run charts:types`, docs/chart-values.md).
 
 export type CatalogNodeGroup = "system" | "processing";
 

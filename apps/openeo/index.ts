@@ -5,7 +5,7 @@ import { tlsIngress } from "../ingress";
 import { placement, podPlacement } from "../placement";
 import { AppArgs, bucketFor, childOptions, needObjectStorage, resources, s3CredentialEnv, splitImage } from "../types";
 import { zookeeper } from "./zookeeper";
-import { catalogRelease } from "../../platform/release";
+import { catalogRelease, ReleaseValues } from "../../platform/release";
 
 const CHART = CHARTS.openeo;
 /** Release name = SparkApplication name; the driver pod is labelled `<release>-driver`. */
@@ -31,7 +31,7 @@ function commonEnv(args: AppArgs, zookeeperNodes: string) {
 }
 
 /** VITO sparkapplication chart values; exported for tests. */
-export function openeoValues(args: AppArgs, zookeeperNodes: string): Record<string, any> {
+export function openeoValues(args: AppArgs, zookeeperNodes: string): ReleaseValues<typeof CHART> {
     const image = splitImage(args.config.apps.openeo.image);
     const { affinity } = placement(args.config, CHART.nodeGroup);
     return {

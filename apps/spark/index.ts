@@ -6,7 +6,7 @@ import { AppArgs, bucketFor, childOptions, needObjectStorage } from "../types";
 import { renderSparkDefaults, SPARK_DEFAULTS_CONFIGMAP, sparkDefaults } from "./defaults";
 import { sparkExample } from "./example";
 import { historyServer } from "./history-server";
-import { catalogRelease } from "../../platform/release";
+import { catalogRelease, ReleaseValues } from "../../platform/release";
 
 const CHART = CHARTS.sparkOperator;
 /** Service account the operator's chart creates in every job namespace for drivers and executors. */
@@ -18,7 +18,7 @@ export interface SparkArgs extends AppArgs {
 }
 
 /** kubeflow spark-operator values; exported for tests. */
-export function sparkOperatorValues(args: SparkArgs): Record<string, any> {
+export function sparkOperatorValues(args: SparkArgs): ReleaseValues<typeof CHART> {
     const { nodeSelector, tolerations } = placement(args.config, CHART.nodeGroup);
     const control = { nodeSelector, tolerations };
     return {

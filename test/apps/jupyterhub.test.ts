@@ -1,11 +1,9 @@
 import * as assert from "assert";
-import Ajv from "ajv";
-import * as yaml from "js-yaml";
 import { CHARTS } from "../../config/catalog";
 import { NODE_GROUP_LABEL } from "../../config/types";
 import { validateConfig } from "../../config/validate";
 import { rawGeoplatformConfig, STACKS } from "../harness/stack-config";
-import { AppsRun, chartDefaults, chartFile, helmMerge, realmClientIds, realmIssuer, releaseNamed, runApps, unknownValuePaths } from "./harness";
+import { AppsRun, realmClientIds, realmIssuer, releaseNamed, runApps } from "./harness";
 
 const processingTaint = { key: NODE_GROUP_LABEL, operator: "Equal", value: "processing", effect: "NoSchedule" };
 
@@ -22,12 +20,20 @@ for (const stack of STACKS) {
             assert.deepStrictEqual([r.chart, r.version, r.repositoryOpts.repo, r.namespace], [CHARTS.jupyterhub.chart, "4.4.0", CHARTS.jupyterhub.repo, "jupyterhub"]);
         });
 
-        it("sets only keys the chart has, and passes the chart's values schema", () => {
-            assert.deepStrictEqual(unknownValuePaths(values(), chartDefaults("jupyterhub"), ["hub.config"]), []);
-            const ajv = new Ajv({ strict: false, allErrors: true });
-            const validate = ajv.compile(yaml.load(chartFile("jupyterhub", "values.schema.yaml")) as object);
-            // Helm validates the chart's defaults coalesced with ours.
-            assert.ok(validate(helmMerge(chartDefaults("jupyterhub"), values())), JSON.stringify(validate.errors, null, 1));
+        // Keys are checked at compile time (config/chart-values/jupyterhub.ts). The chart's schema,
+        // jupyterhub/values.schema.yaml in jupyterhub/zero-to-jupyterhub-k8s at tag 4.4.0, is not in
+        // the chart archive (its .helmignore leaves it out; the published chart carries it as
+        // values.schema.json), so what it says about the values we set is pinned here.
+        it("passes the chart's values schema where it constrains the values we set", () => {
+            const v = values();
+            assert.ok(["sqlite-pvc", "sqlite-memory", "mysql", "postgres", "other"].includes(v.hub.db.type), "hub.db.type enum");
+            assert.ok(["dynamic", "static", "none"].includes(v.singleuser.storage.type), "singleuser.storage.type enum");
+            assert.ok(["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"].includes(v.proxy.service.type), "proxy.service.type enum");
+            for (const pods of ["corePods", "userPods"]) assert.ok(["ignore", "prefer", "require"].includes(v.scheduling[pods].nodeAffinity.matchNodePurpose), `scheduling.${pods} enum`);
+            // singleuser.image: exactly name and tag, both strings; hub.config: class names (capitalised) to objects.
+            assert.deepStrictEqual(Object.keys(v.singleuser.image).sort(), ["name", "tag"]);
+            assert.ok(typeof v.singleuser.image.name === "string" && typeof v.singleuser.image.tag === "string");
+            for (const [cls, conf] of Object.entries(v.hub.config)) assert.ok(/^[A-Z]/.test(cls) && typeof conf === "object" && !Array.isArray(conf), `hub.config.${cls}`);
         });
 
         it("runs hub, proxy, user scheduler and image awaiter on system; user pods on processing, tolerating its taint", () => {
