@@ -108,6 +108,21 @@ const CASES: Case[] = [
         message: /has no exact version \(\^41\)/,
     },
     {
+        // The cached archive of `npm run charts`, as platform/release.ts installs it.
+        policy: "pinned-releases",
+        type: "kubernetes:helm.sh/v3:Release",
+        good: { chart: "../.charts/traefik-41.3.0.tgz", version: "41.3.0", values: {} },
+        bad: { chart: "../.charts/traefik-41.2.0.tgz", version: "41.3.0", values: {} },
+        message: /installs \.\.\/\.charts\/traefik-41\.2\.0\.tgz but pins version 41\.3\.0/,
+    },
+    {
+        policy: "pinned-releases",
+        type: "kubernetes:helm.sh/v3:Release",
+        good: release({}),
+        bad: { chart: "./traefik", version: "41.3.0", values: {} },
+        message: /comes from no repository\. Install the archive `npm run charts` puts in \.charts\//,
+    },
+    {
         policy: "load-balancers-only-for-ingress",
         type: "kubernetes:core/v1:Service",
         good: { metadata: { namespace: "traefik" }, spec: { type: "LoadBalancer" } },
