@@ -21,7 +21,8 @@ export function argoValues({ config, platform, binding }: AppArgs): Record<strin
     const processing = placement(config, PROCESSING_GROUP);
     const endpoint = new URL(storage.endpoint);
     return {
-        crds: { install: true, keep: true },
+        // Full CRDs come from a pre-install hook Job (templates/crds-install-job.yaml); crds.keep is read only by the minimal CRDs (templates/crds.yaml), so it is not set.
+        crds: { install: true, upgradeJob: { nodeSelector: system.nodeSelector, tolerations: system.tolerations } },
         workflow: { serviceAccount: { create: true, name: WORKFLOW_SERVICE_ACCOUNT }, rbac: { create: true } },
         controller: {
             // Workflows in the processing namespace find the artifact Secret there: the platform copies it.

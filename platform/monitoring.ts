@@ -45,7 +45,11 @@ export class Monitoring extends pulumi.ComponentResource {
                 kubeScheduler: { enabled: false },
                 kubeProxy: { enabled: false },
                 kubeEtcd: { enabled: false },
-                prometheusOperator: { nodeSelector: SYSTEM },
+                prometheusOperator: {
+                    nodeSelector: SYSTEM,
+                    // The admission webhook's create and patch hook Jobs both read admissionWebhooks.patch (templates/prometheus-operator/admission-webhooks/job-patch/).
+                    admissionWebhooks: { patch: { nodeSelector: SYSTEM } },
+                },
                 alertmanager: { alertmanagerSpec: { nodeSelector: SYSTEM } },
                 prometheus: {
                     prometheusSpec: {

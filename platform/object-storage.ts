@@ -60,6 +60,8 @@ export class ObjectStorage extends pulumi.ComponentResource {
                 // The chart asks for 16Gi of memory by default.
                 resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "4Gi" } },
                 nodeSelector: SYSTEM,
+                // The post-install Job (buckets, users, policies) reads postJob.nodeSelector, only when the top-level nodeSelector is set too (templates/post-job.yaml).
+                postJob: { nodeSelector: SYSTEM },
                 buckets: [...new Set(args.users.flatMap((u) => u.buckets))].map((bucket) => ({ name: bucket, policy: "none", purge: false })),
                 policies: args.users.map((user) => ({
                     name: `${user.name}-rw`,

@@ -80,6 +80,14 @@ const CASES: Case[] = [
         message: /places no pod on a node group/,
     },
     {
+        // A node agent that tolerates the node groups' taint runs on every group by design; one that does not is unplaced.
+        policy: "workloads-on-node-groups",
+        type: "kubernetes:apps/v1:DaemonSet",
+        good: deployment({ nodeSelector: {}, tolerations: [{ key: "geoplatform.io/node-group", operator: "Equal", value: "processing", effect: "NoSchedule" }] }),
+        bad: deployment({ nodeSelector: {}, tolerations: [{ key: "node.kubernetes.io/not-ready", operator: "Exists" }] }),
+        message: /does not select a node group/,
+    },
+    {
         policy: "workload-resources",
         type: "kubernetes:batch/v1:CronJob",
         good: { spec: { jobTemplate: { spec: { template: { spec: { containers: [container] } } } } } },
@@ -156,6 +164,14 @@ const CASES: Case[] = [
         good: { metadata: { name: "cfg" }, data: { "spark.hadoop.fs.s3a.endpoint": "http://minio.minio.svc:9000" } },
         bad: { metadata: { name: "cfg" }, data: { token: "eyJhbGciOiJIUzI1NiJ9" } },
         message: /plain-text secret at data\.token/,
+    },
+    {
+        // What charts render: Helm's checksum annotations and cross-namespace references are no secrets.
+        policy: "no-plaintext-secrets",
+        type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
+        good: { metadata: { annotations: { "cert-manager.io/inject-ca-from-secret": "cert-manager/cert-manager-webhook-ca", "checksum/secret": "0f3c4e5d6a" } } },
+        bad: { metadata: { annotations: { "example.org/client-secret": "s3cr3t/value/with/slashes" } } },
+        message: /plain-text secret at metadata\.annotations\.example\.org\/client-secret/,
     },
 ];
 
