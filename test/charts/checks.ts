@@ -126,7 +126,7 @@ export async function deadKeys(rel: ReleaseInput, options: RenderOptions): Promi
     };
     await probe(strings);
 
-    const dead: string[] = [];
+    const unchanged: Leaf[] = [];
     await Promise.all(
         leaves.map(async (leaf, i) => {
             if (live.has(i)) return;
@@ -136,7 +136,18 @@ export async function deadKeys(rel: ReleaseInput, options: RenderOptions): Promi
             } catch {
                 return; // the chart refuses the change: it reads the key
             }
-            if (sameRender(baseline, flatten(text), volatile)) dead.push(leaf.path);
+            if (sameRender(baseline, flatten(text), volatile)) unchanged.push(leaf);
+        }),
+    );
+    if (unchanged.length === 0) return [];
+    // Rendered without the charts' crds/ folders for speed; a key that only switches those (crds.enabled) shows with them.
+    const withCrds = { ...options, includeCrds: true };
+    const full = flatten(await renderText(rel, rel.values, withCrds));
+    const dead: string[] = [];
+    await Promise.all(
+        unchanged.map(async (leaf) => {
+            const text = await renderText(rel, withLeaves(rel.values, [{ keys: leaf.keys, value: changed(leaf, "zzdeadkeyzz") }]), withCrds).catch(() => undefined);
+            if (text !== undefined && sameRender(full, flatten(text), volatile)) dead.push(leaf.path);
         }),
     );
     return dead.sort();

@@ -118,6 +118,13 @@ function goRegExp(source: string, flags: string): RegExp {
 }
 goRegExp.code = "RegExp";
 
+/** The API server drops null fields of custom resources before validating them (apiextensions.k8s.io/v1 pruning of non-nullable nulls). */
+function withoutNulls(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(withoutNulls);
+    if (!value || typeof value !== "object") return value;
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
+}
+
 /** Validators for the custom resources that a set of CRDs serves, by `group/version/Kind`, compiled on first use. */
 export class CrdSchemas {
     private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
@@ -145,7 +152,7 @@ export class CrdSchemas {
         if (!schema) return undefined;
         if (!this.compiled.has(key)) this.compiled.set(key, this.ajv.compile(prunedSchema(schema)));
         const validate = this.compiled.get(key) as ValidateFunction;
-        const errors = validate(o) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}${e.keyword === "additionalProperties" ? `: ${(e.params as { additionalProperty: string }).additionalProperty}` : ""}`);
+        const errors = validate(withoutNulls(o)) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}${e.keyword === "additionalProperties" ? `: ${(e.params as { additionalProperty: string }).additionalProperty}` : ""}`);
         unknownFields(o.metadata, "V1ObjectMeta", "metadata", errors);
         return errors;
     }
