@@ -30,6 +30,8 @@ if [[ $backend == file://* ]]; then
 fi
 
 npm ci --no-audit --no-fund
+# The Releases install the checked archives in .charts/ (GEOPLATFORM_CHART_MIRROR or helm pull).
+npm run charts
 npm run build
 
 # The `pulumi` devDependency is the CLI launcher; it fetches the CLI on first use.

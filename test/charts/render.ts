@@ -75,8 +75,15 @@ export interface RenderOptions {
     includeCrds?: boolean;
 }
 
-/** `helm template` output, raw. Test hooks are skipped: a Release never runs `helm test`. */
-export async function renderText(rel: ReleaseInput, values: Record<string, unknown>, options: RenderOptions): Promise<string> {
+const renders = new Map<string, Promise<string>>();
+/** `helm template` output, raw, once per distinct input in a process (stacks share releases). Test hooks are skipped: a Release never runs `helm test`. */
+export function renderText(rel: ReleaseInput, values: Record<string, unknown>, options: RenderOptions): Promise<string> {
+    const key = JSON.stringify([rel.archive, rel.name, rel.namespace, values, options.kubeVersion, options.apiVersions, !!options.includeCrds]);
+    if (!renders.has(key)) renders.set(key, helmTemplate(rel, values, options));
+    return renders.get(key) as Promise<string>;
+}
+
+async function helmTemplate(rel: ReleaseInput, values: Record<string, unknown>, options: RenderOptions): Promise<string> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "geoplatform-render-"));
     try {
         const file = path.join(dir, "values.json");

@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import { createRequire } from "module";
 import * as path from "path";
 import Ajv, { ValidateFunction } from "ajv";
@@ -125,11 +126,13 @@ function withoutNulls(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
 }
 
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
+/** Compiled validators by kind and schema digest: the stacks' CRDs are mostly the same, and compiling kube-prometheus-stack's takes seconds. */
+const compiled = new Map<string, ValidateFunction>();
+
 /** Validators for the custom resources that a set of CRDs serves, by `group/version/Kind`, compiled on first use. */
 export class CrdSchemas {
-    private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
     private readonly schemas = new Map<string, any>();
-    private readonly compiled = new Map<string, ValidateFunction>();
 
     constructor(crds: K8sObject[]) {
         for (const crd of crds) {
@@ -150,8 +153,9 @@ export class CrdSchemas {
         const key = `${o.apiVersion}/${o.kind}`;
         const schema = this.schemas.get(key);
         if (!schema) return undefined;
-        if (!this.compiled.has(key)) this.compiled.set(key, this.ajv.compile(prunedSchema(schema)));
-        const validate = this.compiled.get(key) as ValidateFunction;
+        const id = `${key} ${createHash("sha256").update(JSON.stringify(schema)).digest("hex")}`;
+        if (!compiled.has(id)) compiled.set(id, ajv.compile(prunedSchema(schema)));
+        const validate = compiled.get(id) as ValidateFunction;
         const errors = validate(withoutNulls(o)) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}${e.keyword === "additionalProperties" ? `: ${(e.params as { additionalProperty: string }).additionalProperty}` : ""}`);
         unknownFields(o.metadata, "V1ObjectMeta", "metadata", errors);
         return errors;

@@ -38,6 +38,14 @@ describe("CI workflows", () => {
         }
     });
 
+    it("CI renders the charts after the README's test command; deploy.sh caches them before Pulumi", () => {
+        const ci = read(".ci/run").split("\n").map((l) => l.trim());
+        const at = (line: string) => ci.findIndex((l) => l === line);
+        assert.ok(at("npm test") >= 0 && at("npm test") < at("npm run charts") && at("npm run charts") < at("npm run test:charts"), ".ci/run: npm test, npm run charts, npm run test:charts");
+        const deploySh = read("scripts/deploy.sh");
+        assert.ok(deploySh.indexOf("npm run charts") > 0 && deploySh.indexOf("npm run charts") < deploySh.indexOf("pulumi login"));
+    });
+
     it("previews both stacks on pull requests with the pack, its stack config and a PR comment", () => {
         assert.ok(preview.on.pull_request);
         const job = preview.jobs.preview;
@@ -65,6 +73,8 @@ describe("CI workflows", () => {
             const buildAt = job.steps.findIndex((s: any) => s.run === "npm run build");
             const pulumiAt = job.steps.findIndex((s: any) => typeof s.uses === "string" && s.uses.startsWith("pulumi/actions@"));
             assert.ok(buildAt >= 0 && buildAt < pulumiAt, "npm run build comes first (Pulumi.yaml runs bin/index.js)");
+            const chartsAt = job.steps.findIndex((s: any) => s.run === "npm run charts");
+            assert.ok(chartsAt >= 0 && chartsAt < pulumiAt, "npm run charts comes first (the Releases install .charts/ archives)");
             assert.match(job.steps[pulumiAt].uses, /^pulumi\/actions@v\d+$/, "the action is pinned to a major version");
             const { policyPacks, policyPackConfigs } = job.steps[pulumiAt].with;
             assert.ok(fs.existsSync(path.join(REPO_ROOT, policyPacks, "PulumiPolicy.yaml")));
