@@ -21,10 +21,6 @@ export const KNOWN_FINDINGS: KnownFinding[] = [
         // the manager DaemonSet's own (daemonset-sa.yaml), which must stay unselected so the manager runs on processing nodes too.
         why: "Longhorn's hook Jobs have no placement key of their own: they take the manager DaemonSet's, and the manager runs on every node group on purpose",
     },
-    { policy: "workload-resources", release: "cert-manager", objects: ["Deployment/cert-manager/cert-manager-cainjector", "Deployment/cert-manager/cert-manager-webhook", "Job/cert-manager/cert-manager-startupapicheck"], why: RESOURCES },
     { policy: "workload-resources", release: "longhorn", objects: ["DaemonSet/longhorn-system/longhorn-manager", "Deployment/longhorn-system/longhorn-driver-deployer", "Deployment/longhorn-system/longhorn-ui", "Job/longhorn-system/longhorn-post-upgrade", "Job/longhorn-system/longhorn-pre-upgrade", "Job/longhorn-system/longhorn-uninstall"], why: RESOURCES },
-    { policy: "workload-resources", release: "monitoring", objects: ["DaemonSet/monitoring/monitoring-prometheus-node-exporter", "Deployment/monitoring/monitoring-grafana", "Deployment/monitoring/monitoring-kube-state-metrics", "Deployment/monitoring/monitoring-kube-prometheus-operator", "Job/monitoring/monitoring-kube-prometheus-admission-create", "Job/monitoring/monitoring-kube-prometheus-admission-patch"], why: RESOURCES },
-    { policy: "workload-resources", release: "minio", objects: ["Job/minio-post-job"], why: RESOURCES },
-    { policy: "workload-resources", release: "argo-workflows", objects: ["Deployment/argo/argo-workflows-workflow-controller", "Deployment/argo/argo-workflows-server", "Job/argo/argo-workflows-crd-install"], why: RESOURCES },
     { policy: "workload-resources", release: "jupyterhub", objects: ["DaemonSet/continuous-image-puller", "Deployment/hub", "Deployment/proxy", "Deployment/user-scheduler", "StatefulSet/user-placeholder", "DaemonSet/hook-image-puller", "Job/hook-image-awaiter"], why: RESOURCES },
 ];
