@@ -21,13 +21,15 @@ export function argoValues({ config, platform, binding }: AppArgs): ReleaseValue
     const processing = placement(config, PROCESSING_GROUP);
     const endpoint = new URL(storage.endpoint);
     return {
-        crds: { install: true, keep: true },
+        // Full CRDs come from a pre-install hook Job (templates/crds-install-job.yaml); crds.keep is read only by the minimal CRDs (templates/crds.yaml), so it is not set.
+        crds: { install: true, upgradeJob: { nodeSelector: system.nodeSelector, tolerations: system.tolerations, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } } } },
         workflow: { serviceAccount: { create: true, name: WORKFLOW_SERVICE_ACCOUNT }, rbac: { create: true } },
         controller: {
             // Workflows in the processing namespace find the artifact Secret there: the platform copies it.
             workflowNamespaces: [binding.namespace, processingNamespaceOf(platform)],
             nodeSelector: system.nodeSelector,
             tolerations: system.tolerations,
+            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
             // Every workflow's pods go to the processing nodes unless the workflow says otherwise.
             workflowDefaults: {
                 spec: { serviceAccountName: WORKFLOW_SERVICE_ACCOUNT, nodeSelector: processing.nodeSelector, tolerations: processing.tolerations },
@@ -49,6 +51,7 @@ export function argoValues({ config, platform, binding }: AppArgs): ReleaseValue
         server: {
             nodeSelector: system.nodeSelector,
             tolerations: system.tolerations,
+            resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } },
             authModes: ["sso"],
             sso: {
                 enabled: true,

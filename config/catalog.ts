@@ -32,6 +32,14 @@ export const CHARTS = {
 
 export type ChartName = keyof typeof CHARTS;
 
+/** Folder, at the project root, where `npm run charts` keeps the checked chart archives (gitignored). */
+export const CHART_CACHE = ".charts";
+
+/** A chart's archive in the cache, relative to the project root: `.charts/<chart>-<version>.tgz`, as `helm pull` names it. */
+export function chartArchive(entry: ChartEntry): string {
+    return `${CHART_CACHE}/${entry.chart}-${entry.version}.tgz`;
+}
+
 export interface ImageEntry {
     repository: string;
     tag: string;

@@ -26,9 +26,9 @@ export class CertManager extends pulumi.ComponentResource {
                 // keep: uninstalling the chart must not delete every Certificate in the cluster.
                 crds: { enabled: true, keep: true },
                 ...placement,
-                webhook: placement,
-                cainjector: placement,
-                startupapicheck: placement,
+                webhook: { ...placement, resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } } },
+                cainjector: { ...placement, resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
+                startupapicheck: { ...placement, resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } } },
                 resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
             },
             { parent: this },

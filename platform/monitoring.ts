@@ -47,7 +47,12 @@ export class Monitoring extends pulumi.ComponentResource {
                 kubeScheduler: { enabled: false },
                 kubeProxy: { enabled: false },
                 kubeEtcd: { enabled: false },
-                prometheusOperator: { nodeSelector: SYSTEM },
+                prometheusOperator: {
+                    nodeSelector: SYSTEM,
+                    resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+                    // The admission webhook's create and patch hook Jobs both read admissionWebhooks.patch (templates/prometheus-operator/admission-webhooks/job-patch/).
+                    admissionWebhooks: { patch: { nodeSelector: SYSTEM, resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } } } },
+                },
                 alertmanager: { alertmanagerSpec: { nodeSelector: SYSTEM } },
                 prometheus: {
                     prometheusSpec: {
@@ -60,11 +65,14 @@ export class Monitoring extends pulumi.ComponentResource {
                         },
                     },
                 },
-                "kube-state-metrics": { nodeSelector: SYSTEM },
+                "kube-state-metrics": { nodeSelector: SYSTEM, resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
                 // Node metrics are wanted from every node, processing included.
-                "prometheus-node-exporter": { tolerations: [PROCESSING_TOLERATION] },
+                "prometheus-node-exporter": { tolerations: [PROCESSING_TOLERATION], resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } } },
                 grafana: {
                     nodeSelector: SYSTEM,
+                    resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+                    // The dashboard and datasource sidecars (charts/grafana templates/_pod.tpl).
+                    sidecar: { resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } } },
                     admin: { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" },
                     envValueFrom: {
                         GF_AUTH_GENERIC_OAUTH_CLIENT_ID: { secretKeyRef: { name: args.oidc.secretName, key: "client-id" } },

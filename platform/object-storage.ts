@@ -9,7 +9,11 @@ import { SYSTEM } from "./placement";
 // RGW, reimplement ObjectStorage (same constructor, same `endpoint`,
 // `region` and `credentials()`); consumers only see S3 endpoints and Secrets.
 
+/** Requests and limits of each container of MinIO's post-install Job. */
+const JOB_RESOURCES = { requests: { cpu: "10m", memory: "128Mi" }, limits: { memory: "256Mi" } };
+
 /** An S3 user of one consumer, limited to its own buckets. */
+
 export interface S3User {
     name: string;
     buckets: string[];
@@ -65,6 +69,12 @@ export class ObjectStorage extends pulumi.ComponentResource {
                 // The chart asks for 16Gi of memory by default.
                 resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "4Gi" } },
                 nodeSelector: SYSTEM,
+                // The post-install Job (buckets, users, policies) reads postJob.nodeSelector, only when the top-level nodeSelector is set too (templates/post-job.yaml).
+                postJob: { nodeSelector: SYSTEM },
+                // The post-job's containers (templates/post-job.yaml); the chart requests memory but sets no limit.
+                makePolicyJob: { resources: JOB_RESOURCES },
+                makeBucketJob: { resources: JOB_RESOURCES },
+                makeUserJob: { resources: JOB_RESOURCES },
                 buckets: [...new Set(args.users.flatMap((u) => u.buckets))].map((bucket) => ({ name: bucket, policy: "none", purge: false })),
                 policies: args.users.map((user) => ({
                     name: `${user.name}-rw`,

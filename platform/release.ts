@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ChartEntry } from "../config/catalog";
+import { chartArchive, ChartEntry } from "../config/catalog";
 import { CHART_VALUES_VERSIONS, ChartValues } from "../config/chart-values";
 
 /** A catalog entry whose chart has generated values types (config/chart-values, `npm run charts:types`) at its pinned version. */
@@ -20,7 +20,24 @@ export type ReleaseValues<E extends TypedChartEntry> = E["version"] extends (typ
     : `config/chart-values has ${E["chart"]} ${(typeof CHART_VALUES_VERSIONS)[E["chart"]]}, not ${E["version"]}: run npm run charts:types`;
 
 /**
- * A pinned Helm release from the catalog, in its (already created) namespace,
+ * The chart of a catalog entry as the Kubernetes provider opens it: the archive
+ * `npm run charts` checked into .charts/, as a path relative to the provider's
+ * working directory, so it reads the same on every machine and checkout.
+ * The engine starts every plugin in the directory of Pulumi.yaml's `main`
+ * (pulumi/pulumi pkg/engine/project.go getPwdMain: a file `main` gives pwd =
+ * its directory, bin/; pkg/resource/plugin/provider_plugin.go newPlugin(ctx,
+ * ctx.Pwd, ...) and plugin.go `cmd.Dir = pwd`), and the provider resolves a
+ * local chart against its own working directory (pulumi/pulumi-kubernetes
+ * provider/pkg/provider/helm_release.go localChart: os.Stat(name),
+ * filepath.Abs(name)). Hence `../.charts/...` from bin/. docs/platform.md has
+ * the details; test/platform.test.ts pins the resolution.
+ */
+export function releaseChart(entry: ChartEntry): string {
+    return `../${chartArchive(entry)}`;
+}
+
+/**
+ * A pinned Helm release from the catalog (its cached archive), in its (already created) namespace,
  * awaited until ready. `releaseName` is Helm's name when it differs from the
  * resource name.
  */
@@ -36,9 +53,9 @@ export function catalogRelease<E extends TypedChartEntry>(
         name,
         {
             name: releaseName,
-            chart: entry.chart,
+            // A local archive: a preview downloads nothing, and what is deployed is what test:charts rendered.
+            chart: releaseChart(entry),
             version: entry.version,
-            repositoryOpts: { repo: entry.repo },
             namespace,
             createNamespace: false,
             // Checked against the chart's type above; the provider takes any map.

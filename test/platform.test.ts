@@ -1,12 +1,16 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
 import { CHARTS } from "../config/catalog";
 import { NODE_GROUP_LABEL } from "../config/types";
 import { validateConfig } from "../config/validate";
 import { dependsTransitively } from "./harness/dependencies";
 import { SECRET_SENTINEL } from "./harness/mock-outputs";
+import { chartOf, releaseEntry } from "./harness/releases";
 import { RecordedResource, runStack, sharedStackRuns, StackRun } from "./harness/run-stack";
 import { plainSecretLeaks } from "./harness/secrets";
-import { rawGeoplatformConfig, STACKS } from "./harness/stack-config";
+import { rawGeoplatformConfig, REPO_ROOT, STACKS } from "./harness/stack-config";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const SYSTEM = { [NODE_GROUP_LABEL]: "system" };
@@ -32,12 +36,27 @@ const PLACEMENT_PATHS: Record<string, string[]> = {
 const at = (obj: unknown, dotted: string): unknown => dotted.split(".").reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), obj);
 const byType = (run: StackRun, type: string) => run.resources.filter((r) => r.type === type);
 const named = (run: StackRun, name: string) => run.resources.find((r) => r.name === name) as RecordedResource;
-const release = (run: StackRun, chart: string) => byType(run, RELEASE).find((r) => r.inputs.chart === chart && r.urn.includes("geoplatform:platform:")) as RecordedResource;
+const release = (run: StackRun, chart: string) => byType(run, RELEASE).find((r) => chartOf(r) === chart && r.urn.includes("geoplatform:platform:")) as RecordedResource;
 const customResources = (run: StackRun, kind: string) => byType(run, `kubernetes:${kind}`);
 
 
 describe("platform layer", () => {
     const runOf = sharedStackRuns();
+
+    it("points every Release, platform and apps, at the cache from the provider's working directory (the directory of Pulumi.yaml's main)", async () => {
+        // The engine starts the provider in dirname(main) (pulumi/pulumi pkg/engine/project.go getPwdMain); the provider resolves a local chart there.
+        const main = (yaml.load(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { main: string }).main;
+        const providerCwd = path.join(REPO_ROOT, path.dirname(main));
+        for (const stack of STACKS) {
+            const all = byType(runOf(stack), RELEASE);
+            assert.strictEqual(all.length, 11, stack);
+            for (const r of all) {
+                const entry = releaseEntry(r);
+                assert.strictEqual(path.resolve(providerCwd, r.inputs.chart), path.join(REPO_ROOT, ".charts", `${entry.chart}-${entry.version}.tgz`), r.name);
+                assert.ok(!path.isAbsolute(r.inputs.chart) && r.inputs.repositoryOpts === undefined, r.name);
+            }
+        }
+    });
 
     for (const stack of STACKS) {
         describe(stack, () => {
@@ -45,26 +64,24 @@ describe("platform layer", () => {
             // The platform's own releases (the apps layer's are tested in test/apps).
             const releases = () => byType(run(), RELEASE).filter((r) => r.urn.includes("geoplatform:platform:"));
 
-            it("installs every platform chart, pinned to the catalog's version and https repository", () => {
-                const charts = releases().map((r) => r.inputs.chart);
+            it("installs every platform chart from its cached archive, pinned to the catalog's version, with no repository", () => {
+                const charts = releases().map(chartOf);
                 for (const entry of [CHARTS.traefik, CHARTS.certManager, CHARTS.longhorn, CHARTS.minio, CHARTS.cloudnativePg, CHARTS.keycloak, CHARTS.monitoring]) {
                     assert.ok(charts.includes(entry.chart), `${entry.chart} installed`);
                 }
-                const catalog = Object.values(CHARTS);
                 for (const r of releases()) {
-                    const entry = catalog.find((e) => e.chart === r.inputs.chart);
-                    assert.ok(entry, `${r.inputs.chart} is in config/catalog.ts`);
+                    const entry = releaseEntry(r);
+                    assert.strictEqual(r.inputs.chart, `../.charts/${entry.chart}-${entry.version}.tgz`, r.name);
                     assert.strictEqual(r.inputs.version, entry.version, r.name);
-                    assert.strictEqual(r.inputs.repositoryOpts.repo, entry.repo, r.name);
-                    assert.match(r.inputs.repositoryOpts.repo, /^https:\/\//);
+                    assert.strictEqual(r.inputs.repositoryOpts, undefined, `${r.name} has a repository`);
                     assert.strictEqual(r.inputs.namespace, entry.namespace, r.name);
                 }
             });
 
             it("places every component on the system group, in the keys its chart uses", () => {
                 for (const r of releases()) {
-                    for (const p of PLACEMENT_PATHS[r.inputs.chart] ?? []) {
-                        assert.deepStrictEqual(at(r.inputs.values, p), SYSTEM, `${r.inputs.chart} ${p}`);
+                    for (const p of PLACEMENT_PATHS[chartOf(r)] ?? []) {
+                        assert.deepStrictEqual(at(r.inputs.values, p), SYSTEM, `${chartOf(r)} ${p}`);
                     }
                 }
                 // Any other nodeSelector anywhere in the values must say system too.
@@ -202,7 +219,7 @@ describe("platform layer", () => {
             });
 
             it("installs each app once its own Secrets and database exist, waiting for Keycloak only where the server needs the issuer to start", () => {
-                const appRelease = (chart: string) => byType(run(), RELEASE).find((r) => r.inputs.chart === chart && r.urn.includes("geoplatform:apps:")) as RecordedResource;
+                const appRelease = (chart: string) => byType(run(), RELEASE).find((r) => chartOf(r) === chart && r.urn.includes("geoplatform:apps:")) as RecordedResource;
                 const keycloak = release(run(), "keycloakx");
                 const secret = (namespace: string, name: string) =>
                     byType(run(), "kubernetes:core/v1:Secret").find((r) => r.inputs.metadata.namespace === namespace && r.inputs.metadata.name === name) as RecordedResource;

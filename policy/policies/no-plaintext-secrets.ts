@@ -7,6 +7,10 @@ const REFERENCE_KEY = /^(existing|secretName|secretRef|secretKeyRef)|(name|ref|k
 /** A Kubernetes object name: what a reference holds. */
 const OBJECT_NAME = /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
 const PLACEHOLDER = /^\$\{[A-Z0-9_]+\}$/;
+/** `<namespace>/<name>`: a reference to an object in another namespace (cert-manager.io/inject-ca-from-secret). */
+const NAMESPACED_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
+/** Helm's `checksum/<file>` pod annotations hold a digest of a rendered file, not its content. */
+const DIGEST_KEY = /^checksum\//;
 
 /** Where in `value` a secret-looking key holds a literal that is neither empty, a reference nor a placeholder. */
 export function plaintextSecretPaths(value: unknown, path = ""): string[] {
@@ -14,7 +18,7 @@ export function plaintextSecretPaths(value: unknown, path = ""): string[] {
     if (!value || typeof value !== "object") return [];
     return Object.entries(value as Record<string, unknown>).flatMap(([key, v]) => {
         const p = path ? `${path}.${key}` : key;
-        if (typeof v === "string" && SECRET_KEY.test(key) && !REFERENCE_KEY.test(key) && v !== "" && !PLACEHOLDER.test(v) && !(OBJECT_NAME.test(v) && /[-.]/.test(v))) {
+        if (typeof v === "string" && SECRET_KEY.test(key) && !REFERENCE_KEY.test(key) && !DIGEST_KEY.test(key) && v !== "" && !PLACEHOLDER.test(v) && !NAMESPACED_NAME.test(v) && !(OBJECT_NAME.test(v) && /[-.]/.test(v))) {
             return [p];
         }
         return plaintextSecretPaths(v, p);

@@ -4,6 +4,7 @@ import { NODE_GROUP_LABEL } from "../../config/types";
 import { validateConfig } from "../../config/validate";
 import { rawGeoplatformConfig, STACKS } from "../harness/stack-config";
 import { AppsRun, realmClientIds, realmIssuer, releaseNamed, runApps } from "./harness";
+import { releaseChart } from "../../platform/release";
 
 const processingTaint = { key: NODE_GROUP_LABEL, operator: "Equal", value: "processing", effect: "NoSchedule" };
 
@@ -17,7 +18,7 @@ for (const stack of STACKS) {
 
         it("installs the pinned z2jh chart in the app's namespace", () => {
             const r = releaseNamed(run, "jupyterhub").inputs;
-            assert.deepStrictEqual([r.chart, r.version, r.repositoryOpts.repo, r.namespace], [CHARTS.jupyterhub.chart, "4.4.0", CHARTS.jupyterhub.repo, "jupyterhub"]);
+            assert.deepStrictEqual([r.chart, r.version, r.repositoryOpts, r.namespace], [releaseChart(CHARTS.jupyterhub), "4.4.0", undefined, "jupyterhub"]);
         });
 
         // Keys are checked at compile time (config/chart-values/jupyterhub.ts). The chart's schema,

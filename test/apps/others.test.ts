@@ -5,6 +5,7 @@ import { APP_NAMES, NODE_GROUP_LABEL } from "../../config/types";
 import { validateConfig } from "../../config/validate";
 import { rawGeoplatformConfig, STACKS } from "../harness/stack-config";
 import { AppsRun, byKind, one, realmClientIds, realmIssuer, RELEASE, releaseNamed, runApps } from "./harness";
+import { releaseChart } from "../../platform/release";
 
 const system = { [NODE_GROUP_LABEL]: "system" };
 const processingToleration = { key: NODE_GROUP_LABEL, operator: "Equal", value: "processing", effect: "NoSchedule" };
@@ -19,7 +20,7 @@ for (const stack of STACKS) {
 
         it("openEO: pinned chart, required values, driver/executor affinity, secrets by reference", () => {
             const r = releaseNamed(run, "openeo").inputs;
-            assert.deepStrictEqual([r.chart, r.version, r.namespace], [CHARTS.openeo.chart, "1.3.1", "openeo"]);
+            assert.deepStrictEqual([r.chart, r.version, r.namespace], [releaseChart(CHARTS.openeo), "1.3.1", "openeo"]);
             const v = r.values;
             // Read by the chart's templates but absent from its values.yaml (typed in config/chart-values/sparkapplication.ts all the same).
             for (const k of ["image", "imageVersion", "mainApplicationFile"]) assert.ok(v[k], k);
@@ -115,16 +116,16 @@ for (const stack of STACKS) {
             const releases = run.resources.filter((r) => r.type === RELEASE);
             assert.deepStrictEqual(releases.map((r) => r.inputs.name).sort(), ["argo-workflows", "jupyterhub", "openeo", "spark-operator"]);
             for (const r of releases) {
-                const entry = Object.values(CHARTS).find((c) => c.chart === r.inputs.chart);
+                const entry = Object.values(CHARTS).find((c) => releaseChart(c) === r.inputs.chart);
                 assert.ok(entry, r.inputs.chart);
-                assert.deepStrictEqual([r.inputs.version, r.inputs.repositoryOpts.repo], [entry.version, entry.repo], r.name);
+                assert.deepStrictEqual([r.inputs.version, r.inputs.repositoryOpts], [entry.version, undefined], r.name);
                 assert.deepStrictEqual([r.inputs.atomic, r.inputs.timeout, r.inputs.createNamespace], [true, 900, false], r.name);
             }
         });
 
         it("Argo: SSO with the realm's argo client, S3 artifacts and DB by Secret reference", () => {
             const r = releaseNamed(run, "argo-workflows").inputs;
-            assert.deepStrictEqual([r.chart, r.version, r.namespace], [CHARTS.argoWorkflows.chart, "1.0.18", "argo"]);
+            assert.deepStrictEqual([r.chart, r.version, r.namespace], [releaseChart(CHARTS.argoWorkflows), "1.0.18", "argo"]);
             const v = r.values;
             assert.deepStrictEqual(v.server.authModes, ["sso"]);
             assert.strictEqual(v.server.sso.issuer, realmIssuer(stack));

@@ -6,6 +6,7 @@ import { dependsTransitively } from "../harness/dependencies";
 import { RecordedResource } from "../harness/run-stack";
 import { rawGeoplatformConfig, STACKS } from "../harness/stack-config";
 import { AppsRun, one, releaseNamed, runApps } from "./harness";
+import { releaseChart } from "../../platform/release";
 
 const system = { [NODE_GROUP_LABEL]: "system" };
 
@@ -29,7 +30,7 @@ for (const stack of STACKS) {
 
         it("installs the pinned spark-operator with its control pods on system", () => {
             const r = releaseNamed(run, "spark-operator").inputs;
-            assert.deepStrictEqual([r.chart, r.version, r.repositoryOpts.repo, r.namespace], [CHARTS.sparkOperator.chart, "2.5.2", CHARTS.sparkOperator.repo, CHARTS.sparkOperator.namespace]);
+            assert.deepStrictEqual([r.chart, r.version, r.repositoryOpts, r.namespace], [releaseChart(CHARTS.sparkOperator), "2.5.2", undefined, CHARTS.sparkOperator.namespace]);
             for (const part of ["controller", "webhook", "hook"]) assert.deepStrictEqual(values()[part].nodeSelector, system, part);
             assert.strictEqual(values().webhook.enable, true);
             assert.strictEqual(values().hook.upgradeCrd, true);

@@ -1,6 +1,8 @@
+import * as fs from "fs";
 import { createRequire } from "module";
 import * as path from "path";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "../../policy/node_modules/@pulumi/policy";
+import { policies } from "../../policy/policies";
 import { RecordedResource } from "../harness/run-stack";
 import { REPO_ROOT } from "../harness/stack-config";
 
@@ -84,3 +86,28 @@ export function checkStack(policy: StackValidationPolicy, resources: StackResour
 
 /** A recorded mock resource as the analyzer receives it (its inputs). */
 export const asPolicyResource = (r: RecordedResource) => ({ type: r.type, name: r.name, props: r.inputs });
+
+export type Level = "advisory" | "mandatory" | "disabled";
+
+/** Enforcement as `pulumi preview --policy-pack-config policy/config/<stack>.json` sets it. */
+export function enforcement(stack: string): Record<string, Level> {
+    const config = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policy", "config", `${stack}.json`), "utf8")) as Record<string, Level | { enforcementLevel: Level }>;
+    return Object.fromEntries(
+        policies.map((p) => {
+            const set = config[p.name];
+            return [p.name, (typeof set === "object" ? set.enforcementLevel : set) ?? p.enforcementLevel ?? "advisory"];
+        }),
+    );
+}
+
+/** Each policy's config properties from policy/config/<stack>.json (what getConfig() returns). */
+export function policyConfig(stack: string): Record<string, Record<string, unknown>> {
+    const config = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policy", "config", `${stack}.json`), "utf8")) as Record<string, unknown>;
+    return Object.fromEntries(
+        Object.entries(config).map(([name, set]) => {
+            if (typeof set !== "object" || set === null) return [name, {}];
+            const { enforcementLevel: _level, ...properties } = set as Record<string, unknown>;
+            return [name, properties];
+        }),
+    );
+}

@@ -124,6 +124,14 @@ const CASES: Case[] = [
         message: /places no pod on a node group/,
     },
     {
+        // A node agent that tolerates the node groups' taint runs on every group by design; one that does not is unplaced.
+        policy: "workloads-on-node-groups",
+        type: "kubernetes:apps/v1:DaemonSet",
+        good: deployment({ nodeSelector: {}, tolerations: [{ key: "geoplatform.io/node-group", operator: "Equal", value: "processing", effect: "NoSchedule" }] }),
+        bad: deployment({ nodeSelector: {}, tolerations: [{ key: "node.kubernetes.io/not-ready", operator: "Exists" }] }),
+        message: /does not select a node group/,
+    },
+    {
         policy: "workload-resources",
         type: "kubernetes:batch/v1:CronJob",
         good: { spec: { jobTemplate: { spec: { template: { spec: { containers: [container] } } } } } },
@@ -157,6 +165,21 @@ const CASES: Case[] = [
         good: release({}),
         bad: release({}, { version: "^41", repositoryOpts: { repo: "http://charts.example.org" } }),
         message: /has no exact version \(\^41\)/,
+    },
+    {
+        // The cached archive of `npm run charts`, as platform/release.ts installs it.
+        policy: "pinned-releases",
+        type: "kubernetes:helm.sh/v3:Release",
+        good: { chart: "../.charts/traefik-41.3.0.tgz", version: "41.3.0", values: {} },
+        bad: { chart: "../.charts/traefik-41.2.0.tgz", version: "41.3.0", values: {} },
+        message: /installs \.\.\/\.charts\/traefik-41\.2\.0\.tgz but pins version 41\.3\.0/,
+    },
+    {
+        policy: "pinned-releases",
+        type: "kubernetes:helm.sh/v3:Release",
+        good: release({}),
+        bad: { chart: "./traefik", version: "41.3.0", values: {} },
+        message: /comes from no repository\. Install the archive `npm run charts` puts in \.charts\//,
     },
     {
         policy: "load-balancers-only-for-ingress",
@@ -308,6 +331,14 @@ const CASES: Case[] = [
         good: { metadata: { name: "cfg" }, data: { "spark.hadoop.fs.s3a.endpoint": "http://minio.minio.svc:9000" } },
         bad: { metadata: { name: "cfg" }, data: { token: "eyJhbGciOiJIUzI1NiJ9" } },
         message: /plain-text secret at data\.token/,
+    },
+    {
+        // What charts render: Helm's checksum annotations and cross-namespace references are no secrets.
+        policy: "no-plaintext-secrets",
+        type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
+        good: { metadata: { annotations: { "cert-manager.io/inject-ca-from-secret": "cert-manager/cert-manager-webhook-ca", "checksum/secret": "0f3c4e5d6a" } } },
+        bad: { metadata: { annotations: { "example.org/client-secret": "s3cr3t/value/with/slashes" } } },
+        message: /plain-text secret at metadata\.annotations\.example\.org\/client-secret/,
     },
 ];
 

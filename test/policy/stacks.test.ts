@@ -1,41 +1,14 @@
 import * as assert from "assert";
-import * as fs from "fs";
-import * as path from "path";
-import { policies, resourcePolicies, stackPolicies } from "../../policy/policies";
+import { resourcePolicies, stackPolicies } from "../../policy/policies";
 import { runStack, sharedStackRuns, StackRun } from "../harness/run-stack";
-import { REPO_ROOT, STACKS } from "../harness/stack-config";
-import { asPolicyResource, checkResource, checkStack } from "./engine";
-
-type Level = "advisory" | "mandatory" | "disabled";
-
-/** Enforcement as `pulumi preview --policy-pack-config policy/config/<stack>.json` sets it. */
-export function enforcement(stack: string): Record<string, Level> {
-    const config = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policy", "config", `${stack}.json`), "utf8")) as Record<string, Level | { enforcementLevel: Level }>;
-    return Object.fromEntries(
-        policies.map((p) => {
-            const set = config[p.name];
-            return [p.name, (typeof set === "object" ? set.enforcementLevel : set) ?? p.enforcementLevel ?? "advisory"];
-        }),
-    );
-}
+import { STACKS } from "../harness/stack-config";
+import { asPolicyResource, checkResource, checkStack, enforcement, Level, policyConfig } from "./engine";
 
 export interface Violation {
     policy: string;
     level: Level;
     resource: string;
     message: string;
-}
-
-/** Each policy's config properties from policy/config/<stack>.json (what getConfig() returns). */
-export function policyConfig(stack: string): Record<string, Record<string, unknown>> {
-    const config = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policy", "config", `${stack}.json`), "utf8")) as Record<string, unknown>;
-    return Object.fromEntries(
-        Object.entries(config).map(([name, set]) => {
-            if (typeof set !== "object" || set === null) return [name, {}];
-            const { enforcementLevel: _level, ...properties } = set as Record<string, unknown>;
-            return [name, properties];
-        }),
-    );
 }
 
 /** Every policy on every resource of a mocked stack, called directly. */
