@@ -16,7 +16,7 @@ export interface Placement {
     nodeSelector: Record<string, string>;
     tolerations: Toleration[];
     /** The same constraint as a required node affinity, for charts that only accept `affinity`. */
-    affinity: Record<string, any>;
+    affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: { matchExpressions: { key: string; operator: "In"; values: string[] }[] }[] } } };
 }
 
 export function placement(config: GeoplatformConfig, group: CatalogNodeGroup): Placement {

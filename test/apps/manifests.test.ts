@@ -15,7 +15,6 @@ const processingToleration = { key: NODE_GROUP_LABEL, operator: "Equal", value: 
 function modelFor(apiVersion: string, kind: string): (new (data: any) => { validate(): void }) | undefined {
     const group = apiVersion.includes("/") ? apiVersion : `v1`;
     try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         return require(`kubernetes-models/${group}/${kind}`)[kind];
     } catch {
         return undefined;
