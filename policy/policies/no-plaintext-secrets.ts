@@ -7,10 +7,11 @@ const REFERENCE_KEY = /^(existing|secretName|secretRef|secretKeyRef)|(name|ref|k
 /** A Kubernetes object name: what a reference holds. */
 const OBJECT_NAME = /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
 const PLACEHOLDER = /^\$\{[A-Z0-9_]+\}$/;
-/** `<namespace>/<name>`: a reference to an object in another namespace (cert-manager.io/inject-ca-from-secret). */
-const NAMESPACED_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
-/** Helm's `checksum/<file>` pod annotations hold a digest of a rendered file, not its content. */
-const DIGEST_KEY = /^checksum\//;
+/**
+ * Keys whose value is known not to be a secret: Helm's `checksum/<file>` pod annotations (a digest of a
+ * rendered file) and cert-manager's CA-injection annotation (a `<namespace>/<name>` reference).
+ */
+const NOT_SECRET_KEY = /^(checksum\/.*|cert-manager\.io\/inject-ca-from-secret)$/;
 
 /** Where in `value` a secret-looking key holds a literal that is neither empty, a reference nor a placeholder. */
 export function plaintextSecretPaths(value: unknown, path = ""): string[] {
@@ -18,7 +19,7 @@ export function plaintextSecretPaths(value: unknown, path = ""): string[] {
     if (!value || typeof value !== "object") return [];
     return Object.entries(value as Record<string, unknown>).flatMap(([key, v]) => {
         const p = path ? `${path}.${key}` : key;
-        if (typeof v === "string" && SECRET_KEY.test(key) && !REFERENCE_KEY.test(key) && !DIGEST_KEY.test(key) && v !== "" && !PLACEHOLDER.test(v) && !NAMESPACED_NAME.test(v) && !(OBJECT_NAME.test(v) && /[-.]/.test(v))) {
+        if (typeof v === "string" && SECRET_KEY.test(key) && !REFERENCE_KEY.test(key) && !NOT_SECRET_KEY.test(key) && v !== "" && !PLACEHOLDER.test(v) && !(OBJECT_NAME.test(v) && /[-.]/.test(v))) {
             return [p];
         }
         return plaintextSecretPaths(v, p);

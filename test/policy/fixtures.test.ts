@@ -337,7 +337,8 @@ const CASES: Case[] = [
         policy: "no-plaintext-secrets",
         type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
         good: { metadata: { annotations: { "cert-manager.io/inject-ca-from-secret": "cert-manager/cert-manager-webhook-ca", "checksum/secret": "0f3c4e5d6a" } } },
-        bad: { metadata: { annotations: { "example.org/client-secret": "s3cr3t/value/with/slashes" } } },
+        // A password shaped like `<namespace>/<name>` is still a password.
+        bad: { metadata: { annotations: { "example.org/client-secret": "s3cr3t/pa55word" } } },
         message: /plain-text secret at metadata\.annotations\.example\.org\/client-secret/,
     },
 ];
