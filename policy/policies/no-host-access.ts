@@ -7,7 +7,8 @@ import { containersOf, podSpecOf, WORKLOAD_TYPES } from "./common";
  * (host /proc, /sys, network). Everything else in those namespaces is checked like any workload.
  */
 export const HOST_ACCESS_ALLOWED: { namespace: string; name: RegExp }[] = [
-    { namespace: "longhorn-system", name: /^(longhorn-manager|longhorn-csi-plugin|engine-image-ei-[0-9a-f]+)$/ },
+    // The node agents (iSCSI, mounts), and the chart's pre-upgrade hook, which reads the host's /proc to check the nodes before an upgrade (longhorn 1.12.1 templates/preupgrade-job.yaml).
+    { namespace: "longhorn-system", name: /^(longhorn-manager|longhorn-csi-plugin|engine-image-ei-[0-9a-f]+|longhorn-pre-upgrade)$/ },
     { namespace: "monitoring", name: /(^|-)prometheus-node-exporter$/ },
 ];
 
