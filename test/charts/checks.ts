@@ -107,11 +107,6 @@ export async function deadKeys(rel: ReleaseInput, options: RenderOptions): Promi
     const baseline = flatten(first);
     const other = flatten(second);
     const volatile = new Set([...baseline.keys(), ...other.keys()].filter((k) => baseline.get(k) !== other.get(k)));
-    // Charts that copy all of .Values into an object (z2jh's hub Secret, templates/hub/secret.yaml) change it
-    // for any leaf: a root key no template reads shows those echoes, and they count as volatile too.
-    const echo = await renderText(rel, { ...rel.values, zzechoprobezz: "zzechoprobezz" }, opts).then(flatten, () => undefined);
-    if (echo) for (const k of new Set([...baseline.keys(), ...echo.keys()])) if (baseline.get(k) !== echo.get(k)) volatile.add(k);
-    const shows = (rendered: Map<string, string>, text: string) => [...rendered].some(([k, v]) => !volatile.has(k) && v.includes(text));
     const leaves = valueLeaves(rel.values);
     const marker = (i: number) => `zzdeadkey${i}zz`;
     const live = new Set<number>();
@@ -128,8 +123,7 @@ export async function deadKeys(rel: ReleaseInput, options: RenderOptions): Promi
             else await Promise.all([probe(group.slice(0, group.length >> 1)), probe(group.slice(group.length >> 1))]);
             return;
         }
-        const rendered = flatten(text);
-        for (const { i } of group) if (shows(rendered, marker(i))) live.add(i);
+        for (const { i } of group) if (text.includes(marker(i))) live.add(i);
     };
     await probe(strings);
 
