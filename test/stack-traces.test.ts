@@ -4,7 +4,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as ts from "typescript";
-import { debuggablePromise } from "@pulumi/pulumi/runtime/debuggable";
 import { SKIPPED_CAPTURE } from "../startup";
 import { REPO_ROOT } from "./harness/stack-config";
 
@@ -13,6 +12,8 @@ import { REPO_ROOT } from "./harness/stack-config";
 // every frame, mapped to the .ts sources, both as Pulumi starts the program and as mocha runs the tests.
 
 const SDK_DEBUGGABLE = require.resolve("@pulumi/pulumi/runtime/debuggable");
+// @internal in the SDK, so not in its typings.
+const { debuggablePromise } = require(SDK_DEBUGGABLE) as { debuggablePromise<T>(p: Promise<T>, ctx: string): Promise<T> };
 const SOURCE_MAP_SUPPORT = require.resolve("source-map-support/register", { paths: [path.dirname(require.resolve("@pulumi/pulumi"))] });
 
 /** Runs `script` in a fresh node with `preloads`, in the order given; prints what the script writes. */
