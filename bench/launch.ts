@@ -37,7 +37,7 @@ export const NODE_ARGS = (project.runtime.options?.nodeargs ?? "").split(/\s+/).
 /** The program directory and the entry point, as getPwdMain derives them from `main`. */
 export const PROGRAM_DIR = path.dirname(path.join(REPO_ROOT, project.main));
 const ENTRY_POINT = path.basename(project.main);
-const CMD_RUN = require.resolve("@pulumi/pulumi/cmd/run", { paths: [PROGRAM_DIR] });
+const CMD_RUN = require.resolve("@pulumi/pulumi/cmd/run", { paths: [REPO_ROOT] });
 /** An empty program, started the same way: the floor. */
 export const EMPTY_PROGRAM = path.join(REPO_ROOT, "bench/empty-program/index.js");
 
@@ -84,8 +84,11 @@ export interface PreviewRun {
     registrations: number;
 }
 
-/** One `pulumi preview` of `program` (an entry under bin/, or the empty program) for `stack`, with its own TMPDIR. */
-export async function preview(stack: string, program: "main" | "empty", tmpdir: string, nodeArgs = NODE_ARGS): Promise<PreviewRun> {
+/**
+ * One `pulumi preview` of `program` (main under bin/, or the empty program) for `stack`, with its own TMPDIR (where
+ * Node keeps the compile cache). `nodeArgs` and `programDir` stand in for Pulumi.yaml's, to measure alternatives.
+ */
+export async function preview(stack: string, program: "main" | "empty", tmpdir: string, nodeArgs = NODE_ARGS, programDir = PROGRAM_DIR): Promise<PreviewRun> {
     const engine = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "bench/engine.ts"), stack], {
         cwd: REPO_ROOT,
         stdio: ["pipe", "pipe", "inherit"],
@@ -102,12 +105,12 @@ export async function preview(stack: string, program: "main" | "empty", tmpdir: 
     const args = [
         ...nodeArgs,
         CMD_RUN,
-        ...["--monitor", address, "--engine", address, "--project", project.name, "--root-directory", REPO_ROOT, "--stack", stack, "--pwd", PROGRAM_DIR],
+        ...["--monitor", address, "--engine", address, "--project", project.name, "--root-directory", REPO_ROOT, "--stack", stack, "--pwd", programDir],
         ...["--dry-run", "--parallel", "16"],
         program === "main" ? ENTRY_POINT : EMPTY_PROGRAM,
     ];
     const start = performance.now();
-    const child = spawn(process.execPath, args, { cwd: PROGRAM_DIR, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, { cwd: programDir, env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));
