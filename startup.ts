@@ -23,6 +23,35 @@ function isSkippedCapture(error: Error, frames: NodeJS.CallSite[]): boolean {
     return error.message === "" && top?.getFunctionName() === SKIPPED_CAPTURE.functionName && SKIPPED_CAPTURE.file.test(top.getFileName() ?? "");
 }
 
+type DebuggableModule = { debuggablePromise?: (...args: unknown[]) => unknown };
+const limited = new WeakSet<DebuggableModule>();
+
+/**
+ * Skipping the formatting leaves the capture itself, which walks up to Error.stackTraceLimit frames (mocha sets it to
+ * Infinity). So on the first skipped capture of an SDK copy, its exported debuggablePromise (which the SDK's modules
+ * call through the module object, `debuggable_1.debuggablePromise(...)`) is wrapped to run with a limit of 0: the
+ * same header-only `_debugStackTrace`, and no frames walked. Should anything inside it throw, the call is repeated
+ * with the normal limit, so that error carries every frame.
+ */
+function limitCaptures(file: string): void {
+    const sdk = require.cache[file]?.exports as DebuggableModule | undefined;
+    const original = sdk?.debuggablePromise;
+    if (!sdk || limited.has(sdk) || typeof original !== "function") return;
+    limited.add(sdk);
+    sdk.debuggablePromise = function debuggablePromise(this: unknown, ...args: unknown[]) {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        try {
+            return original.apply(this, args);
+        } catch {
+            Error.stackTraceLimit = limit;
+            return original.apply(this, args);
+        } finally {
+            Error.stackTraceLimit = limit;
+        }
+    };
+}
+
 const wrappers = new WeakMap<Formatter, Formatter>();
 const wrapped = new WeakMap<Formatter, Formatter>();
 
@@ -31,7 +60,9 @@ function skipping(inner: Formatter): Formatter {
     let wrapper = wrappers.get(inner);
     if (!wrapper) {
         wrapper = function prepareStackTrace(error, frames) {
-            return isSkippedCapture(error, frames) ? Error.prototype.toString.call(error) : inner(error, frames);
+            if (!isSkippedCapture(error, frames)) return inner(error, frames);
+            limitCaptures(frames[0].getFileName() as string);
+            return Error.prototype.toString.call(error);
         };
         wrappers.set(inner, wrapper);
         wrapped.set(wrapper, inner);

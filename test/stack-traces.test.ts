@@ -45,6 +45,31 @@ describe("Stack traces (startup.ts)", () => {
         assert.strictEqual(p._debugStackTrace, "Error");
     });
 
+    it("the SDK's modules call debuggablePromise through the module object, so the wrapper startup.ts installs is the one they call", () => {
+        const runtime = path.dirname(SDK_DEBUGGABLE);
+        const callers = fs.readdirSync(runtime).filter((f) => f.endsWith(".js") && f !== "debuggable.js");
+        const calls = callers.flatMap((f) => fs.readFileSync(path.join(runtime, f), "utf8").match(/[\w.]*debuggablePromise\(/g) ?? []);
+        assert.ok(calls.length > 10, `the SDK's runtime calls debuggablePromise (${calls.length} calls)`);
+        assert.deepStrictEqual([...new Set(calls)], ["debuggable_1.debuggablePromise("]);
+        // This process has made captures by now (the test above), so the wrapper is installed.
+        assert.notStrictEqual(require(SDK_DEBUGGABLE).debuggablePromise, debuggablePromise, "wrapped after the first skipped capture");
+    });
+
+    it("an error thrown inside the wrapped debuggablePromise keeps every frame", () => {
+        const wrapped = require(SDK_DEBUGGABLE).debuggablePromise as (p: unknown, ctx: string) => unknown;
+        // A non-promise makes the SDK's Object.defineProperty throw inside debuggablePromise.
+        const error = (() => {
+            try {
+                wrapped(null, "test");
+            } catch (e) {
+                return e as Error;
+            }
+            throw new Error("debuggablePromise(null) did not throw");
+        })();
+        assert.match(String(error.stack), /^TypeError: [^\n]*\n(.*\n)*\s+at debuggablePromise \(.*debuggable\.(js|ts):\d+/);
+        assert.match(String(error.stack), /stack-traces\.test\.ts:\d+/, "down to this test's frames");
+    });
+
     it("as Pulumi starts the program (preload, then cmd/run's source-map-support): captures skipped, a program error's stack unchanged and mapped", () => {
         // The compiled program as tsc writes it (JavaScript next to its .js.map), in a scratch directory.
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "geoplatform-stacks-"));
