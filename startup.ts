@@ -4,7 +4,8 @@ import * as nodeModule from "module";
 // `cmd/run` loads) and by .mocharc.json for the tests. Measured in bench/results.md.
 
 // Node's on-disk compile cache (Node 22.1 and later) for the thousand-odd modules `cmd/run` and the program load.
-// It lives in $NODE_COMPILE_CACHE or the OS temp directory; Node < 22.1 has no such cache and starts as before.
+// It lives in $NODE_COMPILE_CACHE or the OS temp directory; Node < 22.1 has no such cache and starts as before. Its
+// gain on a whole preview was within this machine's noise when measured (README, Performance), not 0.3-0.5 s.
 (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 /**
