@@ -1,25 +1,16 @@
-import * as nodeModule from "module";
-import { runStack, runWithMocks } from "../test/harness/run-stack";
+import { runStack } from "../test/harness/run-stack";
 
-// One cold evaluation of the whole program under mocks, as a child process of
-// the benchmark: prints wall time since process start (what a user waits for),
-// the time of a second evaluation in the same process (the program itself,
-// modules already loaded), peak RSS and whether Node's compile cache was on,
-// as JSON. With --empty, the same for a program that registers nothing: the
-// floor that Node and @pulumi/pulumi's own start-up set.
+// The mocks harness as the tests run it (a child of bench/index.ts, started like mocha: ts-node transpile-only
+// and the preloads of .mocharc.json): one evaluation of the whole program with in-process mocks, then a second in
+// the same process (modules loaded). Prints {"resources", "wallMs" (since process start), "warmMs"} as JSON.
 
 async function main(): Promise<void> {
     const stack = process.argv[2];
-    const evaluate = process.argv.includes("--empty") ? () => runWithMocks(stack, async () => ({})) : () => runStack(stack);
-    const run = await evaluate();
+    const run = await runStack(stack);
     const wallMs = performance.now();
-    await evaluate();
+    await runStack(stack);
     const warmMs = performance.now() - wallMs;
-    process.stdout.write(JSON.stringify({ stack, resources: run.resources.length, wallMs, warmMs, maxRssMb: process.resourceUsage().maxRSS / 1024, compileCache: compileCacheDir() !== undefined }));
-}
-
-function compileCacheDir(): string | undefined {
-    return (nodeModule as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir?.();
+    process.stdout.write(JSON.stringify({ resources: run.resources.length, wallMs, warmMs }));
 }
 
 main().catch((error) => {

@@ -1,95 +1,44 @@
-import { execFileSync } from "child_process";
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as yaml from "js-yaml";
+import { promisify } from "util";
 import { runStack } from "../test/harness/run-stack";
 import { REPO_ROOT, STACKS } from "../test/harness/stack-config";
 import { typicalSeconds } from "./durations";
 import { buildGraph, criticalPath, edgeCount } from "./graph";
+import { preview } from "./launch";
 
-// `npm run bench`: program evaluation (compiled vs ts-node with type-checking),
-// the deployment graph's critical path, and the project's type-check time.
-// Prints a report and writes bench/results.md.
+// `npm run bench`: the program as `pulumi preview` starts it, against the empty-program floor of the same run; the
+// mocks harness the tests use; the deployment graph's critical path; the mocha suite and `tsc --noEmit`. Prints a
+// report; `npm run bench -- --write` also writes bench/results.md. Runs through ts-node (transpile-only): only
+// the programs it starts are compiled JavaScript, and they are what it times.
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 9);
-const BASELINE_RUNS = Number(process.env.BENCH_BASELINE_RUNS ?? 3);
-
-interface Evaluation {
-    wallMs: number;
-    warmMs: number;
-    maxRssMb: number;
-    resources: number;
-    compileCache: boolean;
-}
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const WRITE = process.argv.includes("--write");
+const run = promisify(execFile);
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
 
-function evaluateOnce(args: string[], cwd: string, env: NodeJS.ProcessEnv): Evaluation {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-    delete childEnv.NODE_COMPILE_CACHE; // the program's own start-up decides, as under Pulumi
-    return JSON.parse(execFileSync(process.execPath, args, { cwd, env: childEnv, encoding: "utf8" }));
+/** The mocks harness as mocha runs it: the preloads of .mocharc.json, from the project root. */
+async function harness(stack: string): Promise<{ resources: number; wallMs: number; warmMs: number }> {
+    const mocharc = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, ".mocharc.json"), "utf8")) as { require: string[] };
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NODE_COMPILE_CACHE;
+    const { stdout } = await run(process.execPath, [...mocharc.require.flatMap((r) => ["-r", r]), path.join(REPO_ROOT, "bench/evaluate.ts"), stack], { cwd: REPO_ROOT, env });
+    return JSON.parse(stdout);
 }
 
-function summarize(results: Evaluation[]): Evaluation {
-    return {
-        wallMs: median(results.map((r) => r.wallMs)),
-        warmMs: median(results.map((r) => r.warmMs)),
-        maxRssMb: Math.max(...results.map((r) => r.maxRssMb)),
-        resources: results[0].resources,
-        compileCache: results.every((r) => r.compileCache),
-    };
-}
-
-/**
- * What @pulumi/pulumi's `cmd/run` installs before it loads any program:
- * source-map-support, which maps every captured stack trace (and the SDK
- * captures one per internal promise).
- */
-const SOURCE_MAP_SUPPORT = ["-r", require.resolve("source-map-support/register", { paths: [path.dirname(require.resolve("@pulumi/pulumi"))] })];
-
-/** How Pulumi starts the compiled program: Pulumi.yaml's nodeargs, in the directory of `main`. */
-function pulumiLaunch(): { nodeArgs: string[]; cwd: string } {
-    const project = yaml.load(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { main: string; runtime: { options?: { nodeargs?: string } } };
-    return { nodeArgs: (project.runtime.options?.nodeargs ?? "").split(/\s+/).filter(Boolean), cwd: path.dirname(path.join(REPO_ROOT, project.main)) };
-}
-
-/**
- * The compiled program as `pulumi preview` runs it, with a compile cache of its
- * own (TMPDIR is where Node keeps it by default): the first start fills the
- * cache, the median is over the starts after it.
- */
-function evaluateCompiled(stack: string): { first: Evaluation; later: Evaluation; empty: Evaluation; unmapped: Evaluation } {
-    const { nodeArgs, cwd } = pulumiLaunch();
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "geoplatform-bench-"));
-    try {
-        const run = (preloads: string[], ...extra: string[]) =>
-            evaluateOnce([...nodeArgs, ...preloads, path.join(REPO_ROOT, "bin/bench/evaluate.js"), stack, ...extra], cwd, { TMPDIR: tmp });
-        const first = run(SOURCE_MAP_SUPPORT);
-        // Interleaved, so that the machine's drift during the bench hits all alike.
-        const later: Evaluation[] = [];
-        const empty: Evaluation[] = [];
-        const unmapped: Evaluation[] = [];
-        for (let i = 0; i < RUNS; i++) {
-            later.push(run(SOURCE_MAP_SUPPORT));
-            empty.push(run(SOURCE_MAP_SUPPORT, "--empty"));
-            unmapped.push(run([]));
-        }
-        return { first, later: summarize(later), empty: summarize(empty), unmapped: summarize(unmapped) };
-    } finally {
-        fs.rmSync(tmp, { recursive: true, force: true });
-    }
-}
-
-function evaluateTypeChecking(stack: string): Evaluation {
-    const run = () => evaluateOnce([...SOURCE_MAP_SUPPORT, "-r", "ts-node/register", path.join(REPO_ROOT, "bench/evaluate.ts"), stack], REPO_ROOT, { TS_NODE_TRANSPILE_ONLY: "false" });
-    return summarize(Array.from({ length: BASELINE_RUNS }, run));
-}
-
-function timeMs(command: string, args: string[]): number {
+/** Wall time of a command; a failing command is timed too, and says so. */
+async function timed(command: string, args: string[]): Promise<string> {
     const start = performance.now();
-    execFileSync(command, args, { cwd: REPO_ROOT, stdio: "ignore" });
-    return performance.now() - start;
+    const failed = await run(command, args, { cwd: REPO_ROOT, maxBuffer: 64 * 2 ** 20 }).then(
+        () => "",
+        (error: { code?: number }) => ` (exit ${error.code}: failing)`,
+    );
+    return seconds(performance.now() - start) + failed;
 }
 
 async function main(): Promise<void> {
@@ -98,27 +47,61 @@ async function main(): Promise<void> {
         lines.push(line);
         console.log(line);
     };
+    const load = () => os.loadavg().map((l) => l.toFixed(1)).join(" ");
     say(`# geoplatform benchmark`);
     say();
-    say(`${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+    say(`${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average at start ${load()}`);
     say();
-    say(`## 1. Program evaluation under mocks`);
+    say(`## 1. Preview as Pulumi starts the program`);
     say();
-    say(`Wall: from process start to the end of the evaluation (what a user waits for), the compiled program started as Pulumi starts it (Pulumi.yaml's \`nodeargs\`, in bin/, with source-map-support registered first as the SDK's \`cmd/run\` does). First start: an empty compile cache. Later starts: median of ${RUNS}. Warm: a second evaluation in the same process, modules already loaded. Empty program: the same start for a program that registers nothing, the floor set by Node and @pulumi/pulumi's own start-up (about a thousand modules); the program's share is the difference. Without source-map-support: the later starts without it, to show what the SDK's stack-trace mapping costs. Baseline: ts-node with type-checking (Pulumi's default for TypeScript), median of ${BASELINE_RUNS}.`);
+    say(
+        `The compiled program started exactly as \`pulumi preview\` starts it (bench/launch.ts: the SDK's \`cmd/run\` with Pulumi.yaml's \`nodeargs\`, ` +
+            `working directory bin/, \`--dry-run\`, the stack's config in PULUMI_CONFIG), over gRPC to an engine stand-in (bench/engine.ts: the SDK's ` +
+            `MockMonitor behind the ResourceMonitor and Engine services, answering with the tests' mock outputs). Wall: from spawning node to its exit. ` +
+            `Empty program: bench/empty-program started the same way, the floor that Node, \`cmd/run\` and @pulumi/pulumi set. First start: an empty ` +
+            `compile cache (each of the two has its own). Later starts: median of ${RUNS}, the program, the empty program and the harness interleaved.`,
+    );
     say();
-    say(`| stack | resources | first start | later starts | empty program | program's share | warm | without source-map-support | peak RSS | compile cache | ts-node type-checking | peak RSS | speed-up (later starts) |`);
-    say(`|---|---|---|---|---|---|---|---|---|---|---|---|---|`);
-    const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    say(`| stack | resources | first start | empty, first start | ratio | later starts | empty program | ratio |`);
+    say(`|---|---|---|---|---|---|---|---|`);
+    const harnessRows: string[] = [];
     for (const stack of STACKS) {
-        const { first, later, empty, unmapped } = evaluateCompiled(stack);
-        const baseline = evaluateTypeChecking(stack);
-        say(
-            `| ${stack} | ${later.resources} | ${seconds(first.wallMs)} | ${seconds(later.wallMs)} | ${seconds(empty.wallMs)} | ${seconds(later.wallMs - empty.wallMs)} | ${seconds(later.warmMs)} | ${seconds(unmapped.wallMs)} | ${Math.max(first.maxRssMb, later.maxRssMb).toFixed(0)} MB | ${later.compileCache ? "on" : "off (Node < 22.1)"} | ` +
-                `${seconds(baseline.wallMs)} | ${baseline.maxRssMb.toFixed(0)} MB | ${(baseline.wallMs / later.wallMs).toFixed(1)}× |`,
-        );
+        const programCache = fs.mkdtempSync(path.join(os.tmpdir(), "geoplatform-bench-"));
+        const emptyCache = fs.mkdtempSync(path.join(os.tmpdir(), "geoplatform-bench-empty-"));
+        try {
+            const first = await preview(stack, "main", programCache);
+            const emptyFirst = await preview(stack, "empty", emptyCache);
+            const later: number[] = [];
+            const empty: number[] = [];
+            const harnessRuns: { resources: number; wallMs: number; warmMs: number }[] = [];
+            for (let i = 0; i < RUNS; i++) {
+                later.push((await preview(stack, "main", programCache)).wallMs);
+                empty.push((await preview(stack, "empty", emptyCache)).wallMs);
+                harnessRuns.push(await harness(stack));
+            }
+            const [l, e] = [median(later), median(empty)];
+            say(`| ${stack} | ${first.registrations} | ${seconds(first.wallMs)} | ${seconds(emptyFirst.wallMs)} | ${ratio(first.wallMs, emptyFirst.wallMs)} | ${seconds(l)} | ${seconds(e)} | ${ratio(l, e)} |`);
+            const h = median(harnessRuns.map((r) => r.wallMs));
+            harnessRows.push(`| ${stack} | ${harnessRuns[0].resources} | ${seconds(h)} | ${ratio(h, e)} | ${seconds(median(harnessRuns.map((r) => r.warmMs)))} |`);
+        } finally {
+            fs.rmSync(programCache, { recursive: true, force: true });
+            fs.rmSync(emptyCache, { recursive: true, force: true });
+        }
     }
     say();
-    say(`## 2. Deployment graph`);
+    say(`## 2. The mocks harness`);
+    say();
+    say(
+        `The same program under the tests' in-process mocks (test/harness/run-stack.ts), started as mocha runs it (ts-node transpile-only and the ` +
+            `preloads of .mocharc.json; bench/evaluate.ts). Wall: from process start to the end of the evaluation, median of ${RUNS}; ratio to the ` +
+            `empty program of section 1. Warm: a second evaluation in the same process.`,
+    );
+    say();
+    say(`| stack | resources | wall | ratio to the empty program | warm |`);
+    say(`|---|---|---|---|---|`);
+    harnessRows.forEach((row) => say(row));
+    say();
+    say(`## 3. Deployment graph`);
     say();
     say(`Edges: parent, dependsOn and Output-derived dependencies. Weights: bench/durations.ts (typical seconds per resource).`);
     say();
@@ -126,9 +109,9 @@ async function main(): Promise<void> {
     say(`|---|---|---|---|---|---|---|`);
     const chains: string[] = [];
     for (const stack of STACKS) {
-        const run = await runStack(stack);
-        const inputsByUrn = new Map(run.resources.map((r) => [r.urn, r.inputs]));
-        const graph = buildGraph(run.resources);
+        const stackRun = await runStack(stack);
+        const inputsByUrn = new Map(stackRun.resources.map((r) => [r.urn, r.inputs]));
+        const graph = buildGraph(stackRun.resources);
         const weight = (n: (typeof graph)[number]) => typicalSeconds(n, inputsByUrn.get(n.urn) ?? {});
         const longest = criticalPath(graph);
         const weighted = criticalPath(graph, weight);
@@ -144,10 +127,13 @@ async function main(): Promise<void> {
     say();
     chains.forEach((c) => say(`- ${c}`));
     say();
-    say(`## 3. Type-check`);
+    say(`## 4. Tests and type-check`);
     say();
-    say(`\`tsc --noEmit\` of the project: ${(timeMs(process.execPath, [require.resolve("typescript/bin/tsc"), "--noEmit", "-p", REPO_ROOT]) / 1000).toFixed(1)} s`);
-    fs.writeFileSync(path.join(REPO_ROOT, "bench/results.md"), lines.join("\n") + "\n");
+    say(`- the mocha suite (\`npm run test:unit\`, .mocharc.json): ${await timed(process.execPath, [require.resolve("mocha/bin/mocha.js")])}`);
+    say(`- \`tsc --noEmit\` of the project: ${await timed(process.execPath, [require.resolve("typescript/bin/tsc"), "--noEmit", "-p", REPO_ROOT])}`);
+    say();
+    say(`Load average at the end: ${load()}.`);
+    if (WRITE) fs.writeFileSync(path.join(REPO_ROOT, "bench/results.md"), lines.join("\n") + "\n");
 }
 
 main().catch((error) => {

@@ -52,6 +52,14 @@ describe("Pulumi project", () => {
         assert.ok(tsconfig.include.includes(path.relative(REPO_ROOT, source)), "tsc compiles it");
     });
 
+    it("the test runner preloads the same start-up file (after ts-node, whose source-map-support it wraps)", () => {
+        const mocharc = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, ".mocharc.json"), "utf8")) as { require: string[] };
+        const preload = path.relative(REPO_ROOT, sourceOf(preloadPath()));
+        const at = mocharc.require.map((r) => path.relative(REPO_ROOT, path.resolve(REPO_ROOT, r))).indexOf(preload);
+        assert.ok(at >= 0, `.mocharc.json requires ${preload}: ${mocharc.require.join(", ")}`);
+        assert.ok(mocharc.require.indexOf("ts-node/register/transpile-only") < at, "ts-node first, so its .ts loader compiles the preload");
+    });
+
     it("the preload turns on Node's compile cache where Node has one, and starts cleanly where it has not", () => {
         const source = sourceOf(preloadPath());
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "geoplatform-preload-"));

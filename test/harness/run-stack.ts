@@ -99,7 +99,8 @@ MockMonitor.prototype.registerResourceOutputs = function (this: any, req: any, c
     return originalOutputs.call(this, req, callback);
 };
 
-const mocks: pulumi.runtime.Mocks = {
+/** What the mocked engine answers (also served over gRPC by bench/engine.ts). */
+export const mocks: pulumi.runtime.Mocks = {
     newResource(args) {
         const computed = RESOURCE_OUTPUTS[args.type]?.(args.name, args.inputs) ?? {};
         const state = { ...args.inputs, ...computed };
