@@ -11,6 +11,7 @@ import { ConfigError } from "../config/checker";
 import { placeholderProblems } from "../config/placeholders";
 import { validateConfig } from "../config/validate";
 import { GeoplatformConfig } from "../config/types";
+import { releaseEntry } from "../test/harness/releases";
 import { RecordedResource, runStack, StackRun } from "../test/harness/run-stack";
 import { rawGeoplatformConfig, REPO_ROOT } from "../test/harness/stack-config";
 
@@ -61,7 +62,7 @@ function plan(config: GeoplatformConfig, run: StackRun): string {
     });
     const releases = run.resources
         .filter((r) => r.type === "kubernetes:helm.sh/v3:Release")
-        .map((r) => [r.inputs.name, `${r.inputs.chart}`.replace(/^.*\//, ""), r.inputs.version ?? "", `namespace ${r.inputs.namespace}`]);
+        .map((r) => [r.inputs.name, releaseEntry(r).chart, r.inputs.version ?? "", `namespace ${r.inputs.namespace}`]);
     const urls = Object.entries(run.outputs.urls ?? {}).map(([ui, url]) => [ui, `${url}`, run.outputs.adminUsernames?.[ui] ? `admin user ${run.outputs.adminUsernames[ui]}` : ""]);
     return [
         `Stack ${run.stack} (${config.cloud}), K3s ${config.k3sVersion}, domain ${config.domain}: ${custom.length} resources, evaluated offline under mocks.`,

@@ -1,11 +1,12 @@
 import * as assert from "assert";
+import { chartOf } from "./harness/releases";
 import { RecordedResource, sharedStackRuns, StackRun } from "./harness/run-stack";
 import { STACKS } from "./harness/stack-config";
 
 // Rollouts and waits of the platform that only matter on day 2 (an upgrade, a restart) or between components.
-// Values keys checked by hand against the pinned charts (docs/k3s.md, "Cluster changes").
+// The values keys are checked against the pinned charts by their generated types (config/chart-values).
 
-const release = (run: StackRun, chart: string) => run.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === chart) as RecordedResource;
+const release = (run: StackRun, chart: string) => run.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && chartOf(r) === chart) as RecordedResource;
 const named = (run: StackRun, name: string) => run.resources.find((r) => r.name === name) as RecordedResource;
 
 describe("platform rollouts and readiness", () => {

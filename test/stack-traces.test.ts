@@ -74,7 +74,7 @@ describe("Stack traces (startup.ts)", () => {
         // The compiled program as tsc writes it (JavaScript next to its .js.map), in a scratch directory.
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "geoplatform-stacks-"));
         try {
-            for (const file of ["startup.ts", ...fs.readdirSync(path.join(REPO_ROOT, "config")).map((f) => `config/${f}`)]) {
+            for (const file of ["startup.ts", ...fs.readdirSync(path.join(REPO_ROOT, "config")).filter((f) => f.endsWith(".ts")).map((f) => `config/${f}`), "platform/placement.ts"]) {
                 const { outputText, sourceMapText } = ts.transpileModule(fs.readFileSync(path.join(REPO_ROOT, file), "utf8"), {
                     fileName: path.join(REPO_ROOT, file),
                     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, sourceMap: true, esModuleInterop: true },

@@ -8,6 +8,7 @@ import { ConfigError } from "../../config/checker";
 import { longhornFit, longhornVolumes } from "../../config/storage";
 import { validateConfig } from "../../config/validate";
 import { dataDeviceLinks, renderDataDiskScript } from "../../infra/data-disk";
+import { chartOf } from "../harness/releases";
 import { RecordedResource, runStack, sharedStackRun, StackRun } from "../harness/run-stack";
 import { rawGeoplatformConfig, readStackFile, REPO_ROOT, StackName } from "../harness/stack-config";
 import { planChanges } from "./plan";
@@ -133,7 +134,7 @@ describe("day 2: Longhorn data volumes", function () {
 
     it("Longhorn is told the same data path and scheduling settings the check uses", async () => {
         const run = await sharedStackRun("prod");
-        const release = run.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "longhorn") as RecordedResource;
+        const release = run.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && chartOf(r) === "longhorn") as RecordedResource;
         const settings = release.inputs.values.defaultSettings;
         assert.strictEqual(settings.defaultDataPath, `${LONGHORN_DATA_PATH}/`);
         for (const [k, v] of Object.entries(LONGHORN_SCHEDULING)) assert.strictEqual(settings[k], v, k);
