@@ -22,7 +22,14 @@ export function argoValues({ config, platform, binding }: AppArgs): ReleaseValue
     const endpoint = new URL(storage.endpoint);
     return {
         // Full CRDs come from a pre-install hook Job (templates/crds-install-job.yaml); crds.keep is read only by the minimal CRDs (templates/crds.yaml), so it is not set.
-        crds: { install: true, upgradeJob: { nodeSelector: system.nodeSelector, tolerations: system.tolerations, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } } } },
+        crds: {
+            install: true,
+            upgradeJob: {
+                nodeSelector: system.nodeSelector,
+                tolerations: system.tolerations,
+                resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+            },
+        },
         workflow: { serviceAccount: { create: true, name: WORKFLOW_SERVICE_ACCOUNT }, rbac: { create: true } },
         controller: {
             // Workflows in the processing namespace find the artifact Secret there: the platform copies it.

@@ -16,7 +16,11 @@ export interface Placement {
     nodeSelector: Record<string, string>;
     tolerations: Toleration[];
     /** The same constraint as a required node affinity, for charts that only accept `affinity`. */
-    affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: { matchExpressions: { key: string; operator: "In"; values: string[] }[] }[] } } };
+    affinity: {
+        nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: { matchExpressions: { key: string; operator: "In"; values: string[] }[] }[] };
+        };
+    };
 }
 
 export function placement(config: GeoplatformConfig, group: CatalogNodeGroup): Placement {

@@ -37,8 +37,10 @@ async function main(): Promise<void> {
     const errors: string[] = [];
     let root = "";
 
-    const served = (method: string, respond?: (response: any) => unknown): Handler => (call, callback) =>
-        monitor[method].call(monitor, call.request, (error, response) => callback(error, error ? undefined : respond ? respond(response) : response));
+    const served =
+        (method: string, respond?: (response: any) => unknown): Handler =>
+        (call, callback) =>
+            monitor[method].call(monitor, call.request, (error, response) => callback(error, error ? undefined : respond ? respond(response) : response));
     const server = new grpc.Server();
     server.addService(resourceRpc.ResourceMonitorService, {
         getDeploymentInfo: served("getDeploymentInfo"),

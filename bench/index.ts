@@ -27,7 +27,10 @@ async function harness(stack: string): Promise<{ resources: number; wallMs: numb
     const mocharc = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, ".mocharc.json"), "utf8")) as { require: string[] };
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.NODE_COMPILE_CACHE;
-    const { stdout } = await run(process.execPath, [...mocharc.require.flatMap((r) => ["-r", r]), path.join(REPO_ROOT, "bench/evaluate.ts"), stack], { cwd: REPO_ROOT, env });
+    const { stdout } = await run(process.execPath, [...mocharc.require.flatMap((r) => ["-r", r]), path.join(REPO_ROOT, "bench/evaluate.ts"), stack], {
+        cwd: REPO_ROOT,
+        env,
+    });
     return JSON.parse(stdout);
 }
 
@@ -47,10 +50,16 @@ async function main(): Promise<void> {
         lines.push(line);
         console.log(line);
     };
-    const load = () => os.loadavg().map((l) => l.toFixed(1)).join(" ");
+    const load = () =>
+        os
+            .loadavg()
+            .map((l) => l.toFixed(1))
+            .join(" ");
     say(`# geoplatform benchmark`);
     say();
-    say(`${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average at start ${load()}`);
+    say(
+        `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average at start ${load()}`,
+    );
     say();
     say(`## 1. Preview as Pulumi starts the program`);
     say();
@@ -80,9 +89,13 @@ async function main(): Promise<void> {
                 harnessRuns.push(await harness(stack));
             }
             const [l, e] = [median(later), median(empty)];
-            say(`| ${stack} | ${first.registrations} | ${seconds(first.wallMs)} | ${seconds(emptyFirst.wallMs)} | ${ratio(first.wallMs, emptyFirst.wallMs)} | ${seconds(l)} | ${seconds(e)} | ${ratio(l, e)} |`);
+            say(
+                `| ${stack} | ${first.registrations} | ${seconds(first.wallMs)} | ${seconds(emptyFirst.wallMs)} | ${ratio(first.wallMs, emptyFirst.wallMs)} | ${seconds(l)} | ${seconds(e)} | ${ratio(l, e)} |`,
+            );
             const h = median(harnessRuns.map((r) => r.wallMs));
-            harnessRows.push(`| ${stack} | ${harnessRuns[0].resources} | ${seconds(h)} | ${ratio(h, e)} | ${seconds(median(harnessRuns.map((r) => r.warmMs)))} |`);
+            harnessRows.push(
+                `| ${stack} | ${harnessRuns[0].resources} | ${seconds(h)} | ${ratio(h, e)} | ${seconds(median(harnessRuns.map((r) => r.warmMs)))} |`,
+            );
         } finally {
             fs.rmSync(programCache, { recursive: true, force: true });
             fs.rmSync(emptyCache, { recursive: true, force: true });
@@ -120,7 +133,12 @@ async function main(): Promise<void> {
             `| ${stack} | ${graph.length} | ${edgeCount(graph)} | ${longest.length} | ${(weighted.length / 60).toFixed(1)} min | ` +
                 `${(serial / 60).toFixed(1)} min | ${((100 * weighted.length) / serial).toFixed(0)}% |`,
         );
-        chains.push(`${stack}: ${weighted.path.filter((n) => weight(n) > 0).map((n) => `${n.urn.split("::").pop()} (${weight(n)} s)`).join(" → ")}`);
+        chains.push(
+            `${stack}: ${weighted.path
+                .filter((n) => weight(n) > 0)
+                .map((n) => `${n.urn.split("::").pop()} (${weight(n)} s)`)
+                .join(" → ")}`,
+        );
     }
     say();
     say(`Weighted critical paths:`);

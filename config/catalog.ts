@@ -20,13 +20,31 @@ export const CHARTS = {
     certManager: { chart: "cert-manager", repo: "https://charts.jetstack.io", version: "v1.21.1", namespace: "cert-manager", nodeGroup: "system" },
     longhorn: { chart: "longhorn", repo: "https://charts.longhorn.io", version: "1.12.1", namespace: "longhorn-system", nodeGroup: "system" },
     minio: { chart: "minio", repo: "https://charts.min.io/", version: "5.4.0", namespace: "minio", nodeGroup: "system" },
-    cloudnativePg: { chart: "cloudnative-pg", repo: "https://cloudnative-pg.github.io/charts", version: "0.29.0", namespace: "cnpg-system", nodeGroup: "system" },
+    cloudnativePg: {
+        chart: "cloudnative-pg",
+        repo: "https://cloudnative-pg.github.io/charts",
+        version: "0.29.0",
+        namespace: "cnpg-system",
+        nodeGroup: "system",
+    },
     keycloak: { chart: "keycloakx", repo: "https://codecentric.github.io/helm-charts", version: "7.1.11", namespace: "keycloak", nodeGroup: "system" },
-    monitoring: { chart: "kube-prometheus-stack", repo: "https://prometheus-community.github.io/helm-charts", version: "88.5.3", namespace: "monitoring", nodeGroup: "system" },
+    monitoring: {
+        chart: "kube-prometheus-stack",
+        repo: "https://prometheus-community.github.io/helm-charts",
+        version: "88.5.3",
+        namespace: "monitoring",
+        nodeGroup: "system",
+    },
     jupyterhub: { chart: "jupyterhub", repo: "https://jupyterhub.github.io/helm-chart/", version: "4.4.0", namespace: "jupyterhub", nodeGroup: "system" },
     sparkOperator: { chart: "spark-operator", repo: "https://kubeflow.github.io/spark-operator", version: "2.5.2", namespace: "spark", nodeGroup: "system" },
     // The chart templates driver/executor affinity but no tolerations, so its pods cannot reach the tainted processing nodes.
-    openeo: { chart: "sparkapplication", repo: "https://artifactory.vgt.vito.be/artifactory/helm-charts", version: "1.3.1", namespace: "openeo", nodeGroup: "system" },
+    openeo: {
+        chart: "sparkapplication",
+        repo: "https://artifactory.vgt.vito.be/artifactory/helm-charts",
+        version: "1.3.1",
+        namespace: "openeo",
+        nodeGroup: "system",
+    },
     argoWorkflows: { chart: "argo-workflows", repo: "https://argoproj.github.io/argo-helm", version: "1.0.18", namespace: "argo", nodeGroup: "system" },
 } as const satisfies Record<string, ChartEntry>;
 

@@ -66,8 +66,7 @@ export class Checker {
 
     integer(key: string, value: unknown, opts: { min: number; max?: number; fallback?: number }): number {
         if (value === undefined && opts.fallback !== undefined) return opts.fallback;
-        const ok =
-            typeof value === "number" && Number.isInteger(value) && value >= opts.min && (opts.max === undefined || value <= opts.max);
+        const ok = typeof value === "number" && Number.isInteger(value) && value >= opts.min && (opts.max === undefined || value <= opts.max);
         if (!ok) {
             const range = opts.max === undefined ? `>= ${opts.min}` : `from ${opts.min} to ${opts.max}`;
             this.fail(key, value, `a whole number ${range}`);

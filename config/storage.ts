@@ -61,7 +61,10 @@ export function longhornFit(config: GeoplatformConfig, diskGb: number): Longhorn
     const largest = Math.max(...volumes.map((v) => v.sizeGb));
     const perNodeGb = replicas >= nodes ? total : Math.max(Math.ceil((total * replicas) / nodes), largest);
     const s = LONGHORN_SCHEDULING;
-    const schedulable = Math.min(((100 - s.storageReservedPercentageForDefaultDisk) * s.storageOverProvisioningPercentage) / 100, 100 - s.storageMinimalAvailablePercentage);
+    const schedulable = Math.min(
+        ((100 - s.storageReservedPercentageForDefaultDisk) * s.storageOverProvisioningPercentage) / 100,
+        100 - s.storageMinimalAvailablePercentage,
+    );
     // Longhorn sees the filesystem, slightly smaller than the volume.
     const usablePercent = Math.floor(schedulable * (100 - DATA_DISK_FS_OVERHEAD_PERCENT)) / 100;
     const usableGb = Math.floor((diskGb * usablePercent) / 100);

@@ -22,7 +22,12 @@ export const WORLD_CIDRS = ["0.0.0.0/0", "::/0"];
 export function firewallRules(config: GeoplatformConfig): FirewallRule[] {
     const admin = { cidrs: config.adminCidrs };
     const tcp = (group: SecurityGroupName, description: string, port: number, source: RuleSource, toPort = port): FirewallRule => ({
-        group, description, protocol: "tcp", fromPort: port, toPort, source,
+        group,
+        description,
+        protocol: "tcp",
+        fromPort: port,
+        toPort,
+        source,
     });
     return [
         tcp("bastion", "SSH from admins", 22, admin),

@@ -15,7 +15,11 @@ export const issuerName = (environment: keyof typeof ACME_SERVERS) => `letsencry
 export class CertManager extends pulumi.ComponentResource {
     readonly clusterIssuer: string;
 
-    constructor(name: string, args: { namespace: pulumi.Input<string>; acmeEmail: string; environment: keyof typeof ACME_SERVERS; ingressClass: string }, opts: pulumi.ComponentResourceOptions) {
+    constructor(
+        name: string,
+        args: { namespace: pulumi.Input<string>; acmeEmail: string; environment: keyof typeof ACME_SERVERS; ingressClass: string },
+        opts: pulumi.ComponentResourceOptions,
+    ) {
         super("geoplatform:platform:CertManager", name, {}, opts);
         const placement = { nodeSelector: SYSTEM };
         const release = catalogRelease(

@@ -75,7 +75,12 @@ export class PlatformLayer extends pulumi.ComponentResource {
         const ingress = new Ingress("ingress", { namespace: ns(CHARTS.traefik.namespace), publicIp: args.ingressIp }, child);
         const certManager = new CertManager(
             "cert-manager",
-            { namespace: ns(CHARTS.certManager.namespace), acmeEmail: config.acmeEmail, environment: config.platform.letsEncrypt, ingressClass: ingress.ingressClass },
+            {
+                namespace: ns(CHARTS.certManager.namespace),
+                acmeEmail: config.acmeEmail,
+                environment: config.platform.letsEncrypt,
+                ingressClass: ingress.ingressClass,
+            },
             child,
         );
         const tls = { clusterIssuer: certManager.clusterIssuer, ingressClass: ingress.ingressClass };
@@ -86,11 +91,30 @@ export class PlatformLayer extends pulumi.ComponentResource {
             ...apps.map((app) => ({ name: app, buckets: Object.values(APP_NEEDS[app].buckets) })),
         ];
         const oidcClients: OidcClientSpec[] = [
-            { clientId: "grafana", redirectUris: [`https://${hosts.grafana}/login/generic_oauth`], namespace: ns(CHARTS.monitoring.namespace), secretName: "grafana-oidc" },
-            { clientId: "minio-console", redirectUris: [`https://${hosts.minioConsole}/oauth_callback`], namespace: ns(CHARTS.minio.namespace), secretName: "minio-oidc" },
+            {
+                clientId: "grafana",
+                redirectUris: [`https://${hosts.grafana}/login/generic_oauth`],
+                namespace: ns(CHARTS.monitoring.namespace),
+                secretName: "grafana-oidc",
+            },
+            {
+                clientId: "minio-console",
+                redirectUris: [`https://${hosts.minioConsole}/oauth_callback`],
+                namespace: ns(CHARTS.minio.namespace),
+                secretName: "minio-oidc",
+            },
             ...apps.flatMap((app) => {
                 const oidc = APP_NEEDS[app].oidc;
-                return oidc ? [{ clientId: app, redirectUris: [`https://${oidc.host}.${config.domain}${oidc.callbackPath}`], namespace: ns(APP_NAMESPACES[app]), secretName: `${app}-oidc` }] : [];
+                return oidc
+                    ? [
+                          {
+                              clientId: app,
+                              redirectUris: [`https://${oidc.host}.${config.domain}${oidc.callbackPath}`],
+                              namespace: ns(APP_NAMESPACES[app]),
+                              secretName: `${app}-oidc`,
+                          },
+                      ]
+                    : [];
             }),
         ];
         const issuerUrl = `https://${hosts.keycloak}/realms/geoplatform`;

@@ -23,7 +23,13 @@ export interface KeycloakArgs {
     clusterIssuer: string;
     ingressClass: string;
     clients: OidcClientSpec[];
-    database: { host: string; port: number; name: string; credentials: (secretName: string, namespace: pulumi.Input<string>, parent: pulumi.Resource) => k8s.core.v1.Secret; ready: pulumi.Resource };
+    database: {
+        host: string;
+        port: number;
+        name: string;
+        credentials: (secretName: string, namespace: pulumi.Input<string>, parent: pulumi.Resource) => k8s.core.v1.Secret;
+        ready: pulumi.Resource;
+    };
 }
 
 const envName = (clientId: string) => `GEOPLATFORM_CLIENT_${clientId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_SECRET`;
@@ -53,7 +59,14 @@ export function realmJson(clients: OidcClientSpec[]): string {
                         name: "policy",
                         protocol: "openid-connect",
                         protocolMapper: "oidc-usermodel-attribute-mapper",
-                        config: { "user.attribute": "policy", "claim.name": "policy", "jsonType.label": "String", "id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true" },
+                        config: {
+                            "user.attribute": "policy",
+                            "claim.name": "policy",
+                            "jsonType.label": "String",
+                            "id.token.claim": "true",
+                            "access.token.claim": "true",
+                            "userinfo.token.claim": "true",
+                        },
                     },
                 ],
             })),
@@ -96,8 +109,16 @@ export class Keycloak extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
-        const clientEnv = k8sSecret("keycloak-client-secrets", { namespace, data: Object.fromEntries(args.clients.map((c) => [envName(c.clientId), secrets[c.clientId]])) }, { parent: this });
-        const realm = new k8s.core.v1.ConfigMap("keycloak-realm", { metadata: { name: "keycloak-realm", namespace }, data: { [`${REALM}-realm.json`]: realmJson(args.clients) } }, { parent: this });
+        const clientEnv = k8sSecret(
+            "keycloak-client-secrets",
+            { namespace, data: Object.fromEntries(args.clients.map((c) => [envName(c.clientId), secrets[c.clientId]])) },
+            { parent: this },
+        );
+        const realm = new k8s.core.v1.ConfigMap(
+            "keycloak-realm",
+            { metadata: { name: "keycloak-realm", namespace }, data: { [`${REALM}-realm.json`]: realmJson(args.clients) } },
+            { parent: this },
+        );
 
         const fromSecret = (env: string, secret: string, key: string) => ({ name: env, valueFrom: { secretKeyRef: { name: secret, key } } });
         const env = [

@@ -34,7 +34,11 @@ export class Monitoring extends pulumi.ComponentResource {
         super("geoplatform:platform:Monitoring", name, {}, opts);
         const namespace = args.namespace;
         this.grafanaAdminPassword = randomSecret("grafana-admin", this).value;
-        const admin = k8sSecret("grafana-admin", { namespace, data: { "admin-user": this.grafanaAdminUsername, "admin-password": this.grafanaAdminPassword } }, { parent: this });
+        const admin = k8sSecret(
+            "grafana-admin",
+            { namespace, data: { "admin-user": this.grafanaAdminUsername, "admin-password": this.grafanaAdminPassword } },
+            { parent: this },
+        );
         const realm = args.oidc.issuerUrl;
 
         catalogRelease(
@@ -60,14 +64,21 @@ export class Monitoring extends pulumi.ComponentResource {
                         retention: args.settings.retention,
                         storageSpec: {
                             volumeClaimTemplate: {
-                                spec: { storageClassName: args.storageClass, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${args.settings.storageGb}Gi` } } },
+                                spec: {
+                                    storageClassName: args.storageClass,
+                                    accessModes: ["ReadWriteOnce"],
+                                    resources: { requests: { storage: `${args.settings.storageGb}Gi` } },
+                                },
                             },
                         },
                     },
                 },
                 "kube-state-metrics": { nodeSelector: SYSTEM, resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
                 // Node metrics are wanted from every node, processing included.
-                "prometheus-node-exporter": { tolerations: [PROCESSING_TOLERATION], resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } } },
+                "prometheus-node-exporter": {
+                    tolerations: [PROCESSING_TOLERATION],
+                    resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
+                },
                 grafana: {
                     nodeSelector: SYSTEM,
                     resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },

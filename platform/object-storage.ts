@@ -79,12 +79,20 @@ export class ObjectStorage extends pulumi.ComponentResource {
                 policies: args.users.map((user) => ({
                     name: `${user.name}-rw`,
                     statements: [
-                        { resources: user.buckets.map((b) => `arn:aws:s3:::${b}`), actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"] },
+                        {
+                            resources: user.buckets.map((b) => `arn:aws:s3:::${b}`),
+                            actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                        },
                         { resources: user.buckets.map((b) => `arn:aws:s3:::${b}/*`), actions: ["s3:*"] },
                     ],
                 })),
                 // Replaces the chart's default `console` user and its well-known password.
-                users: args.users.map((user) => ({ accessKey: user.name, existingSecret: `minio-user-${user.name}`, existingSecretKey: "secretKey", policy: `${user.name}-rw` })),
+                users: args.users.map((user) => ({
+                    accessKey: user.name,
+                    existingSecret: `minio-user-${user.name}`,
+                    existingSecretKey: "secretKey",
+                    policy: `${user.name}-rw`,
+                })),
                 consoleIngress: {
                     enabled: true,
                     ingressClassName: args.ingressClass,
@@ -115,9 +123,20 @@ export class ObjectStorage extends pulumi.ComponentResource {
      * AWS_SECRET_ACCESS_KEY, plus `extra`), named `kubernetesName` in the
      * cluster when the resource name must differ (the same Secret in two namespaces).
      */
-    credentials(secretName: string, namespace: pulumi.Input<string>, user: string, parent: pulumi.Resource, extra: Record<string, string> = {}, kubernetesName = secretName) {
+    credentials(
+        secretName: string,
+        namespace: pulumi.Input<string>,
+        user: string,
+        parent: pulumi.Resource,
+        extra: Record<string, string> = {},
+        kubernetesName = secretName,
+    ) {
         const secretKey = this.secretKeys[user];
         if (!secretKey) throw new Error(`object storage has no user ${user}`);
-        return k8sSecret(secretName, { name: kubernetesName, namespace, data: { AWS_ACCESS_KEY_ID: user, AWS_SECRET_ACCESS_KEY: secretKey, ...extra } }, { parent });
+        return k8sSecret(
+            secretName,
+            { name: kubernetesName, namespace, data: { AWS_ACCESS_KEY_ID: user, AWS_SECRET_ACCESS_KEY: secretKey, ...extra } },
+            { parent },
+        );
     }
 }

@@ -14,7 +14,12 @@ export function randomSecret(name: string, parent: pulumi.Resource, length = 32)
 /** A Kubernetes Secret whose data is a Pulumi secret. */
 export function k8sSecret(
     name: string,
-    args: { namespace: pulumi.Input<string>; data: Record<string, pulumi.Input<string>>; type?: string; /** Kubernetes name, when it differs from the resource name. */ name?: string },
+    args: {
+        namespace: pulumi.Input<string>;
+        data: Record<string, pulumi.Input<string>>;
+        type?: string;
+        /** Kubernetes name, when it differs from the resource name. */ name?: string;
+    },
     opts: pulumi.CustomResourceOptions,
 ): k8s.core.v1.Secret {
     return new k8s.core.v1.Secret(

@@ -79,7 +79,9 @@ export async function main(catalog: Record<string, ChartEntry> = CHARTS, root = 
     const mirrorSetting = process.env[MIRROR_ENV];
     const mirror = mirrorSetting ? path.resolve(mirrorSetting) : undefined;
     if (mirror && !fs.statSync(mirror, { throwIfNoEntry: false })?.isDirectory()) {
-        console.error(`${MIRROR_ENV}=${mirrorSetting} is not a folder: point it at a folder of <chart>-<version>.tgz archives, or unset it to pull from the repositories.`);
+        console.error(
+            `${MIRROR_ENV}=${mirrorSetting} is not a folder: point it at a folder of <chart>-<version>.tgz archives, or unset it to pull from the repositories.`,
+        );
         return 1;
     }
     const failures: string[] = [];

@@ -18,7 +18,10 @@ describe("deployment graph analysis", () => {
     it("finds the heaviest chain by weight", () => {
         const result = criticalPath(graph, (n) => weights[n.urn]);
         assert.strictEqual(result.length, 12);
-        assert.deepStrictEqual(result.path.map((n) => n.urn), ["a", "c", "d"]);
+        assert.deepStrictEqual(
+            result.path.map((n) => n.urn),
+            ["a", "c", "d"],
+        );
     });
 
     it("counts edges and rejects cycles", () => {

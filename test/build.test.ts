@@ -40,6 +40,9 @@ describe("the build", function () {
             }
         }
         assert.ok(imported.has("@pulumi/pulumi") && imported.has("js-yaml"), [...imported].join(", "));
-        assert.deepStrictEqual([...imported].filter((name) => !(name in dependencies)), []);
+        assert.deepStrictEqual(
+            [...imported].filter((name) => !(name in dependencies)),
+            [],
+        );
     });
 });

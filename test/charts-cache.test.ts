@@ -67,14 +67,20 @@ describe("npm run charts (scripts/charts.ts)", function () {
     it("refuses an archive whose Chart.yaml does not match the catalog, saying both", async () => {
         const run = await capture(() => main({ demo: entry("1.1.0") }, root));
         assert.strictEqual(run.code, 1);
-        assert.match(run.err, /^demo 1\.1\.0: refusing the mirror's archive: demo-1\.1\.0\.tgz holds chart demo 1\.0\.0, but config\/catalog\.ts pins demo 1\.1\.0$/);
+        assert.match(
+            run.err,
+            /^demo 1\.1\.0: refusing the mirror's archive: demo-1\.1\.0\.tgz holds chart demo 1\.0\.0, but config\/catalog\.ts pins demo 1\.1\.0$/,
+        );
         assert.ok(!fs.existsSync(path.join(root, ".charts", "demo-1.1.0.tgz")));
     });
 
     it("says how to get a catalog chart the mirror lacks", async () => {
         const run = await capture(() => main({ demo: entry("2.0.0") }, root));
         assert.strictEqual(run.code, 1);
-        assert.match(run.err, /demo-2\.0\.0\.tgz is not in the chart mirror .* Either run `npm run charts` without GEOPLATFORM_CHART_MIRROR where https:\/\/charts\.example\.invalid is reachable, or add the archive to the mirror \(`helm pull demo --repo https:\/\/charts\.example\.invalid --version 2\.0\.0`/);
+        assert.match(
+            run.err,
+            /demo-2\.0\.0\.tgz is not in the chart mirror .* Either run `npm run charts` without GEOPLATFORM_CHART_MIRROR where https:\/\/charts\.example\.invalid is reachable, or add the archive to the mirror \(`helm pull demo --repo https:\/\/charts\.example\.invalid --version 2\.0\.0`/,
+        );
     });
 
     it("refuses a mirror setting that is not a folder", async () => {

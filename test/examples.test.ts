@@ -43,9 +43,18 @@ describe("example stacks", function () {
         const nodePatches = run.resources.filter((r) => r.type === "kubernetes:core/v1:NodePatch" && JSON.stringify(r.inputs).includes("highmem"));
         assert.ok(nodePatches.length > 0, "the highmem node is labelled through the Kubernetes API");
         const commands = run.resources.filter((r) => r.type === "command:remote:Command").map((r) => JSON.stringify(r.inputs));
-        assert.ok(commands.some((c) => c.includes("geoplatform.io/node-group=highmem:NoSchedule")), "the node registers with its taint");
+        assert.ok(
+            commands.some((c) => c.includes("geoplatform.io/node-group=highmem:NoSchedule")),
+            "the node registers with its taint",
+        );
         const appComponents = (r: RecordedResource) => r.type.startsWith("geoplatform:apps:");
-        assert.deepStrictEqual(run.resources.filter(appComponents).map((r) => r.type).sort(), ["geoplatform:apps:ArgoWorkflows", "geoplatform:apps:JupyterHub", "geoplatform:apps:Spark"]);
+        assert.deepStrictEqual(
+            run.resources
+                .filter(appComponents)
+                .map((r) => r.type)
+                .sort(),
+            ["geoplatform:apps:ArgoWorkflows", "geoplatform:apps:JupyterHub", "geoplatform:apps:Spark"],
+        );
         const namespaces = run.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace").map((r) => r.inputs.metadata.name);
         assert.ok(!namespaces.includes("openeo") && !namespaces.includes("geocube"), namespaces.join(", "));
     });

@@ -43,9 +43,15 @@ describe("Renovate", () => {
     });
 
     it("finds the Pulumi CLI pin and every stack's K3s version", () => {
-        assert.deepStrictEqual(extracted(".pulumi.version").map((d) => d.currentValue), [fs.readFileSync(path.join(REPO_ROOT, ".pulumi.version"), "utf8").trim()]);
+        assert.deepStrictEqual(
+            extracted(".pulumi.version").map((d) => d.currentValue),
+            [fs.readFileSync(path.join(REPO_ROOT, ".pulumi.version"), "utf8").trim()],
+        );
         for (const stack of STACKS) {
-            assert.deepStrictEqual(extracted(`Pulumi.${stack}.yaml`).map((d) => d.currentValue), [readStackFile(stack)["geoplatform:k3sVersion"]]);
+            assert.deepStrictEqual(
+                extracted(`Pulumi.${stack}.yaml`).map((d) => d.currentValue),
+                [readStackFile(stack)["geoplatform:k3sVersion"]],
+            );
         }
     });
 });

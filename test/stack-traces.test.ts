@@ -35,7 +35,10 @@ describe("Stack traces (startup.ts)", () => {
         assert.ok(SKIPPED_CAPTURE.file.test(SDK_DEBUGGABLE), `${SDK_DEBUGGABLE} matches ${SKIPPED_CAPTURE.file}`);
         assert.match(source, new RegExp(`function ${SKIPPED_CAPTURE.functionName}\\(`));
         // Without the preload: the capture's top frame is the function the formatter looks for.
-        const top = node([], `Error.prepareStackTrace = (e, frames) => JSON.stringify({ message: e.message, name: frames[0].getFunctionName(), file: frames[0].getFileName() }); ${CAPTURED}`);
+        const top = node(
+            [],
+            `Error.prepareStackTrace = (e, frames) => JSON.stringify({ message: e.message, name: frames[0].getFunctionName(), file: frames[0].getFileName() }); ${CAPTURED}`,
+        );
         assert.deepStrictEqual(JSON.parse(top), { message: "", name: SKIPPED_CAPTURE.functionName, file: SDK_DEBUGGABLE });
     });
 
@@ -74,7 +77,14 @@ describe("Stack traces (startup.ts)", () => {
         // The compiled program as tsc writes it (JavaScript next to its .js.map), in a scratch directory.
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "geoplatform-stacks-"));
         try {
-            for (const file of ["startup.ts", ...fs.readdirSync(path.join(REPO_ROOT, "config")).filter((f) => f.endsWith(".ts")).map((f) => `config/${f}`), "platform/placement.ts"]) {
+            for (const file of [
+                "startup.ts",
+                ...fs
+                    .readdirSync(path.join(REPO_ROOT, "config"))
+                    .filter((f) => f.endsWith(".ts"))
+                    .map((f) => `config/${f}`),
+                "platform/placement.ts",
+            ]) {
                 const { outputText, sourceMapText } = ts.transpileModule(fs.readFileSync(path.join(REPO_ROOT, file), "utf8"), {
                     fileName: path.join(REPO_ROOT, file),
                     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, sourceMap: true, esModuleInterop: true },

@@ -37,7 +37,11 @@ export class Geocube extends pulumi.ComponentResource {
             "geocube-storage",
             {
                 metadata: { name: "geocube-storage", namespace },
-                spec: { accessModes: ["ReadWriteMany"], storageClassName: platform.storageClass, resources: { requests: { storage: `${settings.storageGb}Gi` } } },
+                spec: {
+                    accessModes: ["ReadWriteMany"],
+                    storageClassName: platform.storageClass,
+                    resources: { requests: { storage: `${settings.storageGb}Gi` } },
+                },
             },
             childOptions(this, args),
         );
@@ -60,7 +64,11 @@ export class Geocube extends pulumi.ComponentResource {
                 id,
                 {
                     metadata: { name: id, namespace, labels },
-                    spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { ...system, securityContext: podSecurity, ...podSpec } } },
+                    spec: {
+                        replicas: 1,
+                        selector: { matchLabels: labels },
+                        template: { metadata: { labels }, spec: { ...system, securityContext: podSecurity, ...podSpec } },
+                    },
                 },
                 o,
             );
@@ -97,7 +105,10 @@ export class Geocube extends pulumi.ComponentResource {
         });
         new k8s.core.v1.Service(
             "geocube-apiserver",
-            { metadata: { name: "geocube-apiserver", namespace }, spec: { selector: apiLabels, ports: [{ name: "grpc", port: API_PORT, targetPort: "grpc" }] } },
+            {
+                metadata: { name: "geocube-apiserver", namespace },
+                spec: { selector: apiLabels, ports: [{ name: "grpc", port: API_PORT, targetPort: "grpc" }] },
+            },
             o,
         );
 

@@ -69,7 +69,11 @@ export class OpenEo extends pulumi.ComponentResource {
             {
                 metadata: { name: SERVICE_ACCOUNT, namespace },
                 rules: [
-                    { apiGroups: [""], resources: ["pods", "services", "configmaps", "persistentvolumeclaims"], verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "watch"] },
+                    {
+                        apiGroups: [""],
+                        resources: ["pods", "services", "configmaps", "persistentvolumeclaims"],
+                        verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "watch"],
+                    },
                     { apiGroups: ["sparkoperator.k8s.io"], resources: ["sparkapplications"], verbs: ["create", "delete", "get", "list", "watch"] },
                 ],
             },
@@ -84,7 +88,14 @@ export class OpenEo extends pulumi.ComponentResource {
             },
             o,
         );
-        const release = catalogRelease(name, CHART, namespace, openeoValues(args, zk.connect), { ...o, dependsOn: [...(o.dependsOn as pulumi.Resource[]), args.sparkOperator, binding_, ...zk.resources] }, RELEASE);
+        const release = catalogRelease(
+            name,
+            CHART,
+            namespace,
+            openeoValues(args, zk.connect),
+            { ...o, dependsOn: [...(o.dependsOn as pulumi.Resource[]), args.sparkOperator, binding_, ...zk.resources] },
+            RELEASE,
+        );
         const service = new k8s.core.v1.Service(
             `${name}-api`,
             {

@@ -59,7 +59,11 @@ export function zookeeper(parent: pulumi.Resource, args: AppArgs): { connect: st
                 volumeClaimTemplates: [
                     {
                         metadata: { name: "data" },
-                        spec: { accessModes: ["ReadWriteOnce"], storageClassName: platform.storageClass, resources: { requests: { storage: `${APP_VOLUMES_GB.zookeeper}Gi` } } },
+                        spec: {
+                            accessModes: ["ReadWriteOnce"],
+                            storageClassName: platform.storageClass,
+                            resources: { requests: { storage: `${APP_VOLUMES_GB.zookeeper}Gi` } },
+                        },
                     },
                 ],
             },

@@ -20,11 +20,7 @@ export function sparkExample(parent: pulumi.Resource, args: AppArgs, serviceAcco
     const bucket = bucketFor("spark", storage, "eventLogs");
     const opts = childOptions(parent, args, dependsOn);
     const namespace = binding.namespace;
-    const script = new k8s.core.v1.ConfigMap(
-        EXAMPLE_NAME,
-        { metadata: { name: EXAMPLE_NAME, namespace }, data: { "spatial_join.py": SPATIAL_JOIN_PY } },
-        opts,
-    );
+    const script = new k8s.core.v1.ConfigMap(EXAMPLE_NAME, { metadata: { name: EXAMPLE_NAME, namespace }, data: { "spatial_join.py": SPATIAL_JOIN_PY } }, opts);
     const { nodeSelector, tolerations } = placement(config, PROCESSING_GROUP);
     const pod = {
         nodeSelector,

@@ -64,8 +64,14 @@ export function k3sConfigYaml(node: K3sNodeConfig): string {
         `node-name: ${yamlString(node.nodeName)}`,
         `node-ip: ${yamlString(node.nodeIp)}`,
         ...(node.server ? [`server: ${yamlString(node.server)}`] : []),
-        ...yamlList("node-label", Object.entries(node.labels).map(([k, v]) => `${k}=${v}`)),
-        ...yamlList("node-taint", node.taints.map((t) => `${t.key}=${t.value}:${t.effect}`)),
+        ...yamlList(
+            "node-label",
+            Object.entries(node.labels).map(([k, v]) => `${k}=${v}`),
+        ),
+        ...yamlList(
+            "node-taint",
+            node.taints.map((t) => `${t.key}=${t.value}:${t.effect}`),
+        ),
     ];
     if (node.role === "server") {
         lines.push(

@@ -39,7 +39,8 @@ export function exposures(type: string, props: any): Exposure[] {
         else if (v && typeof v === "object") {
             for (const [k, x] of Object.entries(v as Record<string, any>)) {
                 const p = path ? `${path}.${k}` : k;
-                if (/ingress$/i.test(k) && x && typeof x === "object" && x.enabled === true) found.push({ where: `values.${p}`, hosts: hostsOf(x), annotations: x.annotations ?? {} });
+                if (/ingress$/i.test(k) && x && typeof x === "object" && x.enabled === true)
+                    found.push({ where: `values.${p}`, hosts: hostsOf(x), annotations: x.annotations ?? {} });
                 else walk(x, p);
             }
         }

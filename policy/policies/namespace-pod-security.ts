@@ -18,7 +18,9 @@ export const namespacePodSecurity: ResourceValidationPolicy = {
         const level = args.props.metadata?.labels?.[ENFORCE];
         const name = args.props.metadata?.name;
         if (!["restricted", "baseline", "privileged"].includes(level)) {
-            reportViolation(`Namespace ${args.name} has no ${ENFORCE} label. Set restricted, or baseline/privileged with the reason documented in platform/namespaces.ts.`);
+            reportViolation(
+                `Namespace ${args.name} has no ${ENFORCE} label. Set restricted, or baseline/privileged with the reason documented in platform/namespaces.ts.`,
+            );
         } else if (level === "privileged" && !PRIVILEGED_NAMESPACES.includes(name)) {
             reportViolation(
                 `Namespace ${name ?? args.name} enforces privileged, which admits host access and privileged containers. Use baseline or restricted; ` +

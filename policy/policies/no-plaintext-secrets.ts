@@ -19,7 +19,15 @@ export function plaintextSecretPaths(value: unknown, path = ""): string[] {
     if (!value || typeof value !== "object") return [];
     return Object.entries(value as Record<string, unknown>).flatMap(([key, v]) => {
         const p = path ? `${path}.${key}` : key;
-        if (typeof v === "string" && SECRET_KEY.test(key) && !REFERENCE_KEY.test(key) && !NOT_SECRET_KEY.test(key) && v !== "" && !PLACEHOLDER.test(v) && !(OBJECT_NAME.test(v) && /[-.]/.test(v))) {
+        if (
+            typeof v === "string" &&
+            SECRET_KEY.test(key) &&
+            !REFERENCE_KEY.test(key) &&
+            !NOT_SECRET_KEY.test(key) &&
+            v !== "" &&
+            !PLACEHOLDER.test(v) &&
+            !(OBJECT_NAME.test(v) && /[-.]/.test(v))
+        ) {
             return [p];
         }
         return plaintextSecretPaths(v, p);
@@ -37,7 +45,9 @@ export const noPlaintextSecrets: ResourceValidationPolicy = {
         }
         const document = args.type === RELEASE ? args.props.values : args.props;
         for (const path of plaintextSecretPaths(document)) {
-            reportViolation(`${args.name} holds a plain-text secret at ${path}. Put it in a Secret (from a random.RandomPassword) and reference it (existingSecret, secretKeyRef).`);
+            reportViolation(
+                `${args.name} holds a plain-text secret at ${path}. Put it in a Secret (from a random.RandomPassword) and reference it (existingSecret, secretKeyRef).`,
+            );
         }
     },
 };

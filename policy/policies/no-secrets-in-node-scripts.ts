@@ -39,13 +39,20 @@ export const noSecretsInNodeScripts: ResourceValidationPolicy = {
                 if (reason) found.push(`environment: ${reason}`);
             }
         } else if (args.type === AWS_INSTANCE || args.type === OPENSTACK_INSTANCE || args.type === LAUNCH_TEMPLATE) {
-            const text = typeof args.props.userData === "string" ? (args.type === LAUNCH_TEMPLATE ? decode(args.props.userData) : args.props.userData) : decode(args.props.userDataBase64);
+            const text =
+                typeof args.props.userData === "string"
+                    ? args.type === LAUNCH_TEMPLATE
+                        ? decode(args.props.userData)
+                        : args.props.userData
+                    : decode(args.props.userDataBase64);
             found.push(...userDataSecrets(text).map((r) => `user data: ${r}`));
         } else {
             args.notApplicable("neither a Command nor an instance");
         }
         for (const where of found) {
-            reportViolation(`${args.name} carries a secret (${where}). Send it on the Command's stdin (as platform/k3s does), or have the node fetch it after boot; never inline it.`);
+            reportViolation(
+                `${args.name} carries a secret (${where}). Send it on the Command's stdin (as platform/k3s does), or have the node fetch it after boot; never inline it.`,
+            );
         }
     },
 };

@@ -34,7 +34,9 @@ export const noSecretsInPodSpecs: ResourceValidationPolicy = {
         }
         const document = args.type === RELEASE ? args.props.values : args.props;
         for (const where of podSpecSecrets(document)) {
-            reportViolation(`${args.name} holds a secret at ${where}. Put it in a Secret and use env valueFrom.secretKeyRef (an argument can then read $(VAR)).`);
+            reportViolation(
+                `${args.name} holds a secret at ${where}. Put it in a Secret and use env valueFrom.secretKeyRef (an argument can then read $(VAR)).`,
+            );
         }
     },
 };

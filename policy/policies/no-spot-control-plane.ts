@@ -10,7 +10,9 @@ export const noSpotControlPlane: ResourceValidationPolicy = {
         if (args.type !== AWS_INSTANCE) args.notApplicable("not an EC2 instance");
         const server = args.props.tags?.["geoplatform:role"] === "server";
         if (server && args.props.instanceMarketOptions?.marketType === "spot") {
-            reportViolation(`${args.name} is a control-plane server on spot capacity. Remove spot: true from the server node group; use spot for agent groups only.`);
+            reportViolation(
+                `${args.name} is a control-plane server on spot capacity. Remove spot: true from the server node group; use spot for agent groups only.`,
+            );
         }
     },
 };

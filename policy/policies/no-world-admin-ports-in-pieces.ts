@@ -33,7 +33,10 @@ export const noWorldAdminPortsInPieces: StackValidationPolicy = {
                 const cidrs = reaching.flatMap((o) => o.opening.cidrs);
                 const names = [...new Set(reaching.map((o) => o.name))].join(", ");
                 const world = worldCovered(cidrs).join(" and ");
-                reportViolation(`Security group ${group}: rules ${names} together open ${what} to every ${world} address (${cidrs.join(" + ")}). Restrict them to geoplatform:adminCidrs.`, reaching[0].urn);
+                reportViolation(
+                    `Security group ${group}: rules ${names} together open ${what} to every ${world} address (${cidrs.join(" + ")}). Restrict them to geoplatform:adminCidrs.`,
+                    reaching[0].urn,
+                );
             };
             const allProtocols = pieces.filter((o) => o.opening.allProtocols);
             if (worldCovered(allProtocols.flatMap((o) => o.opening.cidrs)).length > 0) {

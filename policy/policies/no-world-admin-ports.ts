@@ -2,7 +2,8 @@ import { ResourceValidationPolicy } from "@pulumi/policy";
 import { WORLD_CIDRS } from "./common";
 import { adminPortsOpened, openingsOf, RULE_TYPES } from "./openings";
 
-const FIX = "Restrict the rule to geoplatform:adminCidrs (only the bastion takes SSH and API traffic); geoplatform:allowWorldAdminAccess exists for throw-away stacks only.";
+const FIX =
+    "Restrict the rule to geoplatform:adminCidrs (only the bastion takes SSH and API traffic); geoplatform:allowWorldAdminAccess exists for throw-away stacks only.";
 
 /** SSH, the Kubernetes API and the kubelet must never be reachable from the whole internet, nor every port at once. */
 export const noWorldAdminPorts: ResourceValidationPolicy = {

@@ -11,10 +11,14 @@ export const nodeGroupsExist: StackValidationPolicy = {
         const groups = new Set(args.resources.filter((r) => r.type === NODE_PATCH).map((r) => r.props.metadata?.labels?.[NODE_GROUP_LABEL]));
         if (groups.size === 0) args.notApplicable("no labelled nodes in this stack");
         for (const r of args.resources) {
-            const targeted = r.type === RELEASE ? nodeGroupMentions(r.props.values) : WORKLOAD_TYPES.includes(r.type) ? targetedGroups(podSpecOf(r.type, r.props)) : [];
+            const targeted =
+                r.type === RELEASE ? nodeGroupMentions(r.props.values) : WORKLOAD_TYPES.includes(r.type) ? targetedGroups(podSpecOf(r.type, r.props)) : [];
             for (const group of new Set(targeted)) {
                 if (!groups.has(group)) {
-                    reportViolation(`${r.name} targets node group "${group}", which this stack does not have (${[...groups].join(", ")}). Add it to geoplatform:nodeGroups or target an existing group.`, r.urn);
+                    reportViolation(
+                        `${r.name} targets node group "${group}", which this stack does not have (${[...groups].join(", ")}). Add it to geoplatform:nodeGroups or target an existing group.`,
+                        r.urn,
+                    );
                 }
             }
         }

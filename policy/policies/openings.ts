@@ -22,7 +22,8 @@ export const RULE_TYPES = [SG_INGRESS_RULE, SG_RULE, SG, OS_SG_RULE];
 export const ADMIN_PORTS = [22, 6443, 10250];
 
 /** AWS says "-1" (or "all"); Neutron leaves the protocol out for "any". */
-const ALL = (p: unknown, missingIsAll: boolean) => p === "-1" || p === -1 || p === "all" || p === "any" || (missingIsAll && (p === undefined || p === null || p === ""));
+const ALL = (p: unknown, missingIsAll: boolean) =>
+    p === "-1" || p === -1 || p === "all" || p === "any" || (missingIsAll && (p === undefined || p === null || p === ""));
 const PORTLESS = ["icmp", "icmpv6", "1", "58"];
 
 function opening(protocol: unknown, from: unknown, to: unknown, cidrs: unknown[], missingIsAll = false): Opening {

@@ -53,7 +53,8 @@ export const pinnedImagesInCustomResources: ResourceValidationPolicy = {
     validateResource: (args, reportViolation) => {
         if (!isCustomResource(args.type)) args.notApplicable("not a custom resource");
         for (const { path, image } of imageRefs(args.props.spec, "spec")) {
-            if (!isPinnedImage(image)) reportViolation(`${args.name} runs ${image || "an empty image"} at ${path}. Pin a version tag (or digest) in config/catalog.ts.`);
+            if (!isPinnedImage(image))
+                reportViolation(`${args.name} runs ${image || "an empty image"} at ${path}. Pin a version tag (or digest) in config/catalog.ts.`);
         }
     },
 };

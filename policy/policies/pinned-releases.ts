@@ -19,13 +19,17 @@ export const pinnedReleases: ResourceValidationPolicy = {
         const cached = CACHED_ARCHIVE.exec(chart);
         if (cached && !args.props.repositoryOpts?.repo) {
             if (version && cached[2] !== version) {
-                reportViolation(`Release ${args.name} installs ${chart} but pins version ${version}. Point it at .charts/<chart>-${version}.tgz (platform/release.ts).`);
+                reportViolation(
+                    `Release ${args.name} installs ${chart} but pins version ${version}. Point it at .charts/<chart>-${version}.tgz (platform/release.ts).`,
+                );
             }
             return;
         }
         const repo: string | undefined = args.props.repositoryOpts?.repo ?? (chart.startsWith("oci://") ? chart : undefined);
         if (!repo || !/^(https|oci):\/\//.test(repo)) {
-            reportViolation(`Release ${args.name} comes from ${repo ?? "no repository"}. Install the archive \`npm run charts\` puts in .charts/, or use the chart's https:// or oci:// repository (config/catalog.ts).`);
+            reportViolation(
+                `Release ${args.name} comes from ${repo ?? "no repository"}. Install the archive \`npm run charts\` puts in .charts/, or use the chart's https:// or oci:// repository (config/catalog.ts).`,
+            );
         }
     },
 };

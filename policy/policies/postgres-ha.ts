@@ -11,7 +11,10 @@ export const postgresHa: StackValidationPolicy = {
         for (const cluster of clusters) {
             const instances = cluster.props.spec?.instances ?? 1;
             if (instances < 3) {
-                reportViolation(`PostgreSQL cluster ${cluster.name} has ${instances} instance(s). Set geoplatform:platform.postgres.instances to 3 for automatic failover.`, cluster.urn);
+                reportViolation(
+                    `PostgreSQL cluster ${cluster.name} has ${instances} instance(s). Set geoplatform:platform.postgres.instances to 3 for automatic failover.`,
+                    cluster.urn,
+                );
             }
         }
     },

@@ -20,7 +20,9 @@ export const publicAddressesOnlyAtEdge: ResourceValidationPolicy = {
             args.notApplicable("neither an EC2 instance nor a floating IP");
         }
         if (!edge || !EDGE_ROLES.includes(edge)) {
-            reportViolation(`${args.name} gets a public address but is neither the bastion nor an ingress node. Keep it private and reach it through the bastion, or set ingress: true on its node group if it must serve HTTP(S).`);
+            reportViolation(
+                `${args.name} gets a public address but is neither the bastion nor an ingress node. Keep it private and reach it through the bastion, or set ingress: true on its node group if it must serve HTTP(S).`,
+            );
         }
     },
 };

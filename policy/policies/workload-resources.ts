@@ -12,7 +12,9 @@ export const workloadResources: ResourceValidationPolicy = {
             const resources = container.resources ?? {};
             const missing = ["requests", "limits"].filter((k) => !resources[k] || Object.keys(resources[k]).length === 0);
             if (missing.length > 0) {
-                reportViolation(`Container ${container.name} of ${args.name} has no resource ${missing.join(" or ")}. Set resources.requests (cpu, memory) and resources.limits (at least memory).`);
+                reportViolation(
+                    `Container ${container.name} of ${args.name} has no resource ${missing.join(" or ")}. Set resources.requests (cpu, memory) and resources.limits (at least memory).`,
+                );
             }
         }
     },

@@ -35,7 +35,13 @@ class Sandbox {
     }
 
     run(checksums = { schema: sha256(this.files["schema.sql"]), pgqueue: sha256(this.files["pgqueue.sql"]) }) {
-        const env = { PATH: `${path.join(this.dir, "bin")}:${process.env.PATH}`, SANDBOX: this.dir, SQL_DIR: this.sql, SCHEMA_SHA256: checksums.schema, PGQUEUE_SHA256: checksums.pgqueue };
+        const env = {
+            PATH: `${path.join(this.dir, "bin")}:${process.env.PATH}`,
+            SANDBOX: this.dir,
+            SQL_DIR: this.sql,
+            SCHEMA_SHA256: checksums.schema,
+            PGQUEUE_SHA256: checksums.pgqueue,
+        };
         return spawnSync("bash", [path.join(this.dir, "init-schema.sh")], { env, encoding: "utf8" });
     }
 
@@ -60,7 +66,10 @@ describe("Geocube schema Job script", () => {
     it("creates the schema in one transaction and the pgqueue table on an empty database", () => {
         const result = box.run();
         assert.strictEqual(result.status, 0, result.stderr);
-        assert.deepStrictEqual(box.applied(), ["psql -X -q -v ON_ERROR_STOP=1 --single-transaction -f schema.sql", "psql -X -q -v ON_ERROR_STOP=1 -f pgqueue.sql"]);
+        assert.deepStrictEqual(box.applied(), [
+            "psql -X -q -v ON_ERROR_STOP=1 --single-transaction -f schema.sql",
+            "psql -X -q -v ON_ERROR_STOP=1 -f pgqueue.sql",
+        ]);
         assert.ok(fs.existsSync(path.join(box.dir, "db/schema")) && fs.existsSync(path.join(box.dir, "db/pgq_jobs")));
     });
 

@@ -19,22 +19,37 @@ export function asPolicyProps(o: K8sObject, namespace: string): Record<string, u
 }
 
 /** Every resource policy of the pack over rendered objects, at the stack's enforcement levels; node-groups-exist with the stack's nodes. */
-export async function policyFindings(stack: string, objects: { release: string; namespace: string; object: K8sObject }[], nodes: RecordedResource[]): Promise<Finding[]> {
+export async function policyFindings(
+    stack: string,
+    objects: { release: string; namespace: string; object: K8sObject }[],
+    nodes: RecordedResource[],
+): Promise<Finding[]> {
     const levels = enforcement(stack);
     const configs = policyConfig(stack);
     const found: Finding[] = [];
     for (const policy of resourcePolicies) {
         if (levels[policy.name] === "disabled") continue;
         for (const { release, namespace, object } of objects) {
-            const { violations } = await checkResource(policy, typeToken(object), asPolicyProps(object, namespace), `${release}:${objectId(object)}`, configs[policy.name]);
-            for (const message of violations) found.push({ policy: policy.name, level: levels[policy.name], object: `${release} ${objectId(object)}`, message });
+            const { violations } = await checkResource(
+                policy,
+                typeToken(object),
+                asPolicyProps(object, namespace),
+                `${release}:${objectId(object)}`,
+                configs[policy.name],
+            );
+            for (const message of violations)
+                found.push({ policy: policy.name, level: levels[policy.name], object: `${release} ${objectId(object)}`, message });
         }
     }
     const groups = stackPolicies.find((p) => p.name === "node-groups-exist");
     if (groups && levels[groups.name] !== "disabled") {
         const resources = [
             ...nodes.map((n) => ({ type: n.type, name: n.name, props: n.inputs })),
-            ...objects.map(({ release, namespace, object }) => ({ type: typeToken(object), name: `${release}:${objectId(object)}`, props: asPolicyProps(object, namespace) })),
+            ...objects.map(({ release, namespace, object }) => ({
+                type: typeToken(object),
+                name: `${release}:${objectId(object)}`,
+                props: asPolicyProps(object, namespace),
+            })),
         ];
         const { violations } = await checkStack(groups, resources);
         for (const message of violations) found.push({ policy: groups.name, level: levels[groups.name], object: "(stack)", message });
@@ -116,7 +131,14 @@ export async function deadKeys(rel: ReleaseInput, options: RenderOptions): Promi
         if (group.length === 0) return;
         let text: string | undefined;
         try {
-            text = await renderText(rel, withLeaves(rel.values, group.map(({ l, i }) => ({ keys: l.keys, value: marker(i) }))), opts);
+            text = await renderText(
+                rel,
+                withLeaves(
+                    rel.values,
+                    group.map(({ l, i }) => ({ keys: l.keys, value: marker(i) })),
+                ),
+                opts,
+            );
         } catch {
             // A marker some template refuses: split; a single refused leaf is read.
             if (group.length === 1) live.add(group[0].i);
@@ -147,7 +169,9 @@ export async function deadKeys(rel: ReleaseInput, options: RenderOptions): Promi
     const dead: string[] = [];
     await Promise.all(
         unchanged.map(async (leaf) => {
-            const text = await renderText(rel, withLeaves(rel.values, [{ keys: leaf.keys, value: changed(leaf, "zzdeadkeyzz") }]), withCrds).catch(() => undefined);
+            const text = await renderText(rel, withLeaves(rel.values, [{ keys: leaf.keys, value: changed(leaf, "zzdeadkeyzz") }]), withCrds).catch(
+                () => undefined,
+            );
             if (text !== undefined && sameRender(full, flatten(text), volatile)) dead.push(leaf.path);
         }),
     );

@@ -94,10 +94,20 @@ export function prunedSchema(schema: any, root = true): any {
     delete s["x-kubernetes-validations"];
     if (root) {
         // apiVersion, kind and metadata are the API server's, checked as ObjectMeta (coreErrors' models), not by the CRD.
-        s.properties = { ...(s.properties ?? {}), apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object", "x-kubernetes-preserve-unknown-fields": true } };
+        s.properties = {
+            ...(s.properties ?? {}),
+            apiVersion: { type: "string" },
+            kind: { type: "string" },
+            metadata: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+        };
     }
     if (s["x-kubernetes-embedded-resource"]) {
-        s.properties = { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object", "x-kubernetes-preserve-unknown-fields": true }, ...(s.properties ?? {}) };
+        s.properties = {
+            apiVersion: { type: "string" },
+            kind: { type: "string" },
+            metadata: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+            ...(s.properties ?? {}),
+        };
     }
     if (s.properties) s.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, prunedSchema(v, false)]));
     if (s.items) s.items = prunedSchema(s.items, false);
@@ -123,7 +133,11 @@ goRegExp.code = "RegExp";
 function withoutNulls(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(withoutNulls);
     if (!value || typeof value !== "object") return value;
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
+    return Object.fromEntries(
+        Object.entries(value)
+            .filter(([, v]) => v !== null)
+            .map(([k, v]) => [k, withoutNulls(v)]),
+    );
 }
 
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
@@ -156,7 +170,12 @@ export class CrdSchemas {
         const id = `${key} ${createHash("sha256").update(JSON.stringify(schema)).digest("hex")}`;
         if (!compiled.has(id)) compiled.set(id, ajv.compile(prunedSchema(schema)));
         const validate = compiled.get(id) as ValidateFunction;
-        const errors = validate(withoutNulls(o)) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}${e.keyword === "additionalProperties" ? `: ${(e.params as { additionalProperty: string }).additionalProperty}` : ""}`);
+        const errors = validate(withoutNulls(o))
+            ? []
+            : (validate.errors ?? []).map(
+                  (e) =>
+                      `${e.instancePath || "/"} ${e.message}${e.keyword === "additionalProperties" ? `: ${(e.params as { additionalProperty: string }).additionalProperty}` : ""}`,
+              );
         unknownFields(o.metadata, "V1ObjectMeta", "metadata", errors);
         return errors;
     }

@@ -22,9 +22,7 @@ export function readStackFile(stack: string): Record<string, unknown> {
 
 /** Config as the Pulumi engine hands it to a program: every value a string, structured values as JSON. */
 export function engineConfig(config: Record<string, unknown>): Record<string, string> {
-    return Object.fromEntries(
-        Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-    );
+    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
 /** Raw `geoplatform:*` values of a stack, prefix stripped, for validateConfig. */

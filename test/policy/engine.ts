@@ -51,7 +51,13 @@ async function outcome(run: (report: (message: string) => void) => unknown): Pro
     }
 }
 
-export function checkResource(policy: ResourceValidationPolicy, type: string, props: Record<string, unknown>, name = "fixture", config: PolicyConfig = {}): Promise<Outcome> {
+export function checkResource(
+    policy: ResourceValidationPolicy,
+    type: string,
+    props: Record<string, unknown>,
+    name = "fixture",
+    config: PolicyConfig = {},
+): Promise<Outcome> {
     const args = common(type, name, `urn:pulumi:test::geoplatform::${type}::${name}`, props, config);
     const validate = policy.validateResource;
     const validations = Array.isArray(validate) ? validate : validate ? [validate] : [];
@@ -70,9 +76,14 @@ export interface StackResource {
 
 export function checkStack(policy: StackValidationPolicy, resources: StackResource[], config: PolicyConfig = {}): Promise<Outcome> {
     const urn = (r: StackResource) => `urn:pulumi:test::geoplatform::${r.type}::${r.name}`;
-    const built = resources.map((r) => ({ ...common(r.type, r.name, urn(r), r.props), dependencies: [], propertyDependencies: {} as Record<string, unknown[]> }));
+    const built = resources.map((r) => ({
+        ...common(r.type, r.name, urn(r), r.props),
+        dependencies: [],
+        propertyDependencies: {} as Record<string, unknown[]>,
+    }));
     resources.forEach((r, i) => {
-        for (const [key, names] of Object.entries(r.propertyDependencies ?? {})) built[i].propertyDependencies[key] = names.map((n) => built[resources.findIndex((x) => x.name === n)]);
+        for (const [key, names] of Object.entries(r.propertyDependencies ?? {}))
+            built[i].propertyDependencies[key] = names.map((n) => built[resources.findIndex((x) => x.name === n)]);
     });
     const args = {
         resources: built,
@@ -91,7 +102,10 @@ export type Level = "advisory" | "mandatory" | "disabled";
 
 /** Enforcement as `pulumi preview --policy-pack-config policy/config/<stack>.json` sets it. */
 export function enforcement(stack: string): Record<string, Level> {
-    const config = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policy", "config", `${stack}.json`), "utf8")) as Record<string, Level | { enforcementLevel: Level }>;
+    const config = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policy", "config", `${stack}.json`), "utf8")) as Record<
+        string,
+        Level | { enforcementLevel: Level }
+    >;
     return Object.fromEntries(
         policies.map((p) => {
             const set = config[p.name];

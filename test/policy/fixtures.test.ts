@@ -11,8 +11,17 @@ const byName = (name: string) => {
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const placed = { nodeSelector: { "geoplatform.io/node-group": "system" } };
 const container = { name: "app", image: "nginx:1.27.3", resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } } };
-const deployment = (pod: Record<string, unknown>, metadata: Record<string, unknown> = { namespace: "apps" }) => ({ metadata, spec: { template: { spec: { containers: [container], ...placed, ...pod } } } });
-const release = (values: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ chart: "traefik", version: "41.3.0", repositoryOpts: { repo: "https://traefik.github.io/charts" }, values, ...extra });
+const deployment = (pod: Record<string, unknown>, metadata: Record<string, unknown> = { namespace: "apps" }) => ({
+    metadata,
+    spec: { template: { spec: { containers: [container], ...placed, ...pod } } },
+});
+const release = (values: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    chart: "traefik",
+    version: "41.3.0",
+    repositoryOpts: { repo: "https://traefik.github.io/charts" },
+    values,
+    ...extra,
+});
 
 interface Case {
     policy: string;
@@ -127,7 +136,10 @@ const CASES: Case[] = [
         // A node agent that tolerates the node groups' taint runs on every group by design; one that does not is unplaced.
         policy: "workloads-on-node-groups",
         type: "kubernetes:apps/v1:DaemonSet",
-        good: deployment({ nodeSelector: {}, tolerations: [{ key: "geoplatform.io/node-group", operator: "Equal", value: "processing", effect: "NoSchedule" }] }),
+        good: deployment({
+            nodeSelector: {},
+            tolerations: [{ key: "geoplatform.io/node-group", operator: "Equal", value: "processing", effect: "NoSchedule" }],
+        }),
         bad: deployment({ nodeSelector: {}, tolerations: [{ key: "node.kubernetes.io/not-ready", operator: "Exists" }] }),
         message: /does not select a node group/,
     },
@@ -149,13 +161,20 @@ const CASES: Case[] = [
         policy: "no-host-access",
         type: "kubernetes:apps/v1:DaemonSet",
         good: deployment({ hostNetwork: true }, { namespace: "longhorn-system", name: "longhorn-manager" }),
-        bad: deployment({ hostPID: true, volumes: [{ name: "root", hostPath: { path: "/" } }], containers: [{ ...container, securityContext: { privileged: true } }] }),
+        bad: deployment({
+            hostPID: true,
+            volumes: [{ name: "root", hostPath: { path: "/" } }],
+            containers: [{ ...container, securityContext: { privileged: true } }],
+        }),
         message: /sets hostPID/,
     },
     {
         policy: "no-host-access",
         type: "kubernetes:apps/v1:DaemonSet",
-        good: deployment({ hostPID: true, volumes: [{ name: "proc", hostPath: { path: "/proc" } }] }, { namespace: "monitoring", name: "monitoring-prometheus-node-exporter" }),
+        good: deployment(
+            { hostPID: true, volumes: [{ name: "proc", hostPath: { path: "/proc" } }] },
+            { namespace: "monitoring", name: "monitoring-prometheus-node-exporter" },
+        ),
         bad: deployment({ volumes: [{ name: "root", hostPath: { path: "/" } }] }, { namespace: "longhorn-system", name: "debug-shell" }),
         message: /mounts hostPath \/ \(volume root\)\. Drop it, or allow-list this workload by namespace and name/,
     },
@@ -191,7 +210,10 @@ const CASES: Case[] = [
     {
         policy: "ingress-tls",
         type: "kubernetes:networking.k8s.io/v1:Ingress",
-        good: { metadata: { annotations: { "cert-manager.io/cluster-issuer": "letsencrypt-staging" } }, spec: { tls: [{ hosts: ["a.example.org"], secretName: "a-tls" }] } },
+        good: {
+            metadata: { annotations: { "cert-manager.io/cluster-issuer": "letsencrypt-staging" } },
+            spec: { tls: [{ hosts: ["a.example.org"], secretName: "a-tls" }] },
+        },
         bad: { metadata: {}, spec: { rules: [] } },
         message: /has no spec\.tls/,
     },
@@ -261,7 +283,10 @@ const CASES: Case[] = [
     {
         policy: "no-secrets-in-node-scripts",
         type: "aws:ec2/instance:Instance",
-        good: { userData: "#cloud-config\npackages: [haproxy]\nwrite_files:\n  - path: /etc/haproxy/haproxy.cfg\n    content: |\n      frontend api\n        bind :6443\n" },
+        good: {
+            userData:
+                "#cloud-config\npackages: [haproxy]\nwrite_files:\n  - path: /etc/haproxy/haproxy.cfg\n    content: |\n      frontend api\n        bind :6443\n",
+        },
         bad: { userData: "#cloud-config\nwrite_files:\n  - path: /etc/rancher/k3s/config.yaml\n    content: |\n      token: supersecretjointoken\n" },
         message: /user data: a literal value in token/,
     },
@@ -300,21 +325,39 @@ const CASES: Case[] = [
             metadata: { annotations: { "traefik.ingress.kubernetes.io/router.middlewares": "auth-oauth2-proxy@kubernetescrd" } },
             spec: { rules: [{ host: "spark-history.example.org" }] },
         },
-        bad: { metadata: { annotations: { "cert-manager.io/cluster-issuer": "letsencrypt-production" } }, spec: { rules: [{ host: "spark-history.example.org" }] } },
+        bad: {
+            metadata: { annotations: { "cert-manager.io/cluster-issuer": "letsencrypt-production" } },
+            spec: { rules: [{ host: "spark-history.example.org" }] },
+        },
         message: /serves spark-history\.example\.org \(spec\.rules\) without authentication/,
     },
     {
         policy: "ingress-authentication",
         type: "kubernetes:helm.sh/v3:Release",
         good: release({ ingress: { enabled: true, hosts: ["jupyter.example.org"] }, grafana: { ingress: { enabled: true, hosts: ["grafana.example.org"] } } }),
-        bad: release({ ingress: { enabled: true, host: "longhorn.example.org", annotations: { "traefik.ingress.kubernetes.io/router.middlewares": "longhorn-system-longhorn-basic-auth@kubernetescrd" } } }),
+        bad: release({
+            ingress: {
+                enabled: true,
+                host: "longhorn.example.org",
+                annotations: { "traefik.ingress.kubernetes.io/router.middlewares": "longhorn-system-longhorn-basic-auth@kubernetescrd" },
+            },
+        }),
         message: /serves longhorn\.example\.org \(values\.ingress\) without authentication/,
     },
     {
         policy: "ingress-authentication",
         type: "kubernetes:helm.sh/v3:Release",
         config: { selfAuthenticatingHosts: ["openeo.example.org"], ssoMiddlewares: ["sso"] },
-        good: release({ api: { ingress: { enabled: true, rules: [{ host: "openeo.example.org" }] } }, ui: { ingress: { enabled: true, hosts: [{ host: "ui.example.org" }], annotations: { "traefik.ingress.kubernetes.io/router.middlewares": "apps-sso@kubernetescrd" } } } }),
+        good: release({
+            api: { ingress: { enabled: true, rules: [{ host: "openeo.example.org" }] } },
+            ui: {
+                ingress: {
+                    enabled: true,
+                    hosts: [{ host: "ui.example.org" }],
+                    annotations: { "traefik.ingress.kubernetes.io/router.middlewares": "apps-sso@kubernetescrd" },
+                },
+            },
+        }),
         bad: release({ ingress: { enabled: true, hosts: [{ host: "jupyter.example.org" }] } }),
         message: /serves jupyter\.example\.org .*<namespace>-sso@kubernetescrd/,
     },
@@ -336,7 +379,9 @@ const CASES: Case[] = [
         // What charts render: Helm's checksum annotations and cross-namespace references are no secrets.
         policy: "no-plaintext-secrets",
         type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
-        good: { metadata: { annotations: { "cert-manager.io/inject-ca-from-secret": "cert-manager/cert-manager-webhook-ca", "checksum/secret": "0f3c4e5d6a" } } },
+        good: {
+            metadata: { annotations: { "cert-manager.io/inject-ca-from-secret": "cert-manager/cert-manager-webhook-ca", "checksum/secret": "0f3c4e5d6a" } },
+        },
         // A password shaped like `<namespace>/<name>` is still a password.
         bad: { metadata: { annotations: { "example.org/client-secret": "s3cr3t/pa55word" } } },
         message: /plain-text secret at metadata\.annotations\.example\.org\/client-secret/,
@@ -355,14 +400,21 @@ describe("policy pack: each policy on fixtures", () => {
         assert.strictEqual(new Set(names).size, names.length);
         assert.ok(resourcePolicies.length >= 13 && stackPolicies.length >= 3);
         for (const p of policies) assert.ok(p.description && p.description.length > 20, p.name);
-        for (const p of resourcePolicies) assert.ok(CASES.some((c) => c.policy === p.name), `${p.name} has fixtures`);
+        for (const p of resourcePolicies)
+            assert.ok(
+                CASES.some((c) => c.policy === p.name),
+                `${p.name} has fixtures`,
+            );
     });
 
     for (const c of CASES) {
         it(`${c.policy}: passes a compliant ${c.type.split(":").pop()} and reports a violating one`, async () => {
             assert.deepStrictEqual((await run(c, c.good)).violations, []);
             const bad = await run(c, c.bad);
-            assert.ok(bad.violations.some((v) => c.message.test(v)), `no violation matched ${c.message}: ${JSON.stringify(bad)}`);
+            assert.ok(
+                bad.violations.some((v) => c.message.test(v)),
+                `no violation matched ${c.message}: ${JSON.stringify(bad)}`,
+            );
         });
     }
 
@@ -375,13 +427,16 @@ describe("policy pack: each policy on fixtures", () => {
     it("declares itself not applicable to other resource types, as the engine expects", async () => {
         const outcome = await checkResource(byName("ingress-tls") as never, "kubernetes:core/v1:Service", { spec: {} });
         assert.strictEqual(outcome.notApplicable, "not an Ingress");
-        const secret = await checkResource(byName("no-plaintext-secrets") as never, "kubernetes:core/v1:Secret", { stringData: { password: "hunter2hunter2" } });
+        const secret = await checkResource(byName("no-plaintext-secrets") as never, "kubernetes:core/v1:Secret", {
+            stringData: { password: "hunter2hunter2" },
+        });
         assert.ok(secret.notApplicable);
     });
 
     const server = (i: number) => ({ type: "aws:ec2/instance:Instance", name: `s${i}`, props: { tags: { "geoplatform:role": "server" } } });
     const cnpg = (instances: number) => ({ type: "kubernetes:postgresql.cnpg.io/v1:Cluster", name: "pg", props: { spec: { instances } } });
-    const nodes = (...groups: string[]) => groups.map((g) => ({ type: "kubernetes:core/v1:NodePatch", name: `${g}-1`, props: { metadata: { labels: { "geoplatform.io/node-group": g } } } }));
+    const nodes = (...groups: string[]) =>
+        groups.map((g) => ({ type: "kubernetes:core/v1:NodePatch", name: `${g}-1`, props: { metadata: { labels: { "geoplatform.io/node-group": g } } } }));
 
     it("control-plane-ha: accepts 3 servers, rejects 1 and 2", async () => {
         const policy = byName("control-plane-ha") as never;
@@ -400,7 +455,11 @@ describe("policy pack: each policy on fixtures", () => {
     const rule = (name: string, group: string, cidr: string, port: number | "all") => ({
         type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         name,
-        props: { securityGroupId: group, [cidr.includes(":") ? "cidrIpv6" : "cidrIpv4"]: cidr, ...(port === "all" ? { ipProtocol: "-1" } : { ipProtocol: "tcp", fromPort: port, toPort: port }) },
+        props: {
+            securityGroupId: group,
+            [cidr.includes(":") ? "cidrIpv6" : "cidrIpv4"]: cidr,
+            ...(port === "all" ? { ipProtocol: "-1" } : { ipProtocol: "tcp", fromPort: port, toPort: port }),
+        },
     });
 
     it("no-world-admin-ports-in-pieces: accepts pieces on web ports or across groups, rejects an admin port's world in pieces", async () => {
@@ -417,7 +476,10 @@ describe("policy pack: each policy on fixtures", () => {
         assert.deepStrictEqual((await checkStack(policy, good)).violations, []);
         const halves = await checkStack(policy, [...good, rule("ssh-hi-bastion", "sg-bastion", "128.0.0.0/1", 22)]);
         assert.deepStrictEqual(halves.violations.length, 1, halves.violations.join("\n"));
-        assert.match(halves.violations[0], /Security group sg-bastion: rules ssh-lo, ssh-admins, ssh-hi-bastion together open port 22 to every ipv4 address \(0\.0\.0\.0\/1 \+ 203\.0\.113\.0\/24 \+ 128\.0\.0\.0\/1\)/);
+        assert.match(
+            halves.violations[0],
+            /Security group sg-bastion: rules ssh-lo, ssh-admins, ssh-hi-bastion together open port 22 to every ipv4 address \(0\.0\.0\.0\/1 \+ 203\.0\.113\.0\/24 \+ 128\.0\.0\.0\/1\)/,
+        );
         const api = await checkStack(policy, [...good, rule("api-rest", "sg-bastion", "192.0.0.0/2", 6443)]);
         assert.match(api.violations.join("\n"), /rules api-most, api-gap, api-rest together open port 6443 to every ipv4 address/);
         const v6 = await checkStack(policy, [rule("a", "sg", "::/1", 10250), rule("b", "sg", "8000::/2", 10250), rule("c", "sg", "c000::/2", 10250)]);
@@ -426,11 +488,22 @@ describe("policy pack: each policy on fixtures", () => {
         assert.strictEqual(all.violations.length, 1, all.violations.join("\n"));
         assert.match(all.violations[0], /together open all protocols and ports to every ipv4 address/);
         // In preview the group's id is unknown: the rule's dependency on the group says which it is.
-        const unknownId = (name: string, cidr: string) => ({ ...rule(name, "", cidr, 22), props: { cidrIpv4: cidr, ipProtocol: "tcp", fromPort: 22, toPort: 22 }, propertyDependencies: { securityGroupId: ["sg-resource"] } });
+        const unknownId = (name: string, cidr: string) => ({
+            ...rule(name, "", cidr, 22),
+            props: { cidrIpv4: cidr, ipProtocol: "tcp", fromPort: 22, toPort: 22 },
+            propertyDependencies: { securityGroupId: ["sg-resource"] },
+        });
         const group = { type: "aws:ec2/securityGroup:SecurityGroup", name: "sg-resource", props: {} };
         const preview = await checkStack(policy, [group, unknownId("x", "0.0.0.0/1"), unknownId("y", "128.0.0.0/1")]);
-        assert.match(preview.violations.join("\n"), /Security group urn:pulumi:test::geoplatform::aws:ec2\/securityGroup:SecurityGroup::sg-resource: rules x, y together open port 22/);
-        assert.deepStrictEqual((await checkStack(policy, [rule("world", "sg", "0.0.0.0/0", 22)])).violations, [], "a single world rule is no-world-admin-ports' to report");
+        assert.match(
+            preview.violations.join("\n"),
+            /Security group urn:pulumi:test::geoplatform::aws:ec2\/securityGroup:SecurityGroup::sg-resource: rules x, y together open port 22/,
+        );
+        assert.deepStrictEqual(
+            (await checkStack(policy, [rule("world", "sg", "0.0.0.0/0", 22)])).violations,
+            [],
+            "a single world rule is no-world-admin-ports' to report",
+        );
     });
 
     it("node-groups-exist: accepts groups the stack has, rejects others", async () => {

@@ -24,16 +24,41 @@ const { Empty } = policyRequire("google-protobuf/google/protobuf/empty_pb.js");
 /** A stack resource and some that violate, so that matching results are not trivially empty. */
 const VIOLATING = [
     { type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name: "ssh-world", props: { cidrIpv4: "0.0.0.0/0", fromPort: 22, toPort: 22 } },
-    { type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name: "kubelet-lo", props: { securityGroupId: "sg-x", cidrIpv4: "0.0.0.0/1", ipProtocol: "tcp", fromPort: 10250, toPort: 10250 } },
-    { type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name: "kubelet-hi", props: { securityGroupId: "sg-x", cidrIpv4: "128.0.0.0/1", ipProtocol: "tcp", fromPort: 10250, toPort: 10250 } },
+    {
+        type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        name: "kubelet-lo",
+        props: { securityGroupId: "sg-x", cidrIpv4: "0.0.0.0/1", ipProtocol: "tcp", fromPort: 10250, toPort: 10250 },
+    },
+    {
+        type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        name: "kubelet-hi",
+        props: { securityGroupId: "sg-x", cidrIpv4: "128.0.0.0/1", ipProtocol: "tcp", fromPort: 10250, toPort: 10250 },
+    },
     { type: "command:remote:Command", name: "inline-token", props: { create: "K3S_TOKEN=supersecretjointoken sh install.sh" } },
-    { type: "kubernetes:core/v1:Namespace", name: "privileged", props: { metadata: { name: "apps", labels: { "pod-security.kubernetes.io/enforce": "privileged" } } } },
+    {
+        type: "kubernetes:core/v1:Namespace",
+        name: "privileged",
+        props: { metadata: { name: "apps", labels: { "pod-security.kubernetes.io/enforce": "privileged" } } },
+    },
     { type: "kubernetes:core/v1:Namespace", name: "unlabelled", props: { metadata: { name: "unlabelled" } } },
-    { type: "kubernetes:helm.sh/v3:Release", name: "loose", props: { chart: "x", version: "*", repositoryOpts: { repo: "http://example.org" }, values: { rootPassword: "hunter2hunter2" } } },
+    {
+        type: "kubernetes:helm.sh/v3:Release",
+        name: "loose",
+        props: { chart: "x", version: "*", repositoryOpts: { repo: "http://example.org" }, values: { rootPassword: "hunter2hunter2" } },
+    },
     {
         type: "kubernetes:apps/v1:Deployment",
         name: "on-gpu",
-        props: { spec: { template: { spec: { nodeSelector: { "geoplatform.io/node-group": "gpu" }, containers: [{ name: "c", image: "busybox:1.37", resources: { requests: { cpu: "1m" }, limits: { memory: "8Mi" } } }] } } } },
+        props: {
+            spec: {
+                template: {
+                    spec: {
+                        nodeSelector: { "geoplatform.io/node-group": "gpu" },
+                        containers: [{ name: "c", image: "busybox:1.37", resources: { requests: { cpu: "1m" }, limits: { memory: "8Mi" } } }],
+                    },
+                },
+            },
+        },
     },
 ];
 
@@ -81,7 +106,10 @@ describe("policy pack served over the analyzer protocol", function () {
     it("describes itself with every policy of the pack", async () => {
         const info: any = await call(client, "getAnalyzerInfo", new Empty());
         assert.strictEqual(info.getName(), "geoplatform");
-        const served = info.getPoliciesList().map((p: any) => p.getName()).sort();
+        const served = info
+            .getPoliciesList()
+            .map((p: any) => p.getName())
+            .sort();
         assert.deepStrictEqual(served, [...resourcePolicies, ...stackPolicies].map((p) => p.name).sort());
     });
 
@@ -95,7 +123,10 @@ describe("policy pack served over the analyzer protocol", function () {
             request.setProperties(struct(r.props));
             request.setOptions(new messages.AnalyzerResourceOptions());
             const response: any = await call(client, "analyze", request);
-            const reported = response.getDiagnosticsList().map((d: any) => key(d.getPolicyname(), d.getMessage())).sort();
+            const reported = response
+                .getDiagnosticsList()
+                .map((d: any) => key(d.getPolicyname(), d.getMessage()))
+                .sort();
             const direct: string[] = [];
             for (const policy of resourcePolicies) {
                 (await checkResource(policy, r.type, r.props, r.name)).violations.forEach((m) => direct.push(served(policy, m)));
@@ -120,11 +151,20 @@ describe("policy pack served over the analyzer protocol", function () {
             }),
         );
         const response: any = await call(client, "analyzeStack", request);
-        const reported = response.getDiagnosticsList().map((d: any) => key(d.getPolicyname(), d.getMessage())).sort();
+        const reported = response
+            .getDiagnosticsList()
+            .map((d: any) => key(d.getPolicyname(), d.getMessage()))
+            .sort();
         const direct: string[] = [];
         for (const policy of stackPolicies) (await checkStack(policy, resources)).violations.forEach((m) => direct.push(served(policy, m)));
         assert.deepStrictEqual(reported, direct.sort());
-        assert.ok(reported.some((d: string) => d.startsWith("node-groups-exist") && d.includes('"gpu"')), reported.join("\n"));
-        assert.ok(reported.some((d: string) => d.startsWith("no-world-admin-ports-in-pieces") && d.includes("kubelet-lo, kubelet-hi")), reported.join("\n"));
+        assert.ok(
+            reported.some((d: string) => d.startsWith("node-groups-exist") && d.includes('"gpu"')),
+            reported.join("\n"),
+        );
+        assert.ok(
+            reported.some((d: string) => d.startsWith("no-world-admin-ports-in-pieces") && d.includes("kubelet-lo, kubelet-hi")),
+            reported.join("\n"),
+        );
     });
 });

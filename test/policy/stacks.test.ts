@@ -62,7 +62,10 @@ describe("policy pack on the mocked stacks", () => {
         it(`${stack}: no mandatory violation; advisory ones listed`, async () => {
             const violations = await analyze(runOf(stack), stack);
             const mandatory = violations.filter((v) => v.level === "mandatory");
-            assert.deepStrictEqual(mandatory.map((v) => `${v.policy} ${v.resource}: ${v.message}`), []);
+            assert.deepStrictEqual(
+                mandatory.map((v) => `${v.policy} ${v.resource}: ${v.message}`),
+                [],
+            );
             for (const v of violations) console.log(`      advisory: ${v.policy} ${v.resource}: ${v.message}`);
         });
     }
@@ -73,13 +76,21 @@ describe("policy pack on the mocked stacks", () => {
             "geoplatform:allowWorldAdminAccess": true,
         });
         const violations = (await analyze(patched, "prod")).filter((v) => v.level === "mandatory");
-        assert.ok(violations.some((v) => v.policy === "no-world-admin-ports"), JSON.stringify(violations));
+        assert.ok(
+            violations.some((v) => v.policy === "no-world-admin-ports"),
+            JSON.stringify(violations),
+        );
         const halves = await runStack("prod", { "geoplatform:adminCidrs": ["0.0.0.0/1", "128.0.0.0/1"], "geoplatform:allowWorldAdminAccess": true });
         const pieces = (await analyze(halves, "prod")).filter((v) => v.level === "mandatory");
         assert.deepStrictEqual([...new Set(pieces.map((v) => v.policy))], ["no-world-admin-ports-in-pieces"], JSON.stringify(pieces));
         assert.match(pieces[0].message, /together open port 22, 6443 to every ipv4 address \(0\.0\.0\.0\/1 \+ 128\.0\.0\.0\/1/);
         const prod = runOf("prod");
-        const shrunk = { ...prod, resources: prod.resources.filter((r) => !/prod-control-plane-[23]$/.test(r.name)).map((r) => (r.inputs.kind === "Cluster" ? { ...r, inputs: { ...r.inputs, spec: { ...r.inputs.spec, instances: 1 } } } : r)) };
+        const shrunk = {
+            ...prod,
+            resources: prod.resources
+                .filter((r) => !/prod-control-plane-[23]$/.test(r.name))
+                .map((r) => (r.inputs.kind === "Cluster" ? { ...r, inputs: { ...r.inputs, spec: { ...r.inputs.spec, instances: 1 } } } : r)),
+        };
         const policiesHit = new Set((await analyze(shrunk, "prod")).filter((v) => v.level === "mandatory").map((v) => v.policy));
         assert.ok(policiesHit.has("control-plane-ha") && policiesHit.has("postgres-ha"), [...policiesHit].join(", "));
     });

@@ -29,7 +29,9 @@ describe("CI workflows", () => {
         assert.strictEqual(command, "npm ci && npm ci --prefix policy && npm test");
         assert.ok(runs(preview.jobs.test).includes(command));
         // .ci/run runs the same steps, one per line.
-        const ciSteps = read(".ci/run").split("\n").map((l) => l.trim());
+        const ciSteps = read(".ci/run")
+            .split("\n")
+            .map((l) => l.trim());
         let at = -1;
         for (const part of command.split("&&").map((p) => p.trim())) {
             const found = ciSteps.findIndex((l, i) => i > at && l.startsWith(part));
@@ -68,7 +70,9 @@ describe("CI workflows", () => {
             assert.ok(at("npm run charts") >= 0 && at("npm run charts") < pulumiAt, "the chart cache is filled first (releases install from .charts/)");
             const { policyPacks, policyPackConfigs } = job.steps[pulumiAt].with;
             assert.ok(fs.existsSync(path.join(REPO_ROOT, policyPacks, "PulumiPolicy.yaml")));
-            const configs = policyPackConfigs.includes("${{") ? ["dev", "prod"].map((s) => policyPackConfigs.replace("${{ matrix.stack }}", s)) : [policyPackConfigs];
+            const configs = policyPackConfigs.includes("${{")
+                ? ["dev", "prod"].map((s) => policyPackConfigs.replace("${{ matrix.stack }}", s))
+                : [policyPackConfigs];
             for (const file of configs) assert.ok(fs.existsSync(path.join(REPO_ROOT, file)), file);
         }
     });
