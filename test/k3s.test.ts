@@ -263,7 +263,21 @@ describe("K3s layer", () => {
                     assert.strictEqual(drain.inputs.connection.host, byName(`${stack}-nodes-ready`).inputs.connection.host, "never on the (maybe vanished) agent");
                 }
                 assert.strictEqual(run().resources.filter((r) => r.name.endsWith("-k3s-drain")).length, agents.length);
-                assert.strictEqual(run().resources.filter((r) => r.name.endsWith("-k3s-uninstall")).length, 0);
+            });
+
+            it("keeps each agent's retired uninstall Command under its old URN with nothing to run, so leaving the program never uninstalls K3s", () => {
+                const agents = nodeNames().filter((n) => !isServer(n));
+                const retired = run().resources.filter((r) => r.name.endsWith("-k3s-uninstall"));
+                assert.deepStrictEqual(retired.map((r) => r.name).sort(), agents.map((a) => `${a}-k3s-uninstall`).sort());
+                for (const r of retired) {
+                    // The URN it had at 64bc5df (program.ts: `new K3s(stack)` at the root, platform/k3s/index.ts: parent this).
+                    assert.strictEqual(r.urn, `urn:pulumi:${stack}::geoplatform::geoplatform:platform:K3s$${COMMAND}::${r.name}`);
+                    // Its state's delete is what the engine runs when it goes: none (or a no-op) instead of k3s-agent-uninstall.sh.
+                    for (const step of ["create", "update", "delete"]) assert.ok(r.inputs[step] === undefined || r.inputs[step] === "true", `${r.name} ${step}: ${r.inputs[step]}`);
+                    assert.strictEqual(r.inputs.triggers, undefined, "a trigger would replace it, and a replacement runs the old state's delete");
+                    assert.doesNotMatch(JSON.stringify(r.inputs), /uninstall\.sh/);
+                    assert.strictEqual(r.inputs.connection.host, byName(`${stack}-nodes-ready`).inputs.connection.host, "never on the (maybe vanished) agent");
+                }
             });
         });
     }

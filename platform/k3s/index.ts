@@ -184,6 +184,13 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 { parent: this, dependsOn: [agent.resource, agentInstalls[i]] },
             ),
         );
+        // Retired: until this release every agent also had `<agent>-k3s-uninstall`, whose delete ran k3s-agent-uninstall.sh
+        // on the agent. The engine runs a resource's delete from its state when it leaves the program, so dropping it would
+        // uninstall K3s from every agent on the next up. Kept under the same name, type and parent with nothing to run: that
+        // up only updates its state (triggers alone force a replacement; create, update and delete run only when set,
+        // pulumi/pulumi-command v1.2.1 provider/pkg/provider/remote/commandController.go), so no SSH, and its later removal
+        // runs nothing. Drop it one release after this one, once every stack has run an up with it.
+        agents.forEach((agent) => new command.remote.Command(`${agent.name}-k3s-uninstall`, { connection: connection(first), addPreviousOutputInEnv: false }, { parent: this }));
 
         const nodeNames = cluster.nodes.map((n) => n.name).join(" ");
         const allReady = runScript(
