@@ -6,6 +6,7 @@ import { transitiveDeps } from "./harness/dependencies";
 import { plainSecretLeaks } from "./harness/secrets";
 import { RecordedResource, runStack, sharedStackRuns } from "./harness/run-stack";
 import { rawGeoplatformConfig, STACKS } from "./harness/stack-config";
+import { kubeconfigReadMonth } from "../platform/k3s";
 
 const COMMAND = "command:remote:Command";
 
@@ -282,12 +283,16 @@ describe("K3s layer", () => {
         });
     }
 
-    it("reads the kubeconfig again on every run, so a renewed client certificate reaches the provider", async () => {
+    it("reads the kubeconfig again once a UTC month, so a renewed client certificate reaches the provider and previews within a month change nothing", async () => {
         const first = runOf("dev").resources.find((r) => r.name === "dev-kubeconfig") as RecordedResource;
-        await new Promise((r) => setTimeout(r, 5));
         const second = (await runStack("dev")).resources.find((r) => r.name === "dev-kubeconfig") as RecordedResource;
-        assert.strictEqual(first.inputs.triggers.length, 1);
-        assert.notDeepStrictEqual(second.inputs.triggers, first.inputs.triggers);
+        const month = new Date().toISOString().slice(0, 7);
+        // Two runs a month apart could differ; that is the point, and a test run does not span one.
+        if (first.inputs.triggers[0] === month) assert.deepStrictEqual(second.inputs.triggers, first.inputs.triggers, "same month: not replaced");
+        assert.deepStrictEqual(second.inputs.triggers, [month]);
+        assert.strictEqual(kubeconfigReadMonth(new Date("2026-01-31T23:59:59+00:00")), "2026-01");
+        assert.strictEqual(kubeconfigReadMonth(new Date("2026-02-01T00:30:00+01:00")), "2026-01", "UTC, not local time");
+        assert.strictEqual(kubeconfigReadMonth(new Date("2026-02-01T00:00:00Z")), "2026-02");
     });
 
     it("removing a label or taint from config re-runs the node's reconcile without it, and re-applies its K3s config", async () => {

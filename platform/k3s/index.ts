@@ -27,6 +27,9 @@ const BOOT_DIAL = { perDialTimeout: 15, dialErrorLimit: 40 };
 const SHUTDOWN_GRACE = { SHUTDOWN_GRACE: "60s", SHUTDOWN_GRACE_CRITICAL: "20s" };
 const DIAL = { perDialTimeout: 15, dialErrorLimit: 8 };
 
+/** The kubeconfig read's trigger: the UTC month (`YYYY-MM`), so the read runs once a month, not on every preview. */
+export const kubeconfigReadMonth = (now: Date) => now.toISOString().slice(0, 7);
+
 /**
  * K3s on the infra layer's VMs, over SSH through the bastion: servers one by
  * one (the first bootstraps; in HA it starts embedded etcd), then agents.
@@ -202,21 +205,22 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
             { dependsOn: [...serverInstalls, ...agentInstalls, ...agentRolled] },
         );
 
-        // Read again on every run: K3s renews its client certificates (365 days) on a restart within 90 days of expiry,
-        // and only a new read brings the renewed one into the provider (docs/k3s.md, "Kubeconfig expiry").
+        // Read again in every new UTC month: K3s renews its client certificates (365 days) at a start within 90 days of
+        // expiry, and only a new read brings the renewed one into the provider; a month is well inside those 90 days, and
+        // previews within a month show no change (docs/k3s.md, "Kubeconfig expiry").
         const read = runScript(
             `${name}-kubeconfig`,
             first,
             "read-kubeconfig",
             {},
-            { logging: "stderr", triggers: [new Date().toISOString()] },
+            { logging: "stderr", triggers: [kubeconfigReadMonth(new Date())] },
             { dependsOn: [allReady], additionalSecretOutputs: ["stdout"] },
         );
         // K3s writes https://127.0.0.1:6443; the bastion publishes the API on the endpoint in tls-san.
         this.kubeconfig = pulumi.secret(
             pulumi.all([read.stdout, cluster.apiEndpoint]).apply(([kubeconfig, endpoint]) => kubeconfig.replace(/https:\/\/127\.0\.0\.1:6443/g, `https://${endpoint}:6443`)),
         );
-        // The kubeconfig is unknown in every preview (it is read again); the provider replaces itself, and with it every
+        // The kubeconfig is unknown in the first preview of a month (it is read again); the provider replaces itself, and with it every
         // Kubernetes resource, on an unknown kubeconfig unless a clusterIdentifier is set and unchanged
         // (pulumi/pulumi-kubernetes provider/pkg/provider/provider.go, DiffConfig).
         this.provider = new k8s.Provider(
