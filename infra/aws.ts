@@ -150,6 +150,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                 labels: n.labels,
                 taints: n.taints,
                 resource: vm,
+                instanceId: vm.id,
                 dataVolume: attachment,
             };
         });

@@ -123,6 +123,7 @@ export class OpenStackCluster extends pulumi.ComponentResource {
                 labels: n.labels,
                 taints: n.taints,
                 resource: vm.instance,
+                instanceId: vm.instance.id,
                 dataVolume: attachment,
             };
         });

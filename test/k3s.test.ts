@@ -45,7 +45,8 @@ describe("K3s layer", () => {
                     // Kubelet graceful node shutdown (spot interruptions, reboots): a change re-runs the install.
                     assert.strictEqual(scriptVars(install.inputs.stdin).SHUTDOWN_GRACE, "60s");
                     assert.strictEqual(scriptVars(install.inputs.stdin).SHUTDOWN_GRACE_CRITICAL, "20s");
-                    assert.deepStrictEqual(install.inputs.triggers.slice(2), ["60s", "20s"]);
+                    // ...and so does a new VM: its id is the last trigger.
+                    assert.deepStrictEqual(install.inputs.triggers.slice(2), ["60s", "20s", `${install.name.replace(/-k3s$/, "")}-id`]);
                     assert.match(install.inputs.stdin, /set -euo pipefail/);
                 }
             });
@@ -240,7 +241,7 @@ describe("K3s layer", () => {
                     assert.strictEqual(vars.NODE_NAME, node);
                     assert.deepStrictEqual(vars.LABELS.split(" ").sort(), Object.keys(labels).sort());
                     assert.deepStrictEqual(vars.TAINTS.split(" ").filter(Boolean), spec.taints.map((t) => `${t.key}=${t.value}:${t.effect}`));
-                    assert.deepStrictEqual(reconcile.inputs.triggers, [vars.LABELS, vars.TAINTS]);
+                    assert.deepStrictEqual(reconcile.inputs.triggers, [vars.LABELS, vars.TAINTS, `${node}-id`], "again for a new VM's new Node");
                     assert.ok(reconcile.dependencies.includes(patch.urn), "after the NodePatch, which released the taints it used to own");
                     assert.strictEqual(reconcile.inputs.connection.host, ready.inputs.connection.host, "runs on the first server");
                 }

@@ -122,8 +122,9 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 node,
                 "install-k3s",
                 vars,
-                // Re-run on a new version or config; the script itself skips what is already done.
-                { triggers: [config.k3sVersion, configYaml, SHUTDOWN_GRACE.SHUTDOWN_GRACE, SHUTDOWN_GRACE.SHUTDOWN_GRACE_CRITICAL], logging: "stdoutAndStderr" },
+                // Re-run on a new version, config or VM (a replaced OpenStack VM keeps its address, so only its id tells);
+                // the script itself skips what is already done.
+                { triggers: [config.k3sVersion, configYaml, SHUTDOWN_GRACE.SHUTDOWN_GRACE, SHUTDOWN_GRACE.SHUTDOWN_GRACE_CRITICAL, node.instanceId], logging: "stdoutAndStderr" },
                 { dependsOn: [node.resource, ...cluster.egress, ...dependsOn], additionalSecretOutputs: ["stdin"] },
                 BOOT_DIAL,
             );
@@ -149,7 +150,7 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 on,
                 "forget-node",
                 { NODE_NAME: node.name, NODE_IP: node.privateIp },
-                { triggers: [pulumi.CustomResource.isInstance(node.resource) ? node.resource.id : node.name] },
+                { triggers: [node.instanceId] },
                 { dependsOn: [node.resource, ...dependsOn] },
                 // The second server may still be booting when the first is created.
                 on === first ? DIAL : BOOT_DIAL,
@@ -201,7 +202,8 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
             first,
             "wait-ready",
             { NODE_NAMES: nodeNames, K3S_VERSION: config.k3sVersion, TIMEOUT_SECONDS: String(READY_TIMEOUT_SECONDS) },
-            { triggers: [nodeNames, config.k3sVersion] },
+            // A replaced VM must be waited for again.
+            { triggers: [nodeNames, config.k3sVersion, ...cluster.nodes.map((n) => n.instanceId)] },
             { dependsOn: [...serverInstalls, ...agentInstalls, ...agentRolled] },
         );
 
@@ -238,7 +240,8 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 { parent: this, provider: this.provider, dependsOn: [allReady] },
             );
             const vars = { NODE_NAME: node.name, LABELS: Object.keys(node.labels).join(" "), TAINTS: node.taints.map(taintArg).join(" ") };
-            return runScript(`${node.name}-reconcile`, first, "reconcile-node", vars, { triggers: [vars.LABELS, vars.TAINTS] }, { dependsOn: [labels] });
+            // A replaced VM registers a new Node: its taints and label removals are applied again.
+            return runScript(`${node.name}-reconcile`, first, "reconcile-node", vars, { triggers: [vars.LABELS, vars.TAINTS, node.instanceId] }, { dependsOn: [labels] });
         });
 
         this.ready = [allReady, ...nodeSettings];

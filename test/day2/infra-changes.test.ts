@@ -148,10 +148,39 @@ describe("day 2: infrastructure changes", function () {
         }
     });
 
+    describe("a replaced VM is set up again", () => {
+        // What must run again on a new VM: its install (the new VM has no K3s), the removal of its predecessor's Node
+        // before that, the readiness wait and its Node's taints and label removals. dependsOn alone would not: the
+        // engine replaces a dependent only when its inputs change (pulumi/pulumi pkg/resource/deploy/step_generator.go,
+        // calculateDependentReplacements), and an OpenStack replacement keeps the port and so the address.
+        const COMMAND = "command:remote:Command";
+        const roles = { dev: ["dev-control-plane-1", "dev-system-1", "dev-processing-1"], prod: ["prod-control-plane-1", "prod-control-plane-2", "prod-system-1", "prod-processing-2"] };
+        for (const stack of ["dev", "prod"] as const) {
+            for (const name of roles[stack]) {
+                it(`${stack}: replacing ${name} re-runs its install, its forget, its reconcile and the readiness wait (its new id), no other node's commands`, async () => {
+                    const before = await sharedStackRun(stack);
+                    const after = await runStack(stack);
+                    const vm = after.resources.find((r) => r.name === name && (r.type === AWS_VM || r.type === OS_VM)) as RecordedResource;
+                    const plan = planChanges(before, after, [vm.urn]);
+                    const commands = plan.replace.filter((n) => after.resources.some((r) => r.name === n && r.type === COMMAND)).sort();
+                    const single = stack === "dev" && name.includes("control-plane");
+                    const expected = [`${name}-k3s`, `${name}-reconcile`, `${stack}-nodes-ready`, ...(single ? [] : [`${name}-k3s-forget`])].sort();
+                    assert.deepStrictEqual(commands, expected, JSON.stringify(plan.reasons));
+                    assert.deepStrictEqual(plan.reasons[`${name}-k3s`], [`id of ${name}`]);
+                    // On OpenStack the address is the port's and stays: only the id tells the install that the VM is new.
+                    const host = (run: StackRun) => (run.resources.find((r) => r.name === `${name}-k3s`) as RecordedResource).inputs.connection.host;
+                    assert.strictEqual(host(after), host(before));
+                });
+            }
+        }
+    });
+
     it("removing a node label replaces and deletes no cloud resource", async () => {
         for (const stack of ["dev", "prod"] as const) {
-            const { plan } = await change(stack, edited(stack, "nodeGroups", (g: any) => delete g.system.labels["geoplatform.io/workload"]));
-            assert.deepStrictEqual(plan.replace, [], JSON.stringify(plan.reasons));
+            const { after, plan } = await change(stack, edited(stack, "nodeGroups", (g: any) => delete g.system.labels["geoplatform.io/workload"]));
+            // The system nodes' install and reconcile commands run again (test/k3s.test.ts); no VM, disk or network piece.
+            const cloud = plan.replace.filter((n) => after.resources.some((r) => r.name === n && /^(aws|openstack):/.test(r.type)));
+            assert.deepStrictEqual(cloud, [], JSON.stringify(plan.reasons));
             assert.deepStrictEqual(plan.delete, []);
         }
     });
