@@ -29,7 +29,7 @@ describe("K3s layer", () => {
     for (const stack of STACKS) {
         describe(stack, () => {
             const run = () => runOf(stack);
-            const config = () => validateConfig(rawGeoplatformConfig(stack));
+            const config = () => validateConfig(rawGeoplatformConfig(stack), stack);
             const commands = () => run().resources.filter((r) => r.type === COMMAND);
             const installs = () => commands().filter((r) => r.name.endsWith("-k3s"));
             const byName = (name: string) => run().resources.find((r) => r.name === name) as RecordedResource;

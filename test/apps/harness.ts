@@ -92,7 +92,7 @@ export function helmMerge(defaults: any, values: any): any {
 
 /** The Keycloak realm's issuer URL for `stack`, as the platform layer publishes it. */
 export function realmIssuer(stack: StackName): string {
-    const { domain } = validateConfig(rawGeoplatformConfig(stack));
+    const { domain } = validateConfig(rawGeoplatformConfig(stack), stack);
     return `https://${platformHosts(domain).keycloak}/realms/${REALM}`;
 }
 
