@@ -23,5 +23,5 @@ export function readRawConfig(): RawConfig {
 }
 
 export function loadConfig(): GeoplatformConfig {
-    return validateConfig(readRawConfig());
+    return validateConfig(readRawConfig(), pulumi.getStack());
 }

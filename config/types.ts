@@ -109,6 +109,11 @@ export interface GeoplatformConfig {
     apps: AppsConfig;
     openstack?: OpenStackConfig;
     aws?: AwsConfig;
+    /**
+     * VMs (by name, e.g. `prod-control-plane-1`) whose image and user data are not ignored on this run, so a new image id
+     * replaces exactly them: the deliberate image roll, one node per run (docs/k3s.md, "A new OS image").
+     */
+    rollNodes: string[];
 }
 
 /** Nodes with this label set to "true" hold Longhorn replicas (createDefaultDiskLabeledNodes): the storage nodes. */

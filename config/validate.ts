@@ -4,6 +4,7 @@ import { DATA_DISK_FS_OVERHEAD_PERCENT, IMAGES, LONGHORN_SCHEDULING } from "./ca
 import { PROCESSING_TOLERATION } from "../platform/placement";
 import { Cidr, cidrsOverlap, hasHostBits, networkOf, parseCidr, worldCoveredBy } from "./net";
 import { longhornFit, longhornVolumes, storageGroups } from "./storage";
+import { bastionName, planNodes } from "../infra/node-plan";
 import {
     APP_NAMES,
     AppName,
@@ -36,6 +37,7 @@ const TOP_LEVEL_KEYS = [
     "apps",
     "openstack",
     "aws",
+    "rollNodes",
 ] as const;
 const NODE_GROUP_KEYS = ["role", "count", "size", "diskGb", "labels", "taints", "spot", "ingress", "dataDiskGb"] as const;
 const OPENSTACK_KEYS = [
@@ -459,8 +461,29 @@ function checkLonghornStorage(c: Checker, config: GeoplatformConfig): void {
     }
 }
 
-/** Validates raw stack config; throws one ConfigError that lists every problem. */
-export function validateConfig(raw: RawConfig): GeoplatformConfig {
+/**
+ * `rollNodes`: names of VMs the program creates in this stack (`<stack>-<group>-<n>`, `<stack>-bastion`), each once. An
+ * unknown name would roll nothing and hide the mistake.
+ */
+function checkRollNodes(c: Checker, raw: unknown, stack: string, nodeGroups: Record<string, NodeGroupConfig>): string[] {
+    const list = c.array("rollNodes", raw, { optional: true });
+    // Without valid groups the VM names are unknown.
+    if (c.failed("nodeGroups")) return [];
+    const vms = [...planNodes({ nodeGroups } as GeoplatformConfig, stack).map((n) => n.name), bastionName(stack)];
+    const names: string[] = [];
+    list.forEach((item, i) => {
+        const key = `rollNodes[${i}]`;
+        const name = c.string(key, item, { expected: "a VM name" });
+        if (!name) return;
+        if (!vms.includes(name)) c.fail(key, name, `the name of a VM of stack ${stack} (${vms.join(", ")})`);
+        else if (names.includes(name)) c.fail(key, name, "each VM once");
+        else names.push(name);
+    });
+    return names;
+}
+
+/** Validates raw stack config of stack `stack` (which names its VMs); throws one ConfigError that lists every problem. */
+export function validateConfig(raw: RawConfig, stack: string): GeoplatformConfig {
     const c = new Checker();
     c.noUnknownKeys("", raw, TOP_LEVEL_KEYS);
 
@@ -480,9 +503,10 @@ export function validateConfig(raw: RawConfig): GeoplatformConfig {
     const platform = checkPlatform(c, raw.platform);
     checkLonghornReplicas(c, platform, nodeGroups);
     const { enabledApps, apps } = checkApps(c, raw.apps, nodeGroups);
+    const rollNodes = checkRollNodes(c, raw.rollNodes, stack, nodeGroups);
 
     if (c.problems.length > 0) throw new ConfigError(c.problems);
-    const config: GeoplatformConfig = { cloud, domain, acmeEmail, adminCidrs, allowWorldAdminAccess, k3sVersion, nodeGroups, platform, enabledApps, apps, openstack, aws };
+    const config: GeoplatformConfig = { cloud, domain, acmeEmail, adminCidrs, allowWorldAdminAccess, k3sVersion, nodeGroups, platform, enabledApps, apps, openstack, aws, rollNodes };
     // Checks across keys, on a config whose every key is well-formed (no follow-on errors).
     checkLonghornStorage(c, config);
     if (c.problems.length > 0) throw new ConfigError(c.problems);

@@ -10,8 +10,8 @@ import { ipv4Subnet } from "../config/net";
 import { bastionUserData } from "./bastion";
 import { AWS_DATA_DEVICE, dataDiskUserData } from "./data-disk";
 import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from "./firewall";
-import { AWS_BASTION_IGNORED, AWS_NODE_IGNORED, GroupSequencer } from "./lifecycle";
-import { planNodes } from "./node-plan";
+import { GroupSequencer, ignoredChanges } from "./lifecycle";
+import { bastionName, planNodes } from "./node-plan";
 import { sshKey } from "./ssh-key";
 import { ClusterNode, ClusterNodes } from "./types";
 
@@ -91,7 +91,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                     ...child,
                     // Only the bastion's user data needs the internet at boot; nodes wait for egress at setup time.
                     dependsOn: [...(args.bastion ? [igw, publicRoutes] : []), ...(args.group ? sequencer.after(args.group) : [])],
-                    ignoreChanges: args.bastion ? AWS_BASTION_IGNORED : AWS_NODE_IGNORED,
+                    ignoreChanges: ignoredChanges("aws", args.bastion === true, config.rollNodes.includes(vmName)),
                     // A one-time spot instance cannot be stopped, so the in-place (stop, modify, start) type change would fail: replace it.
                     replaceOnChanges: args.spot ? ["instanceType"] : [],
                 },
@@ -150,12 +150,13 @@ export class AwsCluster extends pulumi.ComponentResource {
                 labels: n.labels,
                 taints: n.taints,
                 resource: vm,
+                instanceId: vm.id,
                 dataVolume: attachment,
             };
         });
 
         const serverIps = nodes.filter((n) => n.role === "server").map((n) => n.privateIp);
-        const bastion = instance(`${stack}-bastion`, {
+        const bastion = instance(bastionName(stack), {
             size: cfg.bastionSize,
             diskGb: 20,
             zoneIndex: 0,

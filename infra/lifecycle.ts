@@ -17,8 +17,8 @@ import * as pulumi from "@pulumi/pulumi";
 /**
  * Node inputs that would replace a running VM and that a stack change can
  * move (a new image id, a new key, a zone list change, a group turned
- * ingress, a new data-disk script). They reach a VM only when it is replaced
- * on purpose, one at a time: `pulumi up --replace <urn>` (docs/k3s.md).
+ * ingress, a new data-disk script). The image and user data reach a VM only
+ * when it is listed in `geoplatform:rollNodes`, one at a time (docs/k3s.md).
  */
 export const AWS_NODE_IGNORED = ["ami", "keyName", "userData", "subnetId", "availabilityZone", "associatePublicIpAddress"];
 /** The bastion is replaced when the server list in its user data changes (that is how its forwarder learns it). */
@@ -26,6 +26,21 @@ export const AWS_BASTION_IGNORED = ["ami", "keyName", "subnetId", "availabilityZ
 /** `blockDevices` holds the image id and the root disk size, both ForceNew. */
 export const OPENSTACK_NODE_IGNORED = ["blockDevices", "keyPair", "availabilityZone", "userData"];
 export const OPENSTACK_BASTION_IGNORED = ["blockDevices", "keyPair", "availabilityZone"];
+
+/**
+ * What a roll lets through to a VM listed in `geoplatform:rollNodes`: its image (`ami`; OpenStack: `blockDevices`, which
+ * holds the image id and the boot volume size) and its user data. `pulumi up --replace` alone is not enough: the engine
+ * applies ignoreChanges to the goal state before it plans, so a forced replacement would boot the old image (pulumi/pulumi
+ * pkg/resource/deploy/step_generator.go, processIgnoreChanges; pulumi/pulumi#2657).
+ */
+export const ROLLED_FIELDS = { aws: ["ami", "userData"], openstack: ["blockDevices", "userData"] } as const;
+
+/** A VM's ignoreChanges: its cloud's list for nodes or the bastion, less ROLLED_FIELDS while it is being rolled. */
+export function ignoredChanges(cloud: "aws" | "openstack", bastion: boolean, rolled: boolean): string[] {
+    const all = cloud === "aws" ? (bastion ? AWS_BASTION_IGNORED : AWS_NODE_IGNORED) : bastion ? OPENSTACK_BASTION_IGNORED : OPENSTACK_NODE_IGNORED;
+    const rolledFields: readonly string[] = ROLLED_FIELDS[cloud];
+    return rolled ? all.filter((f) => !rolledFields.includes(f)) : all;
+}
 
 /**
  * Makes each VM of a group wait for the previous one: Pulumi starts a

@@ -10,6 +10,9 @@ export interface PlannedNode {
     taints: Taint[];
 }
 
+/** The bastion VM's name. */
+export const bastionName = (stack: string) => `${stack}-bastion`;
+
 /** Servers first (the first bootstraps the cluster), then agent groups in config order. */
 export function planNodes(config: GeoplatformConfig, stack: string): PlannedNode[] {
     const groups = Object.entries(config.nodeGroups);

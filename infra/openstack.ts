@@ -4,8 +4,8 @@ import { GeoplatformConfig, OpenStackConfig } from "../config/types";
 import { bastionUserData } from "./bastion";
 import { dataDiskUserData } from "./data-disk";
 import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from "./firewall";
-import { GroupSequencer, OPENSTACK_BASTION_IGNORED, OPENSTACK_NODE_IGNORED } from "./lifecycle";
-import { planNodes, PlannedNode } from "./node-plan";
+import { GroupSequencer, ignoredChanges } from "./lifecycle";
+import { bastionName, planNodes, PlannedNode } from "./node-plan";
 import { sshKey } from "./ssh-key";
 import { ClusterNode, ClusterNodes } from "./types";
 
@@ -71,7 +71,7 @@ export class OpenStackCluster extends pulumi.ComponentResource {
                     ...child,
                     // Only the bastion's user data needs the internet at boot; nodes wait for egress at setup time.
                     dependsOn: [...(group ? [] : [routerInterface]), ...(group ? sequencer.after(group) : [])],
-                    ignoreChanges: group ? OPENSTACK_NODE_IGNORED : OPENSTACK_BASTION_IGNORED,
+                    ignoreChanges: ignoredChanges("openstack", !group, config.rollNodes.includes(vmName)),
                     // The port outlives the VM: Nova unbinds, not deletes, a port it was given (deallocate_for_instance
                     // in nova/network/neutron.py), and refuses to bind it to a second server while the first holds it.
                     // So a replacement deletes the old VM first, then boots the new one on the same port and address.
@@ -123,12 +123,13 @@ export class OpenStackCluster extends pulumi.ComponentResource {
                 labels: n.labels,
                 taints: n.taints,
                 resource: vm.instance,
+                instanceId: vm.instance.id,
                 dataVolume: attachment,
             };
         });
 
         const serverIps = nodes.filter((n) => n.role === "server").map((n) => n.privateIp);
-        const bastion = server(`${pulumi.getStack()}-bastion`, "bastion", os.bastionSize, 20, ["bastion"], "bastion", bastionUserData(serverIps));
+        const bastion = server(bastionName(pulumi.getStack()), "bastion", os.bastionSize, 20, ["bastion"], "bastion", bastionUserData(serverIps));
         const bastionIp = bastion.publicIp as pulumi.Output<string>;
 
         this.clusterNodes = {

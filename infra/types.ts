@@ -23,6 +23,12 @@ export interface ClusterNode {
     taints: { key: string; value: string; effect: Taint["effect"] }[];
     /** The cloud resource behind the node, for dependsOn. */
     resource: pulumi.Resource;
+    /**
+     * The VM's id, new whenever the VM is replaced. Commands that must run again on a new VM carry it in their triggers:
+     * dependsOn alone does not replace a dependent (pulumi/pulumi pkg/resource/deploy/step_generator.go,
+     * calculateDependentReplacements), and an OpenStack replacement keeps its port and address.
+     */
+    instanceId: pulumi.Output<string>;
     /** Storage nodes: the attachment of the Longhorn data volume (mounted by cloud-init before K3s is installed). */
     dataVolume?: pulumi.Resource;
 }

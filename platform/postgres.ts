@@ -76,6 +76,10 @@ export class Postgres extends pulumi.ComponentResource {
                 metadata: { name: CLUSTER, namespace: args.namespace, annotations: { "pulumi.com/waitFor": WAIT_FOR.cluster } },
                 spec: {
                     instances: args.settings.instances,
+                    // CNPG's PodDisruptionBudget keeps the primary's pod from being evicted: with a single instance that blocks the
+                    // drain of its node, so every K3s upgrade of that node fails; single-instance clusters must not have it
+                    // (cloudnative-pg v1.30.0 docs/src/kubernetes_upgrade.md; field `enablePDB`, default true, in chart 0.29.0's CRD).
+                    enablePDB: args.settings.instances > 1,
                     imageName: `${PLATFORM_IMAGES.postgres.repository}:${PLATFORM_IMAGES.postgres.tag}`,
                     // CNPG takes parameters as strings.
                     postgresql: { parameters: { max_connections: String(args.settings.maxConnections) } },

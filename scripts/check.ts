@@ -106,7 +106,7 @@ export async function check(args: string[]): Promise<CheckResult> {
         return { code: 2, out: "", err: `error: no Pulumi.${stack}.yaml; stacks here: ${stacks.map((f) => f.split(".")[1]).join(", ")}` };
     }
     try {
-        const config = validateConfig(rawGeoplatformConfig(stack));
+        const config = validateConfig(rawGeoplatformConfig(stack), stack);
         if (deploy && placeholderProblems(config).length > 0) throw new ConfigError(placeholderProblems(config));
         return { code: 0, out: plan(config, await runStack(stack)), err: "" };
     } catch (error) {

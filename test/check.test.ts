@@ -58,12 +58,12 @@ describe("npm run check", () => {
     });
 
     it("takes documentation domains and address ranges for placeholders, and nothing else", () => {
-        const config = validateConfig(rawGeoplatformConfig("prod"));
+        const config = validateConfig(rawGeoplatformConfig("prod"), "prod");
         assert.deepStrictEqual(
             placeholderProblems(config).map((p) => p.split(":").slice(0, 2).join(":")),
             ["geoplatform:domain", "geoplatform:acmeEmail", "geoplatform:adminCidrs[0]", "geoplatform:aws.ami"],
         );
-        const dev = validateConfig(rawGeoplatformConfig("dev"));
+        const dev = validateConfig(rawGeoplatformConfig("dev"), "dev");
         assert.ok(placeholderProblems(dev).some((p) => p.startsWith("geoplatform:openstack.imageId:")));
         const aws = config.aws as NonNullable<typeof config.aws>;
         const own = { ...config, domain: "geo.acme.eu", acmeEmail: "ops@acme.eu", adminCidrs: ["198.18.0.0/15", "2a01:4f8::/32"], aws: { ...aws, ami: "ami-0a1b2c3d4e5f60718" } };

@@ -20,9 +20,12 @@ function prodWith(edit: (raw: any) => void): Record<string, unknown> {
     return raw;
 }
 
+/** The stack whose file `raw` was made from (dev is the OpenStack one, prod the AWS one): it names the VMs. */
+const stackOf = (raw: Record<string, unknown>) => (raw.cloud === "aws" ? "prod" : "dev");
+
 function problemsOf(raw: Record<string, unknown>): string[] {
     try {
-        validateConfig(raw);
+        validateConfig(raw, stackOf(raw));
     } catch (e) {
         assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
         return e.problems;
@@ -33,16 +36,16 @@ function problemsOf(raw: Record<string, unknown>): string[] {
 describe("stack configuration", () => {
     for (const stack of STACKS) {
         it(`accepts the real Pulumi.${stack}.yaml`, () => {
-            const config = validateConfig(rawGeoplatformConfig(stack));
+            const config = validateConfig(rawGeoplatformConfig(stack), stack);
             assert.ok(Object.keys(config.nodeGroups).length >= 3);
         });
     }
 
     it("reads dev as OpenStack with one node per group and prod as AWS HA with spot processing", () => {
-        const dev = validateConfig(rawGeoplatformConfig("dev"));
+        const dev = validateConfig(rawGeoplatformConfig("dev"), "dev");
         assert.strictEqual(dev.cloud, "openstack");
         assert.deepStrictEqual(Object.values(dev.nodeGroups).map((g) => g.count), [1, 1, 1]);
-        const prod = validateConfig(rawGeoplatformConfig("prod"));
+        const prod = validateConfig(rawGeoplatformConfig("prod"), "prod");
         assert.strictEqual(prod.cloud, "aws");
         assert.strictEqual(prod.nodeGroups["control-plane"].count, 3);
         assert.strictEqual(prod.nodeGroups.system.count, 3);
@@ -184,7 +187,7 @@ describe("stack configuration", () => {
     });
 
     it("fills app settings with the catalog's pinned images and accepts overrides", () => {
-        const config = validateConfig(devWith((r) => (r.apps = { openeo: { zookeeperImage: "zookeeper:3.9.2" }, geocube: { enabled: false } })));
+        const config = validateConfig(devWith((r) => (r.apps = { openeo: { zookeeperImage: "zookeeper:3.9.2" }, geocube: { enabled: false } })), "dev");
         assert.strictEqual(config.apps.openeo.zookeeperImage, "zookeeper:3.9.2");
         assert.strictEqual(config.apps.spark.image, IMAGES.spark);
         assert.deepStrictEqual(config.enabledApps, ["jupyterhub", "spark", "openeo", "argo"]);
@@ -212,6 +215,7 @@ describe("stack configuration", () => {
                 r.adminCidrs = ["0.0.0.0/0"];
                 r.allowWorldAdminAccess = true;
             }),
+            "dev",
         );
         assert.deepStrictEqual(config.adminCidrs, ["0.0.0.0/0"]);
     });

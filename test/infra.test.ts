@@ -229,5 +229,5 @@ describe("infra layer", function () {
 
 /** The validated config of the real stack file, exactly as the program sees it. */
 function loadConfigFor(stack: StackName) {
-    return validateConfig(rawGeoplatformConfig(stack));
+    return validateConfig(rawGeoplatformConfig(stack), stack);
 }

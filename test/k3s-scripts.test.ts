@@ -15,7 +15,15 @@ const FAKES: Record<string, string> = {
     dpkg: `[ -f "$SANDBOX/packages-installed" ]`,
     // Reads its stdin, as real package tools may: it must not get the rest of the script. Like apt, it waits for a
     // held dpkg lock ($SANDBOX/dpkg-lock: the epoch second it is released) only as long as DPkg::Lock::Timeout says.
+    // $SANDBOX/lists-lock: how many more times apt-get update finds the lists lock held ("always": every time).
     "apt-get": `cat >/dev/null; echo "apt-get $*" >>"$SANDBOX/calls"
+case "$*" in *update*) if [ -f "$SANDBOX/lists-lock" ]; then
+  left=$(cat "$SANDBOX/lists-lock")
+  if [ "$left" = always ] || [ "$left" -gt 0 ]; then
+    [ "$left" = always ] || echo $((left - 1)) >"$SANDBOX/lists-lock"
+    echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 1234 (apt-get)" >&2; exit 100
+  fi
+fi;; esac
 wait=0; for a in "$@"; do case "$a" in DPkg::Lock::Timeout=*) wait=\${a#*=};; esac; done
 if [ -f "$SANDBOX/dpkg-lock" ]; then
   give_up=$(( $(date +%s) + wait ))
@@ -314,8 +322,30 @@ describe("K3s node scripts", () => {
             box.write("dpkg-lock", String(Math.floor(Date.now() / 1000) + 3600));
             const held = box.run("install-k3s", { ...installVars(serverConfig()), APT_LOCK_TIMEOUT: "1" });
             assert.strictEqual(held.status, 1);
-            assert.match(held.stderr, /apt-get update -qq failed \(status 100\); the dpkg lock was waited for up to 1s/);
+            assert.match(held.stderr, /apt-get update still failed \(status 100\) after 1s of retries/);
             assert.ok(held.seconds < 15, `took ${held.seconds}s`);
+        });
+
+        it("retries apt-get update while the apt lists lock is held (DPkg::Lock::Timeout does not cover it), then installs", () => {
+            box.write("lists-lock", "3");
+            const result = box.run("install-k3s", { ...installVars(serverConfig()), APT_RETRY_INTERVAL: "1" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            const calls = box.calls();
+            assert.strictEqual(calls.filter((c) => / update -qq$/.test(c)).length, 4, "three lock failures, then success");
+            assert.strictEqual((result.stderr.match(/apt-get update failed \(status 100\), retrying in 1s/g) ?? []).length, 3);
+            assert.ok(calls.some((c) => / install -y -qq open-iscsi nfs-common$/.test(c)));
+        });
+
+        it("gives up on apt-get update within its bound when the lists lock is never released, saying why", () => {
+            box.write("lists-lock", "always");
+            const result = box.run("install-k3s", { ...installVars(serverConfig()), APT_LOCK_TIMEOUT: "2", APT_RETRY_INTERVAL: "1" });
+            assert.strictEqual(result.status, 1);
+            assert.match(result.stderr, /geoplatform: apt-get update still failed \(status 100\) after 2s of retries \(the apt lists lock \/var\/lib\/apt\/lists\/lock held/);
+            const calls = box.calls();
+            assert.ok(calls.filter((c) => / update -qq$/.test(c)).length >= 2, "retried");
+            assert.ok(!calls.some((c) => / install /.test(c)), "no install without fresh lists");
+            assert.ok(!calls.some((c) => c.startsWith("systemctl restart")), "K3s untouched");
+            assert.ok(result.seconds < 15, `took ${result.seconds}s`);
         });
 
         it("joins a replaced first server to the running cluster instead of bootstrapping a second one", () => {

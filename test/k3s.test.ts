@@ -6,6 +6,7 @@ import { transitiveDeps } from "./harness/dependencies";
 import { plainSecretLeaks } from "./harness/secrets";
 import { RecordedResource, runStack, sharedStackRuns } from "./harness/run-stack";
 import { rawGeoplatformConfig, STACKS } from "./harness/stack-config";
+import { kubeconfigReadMonth } from "../platform/k3s";
 
 const COMMAND = "command:remote:Command";
 
@@ -28,7 +29,7 @@ describe("K3s layer", () => {
     for (const stack of STACKS) {
         describe(stack, () => {
             const run = () => runOf(stack);
-            const config = () => validateConfig(rawGeoplatformConfig(stack));
+            const config = () => validateConfig(rawGeoplatformConfig(stack), stack);
             const commands = () => run().resources.filter((r) => r.type === COMMAND);
             const installs = () => commands().filter((r) => r.name.endsWith("-k3s"));
             const byName = (name: string) => run().resources.find((r) => r.name === name) as RecordedResource;
@@ -44,7 +45,8 @@ describe("K3s layer", () => {
                     // Kubelet graceful node shutdown (spot interruptions, reboots): a change re-runs the install.
                     assert.strictEqual(scriptVars(install.inputs.stdin).SHUTDOWN_GRACE, "60s");
                     assert.strictEqual(scriptVars(install.inputs.stdin).SHUTDOWN_GRACE_CRITICAL, "20s");
-                    assert.deepStrictEqual(install.inputs.triggers.slice(2), ["60s", "20s"]);
+                    // ...and so does a new VM: its id is the last trigger.
+                    assert.deepStrictEqual(install.inputs.triggers.slice(2), ["60s", "20s", `${install.name.replace(/-k3s$/, "")}-id`]);
                     assert.match(install.inputs.stdin, /set -euo pipefail/);
                 }
             });
@@ -239,7 +241,7 @@ describe("K3s layer", () => {
                     assert.strictEqual(vars.NODE_NAME, node);
                     assert.deepStrictEqual(vars.LABELS.split(" ").sort(), Object.keys(labels).sort());
                     assert.deepStrictEqual(vars.TAINTS.split(" ").filter(Boolean), spec.taints.map((t) => `${t.key}=${t.value}:${t.effect}`));
-                    assert.deepStrictEqual(reconcile.inputs.triggers, [vars.LABELS, vars.TAINTS]);
+                    assert.deepStrictEqual(reconcile.inputs.triggers, [vars.LABELS, vars.TAINTS, `${node}-id`], "again for a new VM's new Node");
                     assert.ok(reconcile.dependencies.includes(patch.urn), "after the NodePatch, which released the taints it used to own");
                     assert.strictEqual(reconcile.inputs.connection.host, ready.inputs.connection.host, "runs on the first server");
                 }
@@ -263,17 +265,35 @@ describe("K3s layer", () => {
                     assert.strictEqual(drain.inputs.connection.host, byName(`${stack}-nodes-ready`).inputs.connection.host, "never on the (maybe vanished) agent");
                 }
                 assert.strictEqual(run().resources.filter((r) => r.name.endsWith("-k3s-drain")).length, agents.length);
-                assert.strictEqual(run().resources.filter((r) => r.name.endsWith("-k3s-uninstall")).length, 0);
+            });
+
+            it("keeps each agent's retired uninstall Command under its old URN with nothing to run, so leaving the program never uninstalls K3s", () => {
+                const agents = nodeNames().filter((n) => !isServer(n));
+                const retired = run().resources.filter((r) => r.name.endsWith("-k3s-uninstall"));
+                assert.deepStrictEqual(retired.map((r) => r.name).sort(), agents.map((a) => `${a}-k3s-uninstall`).sort());
+                for (const r of retired) {
+                    // The URN it had at 64bc5df (program.ts: `new K3s(stack)` at the root, platform/k3s/index.ts: parent this).
+                    assert.strictEqual(r.urn, `urn:pulumi:${stack}::geoplatform::geoplatform:platform:K3s$${COMMAND}::${r.name}`);
+                    // Its state's delete is what the engine runs when it goes: none (or a no-op) instead of k3s-agent-uninstall.sh.
+                    for (const step of ["create", "update", "delete"]) assert.ok(r.inputs[step] === undefined || r.inputs[step] === "true", `${r.name} ${step}: ${r.inputs[step]}`);
+                    assert.strictEqual(r.inputs.triggers, undefined, "a trigger would replace it, and a replacement runs the old state's delete");
+                    assert.doesNotMatch(JSON.stringify(r.inputs), /uninstall\.sh/);
+                    assert.strictEqual(r.inputs.connection.host, byName(`${stack}-nodes-ready`).inputs.connection.host, "never on the (maybe vanished) agent");
+                }
             });
         });
     }
 
-    it("reads the kubeconfig again on every run, so a renewed client certificate reaches the provider", async () => {
+    it("reads the kubeconfig again once a UTC month, so a renewed client certificate reaches the provider and previews within a month change nothing", async () => {
         const first = runOf("dev").resources.find((r) => r.name === "dev-kubeconfig") as RecordedResource;
-        await new Promise((r) => setTimeout(r, 5));
         const second = (await runStack("dev")).resources.find((r) => r.name === "dev-kubeconfig") as RecordedResource;
-        assert.strictEqual(first.inputs.triggers.length, 1);
-        assert.notDeepStrictEqual(second.inputs.triggers, first.inputs.triggers);
+        const month = new Date().toISOString().slice(0, 7);
+        // Two runs a month apart could differ; that is the point, and a test run does not span one.
+        if (first.inputs.triggers[0] === month) assert.deepStrictEqual(second.inputs.triggers, first.inputs.triggers, "same month: not replaced");
+        assert.deepStrictEqual(second.inputs.triggers, [month]);
+        assert.strictEqual(kubeconfigReadMonth(new Date("2026-01-31T23:59:59+00:00")), "2026-01");
+        assert.strictEqual(kubeconfigReadMonth(new Date("2026-02-01T00:30:00+01:00")), "2026-01", "UTC, not local time");
+        assert.strictEqual(kubeconfigReadMonth(new Date("2026-02-01T00:00:00Z")), "2026-02");
     });
 
     it("removing a label or taint from config re-runs the node's reconcile without it, and re-applies its K3s config", async () => {

@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import { chartOf } from "./harness/releases";
 import { RecordedResource, sharedStackRuns, StackRun } from "./harness/run-stack";
-import { STACKS } from "./harness/stack-config";
+import { rawGeoplatformConfig, STACKS } from "./harness/stack-config";
+import { validateConfig } from "../config/validate";
 
 // Rollouts and waits of the platform that only matter on day 2 (an upgrade, a restart) or between components.
 // The values keys are checked against the pinned charts by their generated types (config/chart-values).
@@ -29,6 +30,15 @@ describe("platform rollouts and readiness", () => {
                 assert.deepStrictEqual(values.proxy, { enabled: true, mode: "xforwarded", http: { enabled: true } });
                 assert.deepStrictEqual(values.health, { enabled: true });
                 for (const name of ["KC_PROXY_HEADERS", "KC_HTTP_ENABLED", "KC_HEALTH_ENABLED"]) assert.doesNotMatch(values.extraEnv, new RegExp(`name: ${name}\\b`), name);
+            });
+
+            it("lets a single-instance CNPG Cluster's node be drained (no PodDisruptionBudget), keeps it with standbys", () => {
+                const cluster = named(run(), "geoplatform-pg");
+                const instances = validateConfig(rawGeoplatformConfig(stack), stack).platform.postgres.instances;
+                assert.strictEqual(cluster.inputs.spec.instances, instances);
+                assert.strictEqual(cluster.inputs.spec.enablePDB, instances > 1);
+                // The stack files: dev runs one instance (drained on every upgrade), prod three.
+                assert.strictEqual(cluster.inputs.spec.enablePDB, stack === "prod");
             });
 
             it("awaits the CNPG Cluster until Ready and each Database until applied, so consumers start against a database", () => {

@@ -121,7 +121,7 @@ describe("platform layer", () => {
                 assert.deepStrictEqual(issuers.map((i) => i.name).sort(), ["letsencrypt-production", "letsencrypt-staging"]);
                 for (const issuer of issuers) {
                     assert.ok(issuer.dependencies.includes(certManager.urn), issuer.name);
-                    assert.strictEqual(issuer.inputs.spec.acme.email, validateConfig(rawGeoplatformConfig(stack)).acmeEmail);
+                    assert.strictEqual(issuer.inputs.spec.acme.email, validateConfig(rawGeoplatformConfig(stack), stack).acmeEmail);
                     assert.strictEqual(issuer.inputs.spec.acme.solvers[0].http01.ingress.ingressClassName, "traefik");
                 }
             });
@@ -177,7 +177,7 @@ describe("platform layer", () => {
             });
 
             it("serves every UI over TLS from the stack's issuer", () => {
-                const issuer = `letsencrypt-${validateConfig(rawGeoplatformConfig(stack)).platform.letsEncrypt}`;
+                const issuer = `letsencrypt-${validateConfig(rawGeoplatformConfig(stack), stack).platform.letsEncrypt}`;
                 const annotations = [
                     release(run(), "longhorn").inputs.values.ingress.annotations,
                     release(run(), "minio").inputs.values.consoleIngress.annotations,

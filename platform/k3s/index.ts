@@ -27,6 +27,9 @@ const BOOT_DIAL = { perDialTimeout: 15, dialErrorLimit: 40 };
 const SHUTDOWN_GRACE = { SHUTDOWN_GRACE: "60s", SHUTDOWN_GRACE_CRITICAL: "20s" };
 const DIAL = { perDialTimeout: 15, dialErrorLimit: 8 };
 
+/** The kubeconfig read's trigger: the UTC month (`YYYY-MM`), so the read runs once a month, not on every preview. */
+export const kubeconfigReadMonth = (now: Date) => now.toISOString().slice(0, 7);
+
 /**
  * K3s on the infra layer's VMs, over SSH through the bastion: servers one by
  * one (the first bootstraps; in HA it starts embedded etcd), then agents.
@@ -119,8 +122,9 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 node,
                 "install-k3s",
                 vars,
-                // Re-run on a new version or config; the script itself skips what is already done.
-                { triggers: [config.k3sVersion, configYaml, SHUTDOWN_GRACE.SHUTDOWN_GRACE, SHUTDOWN_GRACE.SHUTDOWN_GRACE_CRITICAL], logging: "stdoutAndStderr" },
+                // Re-run on a new version, config or VM (a replaced OpenStack VM keeps its address, so only its id tells);
+                // the script itself skips what is already done.
+                { triggers: [config.k3sVersion, configYaml, SHUTDOWN_GRACE.SHUTDOWN_GRACE, SHUTDOWN_GRACE.SHUTDOWN_GRACE_CRITICAL, node.instanceId], logging: "stdoutAndStderr" },
                 { dependsOn: [node.resource, ...cluster.egress, ...dependsOn], additionalSecretOutputs: ["stdin"] },
                 BOOT_DIAL,
             );
@@ -146,7 +150,7 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 on,
                 "forget-node",
                 { NODE_NAME: node.name, NODE_IP: node.privateIp },
-                { triggers: [pulumi.CustomResource.isInstance(node.resource) ? node.resource.id : node.name] },
+                { triggers: [node.instanceId] },
                 { dependsOn: [node.resource, ...dependsOn] },
                 // The second server may still be booting when the first is created.
                 on === first ? DIAL : BOOT_DIAL,
@@ -184,6 +188,13 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 { parent: this, dependsOn: [agent.resource, agentInstalls[i]] },
             ),
         );
+        // Retired: until this release every agent also had `<agent>-k3s-uninstall`, whose delete ran k3s-agent-uninstall.sh
+        // on the agent. The engine runs a resource's delete from its state when it leaves the program, so dropping it would
+        // uninstall K3s from every agent on the next up. Kept under the same name, type and parent with nothing to run: that
+        // up only updates its state (triggers alone force a replacement; create, update and delete run only when set,
+        // pulumi/pulumi-command v1.2.1 provider/pkg/provider/remote/commandController.go), so no SSH, and its later removal
+        // runs nothing. Drop it one release after this one, once every stack has run an up with it.
+        agents.forEach((agent) => new command.remote.Command(`${agent.name}-k3s-uninstall`, { connection: connection(first), addPreviousOutputInEnv: false }, { parent: this }));
 
         const nodeNames = cluster.nodes.map((n) => n.name).join(" ");
         const allReady = runScript(
@@ -191,25 +202,27 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
             first,
             "wait-ready",
             { NODE_NAMES: nodeNames, K3S_VERSION: config.k3sVersion, TIMEOUT_SECONDS: String(READY_TIMEOUT_SECONDS) },
-            { triggers: [nodeNames, config.k3sVersion] },
+            // A replaced VM must be waited for again.
+            { triggers: [nodeNames, config.k3sVersion, ...cluster.nodes.map((n) => n.instanceId)] },
             { dependsOn: [...serverInstalls, ...agentInstalls, ...agentRolled] },
         );
 
-        // Read again on every run: K3s renews its client certificates (365 days) on a restart within 90 days of expiry,
-        // and only a new read brings the renewed one into the provider (docs/k3s.md, "Kubeconfig expiry").
+        // Read again in every new UTC month: K3s renews its client certificates (365 days) at a start within 90 days of
+        // expiry, and only a new read brings the renewed one into the provider; a month is well inside those 90 days, and
+        // previews within a month show no change (docs/k3s.md, "Kubeconfig expiry").
         const read = runScript(
             `${name}-kubeconfig`,
             first,
             "read-kubeconfig",
             {},
-            { logging: "stderr", triggers: [new Date().toISOString()] },
+            { logging: "stderr", triggers: [kubeconfigReadMonth(new Date())] },
             { dependsOn: [allReady], additionalSecretOutputs: ["stdout"] },
         );
         // K3s writes https://127.0.0.1:6443; the bastion publishes the API on the endpoint in tls-san.
         this.kubeconfig = pulumi.secret(
             pulumi.all([read.stdout, cluster.apiEndpoint]).apply(([kubeconfig, endpoint]) => kubeconfig.replace(/https:\/\/127\.0\.0\.1:6443/g, `https://${endpoint}:6443`)),
         );
-        // The kubeconfig is unknown in every preview (it is read again); the provider replaces itself, and with it every
+        // The kubeconfig is unknown in the first preview of a month (it is read again); the provider replaces itself, and with it every
         // Kubernetes resource, on an unknown kubeconfig unless a clusterIdentifier is set and unchanged
         // (pulumi/pulumi-kubernetes provider/pkg/provider/provider.go, DiffConfig).
         this.provider = new k8s.Provider(
@@ -227,7 +240,8 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 { parent: this, provider: this.provider, dependsOn: [allReady] },
             );
             const vars = { NODE_NAME: node.name, LABELS: Object.keys(node.labels).join(" "), TAINTS: node.taints.map(taintArg).join(" ") };
-            return runScript(`${node.name}-reconcile`, first, "reconcile-node", vars, { triggers: [vars.LABELS, vars.TAINTS] }, { dependsOn: [labels] });
+            // A replaced VM registers a new Node: its taints and label removals are applied again.
+            return runScript(`${node.name}-reconcile`, first, "reconcile-node", vars, { triggers: [vars.LABELS, vars.TAINTS, node.instanceId] }, { dependsOn: [labels] });
         });
 
         this.ready = [allReady, ...nodeSettings];

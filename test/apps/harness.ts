@@ -48,7 +48,7 @@ export function at(obj: any, dotted: string): any {
 
 /** The Keycloak realm's issuer URL for `stack`, as the platform layer publishes it. */
 export function realmIssuer(stack: StackName): string {
-    const { domain } = validateConfig(rawGeoplatformConfig(stack));
+    const { domain } = validateConfig(rawGeoplatformConfig(stack), stack);
     return `https://${platformHosts(domain).keycloak}/realms/${REALM}`;
 }
 

@@ -59,7 +59,7 @@ for (const stack of STACKS) {
             assert.strictEqual(oauth.authorize_url, `${realmIssuer(stack)}/protocol/openid-connect/auth`);
             assert.strictEqual(oauth.token_url, `${realmIssuer(stack)}/protocol/openid-connect/token`);
             assert.strictEqual(oauth.userdata_url, `${realmIssuer(stack)}/protocol/openid-connect/userinfo`);
-            const domain = validateConfig(rawGeoplatformConfig(stack)).domain;
+            const domain = validateConfig(rawGeoplatformConfig(stack), stack).domain;
             assert.strictEqual(oauth.oauth_callback_url, `https://jupyter.${domain}/hub/oauth_callback`);
             assert.strictEqual(oauth.allow_all, true);
             assert.ok(!("client_secret" in oauth));
@@ -86,12 +86,12 @@ for (const stack of STACKS) {
 
         it("serves jupyter.<domain> over TLS with a cert-manager certificate", () => {
             const ing = values().ingress;
-            const domain = validateConfig(rawGeoplatformConfig(stack)).domain;
+            const domain = validateConfig(rawGeoplatformConfig(stack), stack).domain;
             assert.strictEqual(ing.enabled, true);
             assert.strictEqual(ing.ingressClassName, "traefik");
             assert.deepStrictEqual(ing.hosts, [`jupyter.${domain}`]);
             assert.deepStrictEqual(ing.tls, [{ hosts: [`jupyter.${domain}`], secretName: "jupyter-tls" }]);
-            assert.strictEqual(ing.annotations["cert-manager.io/cluster-issuer"], `letsencrypt-${validateConfig(rawGeoplatformConfig(stack)).platform.letsEncrypt}`);
+            assert.strictEqual(ing.annotations["cert-manager.io/cluster-issuer"], `letsencrypt-${validateConfig(rawGeoplatformConfig(stack), stack).platform.letsEncrypt}`);
         });
     });
 }

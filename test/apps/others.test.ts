@@ -77,7 +77,7 @@ for (const stack of STACKS) {
             assert.deepStrictEqual(rules.find((r: any) => r.resources.includes("pods")).verbs.sort(), ["create", "delete", "get", "list"]);
             assert.strictEqual(one(run, "RoleBinding", "geocube-autoscaler").inputs.subjects[0].name, "geocube-autoscaler");
             one(run, "Service", "geocube-apiserver");
-            const images = validateConfig(rawGeoplatformConfig(stack)).apps.geocube;
+            const images = validateConfig(rawGeoplatformConfig(stack), stack).apps.geocube;
             assert.strictEqual(api.containers[0].image, images.apiserverImage);
         });
 
@@ -85,7 +85,7 @@ for (const stack of STACKS) {
             const pvc = one(run, "PersistentVolumeClaim", "geocube-storage").inputs.spec;
             assert.deepStrictEqual(pvc.accessModes, ["ReadWriteMany"]);
             assert.strictEqual(pvc.storageClassName, "longhorn");
-            assert.strictEqual(pvc.resources.requests.storage, `${validateConfig(rawGeoplatformConfig(stack)).apps.geocube.storageGb}Gi`);
+            assert.strictEqual(pvc.resources.requests.storage, `${validateConfig(rawGeoplatformConfig(stack), stack).apps.geocube.storageGb}Gi`);
             const api = one(run, "Deployment", "geocube-apiserver").inputs.spec.template.spec;
             const worker = one(run, "ReplicationController", "geocube-consolidater").inputs.spec.template.spec;
             for (const spec of [api, worker]) {

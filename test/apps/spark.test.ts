@@ -71,7 +71,7 @@ for (const stack of STACKS) {
             assert.deepStrictEqual(spec.volumes[0].configMap, { name: "spark-defaults" });
             const ing = one(run, "Ingress", "spark-history").inputs;
             assert.match(ing.spec.tls[0].hosts[0], /^spark-history\./);
-            assert.strictEqual(ing.metadata.annotations["cert-manager.io/cluster-issuer"], `letsencrypt-${validateConfig(rawGeoplatformConfig(stack)).platform.letsEncrypt}`);
+            assert.strictEqual(ing.metadata.annotations["cert-manager.io/cluster-issuer"], `letsencrypt-${validateConfig(rawGeoplatformConfig(stack), stack).platform.letsEncrypt}`);
         });
 
         it("submits the example Sedona spatial join as a v1beta2 SparkApplication on processing", () => {

@@ -44,11 +44,11 @@ describe("day 2: infrastructure changes", function () {
     describe("VM images are pinned ids", () => {
         it("boots every VM from the stack file's image id, with no lookup", async () => {
             const dev = await sharedStackRun("dev");
-            const imageId = validateConfig(rawGeoplatformConfig("dev")).openstack?.imageId;
+            const imageId = validateConfig(rawGeoplatformConfig("dev"), "dev").openstack?.imageId;
             assert.match(imageId ?? "", /^[0-9a-f-]{36}$/);
             for (const vm of vms(dev)) assert.strictEqual(vm.inputs.blockDevices[0].uuid, imageId, vm.name);
             const prod = await sharedStackRun("prod");
-            const ami = validateConfig(rawGeoplatformConfig("prod")).aws?.ami;
+            const ami = validateConfig(rawGeoplatformConfig("prod"), "prod").aws?.ami;
             for (const vm of vms(prod)) assert.strictEqual(vm.inputs.ami, ami, vm.name);
             // The harness answers no image or AMI lookup: a lookup would have failed these runs.
         });
@@ -65,7 +65,7 @@ describe("day 2: infrastructure changes", function () {
         });
 
         for (const stack of ["dev", "prod"] as const) {
-            it(`${stack}: a newly published image replaces nothing; it is what a new or deliberately replaced VM boots`, async () => {
+            it(`${stack}: a newly published image replaces nothing; it is what a new or rolled VM boots`, async () => {
                 const patch =
                     stack === "dev"
                         ? edited(stack, "openstack", (o: any) => (o.imageId = "11111111-2222-4333-8444-555555555555"))
@@ -77,6 +77,69 @@ describe("day 2: infrastructure changes", function () {
                 assert.ok(images.every((i) => i === "11111111-2222-4333-8444-555555555555" || i === "ami-0fedcba9876543210"));
             });
         }
+    });
+
+    describe("the deliberate image roll (geoplatform:rollNodes)", () => {
+        const NEW_IMAGE = { dev: "11111111-2222-4333-8444-555555555555", prod: "ami-0fedcba9876543210" };
+        const newImage = (stack: StackName) =>
+            stack === "dev" ? edited(stack, "openstack", (o: any) => (o.imageId = NEW_IMAGE.dev)) : edited(stack, "aws", (a: any) => (a.ami = NEW_IMAGE.prod));
+        const imageOf = (vm: RecordedResource) => (vm.type === OS_VM ? vm.inputs.blockDevices[0].uuid : vm.inputs.ami);
+        const rolls = { dev: ["dev-control-plane-1", "dev-system-1", "dev-bastion"], prod: ["prod-control-plane-2", "prod-processing-1", "prod-bastion"] };
+        for (const stack of ["dev", "prod"] as const) {
+            for (const name of rolls[stack]) {
+                it(`${stack}: a new image with rollNodes [${name}] replaces ${name} alone, which boots the new image; the others keep ignoring it`, async () => {
+                    const before = await sharedStackRun(stack);
+                    // The image id was published in an earlier run (which replaced nothing); this run lists the node.
+                    const published = await runStack(stack, newImage(stack));
+                    const after = await runStack(stack, { ...newImage(stack), "geoplatform:rollNodes": [name] });
+                    assert.deepStrictEqual(planChanges(before, published).replace.filter((n) => vms(published).some((vm) => vm.name === n)), []);
+                    // The state after that run still holds the old image for every VM (ignored fields keep their state value):
+                    // compared with the first run's inputs.
+                    const plan = planChanges(before, after);
+                    const replacedVms = plan.replace.filter((n) => vms(after).some((vm) => vm.name === n));
+                    assert.deepStrictEqual(replacedVms, [name], JSON.stringify(plan.reasons));
+                    assert.deepStrictEqual(plan.reasons[name], [stack === "dev" ? "blockDevices[0].uuid" : "ami"]);
+                    assertNoDataLost(before, after, plan);
+                    for (const vm of vms(after)) {
+                        // What the engine plans with: ignored fields keep the old state's value (so --replace alone boots the old image).
+                        const ignoresImage = vm.options.ignoreChanges.includes(stack === "dev" ? "blockDevices" : "ami");
+                        assert.strictEqual(ignoresImage, vm.name !== name, vm.name);
+                        assert.strictEqual(vm.options.ignoreChanges.includes("userData"), vm.name !== name && !isBastion(vm), `${vm.name} userData`);
+                    }
+                    assert.strictEqual(imageOf(vms(after).find((vm) => vm.name === name) as RecordedResource), NEW_IMAGE[stack]);
+                });
+            }
+        }
+
+        it("refuses a name that is not a VM of the stack, a repeated one and a non-string, one message each", () => {
+            const problems = (stack: StackName, rollNodes: unknown) => {
+                try {
+                    validateConfig({ ...rawGeoplatformConfig(stack), rollNodes }, stack);
+                    return [];
+                } catch (e) {
+                    return (e as Error).message.split("\n").slice(1);
+                }
+            };
+            assert.deepStrictEqual(problems("dev", ["dev-system-1", "dev-bastion"]), []);
+            const bad = problems("dev", ["prod-system-1", "dev-system-2", "dev-system-1", "dev-system-1", 7]);
+            assert.strictEqual(bad.length, 4, bad.join("\n"));
+            assert.match(bad[0], /geoplatform:rollNodes\[0\]: got "prod-system-1", expected the name of a VM of stack dev \(dev-control-plane-1, dev-system-1, dev-processing-1, dev-bastion\)/);
+            assert.match(bad[1], /rollNodes\[1\]: got "dev-system-2", expected the name of a VM/);
+            assert.match(bad[2], /rollNodes\[3\]: got "dev-system-1", expected each VM once/);
+            assert.match(bad[3], /rollNodes\[4\]: got 7, expected a VM name/);
+            assert.deepStrictEqual(problems("prod", "prod-system-1"), ['  - geoplatform:rollNodes: got "prod-system-1", expected a list']);
+            // With the node groups refused, the VM names are unknown: no second message.
+            const withBadGroups = (() => {
+                try {
+                    validateConfig({ ...rawGeoplatformConfig("dev"), nodeGroups: [], rollNodes: ["dev-x-1"] }, "dev");
+                    return "";
+                } catch (e) {
+                    return (e as Error).message;
+                }
+            })();
+            assert.match(withBadGroups, /geoplatform:nodeGroups/);
+            assert.doesNotMatch(withBadGroups, /rollNodes/);
+        });
     });
 
     describe("OpenStack replacements", () => {
@@ -148,10 +211,39 @@ describe("day 2: infrastructure changes", function () {
         }
     });
 
+    describe("a replaced VM is set up again", () => {
+        // What must run again on a new VM: its install (the new VM has no K3s), the removal of its predecessor's Node
+        // before that, the readiness wait and its Node's taints and label removals. dependsOn alone would not: the
+        // engine replaces a dependent only when its inputs change (pulumi/pulumi pkg/resource/deploy/step_generator.go,
+        // calculateDependentReplacements), and an OpenStack replacement keeps the port and so the address.
+        const COMMAND = "command:remote:Command";
+        const roles = { dev: ["dev-control-plane-1", "dev-system-1", "dev-processing-1"], prod: ["prod-control-plane-1", "prod-control-plane-2", "prod-system-1", "prod-processing-2"] };
+        for (const stack of ["dev", "prod"] as const) {
+            for (const name of roles[stack]) {
+                it(`${stack}: replacing ${name} re-runs its install, its forget, its reconcile and the readiness wait (its new id), no other node's commands`, async () => {
+                    const before = await sharedStackRun(stack);
+                    const after = await runStack(stack);
+                    const vm = after.resources.find((r) => r.name === name && (r.type === AWS_VM || r.type === OS_VM)) as RecordedResource;
+                    const plan = planChanges(before, after, [vm.urn]);
+                    const commands = plan.replace.filter((n) => after.resources.some((r) => r.name === n && r.type === COMMAND)).sort();
+                    const single = stack === "dev" && name.includes("control-plane");
+                    const expected = [`${name}-k3s`, `${name}-reconcile`, `${stack}-nodes-ready`, ...(single ? [] : [`${name}-k3s-forget`])].sort();
+                    assert.deepStrictEqual(commands, expected, JSON.stringify(plan.reasons));
+                    assert.deepStrictEqual(plan.reasons[`${name}-k3s`], [`id of ${name}`]);
+                    // On OpenStack the address is the port's and stays: only the id tells the install that the VM is new.
+                    const host = (run: StackRun) => (run.resources.find((r) => r.name === `${name}-k3s`) as RecordedResource).inputs.connection.host;
+                    assert.strictEqual(host(after), host(before));
+                });
+            }
+        }
+    });
+
     it("removing a node label replaces and deletes no cloud resource", async () => {
         for (const stack of ["dev", "prod"] as const) {
-            const { plan } = await change(stack, edited(stack, "nodeGroups", (g: any) => delete g.system.labels["geoplatform.io/workload"]));
-            assert.deepStrictEqual(plan.replace, [], JSON.stringify(plan.reasons));
+            const { after, plan } = await change(stack, edited(stack, "nodeGroups", (g: any) => delete g.system.labels["geoplatform.io/workload"]));
+            // The system nodes' install and reconcile commands run again (test/k3s.test.ts); no VM, disk or network piece.
+            const cloud = plan.replace.filter((n) => after.resources.some((r) => r.name === n && /^(aws|openstack):/.test(r.type)));
+            assert.deepStrictEqual(cloud, [], JSON.stringify(plan.reasons));
             assert.deepStrictEqual(plan.delete, []);
         }
     });

@@ -24,6 +24,8 @@ export const FORCE_NEW: Record<string, string[]> = {
     "openstack:networking/port:Port": ["region", "networkId", "tenantId", "valueSpecs"],
     "openstack:blockstorage/volume:Volume": ["region", "availabilityZone", "snapshotId", "sourceVolId", "imageId", "volumeType"],
     "openstack:compute/volumeAttach:VolumeAttach": ["region", "instanceId", "volumeId", "multiattach"],
+    // pulumi/pulumi-command v1.2.1 provider/pkg/provider/common/inputs.go: `triggers` is replaceOnChanges, nothing else.
+    "command:remote:Command": ["triggers"],
 };
 
 export interface Plan {

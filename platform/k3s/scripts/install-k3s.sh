@@ -17,7 +17,8 @@
 #                   exists and this is a replaced first server: it joins
 #                   through that peer instead of starting a second cluster.
 #   GEOPLATFORM_ROOT  filesystem prefix, empty on nodes (tests point it elsewhere)
-#   APT_LOCK_TIMEOUT, START_TIMEOUT  seconds; defaults below (tests shorten them)
+#   APT_LOCK_TIMEOUT, APT_RETRY_INTERVAL, START_TIMEOUT  seconds; defaults below
+#                   (tests shorten them)
 set -euo pipefail
 
 : "${K3S_VERSION:?}" "${K3S_ROLE:?}" "${K3S_CONFIG_B64:?}" "${SHUTDOWN_GRACE:?}" "${SHUTDOWN_GRACE_CRITICAL:?}"
@@ -32,6 +33,7 @@ state_dir="$root/var/lib/geoplatform"
 applied_file="$state_dir/k3s-applied"
 # unattended-upgrades holds the dpkg lock for minutes on a fresh Ubuntu VM.
 apt_lock_timeout=${APT_LOCK_TIMEOUT:-600}
+apt_retry_interval=${APT_RETRY_INTERVAL:-10}
 # A joining server syncs etcd before it reports ready; a first start pulls images.
 start_timeout=${START_TIMEOUT:-600}
 
@@ -66,8 +68,21 @@ apt_get() {
     timeout $((apt_lock_timeout + 600)) env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$apt_lock_timeout" "$@" ||
         fail "apt-get $* failed (status $?); the dpkg lock was waited for up to ${apt_lock_timeout}s"
 }
+# DPkg::Lock::Timeout covers the dpkg lock only, not the lists lock (/var/lib/apt/lists/lock) that apt-get update
+# takes and that unattended-upgrades' own update holds: update is retried, for as long as the dpkg lock is waited for.
+apt_update() {
+    local deadline=$((SECONDS + apt_lock_timeout)) status
+    while true; do
+        status=0
+        timeout 600 env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$apt_lock_timeout" update -qq || status=$?
+        ((status == 0)) && return 0
+        ((SECONDS < deadline)) || fail "apt-get update still failed (status $status) after ${apt_lock_timeout}s of retries (the apt lists lock /var/lib/apt/lists/lock held, or no package mirror)"
+        echo "geoplatform: apt-get update failed (status $status), retrying in ${apt_retry_interval}s" >&2
+        sleep "$apt_retry_interval"
+    done
+}
 if ! dpkg -s open-iscsi nfs-common >/dev/null 2>&1; then
-    apt_get update -qq
+    apt_update
     apt_get install -y -qq open-iscsi nfs-common
 fi
 timeout 60 systemctl enable --now iscsid >/dev/null || fail "could not start iscsid"
