@@ -30,12 +30,12 @@ describe("example stacks", function () {
     it("ships a third stack and a lab stack, each valid", () => {
         const files = fs.readdirSync(EXAMPLES).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f));
         assert.deepStrictEqual(files.sort(), ["Pulumi.lab.yaml", "Pulumi.staging.yaml"]);
-        for (const file of files) validateConfig(raw(file));
+        for (const file of files) validateConfig(raw(file), file.split(".")[1]);
     });
 
     it("staging: the extra node group's VMs carry its label and taint, and only the enabled apps exist", async () => {
         const run = await runExample("Pulumi.staging.yaml");
-        const config = validateConfig(raw("Pulumi.staging.yaml"));
+        const config = validateConfig(raw("Pulumi.staging.yaml"), "staging");
         assert.deepStrictEqual(config.enabledApps, ["jupyterhub", "spark", "argo"]);
         const vms = run.resources.filter((r) => r.type === "aws:ec2/instance:Instance");
         const highmem = vms.filter((r) => r.inputs.tags?.Name?.includes("highmem"));
