@@ -119,7 +119,11 @@ function checkNodeGroup(c: Checker, cloud: CloudName | undefined, name: string, 
     const count = c.integer(`${key}.count`, g.count, { min: 0, max: 50 });
     const size = c.string(`${key}.size`, g.size);
     if (size && Object.keys(sizes).length > 0 && !(size in sizes)) {
-        c.fail(`${key}.size`, size, `a size defined in geoplatform:${cloud}.${cloud === "aws" ? "instanceTypes" : "flavors"} (${Object.keys(sizes).join(", ")})`);
+        c.fail(
+            `${key}.size`,
+            size,
+            `a size defined in geoplatform:${cloud}.${cloud === "aws" ? "instanceTypes" : "flavors"} (${Object.keys(sizes).join(", ")})`,
+        );
     }
     const diskGb = c.integer(`${key}.diskGb`, g.diskGb, { min: 20, max: 16384, fallback: 50 });
     const labels = checkLabels(c, `${key}.labels`, g.labels);
@@ -154,7 +158,11 @@ function checkGroups(c: Checker, cloud: CloudName | undefined, raw: unknown, siz
     }
     const servers = Object.entries(groups).filter(([name, g]) => g.role === "server" && !refused(name, "role"));
     if (servers.length > 1 || (servers.length === 0 && !Object.keys(groups).some((name) => refused(name, "role")))) {
-        c.fail("nodeGroups", servers.map(([n]) => n), "exactly one group with role: server");
+        c.fail(
+            "nodeGroups",
+            servers.map(([n]) => n),
+            "exactly one group with role: server",
+        );
     } else if (servers.length === 1) {
         const [name, g] = servers[0];
         if ((g.count < 1 || g.count % 2 === 0) && !refused(name, "count")) {
@@ -163,7 +171,8 @@ function checkGroups(c: Checker, cloud: CloudName | undefined, raw: unknown, siz
     }
     const ingressGroups = Object.entries(groups).filter(([, g]) => g.ingress && g.count > 0);
     const ingressUnknown = REQUIRED_GROUPS.some((r) => !groups[r]) || Object.keys(groups).some((name) => refused(name, "ingress") || refused(name, "count"));
-    if (ingressGroups.length === 0 && !ingressUnknown) c.fail("nodeGroups", "no group with ingress: true", "at least one non-empty group with ingress: true to receive HTTP(S)");
+    if (ingressGroups.length === 0 && !ingressUnknown)
+        c.fail("nodeGroups", "no group with ingress: true", "at least one non-empty group with ingress: true to receive HTTP(S)");
     for (const [name, g] of ingressGroups) {
         if (g.role === "server" && !refused(name, "role")) c.fail(`nodeGroups.${name}.ingress`, true, "false: keep public traffic off the control plane");
     }
@@ -188,7 +197,11 @@ function checkTaintsTolerated(c: Checker, groups: Record<string, NodeGroupConfig
     (groups[PROCESSING_GROUP]?.taints ?? []).forEach((taint, i) => {
         const key = `nodeGroups.${PROCESSING_GROUP}.taints[${i}]`;
         if (!isHardTaint(taint) || c.failed(key) || (taint.key === t.key && taint.value === t.value && taint.effect === t.effect)) return;
-        c.fail(key, taint, `${t.key}=${t.value}:${t.effect}, the only taint the platform tolerates there (Longhorn's manager, node exporter: platform/placement.ts)`);
+        c.fail(
+            key,
+            taint,
+            `${t.key}=${t.value}:${t.effect}, the only taint the platform tolerates there (Longhorn's manager, node exporter: platform/placement.ts)`,
+        );
     });
 }
 
@@ -200,14 +213,27 @@ function checkTaintsTolerated(c: Checker, groups: Record<string, NodeGroupConfig
 function checkLonghornReplicas(c: Checker, platform: PlatformConfig, groups: Record<string, NodeGroupConfig>): void {
     const names = Object.keys(groups);
     // Without its system group (where the storage usually is) the count says nothing new.
-    if (names.length === 0 || REQUIRED_GROUPS.some((r) => !groups[r]) || c.failed("platform.longhornReplicas", ...names.flatMap((n) => [`nodeGroups.${n}.labels`, `nodeGroups.${n}.count`]))) return;
+    if (
+        names.length === 0 ||
+        REQUIRED_GROUPS.some((r) => !groups[r]) ||
+        c.failed("platform.longhornReplicas", ...names.flatMap((n) => [`nodeGroups.${n}.labels`, `nodeGroups.${n}.count`]))
+    )
+        return;
     const storage = Object.entries(groups).filter(([, g]) => g.labels[LONGHORN_DISK_LABEL] === "true" && g.count > 0);
     const nodes = storage.reduce((n, [, g]) => n + g.count, 0);
     if (nodes === 0) {
-        c.fail("nodeGroups", "no node labelled for Longhorn", `a non-empty group labelled ${LONGHORN_DISK_LABEL}: "true": Longhorn keeps replicas only there (createDefaultDiskLabeledNodes)`);
+        c.fail(
+            "nodeGroups",
+            "no node labelled for Longhorn",
+            `a non-empty group labelled ${LONGHORN_DISK_LABEL}: "true": Longhorn keeps replicas only there (createDefaultDiskLabeledNodes)`,
+        );
     } else if (platform.longhornReplicas > nodes) {
         const where = storage.map(([name, g]) => `${name}: ${g.count}`).join(", ");
-        c.fail("platform.longhornReplicas", platform.longhornReplicas, `at most ${nodes}, the storage nodes (groups labelled ${LONGHORN_DISK_LABEL}: "true": ${where}); each replica needs its own node`);
+        c.fail(
+            "platform.longhornReplicas",
+            platform.longhornReplicas,
+            `at most ${nodes}, the storage nodes (groups labelled ${LONGHORN_DISK_LABEL}: "true": ${where}); each replica needs its own node`,
+        );
     }
 }
 
@@ -236,7 +262,11 @@ function checkAdminCidrs(c: Checker, raw: unknown, allowWorld: boolean): string[
         const cidr = c.string(`adminCidrs[${i}]`, v);
         const parsed = checkCidr(c, `adminCidrs[${i}]`, cidr, "a CIDR such as 203.0.113.0/24");
         if (parsed && parsed.prefix === 0 && !allowWorld) {
-            c.fail(`adminCidrs[${i}]`, cidr, "a narrower CIDR: SSH and the Kubernetes API would be open to the world (set geoplatform:allowWorldAdminAccess: true to accept that)");
+            c.fail(
+                `adminCidrs[${i}]`,
+                cidr,
+                "a narrower CIDR: SSH and the Kubernetes API would be open to the world (set geoplatform:allowWorldAdminAccess: true to accept that)",
+            );
         }
         return cidr;
     });
@@ -244,7 +274,11 @@ function checkAdminCidrs(c: Checker, raw: unknown, allowWorld: boolean): string[
         const world = worldCoveredBy(adminCidrs.map((cidr) => parseCidr(cidr) as Cidr));
         if (world.length > 0) {
             const spaces = world.map((f) => (f === "ipv4" ? "IPv4 (0.0.0.0/0)" : "IPv6 (::/0)")).join(" and ");
-            c.fail("adminCidrs", adminCidrs, `CIDRs that together do not cover all of ${spaces}: SSH and the Kubernetes API would be open to the world (set geoplatform:allowWorldAdminAccess: true to accept that)`);
+            c.fail(
+                "adminCidrs",
+                adminCidrs,
+                `CIDRs that together do not cover all of ${spaces}: SSH and the Kubernetes API would be open to the world (set geoplatform:allowWorldAdminAccess: true to accept that)`,
+            );
         }
     }
     return adminCidrs;
@@ -260,16 +294,30 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function checkAmi(c: Checker, a: Record<string, unknown>): string {
     if (a.amiLookup !== undefined) {
-        c.fail("aws.amiLookup", a.amiLookup, "nothing: the newest-AMI lookup is removed; pin geoplatform:aws.ami to an id (aws ec2 describe-images ... --query 'Images[].ImageId')");
+        c.fail(
+            "aws.amiLookup",
+            a.amiLookup,
+            "nothing: the newest-AMI lookup is removed; pin geoplatform:aws.ami to an id (aws ec2 describe-images ... --query 'Images[].ImageId')",
+        );
     }
-    return c.string("aws.ami", a.ami, { pattern: AMI_ID, expected: "a pinned AMI id (ami- and 8 or 17 hex digits, e.g. ami-0123456789abcdef0); a new image is rolled deliberately, see docs/k3s.md" });
+    return c.string("aws.ami", a.ami, {
+        pattern: AMI_ID,
+        expected: "a pinned AMI id (ami- and 8 or 17 hex digits, e.g. ami-0123456789abcdef0); a new image is rolled deliberately, see docs/k3s.md",
+    });
 }
 
 function checkOpenStackImageId(c: Checker, o: Record<string, unknown>): string {
     if (o.image !== undefined) {
-        c.fail("openstack.image", o.image, "nothing: images are pinned by id; set geoplatform:openstack.imageId (openstack image show -f value -c id '<name>')");
+        c.fail(
+            "openstack.image",
+            o.image,
+            "nothing: images are pinned by id; set geoplatform:openstack.imageId (openstack image show -f value -c id '<name>')",
+        );
     }
-    return c.string("openstack.imageId", o.imageId, { pattern: UUID, expected: "a pinned Glance image id (a lowercase UUID); a new image is rolled deliberately, see docs/k3s.md" });
+    return c.string("openstack.imageId", o.imageId, {
+        pattern: UUID,
+        expected: "a pinned Glance image id (a lowercase UUID); a new image is rolled deliberately, see docs/k3s.md",
+    });
 }
 
 function checkOpenStack(c: Checker, raw: unknown): OpenStackConfig | undefined {
@@ -279,10 +327,12 @@ function checkOpenStack(c: Checker, raw: unknown): OpenStackConfig | undefined {
     const flavors = c.stringMap("openstack.flavors", o.flavors);
     const networkCidr = c.string("openstack.networkCidr", o.networkCidr, { fallback: "10.10.0.0/16" });
     checkNodeNetwork(c, "openstack.networkCidr", networkCidr, "an IPv4 CIDR such as 10.10.0.0/16");
-    if (!c.failed("openstack.networkCidr") && parseCidr(networkCidr)?.family !== "ipv4") c.fail("openstack.networkCidr", networkCidr, "an IPv4 CIDR such as 10.10.0.0/16");
+    if (!c.failed("openstack.networkCidr") && parseCidr(networkCidr)?.family !== "ipv4")
+        c.fail("openstack.networkCidr", networkCidr, "an IPv4 CIDR such as 10.10.0.0/16");
     const dns = c.array("openstack.dnsNameservers", o.dnsNameservers, { optional: true });
     const bastionSize = c.string("openstack.bastionSize", o.bastionSize);
-    if (bastionSize && !(bastionSize in flavors)) c.fail("openstack.bastionSize", bastionSize, `a key of geoplatform:openstack.flavors (${Object.keys(flavors).join(", ")})`);
+    if (bastionSize && !(bastionSize in flavors))
+        c.fail("openstack.bastionSize", bastionSize, `a key of geoplatform:openstack.flavors (${Object.keys(flavors).join(", ")})`);
     return {
         region: c.string("openstack.region", o.region),
         imageId: checkOpenStackImageId(c, o),
@@ -321,7 +371,8 @@ function checkAws(c: Checker, raw: unknown): AwsConfig | undefined {
     const ami = checkAmi(c, a);
     const instanceTypes = c.stringMap("aws.instanceTypes", a.instanceTypes);
     const bastionSize = c.string("aws.bastionSize", a.bastionSize);
-    if (bastionSize && !(bastionSize in instanceTypes)) c.fail("aws.bastionSize", bastionSize, `a key of geoplatform:aws.instanceTypes (${Object.keys(instanceTypes).join(", ")})`);
+    if (bastionSize && !(bastionSize in instanceTypes))
+        c.fail("aws.bastionSize", bastionSize, `a key of geoplatform:aws.instanceTypes (${Object.keys(instanceTypes).join(", ")})`);
     return {
         region,
         ami,
@@ -361,7 +412,11 @@ function checkPlatform(c: Checker, raw: unknown): PlatformConfig {
         },
         objectStorage: { storageGb: c.integer("platform.objectStorage.storageGb", s3.storageGb, { min: 1, fallback: 50 }) },
         prometheus: {
-            retention: c.string("platform.prometheus.retention", prom.retention, { fallback: "7d", pattern: DURATION, expected: "a Prometheus duration such as 15d" }),
+            retention: c.string("platform.prometheus.retention", prom.retention, {
+                fallback: "7d",
+                pattern: DURATION,
+                expected: "a Prometheus duration such as 15d",
+            }),
             storageGb: c.integer("platform.prometheus.storageGb", prom.storageGb, { min: 1, fallback: 20 }),
         },
     };
@@ -414,7 +469,11 @@ function checkApps(c: Checker, raw: unknown, nodeGroups: Record<string, NodeGrou
     // openEO runs as a SparkApplication: it needs the operator (and its CRDs) the spark app installs.
     if (apps.openeo.enabled && !apps.spark.enabled) c.fail("apps.openeo.enabled", true, "false, or apps.spark.enabled true: openEO runs on the Spark operator");
     const processing = nodeGroups[PROCESSING_GROUP];
-    if (enabledApps.length > 0 && Object.keys(nodeGroups).length > 0 && !c.failed(`nodeGroups.${PROCESSING_GROUP}.role`, `nodeGroups.${PROCESSING_GROUP}.count`, ...APP_NAMES.map((app) => `apps.${app}.enabled`))) {
+    if (
+        enabledApps.length > 0 &&
+        Object.keys(nodeGroups).length > 0 &&
+        !c.failed(`nodeGroups.${PROCESSING_GROUP}.role`, `nodeGroups.${PROCESSING_GROUP}.count`, ...APP_NAMES.map((app) => `apps.${app}.enabled`))
+    ) {
         const why = `the enabled apps (${enabledApps.join(", ")}) run their user and batch pods there`;
         const key = `nodeGroups.${PROCESSING_GROUP}`;
         if (!processing) c.fail(key, processing, `an agent group: ${why}`);
@@ -435,7 +494,11 @@ function checkLonghornStorage(c: Checker, config: GeoplatformConfig): void {
     for (const [name, g] of Object.entries(config.nodeGroups)) {
         const storage = g.labels[LONGHORN_DISK_LABEL] === "true";
         if (storage && g.count > 0 && g.dataDiskGb === 0) {
-            c.fail(`nodeGroups.${name}.dataDiskGb`, undefined, `the size (GiB) of the dedicated Longhorn data volume each node of this group gets (it is labelled ${label}); Longhorn would otherwise fill the root disk`);
+            c.fail(
+                `nodeGroups.${name}.dataDiskGb`,
+                undefined,
+                `the size (GiB) of the dedicated Longhorn data volume each node of this group gets (it is labelled ${label}); Longhorn would otherwise fill the root disk`,
+            );
         } else if (!storage && g.dataDiskGb > 0) {
             c.fail(`nodeGroups.${name}.dataDiskGb`, g.dataDiskGb, `0: only groups labelled ${label} hold Longhorn replicas and get a data volume`);
         }
@@ -506,7 +569,21 @@ export function validateConfig(raw: RawConfig, stack: string): GeoplatformConfig
     const rollNodes = checkRollNodes(c, raw.rollNodes, stack, nodeGroups);
 
     if (c.problems.length > 0) throw new ConfigError(c.problems);
-    const config: GeoplatformConfig = { cloud, domain, acmeEmail, adminCidrs, allowWorldAdminAccess, k3sVersion, nodeGroups, platform, enabledApps, apps, openstack, aws, rollNodes };
+    const config: GeoplatformConfig = {
+        cloud,
+        domain,
+        acmeEmail,
+        adminCidrs,
+        allowWorldAdminAccess,
+        k3sVersion,
+        nodeGroups,
+        platform,
+        enabledApps,
+        apps,
+        openstack,
+        aws,
+        rollNodes,
+    };
     // Checks across keys, on a config whose every key is well-formed (no follow-on errors).
     checkLonghornStorage(c, config);
     if (c.problems.length > 0) throw new ConfigError(c.problems);

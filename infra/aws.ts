@@ -31,7 +31,11 @@ export class AwsCluster extends pulumi.ComponentResource {
         const provider = new AwsProvider(`${name}-aws`, { region: cfg.region, defaultTags: { tags } }, { parent: this });
         const child = { parent: this, provider };
 
-        const vpc = new ec2.Vpc(`${name}-vpc`, { cidrBlock: cfg.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: `${name}-vpc` } }, child);
+        const vpc = new ec2.Vpc(
+            `${name}-vpc`,
+            { cidrBlock: cfg.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: `${name}-vpc` } },
+            child,
+        );
         const igw = new ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id }, child);
         const publicRoutes = new ec2.RouteTable(`${name}-public`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }] }, child);
 
@@ -65,7 +69,18 @@ export class AwsCluster extends pulumi.ComponentResource {
 
         const instance = (
             vmName: string,
-            args: { size: string; diskGb: number; zoneIndex: number; publicIp: boolean; securityGroups: SecurityGroupName[]; spot: boolean; tags: Record<string, string>; userData?: pulumi.Input<string>; bastion?: boolean; group?: string },
+            args: {
+                size: string;
+                diskGb: number;
+                zoneIndex: number;
+                publicIp: boolean;
+                securityGroups: SecurityGroupName[];
+                spot: boolean;
+                tags: Record<string, string>;
+                userData?: pulumi.Input<string>;
+                bastion?: boolean;
+                group?: string;
+            },
         ) => {
             const zone = args.zoneIndex % cfg.availabilityZones.length;
             const vm = new ec2.Instance(
@@ -181,10 +196,18 @@ export class AwsCluster extends pulumi.ComponentResource {
         this.registerOutputs({ bastionIp, nodeNames: nodes.map((n) => n.name) });
     }
 
-    private securityGroups(name: string, config: GeoplatformConfig, vpc: ec2.Vpc, opts: pulumi.CustomResourceOptions): Record<SecurityGroupName, ec2.SecurityGroup> {
+    private securityGroups(
+        name: string,
+        config: GeoplatformConfig,
+        vpc: ec2.Vpc,
+        opts: pulumi.CustomResourceOptions,
+    ): Record<SecurityGroupName, ec2.SecurityGroup> {
         const names: SecurityGroupName[] = ["bastion", "nodes", "servers", "ingress"];
         const groups = Object.fromEntries(
-            names.map((g) => [g, new ec2.SecurityGroup(`${name}-sg-${g}`, { vpcId: vpc.id, description: `geoplatform ${g}`, tags: { Name: `${name}-${g}` } }, opts)]),
+            names.map((g) => [
+                g,
+                new ec2.SecurityGroup(`${name}-sg-${g}`, { vpcId: vpc.id, description: `geoplatform ${g}`, tags: { Name: `${name}-${g}` } }, opts),
+            ]),
         ) as Record<SecurityGroupName, ec2.SecurityGroup>;
 
         for (const rule of firewallRules(config)) {
@@ -192,17 +215,30 @@ export class AwsCluster extends pulumi.ComponentResource {
                 const from =
                     "group" in source
                         ? { referencedSecurityGroupId: groups[source.group].id }
-                        : source.cidr.includes(":") ? { cidrIpv6: source.cidr } : { cidrIpv4: source.cidr };
+                        : source.cidr.includes(":")
+                          ? { cidrIpv6: source.cidr }
+                          : { cidrIpv4: source.cidr };
                 new SecurityGroupIngressRule(
                     ruleResourceName(name, rule, source),
-                    { securityGroupId: groups[rule.group].id, description: rule.description, ipProtocol: rule.protocol, fromPort: rule.fromPort, toPort: rule.toPort, ...from },
+                    {
+                        securityGroupId: groups[rule.group].id,
+                        description: rule.description,
+                        ipProtocol: rule.protocol,
+                        fromPort: rule.fromPort,
+                        toPort: rule.toPort,
+                        ...from,
+                    },
                     opts,
                 );
             }
         }
         // Nodes fetch packages, images and charts; outbound stays open as on OpenStack's default groups.
         for (const g of names) {
-            new SecurityGroupEgressRule(`${name}-sg-${g}-egress`, { securityGroupId: groups[g].id, description: "all outbound", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }, opts);
+            new SecurityGroupEgressRule(
+                `${name}-sg-${g}-egress`,
+                { securityGroupId: groups[g].id, description: "all outbound", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" },
+                opts,
+            );
         }
         return groups;
     }

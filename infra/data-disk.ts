@@ -37,13 +37,11 @@ export function renderDataDiskScript(vars: Record<string, string>): string {
 
 /** User data of a storage node: mount its data volume on Longhorn's data path. */
 export function dataDiskUserData(cloud: "aws" | "openstack", volumeId: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi
-        .output(volumeId)
-        .apply((id) =>
-            renderDataDiskScript({
-                DEVICE_LINKS: dataDeviceLinks(cloud, id).join(" "),
-                MOUNT_POINT: LONGHORN_DATA_PATH,
-                WAIT_SECONDS: String(DATA_DISK_WAIT_SECONDS),
-            }),
-        );
+    return pulumi.output(volumeId).apply((id) =>
+        renderDataDiskScript({
+            DEVICE_LINKS: dataDeviceLinks(cloud, id).join(" "),
+            MOUNT_POINT: LONGHORN_DATA_PATH,
+            WAIT_SECONDS: String(DATA_DISK_WAIT_SECONDS),
+        }),
+    );
 }

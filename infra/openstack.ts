@@ -41,7 +41,16 @@ export class OpenStackCluster extends pulumi.ComponentResource {
         const sequencer = new GroupSequencer();
 
         /** `edge` (bastion or ingress) marks the VMs that get a floating IP; the policy pack checks it. `group` is unset for the bastion. */
-        const server = (vmName: string, role: string, sizeName: string, diskGb: number, securityGroups: SecurityGroupName[], edge?: "bastion" | "ingress", userData?: pulumi.Input<string>, group?: string) => {
+        const server = (
+            vmName: string,
+            role: string,
+            sizeName: string,
+            diskGb: number,
+            securityGroups: SecurityGroupName[],
+            edge?: "bastion" | "ingress",
+            userData?: pulumi.Input<string>,
+            group?: string,
+        ) => {
             const port = new openstack.networking.Port(
                 `${vmName}-port`,
                 {
@@ -80,7 +89,11 @@ export class OpenStackCluster extends pulumi.ComponentResource {
             );
             if (group) sequencer.record(group, instance);
             const floatingIp = edge
-                ? new openstack.networking.FloatingIp(`${vmName}-fip`, { pool: os.externalNetwork, portId: port.id, tags: [`geoplatform-edge=${edge}`] }, { ...child, dependsOn: [routerInterface] })
+                ? new openstack.networking.FloatingIp(
+                      `${vmName}-fip`,
+                      { pool: os.externalNetwork, portId: port.id, tags: [`geoplatform-edge=${edge}`] },
+                      { ...child, dependsOn: [routerInterface] },
+                  )
                 : undefined;
             // The addresses belong to the port, which a replacement keeps; they carry no dependency on the VM, so a
             // replaced VM does not make the engine replace what only connects to its address (the bastion's forwarder list).
@@ -111,7 +124,11 @@ export class OpenStackCluster extends pulumi.ComponentResource {
             const vm = server(n.name, n.spec.role, n.spec.size, n.spec.diskGb, sgs, n.spec.ingress ? "ingress" : undefined, userData, n.group);
             // A replaced VM (deleted first) gets the volume through a new attachment, made after the old one is gone.
             const attachment = dataDisk
-                ? new openstack.compute.VolumeAttach(`${n.name}-data`, { instanceId: vm.instance.id, volumeId: dataDisk.id }, { ...child, deleteBeforeReplace: true })
+                ? new openstack.compute.VolumeAttach(
+                      `${n.name}-data`,
+                      { instanceId: vm.instance.id, volumeId: dataDisk.id },
+                      { ...child, deleteBeforeReplace: true },
+                  )
                 : undefined;
             return {
                 name: n.name,
@@ -143,7 +160,11 @@ export class OpenStackCluster extends pulumi.ComponentResource {
         this.registerOutputs({ bastionIp, nodeNames: nodes.map((n) => n.name) });
     }
 
-    private securityGroups(name: string, config: GeoplatformConfig, opts: pulumi.CustomResourceOptions): Record<SecurityGroupName, openstack.networking.SecGroup> {
+    private securityGroups(
+        name: string,
+        config: GeoplatformConfig,
+        opts: pulumi.CustomResourceOptions,
+    ): Record<SecurityGroupName, openstack.networking.SecGroup> {
         const names: SecurityGroupName[] = ["bastion", "nodes", "servers", "ingress"];
         const groups = Object.fromEntries(
             names.map((g) => [g, new openstack.networking.SecGroup(`${name}-sg-${g}`, { name: `${name}-${g}`, description: `geoplatform ${g}` }, opts)]),

@@ -35,7 +35,12 @@ export interface PostgresArgs {
     /** The release that creates the StorageClass: only the database volumes need it, not the operator. */
     storageReady: pulumi.Resource;
     /** Where base backups and WAL go when a schedule is set; `ready` is what creates the bucket's S3 user. */
-    backup: { bucket: string; endpoint: string; credentials: (secretName: string, namespace: pulumi.Input<string>, parent: pulumi.Resource) => k8s.core.v1.Secret; ready: pulumi.Resource };
+    backup: {
+        bucket: string;
+        endpoint: string;
+        credentials: (secretName: string, namespace: pulumi.Input<string>, parent: pulumi.Resource) => k8s.core.v1.Secret;
+        ready: pulumi.Resource;
+    };
 }
 
 /**
@@ -63,7 +68,11 @@ export class Postgres extends pulumi.ComponentResource {
         const roleSecrets = args.databases.map((db) => {
             const password = randomSecret(`postgres-${db}`, this).value;
             this.grants[db] = { name: db, password };
-            return k8sSecret(`postgres-role-${db}`, { namespace: args.namespace, type: "kubernetes.io/basic-auth", data: { username: db, password } }, { parent: this });
+            return k8sSecret(
+                `postgres-role-${db}`,
+                { namespace: args.namespace, type: "kubernetes.io/basic-auth", data: { username: db, password } },
+                { parent: this },
+            );
         });
         const backups = args.settings.backupSchedule !== "";
         const backupSecret = backups ? [args.backup.credentials(BACKUP_SECRET, args.namespace, this)] : [];

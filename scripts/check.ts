@@ -35,7 +35,16 @@ function countBy<T>(items: T[], key: (item: T) => string): [string, number][] {
 
 const table = (rows: string[][]) => {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-    return rows.map((r) => "  " + r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+    return rows
+        .map(
+            (r) =>
+                "  " +
+                r
+                    .map((cell, i) => cell.padEnd(widths[i]))
+                    .join("  ")
+                    .trimEnd(),
+        )
+        .join("\n");
 };
 
 function nodeGroups(config: GeoplatformConfig): string {
@@ -56,14 +65,18 @@ function plan(config: GeoplatformConfig, run: StackRun): string {
     const byLayer = countBy(custom, layerOf).map(([layer, n]) => {
         const kinds = countBy(
             custom.filter((r) => layerOf(r) === layer),
-            (r) => (r.inputs.kind ? `${r.inputs.kind}` : r.type.split(":").pop() ?? r.type),
+            (r) => (r.inputs.kind ? `${r.inputs.kind}` : (r.type.split(":").pop() ?? r.type)),
         );
         return [layer, String(n), kinds.map(([k, c]) => `${k} ${c}`).join(", ")];
     });
     const releases = run.resources
         .filter((r) => r.type === "kubernetes:helm.sh/v3:Release")
         .map((r) => [r.inputs.name, releaseEntry(r).chart, r.inputs.version ?? "", `namespace ${r.inputs.namespace}`]);
-    const urls = Object.entries(run.outputs.urls ?? {}).map(([ui, url]) => [ui, `${url}`, run.outputs.adminUsernames?.[ui] ? `admin user ${run.outputs.adminUsernames[ui]}` : ""]);
+    const urls = Object.entries(run.outputs.urls ?? {}).map(([ui, url]) => [
+        ui,
+        `${url}`,
+        run.outputs.adminUsernames?.[ui] ? `admin user ${run.outputs.adminUsernames[ui]}` : "",
+    ]);
     return [
         `Stack ${run.stack} (${config.cloud}), K3s ${config.k3sVersion}, domain ${config.domain}: ${custom.length} resources, evaluated offline under mocks.`,
         "",

@@ -66,7 +66,13 @@ describe("npm run check", () => {
         const dev = validateConfig(rawGeoplatformConfig("dev"), "dev");
         assert.ok(placeholderProblems(dev).some((p) => p.startsWith("geoplatform:openstack.imageId:")));
         const aws = config.aws as NonNullable<typeof config.aws>;
-        const own = { ...config, domain: "geo.acme.eu", acmeEmail: "ops@acme.eu", adminCidrs: ["198.18.0.0/15", "2a01:4f8::/32"], aws: { ...aws, ami: "ami-0a1b2c3d4e5f60718" } };
+        const own = {
+            ...config,
+            domain: "geo.acme.eu",
+            acmeEmail: "ops@acme.eu",
+            adminCidrs: ["198.18.0.0/15", "2a01:4f8::/32"],
+            aws: { ...aws, ami: "ami-0a1b2c3d4e5f60718" },
+        };
         assert.deepStrictEqual(placeholderProblems(own), []);
         const docs = { ...own, adminCidrs: ["198.51.100.7/32", "2001:db8:1::/48"], domain: "example.com" };
         assert.deepStrictEqual(

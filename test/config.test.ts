@@ -44,7 +44,10 @@ describe("stack configuration", () => {
     it("reads dev as OpenStack with one node per group and prod as AWS HA with spot processing", () => {
         const dev = validateConfig(rawGeoplatformConfig("dev"), "dev");
         assert.strictEqual(dev.cloud, "openstack");
-        assert.deepStrictEqual(Object.values(dev.nodeGroups).map((g) => g.count), [1, 1, 1]);
+        assert.deepStrictEqual(
+            Object.values(dev.nodeGroups).map((g) => g.count),
+            [1, 1, 1],
+        );
         const prod = validateConfig(rawGeoplatformConfig("prod"), "prod");
         assert.strictEqual(prod.cloud, "aws");
         assert.strictEqual(prod.nodeGroups["control-plane"].count, 3);
@@ -56,100 +59,303 @@ describe("stack configuration", () => {
     // Each bad config names the key, what was given and what is expected.
     const badConfigs: { name: string; raw: Record<string, unknown>; message: RegExp }[] = [
         { name: "unknown cloud", raw: devWith((r) => (r.cloud = "gcp")), message: /geoplatform:cloud: got "gcp", expected one of openstack \| aws/ },
-        { name: "world-open admin CIDR", raw: devWith((r) => (r.adminCidrs = ["0.0.0.0/0"])), message: /geoplatform:adminCidrs\[0\]: got "0.0.0.0\/0", expected a narrower CIDR.*allowWorldAdminAccess/ },
-        { name: "world-open IPv6 admin CIDR", raw: devWith((r) => (r.adminCidrs = ["::/0"])), message: /geoplatform:adminCidrs\[0\]: got "::\/0", expected a narrower CIDR/ },
-        { name: "malformed CIDR", raw: devWith((r) => (r.adminCidrs = ["203.0.113.300/24"])), message: /geoplatform:adminCidrs\[0\]: got "203.0.113.300\/24", expected a CIDR/ },
+        {
+            name: "world-open admin CIDR",
+            raw: devWith((r) => (r.adminCidrs = ["0.0.0.0/0"])),
+            message: /geoplatform:adminCidrs\[0\]: got "0.0.0.0\/0", expected a narrower CIDR.*allowWorldAdminAccess/,
+        },
+        {
+            name: "world-open IPv6 admin CIDR",
+            raw: devWith((r) => (r.adminCidrs = ["::/0"])),
+            message: /geoplatform:adminCidrs\[0\]: got "::\/0", expected a narrower CIDR/,
+        },
+        {
+            name: "malformed CIDR",
+            raw: devWith((r) => (r.adminCidrs = ["203.0.113.300/24"])),
+            message: /geoplatform:adminCidrs\[0\]: got "203.0.113.300\/24", expected a CIDR/,
+        },
         { name: "empty adminCidrs", raw: devWith((r) => (r.adminCidrs = [])), message: /geoplatform:adminCidrs: got \[\], expected a list of at least 1/ },
-        { name: "unpinned K3s version", raw: devWith((r) => (r.k3sVersion = "latest")), message: /geoplatform:k3sVersion: got "latest", expected a pinned K3s release/ },
-        { name: "even server count", raw: prodWith((r) => (r.nodeGroups["control-plane"].count = 2)), message: /geoplatform:nodeGroups.control-plane.count: got 2, expected an odd number of servers/ },
-        { name: "two server groups", raw: devWith((r) => (r.nodeGroups.extra = { ...r.nodeGroups["control-plane"] })), message: /geoplatform:nodeGroups: got \["control-plane","extra"\], expected exactly one group with role: server/ },
-        { name: "system as a server group", raw: devWith((r) => (r.nodeGroups.system.role = "server")), message: /geoplatform:nodeGroups.system.role: got "server", expected agent: the platform's shared services run there/ },
-        { name: "bad taint effect", raw: devWith((r) => (r.nodeGroups.processing.taints[0].effect = "NoRun")), message: /geoplatform:nodeGroups.processing.taints\[0\].effect: got "NoRun", expected one of NoSchedule \| PreferNoSchedule \| NoExecute/ },
-        { name: "bad label value", raw: devWith((r) => (r.nodeGroups.system.labels["geoplatform.io/workload"] = "has spaces")), message: /geoplatform:nodeGroups.system.labels.geoplatform.io\/workload: got "has spaces", expected a Kubernetes label value/ },
-        { name: "bad label key", raw: devWith((r) => (r.nodeGroups.system.labels["-bad/key/x"] = "v")), message: /geoplatform:nodeGroups.system.labels: got "-bad\/key\/x", expected a Kubernetes label key/ },
-        { name: "label in the kubernetes.io namespace", raw: devWith((r) => (r.nodeGroups.system.labels["node-role.kubernetes.io/worker"] = "true")), message: /got "node-role.kubernetes.io\/worker", expected a label key outside the kubernetes.io and k8s.io namespaces/ },
-        { name: "node-group label set by hand", raw: devWith((r) => (r.nodeGroups.system.labels["geoplatform.io/node-group"] = "other")), message: /geoplatform:nodeGroups.system.labels.geoplatform.io\/node-group: got "other", expected no value/ },
-        { name: "spot on OpenStack", raw: devWith((r) => (r.nodeGroups.processing.spot = true)), message: /geoplatform:nodeGroups.processing.spot: got true, expected false: spot capacity exists on AWS only/ },
-        { name: "spot on servers", raw: prodWith((r) => (r.nodeGroups["control-plane"].spot = true)), message: /geoplatform:nodeGroups.control-plane.spot: got true, expected false: a spot reclaim/ },
-        { name: "size missing from the flavor map", raw: devWith((r) => (r.nodeGroups.processing.size = "huge")), message: /geoplatform:nodeGroups.processing.size: got "huge", expected a size defined in geoplatform:openstack.flavors \(small, medium, large, xlarge\)/ },
-        { name: "negative count", raw: devWith((r) => (r.nodeGroups.processing.count = -1)), message: /geoplatform:nodeGroups.processing.count: got -1, expected a whole number from 0 to 50/ },
-        { name: "no system group", raw: devWith((r) => delete r.nodeGroups.system), message: /geoplatform:nodeGroups.system: got nothing, expected an agent group with count >= 1/ },
-        { name: "no ingress group", raw: devWith((r) => (r.nodeGroups.system.ingress = false)), message: /geoplatform:nodeGroups: got "no group with ingress: true", expected at least one non-empty group with ingress: true/ },
-        { name: "misspelt top-level key", raw: devWith((r) => (r.k3sVersoin = "v1.33.5+k3s1")), message: /geoplatform:k3sVersoin: got "v1.33.5\+k3s1", expected no such key/ },
-        { name: "misspelt node-group key", raw: devWith((r) => (r.nodeGroups.system.tains = [])), message: /geoplatform:nodeGroups.system.tains: got \[\], expected no such key/ },
+        {
+            name: "unpinned K3s version",
+            raw: devWith((r) => (r.k3sVersion = "latest")),
+            message: /geoplatform:k3sVersion: got "latest", expected a pinned K3s release/,
+        },
+        {
+            name: "even server count",
+            raw: prodWith((r) => (r.nodeGroups["control-plane"].count = 2)),
+            message: /geoplatform:nodeGroups.control-plane.count: got 2, expected an odd number of servers/,
+        },
+        {
+            name: "two server groups",
+            raw: devWith((r) => (r.nodeGroups.extra = { ...r.nodeGroups["control-plane"] })),
+            message: /geoplatform:nodeGroups: got \["control-plane","extra"\], expected exactly one group with role: server/,
+        },
+        {
+            name: "system as a server group",
+            raw: devWith((r) => (r.nodeGroups.system.role = "server")),
+            message: /geoplatform:nodeGroups.system.role: got "server", expected agent: the platform's shared services run there/,
+        },
+        {
+            name: "bad taint effect",
+            raw: devWith((r) => (r.nodeGroups.processing.taints[0].effect = "NoRun")),
+            message: /geoplatform:nodeGroups.processing.taints\[0\].effect: got "NoRun", expected one of NoSchedule \| PreferNoSchedule \| NoExecute/,
+        },
+        {
+            name: "bad label value",
+            raw: devWith((r) => (r.nodeGroups.system.labels["geoplatform.io/workload"] = "has spaces")),
+            message: /geoplatform:nodeGroups.system.labels.geoplatform.io\/workload: got "has spaces", expected a Kubernetes label value/,
+        },
+        {
+            name: "bad label key",
+            raw: devWith((r) => (r.nodeGroups.system.labels["-bad/key/x"] = "v")),
+            message: /geoplatform:nodeGroups.system.labels: got "-bad\/key\/x", expected a Kubernetes label key/,
+        },
+        {
+            name: "label in the kubernetes.io namespace",
+            raw: devWith((r) => (r.nodeGroups.system.labels["node-role.kubernetes.io/worker"] = "true")),
+            message: /got "node-role.kubernetes.io\/worker", expected a label key outside the kubernetes.io and k8s.io namespaces/,
+        },
+        {
+            name: "node-group label set by hand",
+            raw: devWith((r) => (r.nodeGroups.system.labels["geoplatform.io/node-group"] = "other")),
+            message: /geoplatform:nodeGroups.system.labels.geoplatform.io\/node-group: got "other", expected no value/,
+        },
+        {
+            name: "spot on OpenStack",
+            raw: devWith((r) => (r.nodeGroups.processing.spot = true)),
+            message: /geoplatform:nodeGroups.processing.spot: got true, expected false: spot capacity exists on AWS only/,
+        },
+        {
+            name: "spot on servers",
+            raw: prodWith((r) => (r.nodeGroups["control-plane"].spot = true)),
+            message: /geoplatform:nodeGroups.control-plane.spot: got true, expected false: a spot reclaim/,
+        },
+        {
+            name: "size missing from the flavor map",
+            raw: devWith((r) => (r.nodeGroups.processing.size = "huge")),
+            message:
+                /geoplatform:nodeGroups.processing.size: got "huge", expected a size defined in geoplatform:openstack.flavors \(small, medium, large, xlarge\)/,
+        },
+        {
+            name: "negative count",
+            raw: devWith((r) => (r.nodeGroups.processing.count = -1)),
+            message: /geoplatform:nodeGroups.processing.count: got -1, expected a whole number from 0 to 50/,
+        },
+        {
+            name: "no system group",
+            raw: devWith((r) => delete r.nodeGroups.system),
+            message: /geoplatform:nodeGroups.system: got nothing, expected an agent group with count >= 1/,
+        },
+        {
+            name: "no ingress group",
+            raw: devWith((r) => (r.nodeGroups.system.ingress = false)),
+            message: /geoplatform:nodeGroups: got "no group with ingress: true", expected at least one non-empty group with ingress: true/,
+        },
+        {
+            name: "misspelt top-level key",
+            raw: devWith((r) => (r.k3sVersoin = "v1.33.5+k3s1")),
+            message: /geoplatform:k3sVersoin: got "v1.33.5\+k3s1", expected no such key/,
+        },
+        {
+            name: "misspelt node-group key",
+            raw: devWith((r) => (r.nodeGroups.system.tains = [])),
+            message: /geoplatform:nodeGroups.system.tains: got \[\], expected no such key/,
+        },
         { name: "missing cloud block", raw: devWith((r) => delete r.openstack), message: /geoplatform:openstack: got nothing, expected an object/ },
-        { name: "AWS zone outside the region", raw: prodWith((r) => (r.aws.availabilityZones = ["us-east-1a"])), message: /geoplatform:aws.availabilityZones\[0\]: got "us-east-1a", expected a zone of region eu-central-1/ },
+        {
+            name: "AWS zone outside the region",
+            raw: prodWith((r) => (r.aws.availabilityZones = ["us-east-1a"])),
+            message: /geoplatform:aws.availabilityZones\[0\]: got "us-east-1a", expected a zone of region eu-central-1/,
+        },
         { name: "malformed AMI id", raw: prodWith((r) => (r.aws.ami = "ubuntu")), message: /geoplatform:aws.ami: got "ubuntu", expected a pinned AMI id/ },
-        { name: "AWS stack without a pinned AMI", raw: prodWith((r) => delete r.aws.ami), message: /geoplatform:aws.ami: got nothing, expected a pinned AMI id/ },
-        { name: "AMI id of the wrong length", raw: prodWith((r) => (r.aws.ami = "ami-0123")), message: /geoplatform:aws.ami: got "ami-0123", expected a pinned AMI id/ },
-        { name: "the removed newest-AMI lookup", raw: prodWith((r) => (r.aws.amiLookup = { owner: "099720109477" })), message: /geoplatform:aws.amiLookup: got \{"owner":"099720109477"\}, expected nothing: the newest-AMI lookup is removed; pin geoplatform:aws.ami/ },
-        { name: "an OpenStack image by name", raw: devWith((r) => (r.openstack.image = "Ubuntu 24.04 LTS")), message: /geoplatform:openstack.image: got "Ubuntu 24.04 LTS", expected nothing: images are pinned by id; set geoplatform:openstack.imageId/ },
-        { name: "OpenStack stack without an image id", raw: devWith((r) => delete r.openstack.imageId), message: /geoplatform:openstack.imageId: got nothing, expected a pinned Glance image id/ },
-        { name: "an image name as the image id", raw: devWith((r) => (r.openstack.imageId = "Ubuntu 24.04 LTS")), message: /geoplatform:openstack.imageId: got "Ubuntu 24.04 LTS", expected a pinned Glance image id/ },
-        { name: "domain with a scheme", raw: devWith((r) => (r.domain = "https://geo.example.org")), message: /geoplatform:domain: got "https:\/\/geo.example.org", expected a lowercase DNS name/ },
+        {
+            name: "AWS stack without a pinned AMI",
+            raw: prodWith((r) => delete r.aws.ami),
+            message: /geoplatform:aws.ami: got nothing, expected a pinned AMI id/,
+        },
+        {
+            name: "AMI id of the wrong length",
+            raw: prodWith((r) => (r.aws.ami = "ami-0123")),
+            message: /geoplatform:aws.ami: got "ami-0123", expected a pinned AMI id/,
+        },
+        {
+            name: "the removed newest-AMI lookup",
+            raw: prodWith((r) => (r.aws.amiLookup = { owner: "099720109477" })),
+            message: /geoplatform:aws.amiLookup: got \{"owner":"099720109477"\}, expected nothing: the newest-AMI lookup is removed; pin geoplatform:aws.ami/,
+        },
+        {
+            name: "an OpenStack image by name",
+            raw: devWith((r) => (r.openstack.image = "Ubuntu 24.04 LTS")),
+            message: /geoplatform:openstack.image: got "Ubuntu 24.04 LTS", expected nothing: images are pinned by id; set geoplatform:openstack.imageId/,
+        },
+        {
+            name: "OpenStack stack without an image id",
+            raw: devWith((r) => delete r.openstack.imageId),
+            message: /geoplatform:openstack.imageId: got nothing, expected a pinned Glance image id/,
+        },
+        {
+            name: "an image name as the image id",
+            raw: devWith((r) => (r.openstack.imageId = "Ubuntu 24.04 LTS")),
+            message: /geoplatform:openstack.imageId: got "Ubuntu 24.04 LTS", expected a pinned Glance image id/,
+        },
+        {
+            name: "domain with a scheme",
+            raw: devWith((r) => (r.domain = "https://geo.example.org")),
+            message: /geoplatform:domain: got "https:\/\/geo.example.org", expected a lowercase DNS name/,
+        },
         { name: "bad e-mail", raw: devWith((r) => (r.acmeEmail = "ops")), message: /geoplatform:acmeEmail: got "ops", expected an e-mail address/ },
-        { name: "unknown app", raw: devWith((r) => (r.apps = { qgis: { enabled: true } })), message: /geoplatform:apps.qgis: got \{"enabled":true\}, expected no such key/ },
-        { name: "unpinned app image", raw: devWith((r) => (r.apps = { jupyterhub: { singleuserImage: "apache/sedona:latest" } })), message: /geoplatform:apps.jupyterhub.singleuserImage: got "apache\/sedona:latest", expected a container image with a pinned tag/ },
-        { name: "app image without a tag", raw: devWith((r) => (r.apps = { spark: { image: "apache/spark" } })), message: /geoplatform:apps.spark.image: got "apache\/spark", expected a container image with a pinned tag/ },
-        { name: "misspelt app setting", raw: devWith((r) => (r.apps = { geocube: { apiserverImg: "a/b:1" } })), message: /geoplatform:apps.geocube.apiserverImg: got "a\/b:1", expected no such key/ },
-        { name: "zero-sized Geocube volume", raw: devWith((r) => (r.apps = { geocube: { storageGb: 0 } })), message: /geoplatform:apps.geocube.storageGb: got 0, expected a whole number >= 1/ },
-        { name: "non-boolean app toggle", raw: devWith((r) => (r.apps = { argo: { enabled: "no" } })), message: /geoplatform:apps.argo.enabled: got "no", expected true or false/ },
-        { name: "openEO without Spark", raw: devWith((r) => (r.apps = { spark: { enabled: false } })), message: /geoplatform:apps.openeo.enabled: got true, expected false, or apps.spark.enabled true/ },
-        { name: "apps without a processing group", raw: devWith((r) => delete r.nodeGroups.processing), message: /geoplatform:nodeGroups.processing: got nothing, expected an agent group: the enabled apps/ },
+        {
+            name: "unknown app",
+            raw: devWith((r) => (r.apps = { qgis: { enabled: true } })),
+            message: /geoplatform:apps.qgis: got \{"enabled":true\}, expected no such key/,
+        },
+        {
+            name: "unpinned app image",
+            raw: devWith((r) => (r.apps = { jupyterhub: { singleuserImage: "apache/sedona:latest" } })),
+            message: /geoplatform:apps.jupyterhub.singleuserImage: got "apache\/sedona:latest", expected a container image with a pinned tag/,
+        },
+        {
+            name: "app image without a tag",
+            raw: devWith((r) => (r.apps = { spark: { image: "apache/spark" } })),
+            message: /geoplatform:apps.spark.image: got "apache\/spark", expected a container image with a pinned tag/,
+        },
+        {
+            name: "misspelt app setting",
+            raw: devWith((r) => (r.apps = { geocube: { apiserverImg: "a/b:1" } })),
+            message: /geoplatform:apps.geocube.apiserverImg: got "a\/b:1", expected no such key/,
+        },
+        {
+            name: "zero-sized Geocube volume",
+            raw: devWith((r) => (r.apps = { geocube: { storageGb: 0 } })),
+            message: /geoplatform:apps.geocube.storageGb: got 0, expected a whole number >= 1/,
+        },
+        {
+            name: "non-boolean app toggle",
+            raw: devWith((r) => (r.apps = { argo: { enabled: "no" } })),
+            message: /geoplatform:apps.argo.enabled: got "no", expected true or false/,
+        },
+        {
+            name: "openEO without Spark",
+            raw: devWith((r) => (r.apps = { spark: { enabled: false } })),
+            message: /geoplatform:apps.openeo.enabled: got true, expected false, or apps.spark.enabled true/,
+        },
+        {
+            name: "apps without a processing group",
+            raw: devWith((r) => delete r.nodeGroups.processing),
+            message: /geoplatform:nodeGroups.processing: got nothing, expected an agent group: the enabled apps/,
+        },
         // Issue 17, "Input": configs that used to pass validation.
-        { name: "the world as two IPv4 halves", raw: devWith((r) => (r.adminCidrs = ["0.0.0.0/1", "128.0.0.0/1"])), message: /geoplatform:adminCidrs: got \["0.0.0.0\/1","128.0.0.0\/1"\], expected CIDRs that together do not cover all of IPv4 \(0.0.0.0\/0\)/ },
+        {
+            name: "the world as two IPv4 halves",
+            raw: devWith((r) => (r.adminCidrs = ["0.0.0.0/1", "128.0.0.0/1"])),
+            message: /geoplatform:adminCidrs: got \["0.0.0.0\/1","128.0.0.0\/1"\], expected CIDRs that together do not cover all of IPv4 \(0.0.0.0\/0\)/,
+        },
         {
             name: "the IPv6 world in overlapping pieces",
             raw: devWith((r) => (r.adminCidrs = ["203.0.113.0/24", "::/2", "4000::/2", "8000::/1", "c000::/3"])),
             message: /geoplatform:adminCidrs: got .*, expected CIDRs that together do not cover all of IPv6 \(::\/0\): SSH and the Kubernetes API/,
         },
-        { name: "an admin CIDR with host bits", raw: devWith((r) => (r.adminCidrs = ["203.0.113.7/24"])), message: /geoplatform:adminCidrs\[0\]: got "203.0.113.7\/24", expected a network address without host bits: 203.0.113.0\/24/ },
-        { name: "an IPv6 admin CIDR with host bits", raw: devWith((r) => (r.adminCidrs = ["2001:db8::1/48"])), message: /geoplatform:adminCidrs\[0\]: got "2001:db8::1\/48", expected a network address without host bits: 2001:db8::\/48/ },
-        { name: "a network CIDR with host bits", raw: devWith((r) => (r.openstack.networkCidr = "10.10.1.0/16")), message: /geoplatform:openstack.networkCidr: got "10.10.1.0\/16", expected a network address without host bits: 10.10.0.0\/16/ },
-        { name: "an IPv6 OpenStack network", raw: devWith((r) => (r.openstack.networkCidr = "fd00::/64")), message: /geoplatform:openstack.networkCidr: got "fd00::\/64", expected an IPv4 CIDR/ },
+        {
+            name: "an admin CIDR with host bits",
+            raw: devWith((r) => (r.adminCidrs = ["203.0.113.7/24"])),
+            message: /geoplatform:adminCidrs\[0\]: got "203.0.113.7\/24", expected a network address without host bits: 203.0.113.0\/24/,
+        },
+        {
+            name: "an IPv6 admin CIDR with host bits",
+            raw: devWith((r) => (r.adminCidrs = ["2001:db8::1/48"])),
+            message: /geoplatform:adminCidrs\[0\]: got "2001:db8::1\/48", expected a network address without host bits: 2001:db8::\/48/,
+        },
+        {
+            name: "a network CIDR with host bits",
+            raw: devWith((r) => (r.openstack.networkCidr = "10.10.1.0/16")),
+            message: /geoplatform:openstack.networkCidr: got "10.10.1.0\/16", expected a network address without host bits: 10.10.0.0\/16/,
+        },
+        {
+            name: "an IPv6 OpenStack network",
+            raw: devWith((r) => (r.openstack.networkCidr = "fd00::/64")),
+            message: /geoplatform:openstack.networkCidr: got "fd00::\/64", expected an IPv4 CIDR/,
+        },
         {
             name: "a network covering K3s' pod and service CIDRs",
             raw: devWith((r) => (r.openstack.networkCidr = "10.0.0.0/8")),
-            message: /geoplatform:openstack.networkCidr: got "10.0.0.0\/8", expected a network that does not overlap K3s' pod \(cluster-cidr\) network 10.42.0.0\/16 and service \(service-cidr\) network 10.43.0.0\/16/,
+            message:
+                /geoplatform:openstack.networkCidr: got "10.0.0.0\/8", expected a network that does not overlap K3s' pod \(cluster-cidr\) network 10.42.0.0\/16 and service \(service-cidr\) network 10.43.0.0\/16/,
         },
-        { name: "a network inside K3s' pod CIDR", raw: devWith((r) => (r.openstack.networkCidr = "10.42.128.0/24")), message: /geoplatform:openstack.networkCidr: got "10.42.128.0\/24", expected a network that does not overlap K3s' pod \(cluster-cidr\) network 10.42.0.0\/16$/ },
-        { name: "a VPC on K3s' service CIDR", raw: prodWith((r) => (r.aws.vpcCidr = "10.43.0.0/16")), message: /geoplatform:aws.vpcCidr: got "10.43.0.0\/16", expected a network that does not overlap K3s' service \(service-cidr\) network 10.43.0.0\/16/ },
-        { name: "a VPC CIDR with host bits", raw: prodWith((r) => (r.aws.vpcCidr = "10.20.5.0/16")), message: /geoplatform:aws.vpcCidr: got "10.20.5.0\/16", expected a network address without host bits: 10.20.0.0\/16/ },
-        { name: "a DNS server that is a name", raw: devWith((r) => (r.openstack.dnsNameservers = ["dns.example.org"])), message: /geoplatform:openstack.dnsNameservers\[0\]: got "dns.example.org", expected an IP address/ },
-        { name: "empty nodeGroups", raw: devWith((r) => (r.nodeGroups = {})), message: /geoplatform:nodeGroups: got \{\}, expected a server group and the agent groups system and processing/ },
+        {
+            name: "a network inside K3s' pod CIDR",
+            raw: devWith((r) => (r.openstack.networkCidr = "10.42.128.0/24")),
+            message:
+                /geoplatform:openstack.networkCidr: got "10.42.128.0\/24", expected a network that does not overlap K3s' pod \(cluster-cidr\) network 10.42.0.0\/16$/,
+        },
+        {
+            name: "a VPC on K3s' service CIDR",
+            raw: prodWith((r) => (r.aws.vpcCidr = "10.43.0.0/16")),
+            message:
+                /geoplatform:aws.vpcCidr: got "10.43.0.0\/16", expected a network that does not overlap K3s' service \(service-cidr\) network 10.43.0.0\/16/,
+        },
+        {
+            name: "a VPC CIDR with host bits",
+            raw: prodWith((r) => (r.aws.vpcCidr = "10.20.5.0/16")),
+            message: /geoplatform:aws.vpcCidr: got "10.20.5.0\/16", expected a network address without host bits: 10.20.0.0\/16/,
+        },
+        {
+            name: "a DNS server that is a name",
+            raw: devWith((r) => (r.openstack.dnsNameservers = ["dns.example.org"])),
+            message: /geoplatform:openstack.dnsNameservers\[0\]: got "dns.example.org", expected an IP address/,
+        },
+        {
+            name: "empty nodeGroups",
+            raw: devWith((r) => (r.nodeGroups = {})),
+            message: /geoplatform:nodeGroups: got \{\}, expected a server group and the agent groups system and processing/,
+        },
         {
             name: "more Longhorn replicas than storage nodes",
             raw: devWith((r) => (r.platform.longhornReplicas = 3)),
-            message: /geoplatform:platform.longhornReplicas: got 3, expected at most 1, the storage nodes \(groups labelled node.longhorn.io\/create-default-disk: "true": system: 1\)/,
+            message:
+                /geoplatform:platform.longhornReplicas: got 3, expected at most 1, the storage nodes \(groups labelled node.longhorn.io\/create-default-disk: "true": system: 1\)/,
         },
         {
             name: "Longhorn replicas with no storage node",
             raw: prodWith((r) => delete r.nodeGroups.system.labels["node.longhorn.io/create-default-disk"]),
-            message: /geoplatform:nodeGroups: got "no node labelled for Longhorn", expected a non-empty group labelled node.longhorn.io\/create-default-disk: "true"/,
+            message:
+                /geoplatform:nodeGroups: got "no node labelled for Longhorn", expected a non-empty group labelled node.longhorn.io\/create-default-disk: "true"/,
         },
         {
             name: "a tainted system group",
             raw: devWith((r) => (r.nodeGroups.system.taints = [{ key: "dedicated", value: "system", effect: "NoExecute" }])),
-            message: /geoplatform:nodeGroups.system.taints: got \[\{"key":"dedicated","value":"system","effect":"NoExecute"\}\], expected no NoSchedule\/NoExecute taints/,
+            message:
+                /geoplatform:nodeGroups.system.taints: got \[\{"key":"dedicated","value":"system","effect":"NoExecute"\}\], expected no NoSchedule\/NoExecute taints/,
         },
         {
             name: "a processing taint value the platform does not tolerate",
             raw: prodWith((r) => (r.nodeGroups.processing.taints[0].value = "batch")),
-            message: /geoplatform:nodeGroups.processing.taints\[0\]: got \{"key":"geoplatform.io\/node-group","value":"batch","effect":"NoSchedule"\}, expected geoplatform.io\/node-group=processing:NoSchedule, the only taint the platform tolerates/,
+            message:
+                /geoplatform:nodeGroups.processing.taints\[0\]: got \{"key":"geoplatform.io\/node-group","value":"batch","effect":"NoSchedule"\}, expected geoplatform.io\/node-group=processing:NoSchedule, the only taint the platform tolerates/,
         },
         {
             name: "a second, untolerated processing taint",
             raw: devWith((r) => r.nodeGroups.processing.taints.push({ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" })),
             message: /geoplatform:nodeGroups.processing.taints\[1\]: got \{"key":"nvidia.com\/gpu"/,
         },
-        { name: "apps with no processing nodes", raw: devWith((r) => (r.nodeGroups.processing.count = 0)), message: /geoplatform:nodeGroups.processing.count: got 0, expected at least 1 node: the enabled apps \(jupyterhub, spark, openeo, geocube, argo\)/ },
-        { name: "a misspelt cloud, with the other cloud's block", raw: prodWith((r) => (r.cloud = "AWS")), message: /geoplatform:cloud: got "AWS", expected one of openstack \| aws/ },
+        {
+            name: "apps with no processing nodes",
+            raw: devWith((r) => (r.nodeGroups.processing.count = 0)),
+            message: /geoplatform:nodeGroups.processing.count: got 0, expected at least 1 node: the enabled apps \(jupyterhub, spark, openeo, geocube, argo\)/,
+        },
+        {
+            name: "a misspelt cloud, with the other cloud's block",
+            raw: prodWith((r) => (r.cloud = "AWS")),
+            message: /geoplatform:cloud: got "AWS", expected one of openstack \| aws/,
+        },
     ];
 
     for (const { name, raw, message } of badConfigs) {
         it(`rejects ${name}`, () => {
             const problems = problemsOf(raw);
-            assert.ok(problems.some((p) => message.test(p)), `no problem matched ${message}; got:\n${problems.join("\n")}`);
+            assert.ok(
+                problems.some((p) => message.test(p)),
+                `no problem matched ${message}; got:\n${problems.join("\n")}`,
+            );
             assert.strictEqual(problems.length, 1, `one mistake, one message; got:\n${problems.join("\n")}`);
         });
     }
@@ -187,7 +393,10 @@ describe("stack configuration", () => {
     });
 
     it("fills app settings with the catalog's pinned images and accepts overrides", () => {
-        const config = validateConfig(devWith((r) => (r.apps = { openeo: { zookeeperImage: "zookeeper:3.9.2" }, geocube: { enabled: false } })), "dev");
+        const config = validateConfig(
+            devWith((r) => (r.apps = { openeo: { zookeeperImage: "zookeeper:3.9.2" }, geocube: { enabled: false } })),
+            "dev",
+        );
         assert.strictEqual(config.apps.openeo.zookeeperImage, "zookeeper:3.9.2");
         assert.strictEqual(config.apps.spark.image, IMAGES.spark);
         assert.deepStrictEqual(config.enabledApps, ["jupyterhub", "spark", "openeo", "argo"]);
@@ -228,7 +437,12 @@ describe("a refused config registers no resource", () => {
     const bad: Record<string, Record<string, unknown>> = {
         "empty nodeGroups": { "geoplatform:nodeGroups": {} },
         "the world in two halves": { "geoplatform:adminCidrs": ["0.0.0.0/1", "128.0.0.0/1"] },
-        "a tainted system group": { "geoplatform:nodeGroups": { ...(readStackFile("dev")["geoplatform:nodeGroups"] as object), system: { ...system, taints: [{ key: "a", value: "b", effect: "NoSchedule" }] } } },
+        "a tainted system group": {
+            "geoplatform:nodeGroups": {
+                ...(readStackFile("dev")["geoplatform:nodeGroups"] as object),
+                system: { ...system, taints: [{ key: "a", value: "b", effect: "NoSchedule" }] },
+            },
+        },
         "more Longhorn replicas than storage nodes": { "geoplatform:platform": { longhornReplicas: 2 } },
     };
     for (const [name, patch] of Object.entries(bad)) {
@@ -239,7 +453,11 @@ describe("a refused config registers no resource", () => {
             );
             assert.ok(error instanceof ConfigError, String(error));
             assert.strictEqual(error.problems.length, 1, error.message);
-            assert.deepStrictEqual((error as unknown as { recorded: { type: string }[] }).recorded.map((r) => r.type), ["pulumi:pulumi:Stack"], "only the stack itself, which the engine registers before the program");
+            assert.deepStrictEqual(
+                (error as unknown as { recorded: { type: string }[] }).recorded.map((r) => r.type),
+                ["pulumi:pulumi:Stack"],
+                "only the stack itself, which the engine registers before the program",
+            );
         });
     }
 });
@@ -248,8 +466,12 @@ describe("CIDR helpers", () => {
     const cidr = (s: string) => parseCidr(s) as Cidr;
 
     it("parses with node:net: no octet over 255, no zone, prefix within the family", () => {
-        for (const bad of ["203.0.113.300/24", "10.0.0.0/33", "::/129", "fe80::1%eth0/64", "10.0.0.0", "10.0.0.0/", "10.0.0/8", "010.0.0.0/8"]) assert.strictEqual(parseCidr(bad), undefined, bad);
-        assert.deepStrictEqual({ ...cidr("::ffff:10.1.2.0/120"), value: undefined }, { family: "ipv6", address: "::ffff:10.1.2.0", prefix: 120, value: undefined });
+        for (const bad of ["203.0.113.300/24", "10.0.0.0/33", "::/129", "fe80::1%eth0/64", "10.0.0.0", "10.0.0.0/", "10.0.0/8", "010.0.0.0/8"])
+            assert.strictEqual(parseCidr(bad), undefined, bad);
+        assert.deepStrictEqual(
+            { ...cidr("::ffff:10.1.2.0/120"), value: undefined },
+            { family: "ipv6", address: "::ffff:10.1.2.0", prefix: 120, value: undefined },
+        );
         assert.strictEqual(cidr("::ffff:10.1.2.0/120").value, (0xffffn << 32n) | 0x0a010200n);
     });
 

@@ -66,7 +66,10 @@ describe("infra layer", function () {
                 const expected = Object.entries(config.nodeGroups).reduce((sum, [, g]) => sum + g.count, 0);
                 assert.strictEqual(nodes.length, expected);
                 const firstAgent = nodes.findIndex((n) => n.role === "agent");
-                assert.ok(nodes.slice(firstAgent).every((n) => n.role === "agent"), "servers come before agents");
+                assert.ok(
+                    nodes.slice(firstAgent).every((n) => n.role === "agent"),
+                    "servers come before agents",
+                );
                 for (const node of nodes) {
                     const group = config.nodeGroups[node.group];
                     assert.strictEqual(node.role, group.role);
@@ -107,10 +110,7 @@ describe("infra layer", function () {
                     assert.ok([80, 443].includes(rule.fromPort) && rule.fromPort === rule.toPort, `world-open port ${rule.fromPort}-${rule.toPort}`);
                     assert.strictEqual(rule.group, "ingress");
                 }
-                assert.deepStrictEqual(
-                    [...new Set(rules.filter((r) => r.cidr && WORLD.includes(r.cidr)).map((r) => r.fromPort))].sort(),
-                    [443, 80],
-                );
+                assert.deepStrictEqual([...new Set(rules.filter((r) => r.cidr && WORLD.includes(r.cidr)).map((r) => r.fromPort))].sort(), [443, 80]);
             });
 
             it("allows SSH and the Kubernetes API from adminCidrs only, and etcd between servers only", () => {
@@ -133,12 +133,21 @@ describe("infra layer", function () {
             const rules = inboundRules(get(stack).run);
             const api = rules.filter((r) => r.fromPort <= 6443 && r.toPort >= 6443);
             assert.deepStrictEqual(
-                api.filter((r) => !r.cidr).map((r) => `${r.group}<-${r.sourceGroup}`).sort(),
+                api
+                    .filter((r) => !r.cidr)
+                    .map((r) => `${r.group}<-${r.sourceGroup}`)
+                    .sort(),
                 ["servers<-bastion", "servers<-nodes"],
             );
-            assert.ok(api.filter((r) => r.cidr).every((r) => r.group === "bastion"), "only the bastion takes 6443 from admin CIDRs");
+            assert.ok(
+                api.filter((r) => r.cidr).every((r) => r.group === "bastion"),
+                "only the bastion takes 6443 from admin CIDRs",
+            );
             const exporter = rules.filter((r) => r.fromPort <= 9100 && r.toPort >= 9100);
-            assert.deepStrictEqual(exporter.map((r) => `${r.group}<-${r.sourceGroup ?? r.cidr}`), ["nodes<-nodes"]);
+            assert.deepStrictEqual(
+                exporter.map((r) => `${r.group}<-${r.sourceGroup ?? r.cidr}`),
+                ["nodes<-nodes"],
+            );
             // Every node is in the nodes group, servers too, so Prometheus on any node reaches every exporter.
             const vmGroups = get(stack).run.resources.filter((r) => r.type === "aws:ec2/instance:Instance" || r.type === "openstack:networking/port:Port");
             const nodeVms = vmGroups.filter((r) => !r.name.includes("bastion"));
@@ -162,11 +171,19 @@ describe("infra layer", function () {
             const spot = instances().filter((vm) => vm.inputs.instanceMarketOptions?.marketType === "spot");
             assert.strictEqual(spot.length, 3);
             assert.ok(spot.every((vm) => nodeGroupOf(vm) === "processing"));
-            assert.ok(instances().filter((vm) => nodeGroupOf(vm) === "control-plane").every((vm) => !vm.inputs.instanceMarketOptions));
+            assert.ok(
+                instances()
+                    .filter((vm) => nodeGroupOf(vm) === "control-plane")
+                    .every((vm) => !vm.inputs.instanceMarketOptions),
+            );
         });
 
         it("spreads nodes over the configured zones, private ones in private subnets", () => {
-            const subnets = new Set(instances().filter((vm) => nodeGroupOf(vm) === "control-plane").map((vm) => vm.inputs.subnetId));
+            const subnets = new Set(
+                instances()
+                    .filter((vm) => nodeGroupOf(vm) === "control-plane")
+                    .map((vm) => vm.inputs.subnetId),
+            );
             assert.strictEqual(subnets.size, 3, "three servers in three zones");
             for (const vm of instances()) {
                 const isPublic = vm.inputs.associatePublicIpAddress === true;
@@ -186,7 +203,9 @@ describe("infra layer", function () {
 
     describe("dev on OpenStack", () => {
         it("gives floating IPs only to the bastion and the ingress node", () => {
-            const fips = ofType(get("dev").run, "openstack:networking/floatingIp:FloatingIp").map((r) => r.name).sort();
+            const fips = ofType(get("dev").run, "openstack:networking/floatingIp:FloatingIp")
+                .map((r) => r.name)
+                .sort();
             assert.deepStrictEqual(fips, ["dev-bastion-fip", "dev-system-1-fip"]);
         });
 
@@ -207,7 +226,10 @@ describe("infra layer", function () {
             (e: Error & { recorded: RecordedResource[] }) => e,
         );
         assert.match(error.message, /geoplatform:k3sVersion: got "latest"/);
-        assert.deepStrictEqual(error.recorded.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.type), []);
+        assert.deepStrictEqual(
+            error.recorded.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.type),
+            [],
+        );
     });
 
     it("exports the SSH key only as a secret stack output", async () => {

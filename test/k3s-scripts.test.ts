@@ -185,7 +185,16 @@ class Sandbox {
 
 const VERSION = "v1.33.5+k3s1";
 const serverConfig = (labels: Record<string, string> = { "geoplatform.io/node-group": "control-plane" }) =>
-    k3sConfigYaml({ role: "server", token: "t0ken", nodeName: "dev-control-plane-1", nodeIp: "10.10.0.3", clusterInit: false, tlsSans: ["203.0.113.5"], labels, taints: [] });
+    k3sConfigYaml({
+        role: "server",
+        token: "t0ken",
+        nodeName: "dev-control-plane-1",
+        nodeIp: "10.10.0.3",
+        clusterInit: false,
+        tlsSans: ["203.0.113.5"],
+        labels,
+        taints: [],
+    });
 const installVars = (config: string, role = "server", version = VERSION) => ({
     K3S_VERSION: version,
     K3S_ROLE: role,
@@ -205,7 +214,10 @@ describe("K3s node scripts", () => {
         assert.strictEqual(which.status, 0, "shellcheck is not installed: apt-get install -y shellcheck (.ci/run does this)");
         const scriptsDir = path.join(REPO_ROOT, "platform/k3s/scripts");
         const files = [
-            ...fs.readdirSync(scriptsDir).filter((f) => f.endsWith(".sh")).map((f) => path.join(scriptsDir, f)),
+            ...fs
+                .readdirSync(scriptsDir)
+                .filter((f) => f.endsWith(".sh"))
+                .map((f) => path.join(scriptsDir, f)),
             path.join(REPO_ROOT, "scripts/deploy.sh"),
             path.join(REPO_ROOT, ".ci/run"),
         ];
@@ -229,9 +241,15 @@ describe("K3s node scripts", () => {
             assert.strictEqual(fs.statSync(written).mode & 0o777, 0o600);
             const calls = box.calls();
             assert.ok(calls.includes("cloud-init status --wait"), "waits for cloud-init");
-            assert.ok(calls.some((c) => /^apt-get -o DPkg::Lock::Timeout=600 install .*open-iscsi nfs-common/.test(c)), "waits for the dpkg lock");
+            assert.ok(
+                calls.some((c) => /^apt-get -o DPkg::Lock::Timeout=600 install .*open-iscsi nfs-common/.test(c)),
+                "waits for the dpkg lock",
+            );
             assert.ok(calls.includes("systemctl enable --now iscsid"));
-            assert.ok(calls.some((c) => c.includes(`https://raw.githubusercontent.com/k3s-io/k3s/${VERSION}/install.sh`)), "installer of the pinned tag");
+            assert.ok(
+                calls.some((c) => c.includes(`https://raw.githubusercontent.com/k3s-io/k3s/${VERSION}/install.sh`)),
+                "installer of the pinned tag",
+            );
             assert.ok(calls.includes(`installer INSTALL_K3S_VERSION=${VERSION} INSTALL_K3S_EXEC=server INSTALL_K3S_SKIP_START=true`));
             assert.ok(calls.indexOf("systemctl restart k3s") > calls.findIndex((c) => c.startsWith("installer")), "started after the install");
             assert.match(result.stdout, /installed K3s v1\.33\.5\+k3s1 \(was: none\), restarted k3s/);
@@ -340,7 +358,10 @@ describe("K3s node scripts", () => {
             box.write("lists-lock", "always");
             const result = box.run("install-k3s", { ...installVars(serverConfig()), APT_LOCK_TIMEOUT: "2", APT_RETRY_INTERVAL: "1" });
             assert.strictEqual(result.status, 1);
-            assert.match(result.stderr, /geoplatform: apt-get update still failed \(status 100\) after 2s of retries \(the apt lists lock \/var\/lib\/apt\/lists\/lock held/);
+            assert.match(
+                result.stderr,
+                /geoplatform: apt-get update still failed \(status 100\) after 2s of retries \(the apt lists lock \/var\/lib\/apt\/lists\/lock held/,
+            );
             const calls = box.calls();
             assert.ok(calls.filter((c) => / update -qq$/.test(c)).length >= 2, "retried");
             assert.ok(!calls.some((c) => / install /.test(c)), "no install without fresh lists");
@@ -349,11 +370,25 @@ describe("K3s node scripts", () => {
         });
 
         it("joins a replaced first server to the running cluster instead of bootstrapping a second one", () => {
-            const config = k3sConfigYaml({ role: "server", token: "t0ken", agentToken: "a", nodeName: "prod-control-plane-1", nodeIp: "10.20.128.3", clusterInit: true, tlsSans: ["x"], labels: {}, taints: [] });
+            const config = k3sConfigYaml({
+                role: "server",
+                token: "t0ken",
+                agentToken: "a",
+                nodeName: "prod-control-plane-1",
+                nodeIp: "10.20.128.3",
+                clusterInit: true,
+                tlsSans: ["x"],
+                labels: {},
+                taints: [],
+            });
             const vars = { ...installVars(config), JOIN_PEERS: "10.20.128.4 10.20.128.5" };
             const fresh = box.run("install-k3s", vars);
             assert.strictEqual(fresh.status, 0, fresh.stderr);
-            assert.match(fs.readFileSync(path.join(box.root, "etc/rancher/k3s/config.yaml"), "utf8"), /^cluster-init: true$/m, "no peer answers: a new cluster");
+            assert.match(
+                fs.readFileSync(path.join(box.root, "etc/rancher/k3s/config.yaml"), "utf8"),
+                /^cluster-init: true$/m,
+                "no peer answers: a new cluster",
+            );
 
             const replaced = new Sandbox();
             try {
@@ -468,9 +503,17 @@ describe("K3s node scripts", () => {
 
         it("adds its taints and records what it owns, keeping every other manager's taint", () => {
             box.node("n", { taints: ["node.kubernetes.io/unschedulable=:NoSchedule", "vendor.example/gpu=true:NoSchedule"] });
-            const result = box.run("reconcile-node", { NODE_NAME: "n", LABELS: "geoplatform.io/node-group geoplatform.io/workload", TAINTS: "geoplatform.io/node-group=processing:NoSchedule" });
+            const result = box.run("reconcile-node", {
+                NODE_NAME: "n",
+                LABELS: "geoplatform.io/node-group geoplatform.io/workload",
+                TAINTS: "geoplatform.io/node-group=processing:NoSchedule",
+            });
             assert.strictEqual(result.status, 0, result.stderr);
-            assert.deepStrictEqual(lines("node/n/taints"), ["geoplatform.io/node-group=processing:NoSchedule", "node.kubernetes.io/unschedulable=:NoSchedule", "vendor.example/gpu=true:NoSchedule"]);
+            assert.deepStrictEqual(lines("node/n/taints"), [
+                "geoplatform.io/node-group=processing:NoSchedule",
+                "node.kubernetes.io/unschedulable=:NoSchedule",
+                "vendor.example/gpu=true:NoSchedule",
+            ]);
             assert.deepStrictEqual(lines("node/n/annotations"), [
                 "geoplatform.io/owned-labels=geoplatform.io/node-group,geoplatform.io/workload",
                 "geoplatform.io/owned-taints=geoplatform.io/node-group:NoSchedule",
@@ -481,7 +524,10 @@ describe("K3s node scripts", () => {
             box.node("n", {
                 labels: ["geoplatform.io/node-group=processing", "geoplatform.io/tier=gold", "topology.kubernetes.io/zone=a"],
                 taints: ["geoplatform.io/node-group=processing:NoSchedule", "vendor.example/gpu=true:NoSchedule"],
-                annotations: ["geoplatform.io/owned-labels=geoplatform.io/node-group,geoplatform.io/tier", "geoplatform.io/owned-taints=geoplatform.io/node-group:NoSchedule,geoplatform.io/gone:NoExecute"],
+                annotations: [
+                    "geoplatform.io/owned-labels=geoplatform.io/node-group,geoplatform.io/tier",
+                    "geoplatform.io/owned-taints=geoplatform.io/node-group:NoSchedule,geoplatform.io/gone:NoExecute",
+                ],
             });
             const result = box.run("reconcile-node", { NODE_NAME: "n", LABELS: "geoplatform.io/node-group", TAINTS: "" });
             assert.strictEqual(result.status, 0, result.stderr);
@@ -496,7 +542,10 @@ describe("K3s node scripts", () => {
         });
 
         it("changes the value of a taint it owns in place", () => {
-            box.node("n", { taints: ["geoplatform.io/node-group=processing:NoSchedule"], annotations: ["geoplatform.io/owned-taints=geoplatform.io/node-group:NoSchedule"] });
+            box.node("n", {
+                taints: ["geoplatform.io/node-group=processing:NoSchedule"],
+                annotations: ["geoplatform.io/owned-taints=geoplatform.io/node-group:NoSchedule"],
+            });
             const result = box.run("reconcile-node", { NODE_NAME: "n", LABELS: "", TAINTS: "geoplatform.io/node-group=batch:NoSchedule" });
             assert.strictEqual(result.status, 0, result.stderr);
             assert.deepStrictEqual(lines("node/n/taints"), ["geoplatform.io/node-group=batch:NoSchedule"]);
@@ -573,7 +622,8 @@ describe("K3s node scripts", () => {
     describe("roll-node", () => {
         beforeEach(() => box.preinstallK3s(VERSION));
         const OLD = "v1.32.9+k3s1";
-        const roll = (phase: string, node: string, extra: Record<string, string> = {}) => box.run("roll-node", { PHASE: phase, NODE_NAME: node, K3S_VERSION: VERSION, ...extra });
+        const roll = (phase: string, node: string, extra: Record<string, string> = {}) =>
+            box.run("roll-node", { PHASE: phase, NODE_NAME: node, K3S_VERSION: VERSION, ...extra });
 
         it("does nothing for a new node or one already on the version, so creating a cluster stays parallel", () => {
             assert.match(roll("before", "new-1").stdout, /new-1 is new: nothing to drain/);

@@ -22,7 +22,6 @@ function k3sConfigOf(install: RecordedResource): Record<string, any> {
     return yaml.load(Buffer.from(b64, "base64").toString("utf8")) as Record<string, any>;
 }
 
-
 describe("K3s layer", () => {
     const runOf = sharedStackRuns();
 
@@ -85,12 +84,18 @@ describe("K3s layer", () => {
                     assert.ok(install.dependencies.includes(before.urn), `${name}: drained before its install`);
                     assert.ok(after.dependencies.includes(install.urn), `${name}: uncordoned after`);
                     assert.ok(ready.dependencies.includes(after.urn));
-                    for (const [roll, phase] of [[before, "before"], [after, "after"]] as const) {
+                    for (const [roll, phase] of [
+                        [before, "before"],
+                        [after, "after"],
+                    ] as const) {
                         assert.deepStrictEqual(scriptVars(roll.inputs.stdin), { PHASE: phase, NODE_NAME: name, K3S_VERSION: config().k3sVersion });
                         assert.deepStrictEqual(roll.inputs.triggers, [config().k3sVersion]);
                         assert.strictEqual(roll.inputs.connection.host, ready.inputs.connection.host, "on the first server, which has kubectl");
                     }
-                    assert.ok(!transitiveDeps(run(), before.urn).has(byName(`${nodeNames().find((n) => !isServer(n) && n !== name)}-k3s`).urn), "agents are not chained: creation stays parallel");
+                    assert.ok(
+                        !transitiveDeps(run(), before.urn).has(byName(`${nodeNames().find((n) => !isServer(n) && n !== name)}-k3s`).urn),
+                        "agents are not chained: creation stays parallel",
+                    );
                 }
             });
 
@@ -116,16 +121,26 @@ describe("K3s layer", () => {
                 }
                 if (servers.length > 1) {
                     const peers = scriptVars(byName(`${servers[0]}-k3s`).inputs.stdin).JOIN_PEERS.split(" ");
-                    assert.deepStrictEqual(peers, servers.slice(1).map((s) => byName(`${s}-k3s`).inputs.connection.host), "a replaced first server joins through its peers");
+                    assert.deepStrictEqual(
+                        peers,
+                        servers.slice(1).map((s) => byName(`${s}-k3s`).inputs.connection.host),
+                        "a replaced first server joins through its peers",
+                    );
                 }
-                for (const name of nodeNames().filter((n) => n !== servers[0] || servers.length === 1)) assert.strictEqual(scriptVars(byName(`${name}-k3s`).inputs.stdin).JOIN_PEERS, undefined);
+                for (const name of nodeNames().filter((n) => n !== servers[0] || servers.length === 1))
+                    assert.strictEqual(scriptVars(byName(`${name}-k3s`).inputs.stdin).JOIN_PEERS, undefined);
             });
 
             it("starts embedded etcd on exactly one server in HA, joins the others to it", async () => {
-                const serverConfigs = installs().filter((r) => isServer(r.name.replace(/-k3s$/, ""))).map(k3sConfigOf);
+                const serverConfigs = installs()
+                    .filter((r) => isServer(r.name.replace(/-k3s$/, "")))
+                    .map(k3sConfigOf);
                 const firstIp = serverConfigs[0]["node-ip"];
                 if (serverConfigs.length > 1) {
-                    assert.deepStrictEqual(serverConfigs.map((c) => c["cluster-init"] === true), [true, ...serverConfigs.slice(1).map(() => false)]);
+                    assert.deepStrictEqual(
+                        serverConfigs.map((c) => c["cluster-init"] === true),
+                        [true, ...serverConfigs.slice(1).map(() => false)],
+                    );
                 } else {
                     assert.strictEqual(serverConfigs[0]["cluster-init"], undefined, "a single server needs no etcd bootstrap");
                 }
@@ -142,7 +157,10 @@ describe("K3s layer", () => {
                     assert.strictEqual(c["node-name"], node);
                     assert.ok(c["node-label"].includes(`${NODE_GROUP_LABEL}=${group}`));
                     for (const [k, v] of Object.entries(spec.labels)) assert.ok(c["node-label"].includes(`${k}=${v}`));
-                    assert.deepStrictEqual(c["node-taint"] ?? [], spec.taints.map((t) => `${t.key}=${t.value}:${t.effect}`));
+                    assert.deepStrictEqual(
+                        c["node-taint"] ?? [],
+                        spec.taints.map((t) => `${t.key}=${t.value}:${t.effect}`),
+                    );
                     if (spec.role === "server") {
                         assert.strictEqual(c.token, `MOCKSECRET-password-${stack}-token`);
                         assert.strictEqual(c["agent-token"], `MOCKSECRET-password-${stack}-agent-token`);
@@ -175,7 +193,11 @@ describe("K3s layer", () => {
                 for (const cmd of commands()) {
                     assert.strictEqual(cmd.inputs.connection.proxy.host, bastionIp, cmd.name);
                     assert.ok(cmd.inputs.connection.perDialTimeout > 0 && cmd.inputs.connection.dialErrorLimit > 0, "0 and -1 mean unbounded");
-                    assert.strictEqual(dialSeconds(cmd.inputs.connection), installs().includes(cmd) || /-version-check$|control-plane-1-k3s-forget$/.test(cmd.name) ? 600 : 120, cmd.name);
+                    assert.strictEqual(
+                        dialSeconds(cmd.inputs.connection),
+                        installs().includes(cmd) || /-version-check$|control-plane-1-k3s-forget$/.test(cmd.name) ? 600 : 120,
+                        cmd.name,
+                    );
                     assert.strictEqual(dialSeconds(cmd.inputs.connection.proxy), 120);
                     assert.match(cmd.inputs.connection.host, /^10\./, "nodes are reached on their private address");
                     assert.strictEqual(cmd.inputs.addPreviousOutputInEnv, false, `${cmd.name}: no previous stdout sent back to the node`);
@@ -195,7 +217,10 @@ describe("K3s layer", () => {
                 assert.deepStrictEqual(plainSecretLeaks(run().resources), []);
                 for (const install of installs()) {
                     assert.ok(install.secretPaths.includes("stdin"), `${install.name} stdin`);
-                    assert.ok(install.secretPaths.some((p) => p.startsWith("triggers")), `${install.name} triggers`);
+                    assert.ok(
+                        install.secretPaths.some((p) => p.startsWith("triggers")),
+                        `${install.name} triggers`,
+                    );
                 }
                 const read = byName(`${stack}-kubeconfig`);
                 assert.ok(read.additionalSecretOutputs.includes("stdout"));
@@ -240,7 +265,10 @@ describe("K3s layer", () => {
                     const vars = scriptVars(reconcile.inputs.stdin);
                     assert.strictEqual(vars.NODE_NAME, node);
                     assert.deepStrictEqual(vars.LABELS.split(" ").sort(), Object.keys(labels).sort());
-                    assert.deepStrictEqual(vars.TAINTS.split(" ").filter(Boolean), spec.taints.map((t) => `${t.key}=${t.value}:${t.effect}`));
+                    assert.deepStrictEqual(
+                        vars.TAINTS.split(" ").filter(Boolean),
+                        spec.taints.map((t) => `${t.key}=${t.value}:${t.effect}`),
+                    );
                     assert.deepStrictEqual(reconcile.inputs.triggers, [vars.LABELS, vars.TAINTS, `${node}-id`], "again for a new VM's new Node");
                     assert.ok(reconcile.dependencies.includes(patch.urn), "after the NodePatch, which released the taints it used to own");
                     assert.strictEqual(reconcile.inputs.connection.host, ready.inputs.connection.host, "runs on the first server");
@@ -262,7 +290,11 @@ describe("K3s layer", () => {
                     assert.ok(drain.dependencies.includes(vm.urn));
                     assert.ok(drain.dependencies.includes(byName(`${agent}-k3s`).urn));
                     assert.strictEqual(drain.inputs.triggers, undefined, "nothing replaces it on upgrade");
-                    assert.strictEqual(drain.inputs.connection.host, byName(`${stack}-nodes-ready`).inputs.connection.host, "never on the (maybe vanished) agent");
+                    assert.strictEqual(
+                        drain.inputs.connection.host,
+                        byName(`${stack}-nodes-ready`).inputs.connection.host,
+                        "never on the (maybe vanished) agent",
+                    );
                 }
                 assert.strictEqual(run().resources.filter((r) => r.name.endsWith("-k3s-drain")).length, agents.length);
             });
@@ -275,7 +307,8 @@ describe("K3s layer", () => {
                     // The URN it had at 64bc5df (program.ts: `new K3s(stack)` at the root, platform/k3s/index.ts: parent this).
                     assert.strictEqual(r.urn, `urn:pulumi:${stack}::geoplatform::geoplatform:platform:K3s$${COMMAND}::${r.name}`);
                     // Its state's delete is what the engine runs when it goes: none (or a no-op) instead of k3s-agent-uninstall.sh.
-                    for (const step of ["create", "update", "delete"]) assert.ok(r.inputs[step] === undefined || r.inputs[step] === "true", `${r.name} ${step}: ${r.inputs[step]}`);
+                    for (const step of ["create", "update", "delete"])
+                        assert.ok(r.inputs[step] === undefined || r.inputs[step] === "true", `${r.name} ${step}: ${r.inputs[step]}`);
                     assert.strictEqual(r.inputs.triggers, undefined, "a trigger would replace it, and a replacement runs the old state's delete");
                     assert.doesNotMatch(JSON.stringify(r.inputs), /uninstall\.sh/);
                     assert.strictEqual(r.inputs.connection.host, byName(`${stack}-nodes-ready`).inputs.connection.host, "never on the (maybe vanished) agent");
@@ -308,8 +341,15 @@ describe("K3s layer", () => {
         assert.match(scriptVars(was.inputs.stdin).LABELS, /geoplatform\.io\/workload/);
         assert.doesNotMatch(scriptVars(now.inputs.stdin).LABELS, /geoplatform\.io\/workload/);
         assert.strictEqual(scriptVars(now.inputs.stdin).TAINTS, "");
-        assert.ok(!k3sConfigOf(pick(after, "dev-processing-1-k3s"))["node-label"].includes("geoplatform.io/workload=processing"), "K3s does not re-merge it on restart");
-        assert.deepStrictEqual(pick(after, "dev-system-1-reconcile").inputs.triggers, pick(before, "dev-system-1-reconcile").inputs.triggers, "other nodes untouched");
+        assert.ok(
+            !k3sConfigOf(pick(after, "dev-processing-1-k3s"))["node-label"].includes("geoplatform.io/workload=processing"),
+            "K3s does not re-merge it on restart",
+        );
+        assert.deepStrictEqual(
+            pick(after, "dev-system-1-reconcile").inputs.triggers,
+            pick(before, "dev-system-1-reconcile").inputs.triggers,
+            "other nodes untouched",
+        );
     });
 
     it("a K3s minor bump re-runs the version check, then every install, servers in order, and waits for the new version; tokens and drains stay", async () => {
@@ -328,7 +368,8 @@ describe("K3s layer", () => {
         assert.ok(rolls.length >= 2);
         for (const roll of rolls) assert.ok(changed(roll.name), `${roll.name} runs again: the agent is drained and uncordoned`);
         for (const name of ["prod-token", "prod-agent-token"]) assert.deepStrictEqual(pick(after, name).inputs, pick(before, name).inputs, name);
-        for (const drain of after.resources.filter((r) => r.name.endsWith("-k3s-drain"))) assert.strictEqual(drain.inputs.delete, pick(before, drain.name).inputs.delete, drain.name);
+        for (const drain of after.resources.filter((r) => r.name.endsWith("-k3s-drain")))
+            assert.strictEqual(drain.inputs.delete, pick(before, drain.name).inputs.delete, drain.name);
         const servers = installNames.filter((n) => n.includes("control-plane"));
         assert.ok(servers.length > 1);
         servers.slice(1).forEach((name, i) => assert.ok(pick(after, name).dependencies.includes(pick(after, servers[i]).urn), `${name} after ${servers[i]}`));

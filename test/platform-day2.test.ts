@@ -7,7 +7,8 @@ import { validateConfig } from "../config/validate";
 // Rollouts and waits of the platform that only matter on day 2 (an upgrade, a restart) or between components.
 // The values keys are checked against the pinned charts by their generated types (config/chart-values).
 
-const release = (run: StackRun, chart: string) => run.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && chartOf(r) === chart) as RecordedResource;
+const release = (run: StackRun, chart: string) =>
+    run.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && chartOf(r) === chart) as RecordedResource;
 const named = (run: StackRun, name: string) => run.resources.find((r) => r.name === name) as RecordedResource;
 
 describe("platform rollouts and readiness", () => {
@@ -18,7 +19,10 @@ describe("platform rollouts and readiness", () => {
             const run = () => runOf(stack);
 
             it("rolls Traefik's host-port DaemonSet one node at a time, never surging onto a taken port", () => {
-                assert.deepStrictEqual(release(run(), "traefik").inputs.values.updateStrategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
+                assert.deepStrictEqual(release(run(), "traefik").inputs.values.updateStrategy, {
+                    type: "RollingUpdate",
+                    rollingUpdate: { maxUnavailable: 1, maxSurge: 0 },
+                });
             });
 
             it("recreates MinIO's single-volume Deployment instead of surging (no Multi-Attach)", () => {
@@ -29,7 +33,8 @@ describe("platform rollouts and readiness", () => {
                 const values = release(run(), "keycloakx").inputs.values;
                 assert.deepStrictEqual(values.proxy, { enabled: true, mode: "xforwarded", http: { enabled: true } });
                 assert.deepStrictEqual(values.health, { enabled: true });
-                for (const name of ["KC_PROXY_HEADERS", "KC_HTTP_ENABLED", "KC_HEALTH_ENABLED"]) assert.doesNotMatch(values.extraEnv, new RegExp(`name: ${name}\\b`), name);
+                for (const name of ["KC_PROXY_HEADERS", "KC_HTTP_ENABLED", "KC_HEALTH_ENABLED"])
+                    assert.doesNotMatch(values.extraEnv, new RegExp(`name: ${name}\\b`), name);
             });
 
             it("lets a single-instance CNPG Cluster's node be drained (no PodDisruptionBudget), keeps it with standbys", () => {

@@ -48,7 +48,11 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         // the cluster exists (k3s-io/docs docs/cli/token.md). Input changes are ignored, and `protect` makes a replacement
         // (or a destroy) fail instead of silently breaking every server's restart. retainOnDelete would not help: the
         // value only lives in the Pulumi state.
-        const token = new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this, protect: true, ignoreChanges: ["length", "special"] });
+        const token = new random.RandomPassword(
+            `${name}-token`,
+            { length: 48, special: false },
+            { parent: this, protect: true, ignoreChanges: ["length", "special"] },
+        );
         // Agents join with the agent token, which can register a node but is not cluster admin (same docs page). It may be
         // set or changed later on all servers, so it is not protected.
         const agentToken = new random.RandomPassword(`${name}-agent-token`, { length: 48, special: false }, { parent: this });
@@ -124,7 +128,10 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 vars,
                 // Re-run on a new version, config or VM (a replaced OpenStack VM keeps its address, so only its id tells);
                 // the script itself skips what is already done.
-                { triggers: [config.k3sVersion, configYaml, SHUTDOWN_GRACE.SHUTDOWN_GRACE, SHUTDOWN_GRACE.SHUTDOWN_GRACE_CRITICAL, node.instanceId], logging: "stdoutAndStderr" },
+                {
+                    triggers: [config.k3sVersion, configYaml, SHUTDOWN_GRACE.SHUTDOWN_GRACE, SHUTDOWN_GRACE.SHUTDOWN_GRACE_CRITICAL, node.instanceId],
+                    logging: "stdoutAndStderr",
+                },
                 { dependsOn: [node.resource, ...cluster.egress, ...dependsOn], additionalSecretOutputs: ["stdin"] },
                 BOOT_DIAL,
             );
@@ -168,7 +175,14 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         // roll-node.sh serialises them at run time with a lock in the cluster, which a dependency chain could not do
         // without also serialising creation.
         const roll = (agent: ClusterNode, phase: "before" | "after", dependsOn: pulumi.Resource[]) =>
-            runScript(`${agent.name}-k3s-roll-${phase}`, first, "roll-node", { PHASE: phase, NODE_NAME: agent.name, K3S_VERSION: config.k3sVersion }, { triggers: [config.k3sVersion] }, { dependsOn });
+            runScript(
+                `${agent.name}-k3s-roll-${phase}`,
+                first,
+                "roll-node",
+                { PHASE: phase, NODE_NAME: agent.name, K3S_VERSION: config.k3sVersion },
+                { triggers: [config.k3sVersion] },
+                { dependsOn },
+            );
         const agentInstalls = agents.map((agent) => install(agent, [lastServer, forget(agent, first, [lastServer]), roll(agent, "before", [lastServer])]));
         const agentRolled = agents.map((agent, i) => roll(agent, "after", [agentInstalls[i]]));
 
@@ -176,17 +190,18 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         // the first server and depends on the agent's VM and install, so deletion drains and removes the Node first,
         // then the VM goes. Nothing runs on the leaving agent itself: it may be gone already (a reclaimed spot
         // instance), and its VM is deleted anyway.
-        agents.forEach((agent, i) =>
-            new command.remote.Command(
-                `${agent.name}-k3s-drain`,
-                {
-                    connection: connection(first),
-                    create: "true",
-                    delete: `sudo bash -c ${shellQuote(renderScript("drain-node", { NODE_NAME: agent.name }))}`,
-                    addPreviousOutputInEnv: false,
-                },
-                { parent: this, dependsOn: [agent.resource, agentInstalls[i]] },
-            ),
+        agents.forEach(
+            (agent, i) =>
+                new command.remote.Command(
+                    `${agent.name}-k3s-drain`,
+                    {
+                        connection: connection(first),
+                        create: "true",
+                        delete: `sudo bash -c ${shellQuote(renderScript("drain-node", { NODE_NAME: agent.name }))}`,
+                        addPreviousOutputInEnv: false,
+                    },
+                    { parent: this, dependsOn: [agent.resource, agentInstalls[i]] },
+                ),
         );
         // Retired: until this release every agent also had `<agent>-k3s-uninstall`, whose delete ran k3s-agent-uninstall.sh
         // on the agent. The engine runs a resource's delete from its state when it leaves the program, so dropping it would
@@ -194,7 +209,10 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         // up only updates its state (triggers alone force a replacement; create, update and delete run only when set,
         // pulumi/pulumi-command v1.2.1 provider/pkg/provider/remote/commandController.go), so no SSH, and its later removal
         // runs nothing. Drop it one release after this one, once every stack has run an up with it.
-        agents.forEach((agent) => new command.remote.Command(`${agent.name}-k3s-uninstall`, { connection: connection(first), addPreviousOutputInEnv: false }, { parent: this }));
+        agents.forEach(
+            (agent) =>
+                new command.remote.Command(`${agent.name}-k3s-uninstall`, { connection: connection(first), addPreviousOutputInEnv: false }, { parent: this }),
+        );
 
         const nodeNames = cluster.nodes.map((n) => n.name).join(" ");
         const allReady = runScript(
@@ -220,7 +238,9 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         );
         // K3s writes https://127.0.0.1:6443; the bastion publishes the API on the endpoint in tls-san.
         this.kubeconfig = pulumi.secret(
-            pulumi.all([read.stdout, cluster.apiEndpoint]).apply(([kubeconfig, endpoint]) => kubeconfig.replace(/https:\/\/127\.0\.0\.1:6443/g, `https://${endpoint}:6443`)),
+            pulumi
+                .all([read.stdout, cluster.apiEndpoint])
+                .apply(([kubeconfig, endpoint]) => kubeconfig.replace(/https:\/\/127\.0\.0\.1:6443/g, `https://${endpoint}:6443`)),
         );
         // The kubeconfig is unknown in the first preview of a month (it is read again); the provider replaces itself, and with it every
         // Kubernetes resource, on an unknown kubeconfig unless a clusterIdentifier is set and unchanged
@@ -241,7 +261,14 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
             );
             const vars = { NODE_NAME: node.name, LABELS: Object.keys(node.labels).join(" "), TAINTS: node.taints.map(taintArg).join(" ") };
             // A replaced VM registers a new Node: its taints and label removals are applied again.
-            return runScript(`${node.name}-reconcile`, first, "reconcile-node", vars, { triggers: [vars.LABELS, vars.TAINTS, node.instanceId] }, { dependsOn: [labels] });
+            return runScript(
+                `${node.name}-reconcile`,
+                first,
+                "reconcile-node",
+                vars,
+                { triggers: [vars.LABELS, vars.TAINTS, node.instanceId] },
+                { dependsOn: [labels] },
+            );
         });
 
         this.ready = [allReady, ...nodeSettings];

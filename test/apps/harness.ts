@@ -19,7 +19,11 @@ export function runApps(stack: StackName, patch: Record<string, unknown> = {}): 
     if (!cache.has(key)) {
         cache.set(
             key,
-            (Object.keys(patch).length === 0 ? sharedStackRun(stack) : runStack(stack, patch)).then((run) => ({ ...run, all: run.resources, resources: run.resources.filter((r) => r.urn.includes("geoplatform:apps:")) })),
+            (Object.keys(patch).length === 0 ? sharedStackRun(stack) : runStack(stack, patch)).then((run) => ({
+                ...run,
+                all: run.resources,
+                resources: run.resources.filter((r) => r.urn.includes("geoplatform:apps:")),
+            })),
         );
     }
     return cache.get(key) as Promise<AppsRun>;

@@ -30,11 +30,13 @@ for (const stack of STACKS) {
             assert.ok(["sqlite-pvc", "sqlite-memory", "mysql", "postgres", "other"].includes(v.hub.db.type), "hub.db.type enum");
             assert.ok(["dynamic", "static", "none"].includes(v.singleuser.storage.type), "singleuser.storage.type enum");
             assert.ok(["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"].includes(v.proxy.service.type), "proxy.service.type enum");
-            for (const pods of ["corePods", "userPods"]) assert.ok(["ignore", "prefer", "require"].includes(v.scheduling[pods].nodeAffinity.matchNodePurpose), `scheduling.${pods} enum`);
+            for (const pods of ["corePods", "userPods"])
+                assert.ok(["ignore", "prefer", "require"].includes(v.scheduling[pods].nodeAffinity.matchNodePurpose), `scheduling.${pods} enum`);
             // singleuser.image: exactly name and tag, both strings; hub.config: class names (capitalised) to objects.
             assert.deepStrictEqual(Object.keys(v.singleuser.image).sort(), ["name", "tag"]);
             assert.ok(typeof v.singleuser.image.name === "string" && typeof v.singleuser.image.tag === "string");
-            for (const [cls, conf] of Object.entries(v.hub.config)) assert.ok(/^[A-Z]/.test(cls) && typeof conf === "object" && !Array.isArray(conf), `hub.config.${cls}`);
+            for (const [cls, conf] of Object.entries(v.hub.config))
+                assert.ok(/^[A-Z]/.test(cls) && typeof conf === "object" && !Array.isArray(conf), `hub.config.${cls}`);
         });
 
         it("runs hub, proxy, user scheduler and image awaiter on system; user pods on processing, tolerating its taint", () => {
@@ -77,7 +79,10 @@ for (const stack of STACKS) {
         it("gives notebooks Longhorn volumes, a small/large profile list, the pinned image and the notebooks bucket", () => {
             const s = values().singleuser;
             assert.strictEqual(s.storage.dynamic.storageClass, "longhorn");
-            assert.deepStrictEqual(s.profileList.map((p: any) => p.slug), ["small", "large"]);
+            assert.deepStrictEqual(
+                s.profileList.map((p: any) => p.slug),
+                ["small", "large"],
+            );
             assert.notStrictEqual(s.image.tag, "latest");
             assert.ok(s.image.name && s.image.tag);
             assert.deepStrictEqual(s.extraEnv.AWS_SECRET_ACCESS_KEY, { valueFrom: { secretKeyRef: { name: "jupyterhub-s3", key: "AWS_SECRET_ACCESS_KEY" } } });
@@ -91,7 +96,10 @@ for (const stack of STACKS) {
             assert.strictEqual(ing.ingressClassName, "traefik");
             assert.deepStrictEqual(ing.hosts, [`jupyter.${domain}`]);
             assert.deepStrictEqual(ing.tls, [{ hosts: [`jupyter.${domain}`], secretName: "jupyter-tls" }]);
-            assert.strictEqual(ing.annotations["cert-manager.io/cluster-issuer"], `letsencrypt-${validateConfig(rawGeoplatformConfig(stack), stack).platform.letsEncrypt}`);
+            assert.strictEqual(
+                ing.annotations["cert-manager.io/cluster-issuer"],
+                `letsencrypt-${validateConfig(rawGeoplatformConfig(stack), stack).platform.letsEncrypt}`,
+            );
         });
     });
 }

@@ -53,24 +53,53 @@ for (const stack of STACKS) {
             const apiArgs: string[] = api.containers[0].args;
             assert.deepStrictEqual(envOf(api, "DB_PASSWORD").valueFrom, { secretKeyRef: { name: "geocube-db", key: "password" } });
             const pgq = "-pgqConnection=postgresql://geocube:$(DB_PASSWORD)@geoplatform-pg-rw.postgres.svc:5432/geocube";
-            for (const arg of ["-dbPassword=$(DB_PASSWORD)", "-dbHost=geoplatform-pg-rw.postgres.svc:5432", pgq, "-eventsQueue=events", "-consolidationsQueue=consolidations"]) {
+            for (const arg of [
+                "-dbPassword=$(DB_PASSWORD)",
+                "-dbHost=geoplatform-pg-rw.postgres.svc:5432",
+                pgq,
+                "-eventsQueue=events",
+                "-consolidationsQueue=consolidations",
+            ]) {
                 assert.ok(apiArgs.includes(arg), arg);
             }
             // Flags of cmd/server, cmd/consolidater, cmd/autoscaler and cmd/gdalConfig.go at v1.0.3: Go's flag package exits on any other.
             const flagNames = (args: string[]) => args.map((a) => a.replace(/^-+/, "").split("=")[0]);
             const gdal = ["with-s3", "aws-endpoint", "aws-region"];
-            const server = ["port", "maxConnectionAge", "workers", "cancelledJobs", "ingestionStorage", "dbName", "dbUser", "dbHost", "dbPassword", "pgqConnection", "eventsQueue", "consolidationsQueue", ...gdal];
-            assert.deepStrictEqual(flagNames(apiArgs).filter((f) => !server.includes(f)), []);
+            const server = [
+                "port",
+                "maxConnectionAge",
+                "workers",
+                "cancelledJobs",
+                "ingestionStorage",
+                "dbName",
+                "dbUser",
+                "dbHost",
+                "dbPassword",
+                "pgqConnection",
+                "eventsQueue",
+                "consolidationsQueue",
+                ...gdal,
+            ];
+            assert.deepStrictEqual(
+                flagNames(apiArgs).filter((f) => !server.includes(f)),
+                [],
+            );
             const worker = one(run, "ReplicationController", "geocube-consolidater").inputs.spec;
             assert.strictEqual(worker.replicas, 0);
             const workerSpec = worker.template.spec;
             assert.deepStrictEqual(workerSpec.tolerations, [processingToleration]);
             const consolidater = ["workdir", "cancelledJobs", "pgqConnection", "eventsQueue", "consolidationsQueue", ...gdal];
-            assert.deepStrictEqual(flagNames(workerSpec.containers[0].args).filter((f) => !consolidater.includes(f)), []);
+            assert.deepStrictEqual(
+                flagNames(workerSpec.containers[0].args).filter((f) => !consolidater.includes(f)),
+                [],
+            );
             assert.ok(workerSpec.containers[0].args.includes(pgq));
             const scaler = one(run, "Deployment", "geocube-autoscaler").inputs.spec.template.spec;
             const autoscaler = ["update", "pgq-connection", "queue", "rc", "ns", "ratio", "minratio", "step", "max", "min", "pod.cost.path", "pod.cost.port"];
-            assert.deepStrictEqual(flagNames(scaler.containers[0].args).filter((f) => !autoscaler.includes(f)), []);
+            assert.deepStrictEqual(
+                flagNames(scaler.containers[0].args).filter((f) => !autoscaler.includes(f)),
+                [],
+            );
             for (const arg of ["-rc=geocube-consolidater", "-ns=geocube", "-queue=consolidations"]) assert.ok(scaler.containers[0].args.includes(arg), arg);
             assert.strictEqual(scaler.serviceAccountName, "geocube-autoscaler");
             const rules = one(run, "Role", "geocube-autoscaler").inputs.rules;
@@ -101,13 +130,20 @@ for (const stack of STACKS) {
             const job = one(run, "Job", "geocube-schema");
             const spec = job.inputs.spec.template.spec;
             const urls: string[] = spec.initContainers[0].args.filter((a: string) => a.startsWith("https://"));
-            assert.deepStrictEqual(urls, Object.values(GEOCUBE_SQL.files).map((f) => geocubeSourceUrl(f.path)));
+            assert.deepStrictEqual(
+                urls,
+                Object.values(GEOCUBE_SQL.files).map((f) => geocubeSourceUrl(f.path)),
+            );
             for (const url of urls) assert.match(url, /\/airbusgeo\/geocube\/[0-9a-f]{40}\//);
             const env = Object.fromEntries(spec.containers[0].env.map((e: any) => [e.name, e]));
             assert.strictEqual(env.SCHEMA_SHA256.value, GEOCUBE_SQL.files["schema.sql"].sha256);
             assert.deepStrictEqual(env.PGPASSWORD.valueFrom, { secretKeyRef: { name: "geocube-db", key: "password" } });
             assert.strictEqual(spec.containers[0].image, `${PLATFORM_IMAGES.postgres.repository}:${PLATFORM_IMAGES.postgres.tag}`);
-            for (const [kind, name] of [["Deployment", "geocube-apiserver"], ["ReplicationController", "geocube-consolidater"], ["Deployment", "geocube-autoscaler"]]) {
+            for (const [kind, name] of [
+                ["Deployment", "geocube-apiserver"],
+                ["ReplicationController", "geocube-consolidater"],
+                ["Deployment", "geocube-autoscaler"],
+            ]) {
                 assert.ok(one(run, kind, name).dependencies.includes(job.urn), `${name} waits for the schema`);
             }
         });
@@ -151,7 +187,11 @@ for (const stack of STACKS) {
 }
 
 describe("apps: toggles", () => {
-    const releasesOf = (run: AppsRun) => run.resources.filter((r) => r.type === RELEASE).map((r) => r.inputs.name).sort();
+    const releasesOf = (run: AppsRun) =>
+        run.resources
+            .filter((r) => r.type === RELEASE)
+            .map((r) => r.inputs.name)
+            .sort();
     const appComponents = (run: AppsRun) => run.resources.filter((r) => r.type.startsWith("geoplatform:apps:")).map((r) => r.type);
 
     it("creates every app when none is switched off", async () => {
@@ -163,7 +203,10 @@ describe("apps: toggles", () => {
     it("creates nothing at all with every app switched off", async () => {
         const off = Object.fromEntries(APP_NAMES.map((a) => [a, { enabled: false }]));
         const run = await runApps("prod", { "geoplatform:apps": off });
-        assert.deepStrictEqual(run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && r.type !== "pulumi:providers:kubernetes"), []);
+        assert.deepStrictEqual(
+            run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && r.type !== "pulumi:providers:kubernetes"),
+            [],
+        );
     });
 
     const cases: { off: string[]; gone: string[]; kept: string[] }[] = [
@@ -183,7 +226,9 @@ describe("apps: toggles", () => {
     }
 
     it("without spark and argo there is no processing namespace; without geocube no Geocube objects", async () => {
-        const run = await runApps("dev", { "geoplatform:apps": { spark: { enabled: false }, openeo: { enabled: false }, argo: { enabled: false }, geocube: { enabled: false } } });
+        const run = await runApps("dev", {
+            "geoplatform:apps": { spark: { enabled: false }, openeo: { enabled: false }, argo: { enabled: false }, geocube: { enabled: false } },
+        });
         assert.ok(!run.all.some((r) => r.type === "kubernetes:core/v1:Namespace" && r.inputs.metadata.name === "processing"));
         assert.ok(!run.resources.some((r) => r.inputs?.metadata?.name?.startsWith?.("geocube")));
         assert.deepStrictEqual(releasesOf(run), ["jupyterhub"]);

@@ -30,7 +30,10 @@ for (const stack of STACKS) {
 
         it("installs the pinned spark-operator with its control pods on system", () => {
             const r = releaseNamed(run, "spark-operator").inputs;
-            assert.deepStrictEqual([r.chart, r.version, r.repositoryOpts, r.namespace], [releaseChart(CHARTS.sparkOperator), "2.5.2", undefined, CHARTS.sparkOperator.namespace]);
+            assert.deepStrictEqual(
+                [r.chart, r.version, r.repositoryOpts, r.namespace],
+                [releaseChart(CHARTS.sparkOperator), "2.5.2", undefined, CHARTS.sparkOperator.namespace],
+            );
             for (const part of ["controller", "webhook", "hook"]) assert.deepStrictEqual(values()[part].nodeSelector, system, part);
             assert.strictEqual(values().webhook.enable, true);
             assert.strictEqual(values().hook.upgradeCrd, true);
@@ -71,7 +74,10 @@ for (const stack of STACKS) {
             assert.deepStrictEqual(spec.volumes[0].configMap, { name: "spark-defaults" });
             const ing = one(run, "Ingress", "spark-history").inputs;
             assert.match(ing.spec.tls[0].hosts[0], /^spark-history\./);
-            assert.strictEqual(ing.metadata.annotations["cert-manager.io/cluster-issuer"], `letsencrypt-${validateConfig(rawGeoplatformConfig(stack), stack).platform.letsEncrypt}`);
+            assert.strictEqual(
+                ing.metadata.annotations["cert-manager.io/cluster-issuer"],
+                `letsencrypt-${validateConfig(rawGeoplatformConfig(stack), stack).platform.letsEncrypt}`,
+            );
         });
 
         it("submits the example Sedona spatial join as a v1beta2 SparkApplication on processing", () => {

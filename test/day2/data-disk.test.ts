@@ -53,31 +53,56 @@ describe("day 2: Longhorn data volumes", function () {
             const dev = validateConfig(rawGeoplatformConfig("dev"), "dev");
             assert.strictEqual(longhornFit(dev, 300).perNodeGb, 175);
             // Fewer replicas than storage nodes: a node holds its even share, at least the largest volume.
-            const spread = validateConfig({ ...rawGeoplatformConfig("prod"), platform: { ...(rawGeoplatformConfig("prod").platform as object), longhornReplicas: 1 } }, "prod");
+            const spread = validateConfig(
+                { ...rawGeoplatformConfig("prod"), platform: { ...(rawGeoplatformConfig("prod").platform as object), longhornReplicas: 1 } },
+                "prod",
+            );
             assert.strictEqual(longhornFit(spread, 1500).perNodeGb, 500);
         });
 
         it("accepts both stack files' data volumes", () => {
-            for (const stack of ["dev", "prod"] as const) assert.deepStrictEqual(problemsOf(stack, () => undefined), []);
+            for (const stack of ["dev", "prod"] as const)
+                assert.deepStrictEqual(
+                    problemsOf(stack, () => undefined),
+                    [],
+                );
         });
 
         it("refuses volumes that do not fit, saying how much is missing", () => {
             const problems = problemsOf("prod", (r) => (r.nodeGroups.system.dataDiskGb = 1000));
             assert.strictEqual(problems.length, 1, problems.join("\n"));
-            assert.match(problems[0], /^geoplatform:nodeGroups.system.dataDiskGb: got 1000, expected at least 1247: each storage node must hold 855 GiB of replicas \(postgres 3x50, objectStorage 500, prometheus 100, geocube 100, zookeeper 5 GiB, 3 replica\(s\) over 3 storage node\(s\)\), .* which is 686 GiB: 169 GiB missing per node$/);
+            assert.match(
+                problems[0],
+                /^geoplatform:nodeGroups.system.dataDiskGb: got 1000, expected at least 1247: each storage node must hold 855 GiB of replicas \(postgres 3x50, objectStorage 500, prometheus 100, geocube 100, zookeeper 5 GiB, 3 replica\(s\) over 3 storage node\(s\)\), .* which is 686 GiB: 169 GiB missing per node$/,
+            );
             // A larger MinIO volume is what pushes it over.
-            assert.match(problemsOf("dev", (r) => (r.platform.objectStorage.storageGb = 200)).join("\n"), /nodeGroups.system.dataDiskGb: got 300, expected at least 474: .*120 GiB missing per node/);
+            assert.match(
+                problemsOf("dev", (r) => (r.platform.objectStorage.storageGb = 200)).join("\n"),
+                /nodeGroups.system.dataDiskGb: got 300, expected at least 474: .*120 GiB missing per node/,
+            );
         });
 
         it("refuses a storage group without a data volume, a data volume elsewhere, and more replicas than storage nodes", () => {
-            assert.deepStrictEqual(problemsOf("dev", (r) => delete r.nodeGroups.system.dataDiskGb), [
-                'geoplatform:nodeGroups.system.dataDiskGb: got nothing, expected the size (GiB) of the dedicated Longhorn data volume each node of this group gets (it is labelled node.longhorn.io/create-default-disk: "true"); Longhorn would otherwise fill the root disk',
-            ]);
-            assert.match(problemsOf("dev", (r) => (r.nodeGroups.processing.dataDiskGb = 100)).join("\n"), /^geoplatform:nodeGroups.processing.dataDiskGb: got 100, expected 0: only groups labelled/);
-            assert.deepStrictEqual(problemsOf("dev", (r) => (r.platform.longhornReplicas = 3)), [
-                'geoplatform:platform.longhornReplicas: got 3, expected at most 1, the storage nodes (groups labelled node.longhorn.io/create-default-disk: "true": system: 1); each replica needs its own node',
-            ]);
-            assert.match(problemsOf("dev", (r) => delete r.nodeGroups.system.labels["node.longhorn.io/create-default-disk"]).join("\n"), /geoplatform:nodeGroups: got "no node labelled for Longhorn"/);
+            assert.deepStrictEqual(
+                problemsOf("dev", (r) => delete r.nodeGroups.system.dataDiskGb),
+                [
+                    'geoplatform:nodeGroups.system.dataDiskGb: got nothing, expected the size (GiB) of the dedicated Longhorn data volume each node of this group gets (it is labelled node.longhorn.io/create-default-disk: "true"); Longhorn would otherwise fill the root disk',
+                ],
+            );
+            assert.match(
+                problemsOf("dev", (r) => (r.nodeGroups.processing.dataDiskGb = 100)).join("\n"),
+                /^geoplatform:nodeGroups.processing.dataDiskGb: got 100, expected 0: only groups labelled/,
+            );
+            assert.deepStrictEqual(
+                problemsOf("dev", (r) => (r.platform.longhornReplicas = 3)),
+                [
+                    'geoplatform:platform.longhornReplicas: got 3, expected at most 1, the storage nodes (groups labelled node.longhorn.io/create-default-disk: "true": system: 1); each replica needs its own node',
+                ],
+            );
+            assert.match(
+                problemsOf("dev", (r) => delete r.nodeGroups.system.labels["node.longhorn.io/create-default-disk"]).join("\n"),
+                /geoplatform:nodeGroups: got "no node labelled for Longhorn"/,
+            );
         });
 
         it("reports no capacity problem on top of a malformed key", () => {
@@ -127,7 +152,8 @@ describe("day 2: Longhorn data volumes", function () {
                     assert.ok(vm.inputs.userData.includes(`DEVICE_LINKS='${links}'`), vm.name);
                     assert.ok(vm.inputs.userData.includes(`MOUNT_POINT='${LONGHORN_DATA_PATH}'`), vm.name);
                 }
-                for (const vm of ofType(run, VM[stack]).filter((i) => /-(processing|control-plane)-\d+$/.test(i.name))) assert.strictEqual(vm.inputs.userData, undefined, vm.name);
+                for (const vm of ofType(run, VM[stack]).filter((i) => /-(processing|control-plane)-\d+$/.test(i.name)))
+                    assert.strictEqual(vm.inputs.userData, undefined, vm.name);
             });
         });
     }
@@ -188,7 +214,12 @@ esac`,
     };
     const run = (waitSeconds = 5) =>
         spawnSync("bash", ["-s"], {
-            input: renderDataDiskScript({ DEVICE_LINKS: "/dev/disk/by-id/virtio-0123456789abcdef0123 /dev/xvdf", MOUNT_POINT: LONGHORN_DATA_PATH, WAIT_SECONDS: String(waitSeconds), GEOPLATFORM_ROOT: root() }),
+            input: renderDataDiskScript({
+                DEVICE_LINKS: "/dev/disk/by-id/virtio-0123456789abcdef0123 /dev/xvdf",
+                MOUNT_POINT: LONGHORN_DATA_PATH,
+                WAIT_SECONDS: String(waitSeconds),
+                GEOPLATFORM_ROOT: root(),
+            }),
             env: { PATH: `${dir}/bin:/usr/bin:/bin`, SANDBOX: dir },
             encoding: "utf8",
         });
@@ -218,12 +249,23 @@ esac`,
         const first = run();
         assert.strictEqual(first.status, 0, first.stderr);
         const device = path.join(root(), "dev/xvdf");
-        assert.deepStrictEqual(calls().filter((c) => !c.startsWith("blkid")), [`mkfs.ext4 -q -m 0 -T largefile -L longhorn-data ${device}`, `mount ${device} ${root()}${LONGHORN_DATA_PATH}`]);
+        assert.deepStrictEqual(
+            calls().filter((c) => !c.startsWith("blkid")),
+            [`mkfs.ext4 -q -m 0 -T largefile -L longhorn-data ${device}`, `mount ${device} ${root()}${LONGHORN_DATA_PATH}`],
+        );
         assert.match(fstab(), new RegExp(`^UUID=0d3c-uuid ${LONGHORN_DATA_PATH} ext4 defaults,nofail,x-systemd.device-timeout=60s 0 2$`, "m"));
         const second = run();
         assert.strictEqual(second.status, 0, second.stderr);
-        assert.deepStrictEqual(calls().filter((c) => !c.startsWith("blkid")), []);
-        assert.strictEqual(fstab().split("\n").filter((l) => l.includes(LONGHORN_DATA_PATH)).length, 1);
+        assert.deepStrictEqual(
+            calls().filter((c) => !c.startsWith("blkid")),
+            [],
+        );
+        assert.strictEqual(
+            fstab()
+                .split("\n")
+                .filter((l) => l.includes(LONGHORN_DATA_PATH)).length,
+            1,
+        );
     });
 
     it("finds the volume under its by-id name and never formats one that holds a filesystem", () => {

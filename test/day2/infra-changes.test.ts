@@ -28,7 +28,10 @@ function assertNoDataLost(before: StackRun, after: StackRun, plan: Plan): void {
     assert.ok(volumes.length > 0);
     for (const v of volumes) {
         assert.ok(!plan.replacedUrns.includes(v.urn), `${v.name} replaced: ${JSON.stringify(plan.reasons[v.name])}`);
-        assert.ok(after.resources.some((r) => r.urn === v.urn), `${v.name} deleted`);
+        assert.ok(
+            after.resources.some((r) => r.urn === v.urn),
+            `${v.name} deleted`,
+        );
     }
 }
 
@@ -54,7 +57,10 @@ describe("day 2: infrastructure changes", function () {
         });
 
         it("never lets a new image, key, zone or user data replace a running node; the bastion takes a new server list", async () => {
-            for (const [stack, node, bastion] of [["dev", OPENSTACK_NODE_IGNORED, OPENSTACK_BASTION_IGNORED], ["prod", AWS_NODE_IGNORED, AWS_BASTION_IGNORED]] as const) {
+            for (const [stack, node, bastion] of [
+                ["dev", OPENSTACK_NODE_IGNORED, OPENSTACK_BASTION_IGNORED],
+                ["prod", AWS_NODE_IGNORED, AWS_BASTION_IGNORED],
+            ] as const) {
                 for (const vm of vms(await sharedStackRun(stack))) {
                     assert.deepStrictEqual(vm.options.ignoreChanges, isBastion(vm) ? bastion : node, vm.name);
                 }
@@ -92,7 +98,10 @@ describe("day 2: infrastructure changes", function () {
                     // The image id was published in an earlier run (which replaced nothing); this run lists the node.
                     const published = await runStack(stack, newImage(stack));
                     const after = await runStack(stack, { ...newImage(stack), "geoplatform:rollNodes": [name] });
-                    assert.deepStrictEqual(planChanges(before, published).replace.filter((n) => vms(published).some((vm) => vm.name === n)), []);
+                    assert.deepStrictEqual(
+                        planChanges(before, published).replace.filter((n) => vms(published).some((vm) => vm.name === n)),
+                        [],
+                    );
                     // The state after that run still holds the old image for every VM (ignored fields keep their state value):
                     // compared with the first run's inputs.
                     const plan = planChanges(before, after);
@@ -123,7 +132,10 @@ describe("day 2: infrastructure changes", function () {
             assert.deepStrictEqual(problems("dev", ["dev-system-1", "dev-bastion"]), []);
             const bad = problems("dev", ["prod-system-1", "dev-system-2", "dev-system-1", "dev-system-1", 7]);
             assert.strictEqual(bad.length, 4, bad.join("\n"));
-            assert.match(bad[0], /geoplatform:rollNodes\[0\]: got "prod-system-1", expected the name of a VM of stack dev \(dev-control-plane-1, dev-system-1, dev-processing-1, dev-bastion\)/);
+            assert.match(
+                bad[0],
+                /geoplatform:rollNodes\[0\]: got "prod-system-1", expected the name of a VM of stack dev \(dev-control-plane-1, dev-system-1, dev-processing-1, dev-bastion\)/,
+            );
             assert.match(bad[1], /rollNodes\[1\]: got "dev-system-2", expected the name of a VM/);
             assert.match(bad[2], /rollNodes\[3\]: got "dev-system-1", expected each VM once/);
             assert.match(bad[3], /rollNodes\[4\]: got 7, expected a VM name/);
@@ -152,7 +164,10 @@ describe("day 2: infrastructure changes", function () {
         });
 
         it("dev from 1 to 3 servers: two servers added, the bastion (its forwarder's list) replaced delete-first, nothing else replaced", async () => {
-            const { after, plan } = await change("dev", edited("dev", "nodeGroups", (g: any) => (g["control-plane"].count = 3)));
+            const { after, plan } = await change(
+                "dev",
+                edited("dev", "nodeGroups", (g: any) => (g["control-plane"].count = 3)),
+            );
             const added = plan.create.filter((n) => after.resources.some((r) => r.name === n && r.type === OS_VM));
             assert.deepStrictEqual(added, ["dev-control-plane-2", "dev-control-plane-3"]);
             assert.ok(plan.create.includes("dev-control-plane-2-port") && plan.create.includes("dev-control-plane-3-port"));
@@ -180,13 +195,22 @@ describe("day 2: infrastructure changes", function () {
         });
 
         it("prod: a larger server instance type updates the servers in place (stop, modify, start), one after the other, replacing nothing", async () => {
-            const { after, plan } = await change("prod", edited("prod", "aws", (a: any) => (a.instanceTypes.medium = "m6i.xlarge")));
+            const { after, plan } = await change(
+                "prod",
+                edited("prod", "aws", (a: any) => (a.instanceTypes.medium = "m6i.xlarge")),
+            );
             assert.deepStrictEqual(plan.replace, [], JSON.stringify(plan.reasons));
-            assert.deepStrictEqual(plan.update.filter((n) => vms(after).some((vm) => vm.name === n)), ["prod-control-plane-1", "prod-control-plane-2", "prod-control-plane-3"]);
+            assert.deepStrictEqual(
+                plan.update.filter((n) => vms(after).some((vm) => vm.name === n)),
+                ["prod-control-plane-1", "prod-control-plane-2", "prod-control-plane-3"],
+            );
         });
 
         it("prod: a new spot instance type replaces the spot nodes (one-time spot cannot be stopped), one after the other", async () => {
-            const { after, plan } = await change("prod", edited("prod", "aws", (a: any) => (a.instanceTypes.xlarge = "r6i.8xlarge")));
+            const { after, plan } = await change(
+                "prod",
+                edited("prod", "aws", (a: any) => (a.instanceTypes.xlarge = "r6i.8xlarge")),
+            );
             const replaced = plan.replace.filter((n) => vms(after).some((vm) => vm.name === n));
             assert.deepStrictEqual(replaced, ["prod-processing-1", "prod-processing-2", "prod-processing-3"]);
             assert.deepStrictEqual(plan.reasons["prod-processing-2"], ["instanceType"]);
@@ -194,7 +218,10 @@ describe("day 2: infrastructure changes", function () {
     });
 
     describe("one VM of each role replaced on purpose (pulumi up --replace)", () => {
-        const roles = { dev: ["dev-control-plane-1", "dev-system-1", "dev-processing-1", "dev-bastion"], prod: ["prod-control-plane-1", "prod-control-plane-2", "prod-system-1", "prod-processing-2", "prod-bastion"] };
+        const roles = {
+            dev: ["dev-control-plane-1", "dev-system-1", "dev-processing-1", "dev-bastion"],
+            prod: ["prod-control-plane-1", "prod-control-plane-2", "prod-system-1", "prod-processing-2", "prod-bastion"],
+        };
         for (const stack of ["dev", "prod"] as const) {
             for (const name of roles[stack]) {
                 it(`${stack}: ${name} is replaced alone; its port, address and data volume stay`, async () => {
@@ -217,7 +244,10 @@ describe("day 2: infrastructure changes", function () {
         // engine replaces a dependent only when its inputs change (pulumi/pulumi pkg/resource/deploy/step_generator.go,
         // calculateDependentReplacements), and an OpenStack replacement keeps the port and so the address.
         const COMMAND = "command:remote:Command";
-        const roles = { dev: ["dev-control-plane-1", "dev-system-1", "dev-processing-1"], prod: ["prod-control-plane-1", "prod-control-plane-2", "prod-system-1", "prod-processing-2"] };
+        const roles = {
+            dev: ["dev-control-plane-1", "dev-system-1", "dev-processing-1"],
+            prod: ["prod-control-plane-1", "prod-control-plane-2", "prod-system-1", "prod-processing-2"],
+        };
         for (const stack of ["dev", "prod"] as const) {
             for (const name of roles[stack]) {
                 it(`${stack}: replacing ${name} re-runs its install, its forget, its reconcile and the readiness wait (its new id), no other node's commands`, async () => {
@@ -240,7 +270,10 @@ describe("day 2: infrastructure changes", function () {
 
     it("removing a node label replaces and deletes no cloud resource", async () => {
         for (const stack of ["dev", "prod"] as const) {
-            const { after, plan } = await change(stack, edited(stack, "nodeGroups", (g: any) => delete g.system.labels["geoplatform.io/workload"]));
+            const { after, plan } = await change(
+                stack,
+                edited(stack, "nodeGroups", (g: any) => delete g.system.labels["geoplatform.io/workload"]),
+            );
             // The system nodes' install and reconcile commands run again (test/k3s.test.ts); no VM, disk or network piece.
             const cloud = plan.replace.filter((n) => after.resources.some((r) => r.name === n && /^(aws|openstack):/.test(r.type)));
             assert.deepStrictEqual(cloud, [], JSON.stringify(plan.reasons));

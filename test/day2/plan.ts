@@ -17,7 +17,17 @@ import { RecordedResource, StackRun } from "../harness/run-stack";
  * `userData` of an aws_instance is ForceNew only with userDataReplaceOnChange (handled below).
  */
 export const FORCE_NEW: Record<string, string[]> = {
-    "aws:ec2/instance:Instance": ["ami", "associatePublicIpAddress", "availabilityZone", "keyName", "subnetId", "privateIp", "instanceMarketOptions", "rootBlockDevice.encrypted", "rootBlockDevice.kmsKeyId"],
+    "aws:ec2/instance:Instance": [
+        "ami",
+        "associatePublicIpAddress",
+        "availabilityZone",
+        "keyName",
+        "subnetId",
+        "privateIp",
+        "instanceMarketOptions",
+        "rootBlockDevice.encrypted",
+        "rootBlockDevice.kmsKeyId",
+    ],
     "aws:ebs/volume:Volume": ["availabilityZone", "encrypted", "kmsKeyId", "snapshotId", "outpostArn", "multiAttachEnabled"],
     "aws:ec2/volumeAttachment:VolumeAttachment": ["deviceName", "instanceId", "volumeId"],
     "openstack:compute/instance:Instance": ["region", "userData", "availabilityZone", "networks", "configDrive", "keyPair", "blockDevices"],
