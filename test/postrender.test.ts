@@ -18,7 +18,8 @@ const MANAGER = doc("daemonset-sa.yaml", "DaemonSet", "longhorn-manager");
 const HOOK = doc("postupgrade-job.yaml", "Job", "longhorn-post-upgrade", { hook: "post-upgrade" });
 const JOB = doc("other-job.yaml", "Job", "some-job", { selector: "" });
 const AGENT = doc("other-ds.yaml", "DaemonSet", "some-agent");
-const CONFIG = "---\n# Source: longhorn/templates/configmap.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  x: |\n    ---\n    inner: doc\n";
+const CONFIG =
+    "---\n# Source: longhorn/templates/configmap.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  x: |\n    ---\n    inner: doc\n";
 
 describe("Longhorn post-renderer (platform/postrender/longhorn-manager.js)", () => {
     it("takes the system pin off the manager DaemonSet only and passes every other document through byte for byte", () => {
@@ -47,6 +48,9 @@ describe("Longhorn post-renderer (platform/postrender/longhorn-manager.js)", () 
         assert.strictEqual(missing.stdout, "");
         const unpinned = run(doc("daemonset-sa.yaml", "DaemonSet", "longhorn-manager", { selector: "" }));
         assert.strictEqual(unpinned.status, 1);
-        assert.match(unpinned.stderr, /DaemonSet longhorn-manager has nodeSelector null, expected geoplatform.io\/node-group: system \(longhornManager.nodeSelector in platform\/longhorn.ts\)/);
+        assert.match(
+            unpinned.stderr,
+            /DaemonSet longhorn-manager has nodeSelector null, expected geoplatform.io\/node-group: system \(longhornManager.nodeSelector in platform\/longhorn.ts\)/,
+        );
     });
 });

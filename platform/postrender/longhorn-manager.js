@@ -30,7 +30,10 @@ function unpinManager(text) {
         found++;
         const doc = docs[0];
         const selector = doc.spec?.template?.spec?.nodeSelector;
-        if (selector?.[LABEL] !== GROUP) throw new Error(`${MANAGER.kind} ${MANAGER.name} has nodeSelector ${JSON.stringify(selector ?? null)}, expected ${LABEL}: ${GROUP} (longhornManager.nodeSelector in platform/longhorn.ts)`);
+        if (selector?.[LABEL] !== GROUP)
+            throw new Error(
+                `${MANAGER.kind} ${MANAGER.name} has nodeSelector ${JSON.stringify(selector ?? null)}, expected ${LABEL}: ${GROUP} (longhornManager.nodeSelector in platform/longhorn.ts)`,
+            );
         delete selector[LABEL];
         if (Object.keys(selector).length === 0) delete doc.spec.template.spec.nodeSelector;
         // Keep the marker and Helm's `# Source:` comment lines.

@@ -119,7 +119,8 @@ export function postRender(text: string, executable: string): string {
     const chunks = text.split(/^(?=---[ \t]*\r?$)/m);
     const isHook = (chunk: string) => (yaml.loadAll(chunk) as any[]).some((d) => d?.metadata?.annotations?.["helm.sh/hook"] !== undefined);
     const manifests = chunks.filter((c) => !isHook(c)).join("");
-    return execFileSync(executable, [], { input: manifests, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 }) + chunks.filter(isHook).join("");
+    // stderr piped: the error carries it (the dead-key check expects refusals, which should not print).
+    return execFileSync(executable, [], { input: manifests, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["pipe", "pipe", "pipe"] }) + chunks.filter(isHook).join("");
 }
 
 export function parseObjects(text: string): K8sObject[] {
