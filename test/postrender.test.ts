@@ -1,7 +1,10 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
+import { postRender } from "./charts/render";
 import { REPO_ROOT } from "./harness/stack-config";
 
 // The Longhorn Release's post-renderer, run as the provider runs it: the file itself, manifests on stdin.
@@ -52,5 +55,19 @@ describe("Longhorn post-renderer (platform/postrender/longhorn-manager.js)", () 
             unpinned.stderr,
             /DaemonSet longhorn-manager has nodeSelector null, expected geoplatform.io\/node-group: system \(longhornManager.nodeSelector in platform\/longhorn.ts\)/,
         );
+    });
+});
+
+describe("test:charts' post-render (test/charts/render.ts), as the provider's Helm v3 does it", () => {
+    it("pipes the manifests through the executable and passes the hooks by (helm v3.20.2 pkg/action/action.go renderResources)", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "geoplatform-postrender-"));
+        try {
+            const marker = path.join(dir, "mark.sh");
+            fs.writeFileSync(marker, "#!/bin/sh\nexec sed 's/^kind: Job$/kind: Job # seen/'\n", { mode: 0o755 });
+            const out = postRender(CONFIG + HOOK + JOB, marker);
+            assert.strictEqual(out, CONFIG + JOB.replace("kind: Job\n", "kind: Job # seen\n") + HOOK);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
