@@ -9,6 +9,8 @@ export const STORAGE_CLASS = "longhorn";
 const BACKUP_SECRET = "longhorn-backup-s3";
 const BASIC_AUTH_SECRET = "longhorn-ui-basic-auth";
 const BASIC_AUTH_MIDDLEWARE = "longhorn-basic-auth";
+/** Takes the `system` pin of longhornManager.nodeSelector back off the manager DaemonSet; the hook Jobs keep it. */
+export const LONGHORN_POSTRENDER = "platform/postrender/longhorn-manager.js";
 
 export interface LonghornArgs {
     namespace: pulumi.Input<string>;
@@ -64,7 +66,9 @@ export class Longhorn extends pulumi.ComponentResource {
                     backupTarget: `s3://${args.backup.bucket}@${args.backup.region}/`,
                     backupTargetCredentialSecret: BACKUP_SECRET,
                 },
-                longhornManager: { tolerations: [PROCESSING_TOLERATION] },
+                // The chart gives its hook Jobs (pre/post-upgrade, uninstall) the manager's nodeSelector and no key of their own:
+                // pin it to system for them, and LONGHORN_POSTRENDER unpins the manager DaemonSet, which runs on every node.
+                longhornManager: { tolerations: [PROCESSING_TOLERATION], nodeSelector: SYSTEM },
                 longhornDriver: { nodeSelector: SYSTEM },
                 longhornUI: { nodeSelector: SYSTEM, replicas: 1 },
                 ingress: {
@@ -80,6 +84,8 @@ export class Longhorn extends pulumi.ComponentResource {
                 },
             },
             { parent: this, dependsOn: [backupSecret, basicAuth] },
+            "longhorn",
+            LONGHORN_POSTRENDER,
         );
 
         new k8s.apiextensions.CustomResource(

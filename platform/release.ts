@@ -37,9 +37,18 @@ export function releaseChart(entry: ChartEntry): string {
 }
 
 /**
+ * A file of this repository as the provider opens it: relative to its working
+ * directory, bin/, for the same reasons as releaseChart.
+ */
+export function fromProviderCwd(repoPath: string): string {
+    return `../${repoPath}`;
+}
+
+/**
  * A pinned Helm release from the catalog (its cached archive), in its (already created) namespace,
  * awaited until ready. `releaseName` is Helm's name when it differs from the
- * resource name.
+ * resource name. `postrender` is a repository path of an executable Helm
+ * post-renderer (helm v3 pkg/postrender/exec.go: manifests on stdin, on stdout).
  */
 export function catalogRelease<E extends TypedChartEntry>(
     name: string,
@@ -48,6 +57,7 @@ export function catalogRelease<E extends TypedChartEntry>(
     values: ReleaseValues<E>,
     opts: pulumi.CustomResourceOptions,
     releaseName = name,
+    postrender?: string,
 ): k8s.helm.v3.Release {
     return new k8s.helm.v3.Release(
         name,
@@ -55,6 +65,7 @@ export function catalogRelease<E extends TypedChartEntry>(
             name: releaseName,
             // A local archive: a preview downloads nothing, and what is deployed is what test:charts rendered.
             chart: releaseChart(entry),
+            postrender: postrender === undefined ? undefined : fromProviderCwd(postrender),
             version: entry.version,
             namespace,
             createNamespace: false,

@@ -19,7 +19,8 @@ const SYSTEM = { [NODE_GROUP_LABEL]: "system" };
 const PLACEMENT_PATHS: Record<string, string[]> = {
     traefik: ["nodeSelector"],
     "cert-manager": ["nodeSelector", "webhook.nodeSelector", "cainjector.nodeSelector", "startupapicheck.nodeSelector"],
-    longhorn: ["longhornDriver.nodeSelector", "longhornUI.nodeSelector"],
+    // longhornManager.nodeSelector places the hook Jobs; the post-renderer takes it off the manager DaemonSet (test/postrender.test.ts).
+    longhorn: ["longhornDriver.nodeSelector", "longhornUI.nodeSelector", "longhornManager.nodeSelector"],
     minio: ["nodeSelector"],
     "cloudnative-pg": ["nodeSelector"],
     keycloakx: ["nodeSelector"],
@@ -55,6 +56,23 @@ describe("platform layer", () => {
                 assert.strictEqual(path.resolve(providerCwd, r.inputs.chart), path.join(REPO_ROOT, ".charts", `${entry.chart}-${entry.version}.tgz`), r.name);
                 assert.ok(!path.isAbsolute(r.inputs.chart) && r.inputs.repositoryOpts === undefined, r.name);
             }
+        }
+    });
+
+    it("post-renders the Longhorn Release alone, with the committed executable, by a path from the provider's working directory", () => {
+        const main = (yaml.load(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { main: string }).main;
+        const providerCwd = path.join(REPO_ROOT, path.dirname(main));
+        for (const stack of STACKS) {
+            const withPostrender = byType(runOf(stack), RELEASE).filter((r) => r.inputs.postrender !== undefined);
+            assert.deepStrictEqual(withPostrender.map(chartOf), ["longhorn"], stack);
+            const postrender: string = withPostrender[0].inputs.postrender;
+            // helm v3 pkg/postrender/exec.go getFullPath: a path with a separator is taken as is (exec.LookPath), relative to the provider's cwd.
+            assert.ok(!path.isAbsolute(postrender) && postrender.includes("/"), postrender);
+            const file = path.resolve(providerCwd, postrender);
+            assert.strictEqual(file, path.join(REPO_ROOT, "platform", "postrender", "longhorn-manager.js"));
+            assert.ok(fs.statSync(file).isFile(), file);
+            assert.notStrictEqual(fs.statSync(file).mode & 0o111, 0, `${file} is not executable`);
+            assert.match(fs.readFileSync(file, "utf8"), /^#!\/usr\/bin\/env node\n/);
         }
     });
 

@@ -13,14 +13,6 @@ export interface KnownFinding {
 const RESOURCES = "chart containers without requests/limits in values yet: set each chart's resources keys (a larger change, listed in the issue-12 report)";
 
 export const KNOWN_FINDINGS: KnownFinding[] = [
-    {
-        policy: "workloads-on-node-groups",
-        release: "longhorn",
-        objects: ["Job/longhorn-system/longhorn-post-upgrade", "Job/longhorn-system/longhorn-pre-upgrade", "Job/longhorn-system/longhorn-uninstall"],
-        // longhorn 1.12.1 templates/postupgrade-job.yaml, preupgrade-job.yaml, uninstall-job.yaml: nodeSelector is `default .Values.global.nodeSelector .Values.longhornManager.nodeSelector`,
-        // the manager DaemonSet's own (daemonset-sa.yaml), which must stay unselected so the manager runs on processing nodes too.
-        why: "Longhorn's hook Jobs have no placement key of their own: they take the manager DaemonSet's, and the manager runs on every node group on purpose",
-    },
     { policy: "workload-resources", release: "longhorn", objects: ["DaemonSet/longhorn-system/longhorn-manager", "Deployment/longhorn-system/longhorn-driver-deployer", "Deployment/longhorn-system/longhorn-ui", "Job/longhorn-system/longhorn-post-upgrade", "Job/longhorn-system/longhorn-pre-upgrade", "Job/longhorn-system/longhorn-uninstall"], why: RESOURCES },
     { policy: "workload-resources", release: "jupyterhub", objects: ["DaemonSet/continuous-image-puller", "Deployment/hub", "Deployment/proxy", "Deployment/user-scheduler", "StatefulSet/user-placeholder", "DaemonSet/hook-image-puller", "Job/hook-image-awaiter"], why: RESOURCES },
 ];

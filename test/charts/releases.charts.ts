@@ -77,6 +77,17 @@ for (const stack of STACKS) {
             assert.deepStrictEqual(gone, [], "fixed: remove these from test/charts/known-findings.ts");
         });
 
+        it("places Longhorn's hook Jobs on system and leaves its manager DaemonSet on every node, as the provider installs them (post-renderer included)", () => {
+            const longhorn = s.rendered.get("longhorn") ?? [];
+            const selector = (o: K8sObject | undefined) => o?.spec?.template?.spec?.nodeSelector;
+            const hooks = longhorn.filter((o) => o.kind === "Job" && o.metadata.annotations?.["helm.sh/hook"]);
+            assert.deepStrictEqual(hooks.map(objectId).sort(), ["Job/longhorn-system/longhorn-post-upgrade", "Job/longhorn-system/longhorn-pre-upgrade", "Job/longhorn-system/longhorn-uninstall"]);
+            for (const h of hooks) assert.deepStrictEqual(selector(h), { "geoplatform.io/node-group": "system" }, objectId(h));
+            const manager = longhorn.find((o) => o.kind === "DaemonSet" && o.metadata.name === "longhorn-manager");
+            assert.ok(manager && selector(manager) === undefined, JSON.stringify(selector(manager)));
+            assert.ok(manager.spec.template.spec.tolerations.some((t: any) => t.key === "geoplatform.io/node-group" && t.value === "processing"));
+        });
+
         it("sets no values key that the chart's templates ignore (each leaf changed must change the render)", async () => {
             const dead = await Promise.all(s.releases.map(async (r) => (await deadKeys(r, { kubeVersion: s.kubeVersion, apiVersions: s.apiVersions })).map((k) => `${r.name}: ${k}`)));
             assert.deepStrictEqual(dead.flat(), []);

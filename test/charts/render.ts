@@ -1,3 +1,4 @@
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -24,6 +25,14 @@ export interface ReleaseInput {
     namespace: string;
     values: Record<string, unknown>;
     archive: string;
+    /** The Release's post-renderer, resolved from the provider's working directory. */
+    postrender?: string;
+}
+
+/** Where the provider runs, and resolves a Release's relative chart and postrender paths: the directory of Pulumi.yaml's main (platform/release.ts). */
+export function providerCwd(): string {
+    const main = (yaml.load(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { main: string }).main;
+    return path.join(REPO_ROOT, path.dirname(main));
 }
 
 /** Every Release of a mocked run, with its cached archive (which must exist: `npm run charts`). */
@@ -34,7 +43,8 @@ export function releasesOf(run: StackRun): ReleaseInput[] {
             const entry = releaseEntry(r);
             const archive = path.join(REPO_ROOT, chartArchive(entry));
             if (!fs.existsSync(archive)) throw new Error(`${archive} is missing: run \`npm run charts\` first (GEOPLATFORM_CHART_MIRROR=<folder> offline)`);
-            return { stack: run.stack, resource: r, entry, name: r.inputs.name, namespace: r.inputs.namespace, values: r.inputs.values ?? {}, archive };
+            const postrender = r.inputs.postrender ? path.resolve(providerCwd(), r.inputs.postrender) : undefined;
+            return { stack: run.stack, resource: r, entry, name: r.inputs.name, namespace: r.inputs.namespace, values: r.inputs.values ?? {}, archive, postrender };
         });
 }
 
@@ -91,10 +101,26 @@ async function helmTemplate(rel: ReleaseInput, values: Record<string, unknown>, 
         const args = ["template", rel.name, rel.archive, "--namespace", rel.namespace, "--values", file, "--kube-version", options.kubeVersion, "--skip-tests"];
         for (const v of options.apiVersions) args.push("--api-versions", v);
         if (options.includeCrds) args.push("--include-crds");
-        return await limit(() => helm(args));
+        const text = await limit(() => helm(args));
+        return rel.postrender ? postRender(text, rel.postrender) : text;
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
+}
+
+/**
+ * A render as the provider installs it with a Release's `postrender`: its Helm
+ * v3 pipes the manifests through the executable but not the hooks, which it
+ * sorts out before (helm v3.20.2 pkg/action/action.go renderResources:
+ * SortManifests, then pr.Run on the non-hook manifests; only Helm 4, whose
+ * `helm template --post-renderer` takes plugins only, post-renders hooks).
+ */
+export function postRender(text: string, executable: string): string {
+    const chunks = text.split(/^(?=---[ \t]*\r?$)/m);
+    const isHook = (chunk: string) => (yaml.loadAll(chunk) as any[]).some((d) => d?.metadata?.annotations?.["helm.sh/hook"] !== undefined);
+    const manifests = chunks.filter((c) => !isHook(c)).join("");
+    // stderr piped: the error carries it (the dead-key check expects refusals, which should not print).
+    return execFileSync(executable, [], { input: manifests, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["pipe", "pipe", "pipe"] }) + chunks.filter(isHook).join("");
 }
 
 export function parseObjects(text: string): K8sObject[] {
