@@ -20,7 +20,12 @@ export interface LonghornArgs {
     ingressClass: string;
     /** Traefik's release, which installs the Middleware CRD. */
     ingressRelease: pulumi.Resource;
-    backup: { bucket: string; region: string; endpoint: string; credentials: (secretName: string, namespace: pulumi.Input<string>, parent: pulumi.Resource, extra: Record<string, string>) => k8s.core.v1.Secret };
+    backup: {
+        bucket: string;
+        region: string;
+        endpoint: string;
+        credentials: (secretName: string, namespace: pulumi.Input<string>, parent: pulumi.Resource, extra: Record<string, string>) => k8s.core.v1.Secret;
+    };
 }
 
 /**

@@ -9,7 +9,13 @@ export type TypedChartEntry = ChartEntry & { chart: keyof ChartValues };
 type Leaf = string | number | boolean | null | undefined;
 
 /** A chart's values type as a Release takes it: leaves and lists may be Pulumi inputs. */
-export type Inputs<T> = [T] extends [Leaf] ? pulumi.Input<T> : T extends readonly (infer E)[] ? pulumi.Input<Inputs<E>[]> : T extends object ? { [K in keyof T]: Inputs<T[K]> } : T;
+export type Inputs<T> = [T] extends [Leaf]
+    ? pulumi.Input<T>
+    : T extends readonly (infer E)[]
+      ? pulumi.Input<Inputs<E>[]>
+      : T extends object
+        ? { [K in keyof T]: Inputs<T[K]> }
+        : T;
 
 /**
  * The values of `E`'s chart: keys the pinned chart does not have fail to

@@ -34,12 +34,13 @@ const PLACEMENT_PATHS: Record<string, string[]> = {
 };
 
 /** The value at a dotted path. */
-const at = (obj: unknown, dotted: string): unknown => dotted.split(".").reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), obj);
+const at = (obj: unknown, dotted: string): unknown =>
+    dotted.split(".").reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), obj);
 const byType = (run: StackRun, type: string) => run.resources.filter((r) => r.type === type);
 const named = (run: StackRun, name: string) => run.resources.find((r) => r.name === name) as RecordedResource;
-const release = (run: StackRun, chart: string) => byType(run, RELEASE).find((r) => chartOf(r) === chart && r.urn.includes("geoplatform:platform:")) as RecordedResource;
+const release = (run: StackRun, chart: string) =>
+    byType(run, RELEASE).find((r) => chartOf(r) === chart && r.urn.includes("geoplatform:platform:")) as RecordedResource;
 const customResources = (run: StackRun, kind: string) => byType(run, `kubernetes:${kind}`);
-
 
 describe("platform layer", () => {
     const runOf = sharedStackRuns();
@@ -84,7 +85,15 @@ describe("platform layer", () => {
 
             it("installs every platform chart from its cached archive, pinned to the catalog's version, with no repository", () => {
                 const charts = releases().map(chartOf);
-                for (const entry of [CHARTS.traefik, CHARTS.certManager, CHARTS.longhorn, CHARTS.minio, CHARTS.cloudnativePg, CHARTS.keycloak, CHARTS.monitoring]) {
+                for (const entry of [
+                    CHARTS.traefik,
+                    CHARTS.certManager,
+                    CHARTS.longhorn,
+                    CHARTS.minio,
+                    CHARTS.cloudnativePg,
+                    CHARTS.keycloak,
+                    CHARTS.monitoring,
+                ]) {
                     assert.ok(charts.includes(entry.chart), `${entry.chart} installed`);
                 }
                 for (const r of releases()) {
@@ -123,7 +132,12 @@ describe("platform layer", () => {
 
             it("keeps every password, key and token out of values, manifests and outputs", () => {
                 assert.deepStrictEqual(plainSecretLeaks(run().resources), []);
-                const mustHoldNone = run().resources.filter((r) => r.type === RELEASE || r.type === "kubernetes:core/v1:ConfigMap" || (r.type.startsWith("kubernetes:") && r.type.includes(".") && !r.type.startsWith("kubernetes:core/v1:Secret")));
+                const mustHoldNone = run().resources.filter(
+                    (r) =>
+                        r.type === RELEASE ||
+                        r.type === "kubernetes:core/v1:ConfigMap" ||
+                        (r.type.startsWith("kubernetes:") && r.type.includes(".") && !r.type.startsWith("kubernetes:core/v1:Secret")),
+                );
                 for (const r of mustHoldNone) assert.ok(!JSON.stringify(r.inputs).includes(SECRET_SENTINEL), `${r.type} ${r.name} holds a secret value`);
                 const secrets = byType(run(), "kubernetes:core/v1:Secret");
                 assert.ok(secrets.length >= 10);
@@ -157,7 +171,10 @@ describe("platform layer", () => {
             it("runs PostgreSQL on CNPG's PostGIS image with Barman Cloud, and has the operator create Geocube's extensions", () => {
                 const cluster = customResources(run(), "postgresql.cnpg.io/v1:Cluster")[0];
                 assert.match(cluster.inputs.spec.imageName, /^ghcr\.io\/cloudnative-pg\/postgis:17\.\d+-3\.\d+\.\d+-\d{12}-system-bookworm$/);
-                assert.deepStrictEqual(named(run(), "postgres-db-geocube").inputs.spec.extensions, ["postgis", "hstore", "btree_gist"].map((name) => ({ name, ensure: "present" })));
+                assert.deepStrictEqual(
+                    named(run(), "postgres-db-geocube").inputs.spec.extensions,
+                    ["postgis", "hstore", "btree_gist"].map((name) => ({ name, ensure: "present" })),
+                );
                 assert.strictEqual(named(run(), "postgres-db-keycloak").inputs.spec.extensions, undefined, "only where an app needs them");
             });
 
@@ -189,8 +206,13 @@ describe("platform layer", () => {
                 assert.ok(monitoring.dependencies.includes(grafanaOidc.urn));
                 assert.strictEqual(grafanaOidc.inputs.metadata.namespace, "monitoring");
                 const grafana = monitoring.inputs.values.grafana;
-                assert.deepStrictEqual(grafana.envValueFrom.GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET, { secretKeyRef: { name: "grafana-oidc", key: "client-secret" } });
-                assert.match(grafana["grafana.ini"]["auth.generic_oauth"].token_url, /^https:\/\/auth\..*\/realms\/geoplatform\/protocol\/openid-connect\/token$/);
+                assert.deepStrictEqual(grafana.envValueFrom.GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET, {
+                    secretKeyRef: { name: "grafana-oidc", key: "client-secret" },
+                });
+                assert.match(
+                    grafana["grafana.ini"]["auth.generic_oauth"].token_url,
+                    /^https:\/\/auth\..*\/realms\/geoplatform\/protocol\/openid-connect\/token$/,
+                );
                 assert.deepStrictEqual(grafana.admin, { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
             });
 
@@ -204,14 +226,19 @@ describe("platform layer", () => {
                 ];
                 for (const a of annotations) assert.strictEqual(a["cert-manager.io/cluster-issuer"], issuer);
                 assert.strictEqual(release(run(), "longhorn").inputs.values.ingress.tls, true);
-                assert.match(release(run(), "longhorn").inputs.values.ingress.annotations["traefik.ingress.kubernetes.io/router.middlewares"], /longhorn-system-longhorn-basic-auth@kubernetescrd/);
+                assert.match(
+                    release(run(), "longhorn").inputs.values.ingress.annotations["traefik.ingress.kubernetes.io/router.middlewares"],
+                    /longhorn-system-longhorn-basic-auth@kubernetescrd/,
+                );
             });
 
             it("labels every namespace for Pod Security admission", () => {
                 const namespaces = byType(run(), "kubernetes:core/v1:Namespace");
                 assert.ok(namespaces.length >= 8);
-                for (const ns of namespaces) assert.match(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], /^(restricted|baseline|privileged)$/);
-                const level = (name: string) => namespaces.find((n) => n.inputs.metadata.name === name)?.inputs.metadata.labels["pod-security.kubernetes.io/enforce"];
+                for (const ns of namespaces)
+                    assert.match(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], /^(restricted|baseline|privileged)$/);
+                const level = (name: string) =>
+                    namespaces.find((n) => n.inputs.metadata.name === name)?.inputs.metadata.labels["pod-security.kubernetes.io/enforce"];
                 assert.strictEqual(level("postgres"), "restricted");
                 assert.strictEqual(level("longhorn-system"), "privileged");
             });
@@ -230,30 +257,42 @@ describe("platform layer", () => {
                 for (const chart of ["cloudnative-pg", "cert-manager", "traefik"]) {
                     assert.ok(!dependsTransitively(run(), release(run(), chart), longhorn), `${chart} does not wait for Longhorn`);
                 }
-                for (const chart of ["minio", "kube-prometheus-stack"]) assert.ok(dependsTransitively(run(), release(run(), chart), longhorn), `${chart} waits for Longhorn`);
+                for (const chart of ["minio", "kube-prometheus-stack"])
+                    assert.ok(dependsTransitively(run(), release(run(), chart), longhorn), `${chart} waits for Longhorn`);
                 // Keycloak waits for Longhorn only through its database.
                 assert.ok(dependsTransitively(run(), customResources(run(), "postgresql.cnpg.io/v1:Cluster")[0], longhorn));
-                assert.ok(!dependsTransitively(run(), release(run(), "keycloakx"), release(run(), "cert-manager")), "certificates are issued after, not before");
+                assert.ok(
+                    !dependsTransitively(run(), release(run(), "keycloakx"), release(run(), "cert-manager")),
+                    "certificates are issued after, not before",
+                );
             });
 
             it("installs each app once its own Secrets and database exist, waiting for Keycloak only where the server needs the issuer to start", () => {
-                const appRelease = (chart: string) => byType(run(), RELEASE).find((r) => chartOf(r) === chart && r.urn.includes("geoplatform:apps:")) as RecordedResource;
+                const appRelease = (chart: string) =>
+                    byType(run(), RELEASE).find((r) => chartOf(r) === chart && r.urn.includes("geoplatform:apps:")) as RecordedResource;
                 const keycloak = release(run(), "keycloakx");
                 const secret = (namespace: string, name: string) =>
-                    byType(run(), "kubernetes:core/v1:Secret").find((r) => r.inputs.metadata.namespace === namespace && r.inputs.metadata.name === name) as RecordedResource;
+                    byType(run(), "kubernetes:core/v1:Secret").find(
+                        (r) => r.inputs.metadata.namespace === namespace && r.inputs.metadata.name === name,
+                    ) as RecordedResource;
                 // JupyterHub's authenticator only calls Keycloak at login; argo-server reads the discovery document at start.
                 assert.ok(!dependsTransitively(run(), appRelease("jupyterhub"), keycloak), "jupyterhub does not wait for Keycloak");
                 assert.ok(dependsTransitively(run(), appRelease("jupyterhub"), secret("jupyterhub", "jupyterhub-oidc")));
                 assert.ok(dependsTransitively(run(), appRelease("jupyterhub"), secret("jupyterhub", "jupyterhub-db")));
                 assert.ok(dependsTransitively(run(), appRelease("argo-workflows"), keycloak), "argo waits for Keycloak");
                 assert.ok(!dependsTransitively(run(), appRelease("spark-operator"), keycloak), "spark does not wait for Keycloak");
-                for (const chart of ["jupyterhub", "argo-workflows", "spark-operator"]) assert.ok(dependsTransitively(run(), appRelease(chart), release(run(), "minio")), `${chart} waits for its S3 user`);
+                for (const chart of ["jupyterhub", "argo-workflows", "spark-operator"])
+                    assert.ok(dependsTransitively(run(), appRelease(chart), release(run(), "minio")), `${chart} waits for its S3 user`);
                 // No app waits for another app's database.
                 assert.ok(!dependsTransitively(run(), appRelease("jupyterhub"), secret("argo", "argo-db")));
             });
 
             it("prepares each enabled app's namespace, database, S3 user and OIDC client", () => {
-                const secretsIn = (ns: string) => byType(run(), "kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata.namespace === ns).map((s) => s.inputs.metadata.name).sort();
+                const secretsIn = (ns: string) =>
+                    byType(run(), "kubernetes:core/v1:Secret")
+                        .filter((s) => s.inputs.metadata.namespace === ns)
+                        .map((s) => s.inputs.metadata.name)
+                        .sort();
                 assert.deepStrictEqual(secretsIn("jupyterhub"), ["jupyterhub-db", "jupyterhub-oidc", "jupyterhub-s3"]);
                 assert.deepStrictEqual(secretsIn("geocube"), ["geocube-db", "geocube-s3"]);
                 assert.deepStrictEqual(secretsIn("spark"), ["spark-s3"]);
@@ -262,8 +301,17 @@ describe("platform layer", () => {
                 const processing = byType(run(), "kubernetes:core/v1:Namespace").find((n) => n.inputs.metadata.name === "processing") as RecordedResource;
                 assert.strictEqual(processing.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "baseline");
                 const minio = release(run(), "minio").inputs.values;
-                assert.deepStrictEqual(minio.users.map((u: any) => u.accessKey).sort(), ["argo", "geocube", "jupyterhub", "longhorn", "openeo", "postgres", "spark"]);
-                for (const user of minio.users) assert.deepStrictEqual(Object.keys(user).sort(), ["accessKey", "existingSecret", "existingSecretKey", "policy"]);
+                assert.deepStrictEqual(minio.users.map((u: any) => u.accessKey).sort(), [
+                    "argo",
+                    "geocube",
+                    "jupyterhub",
+                    "longhorn",
+                    "openeo",
+                    "postgres",
+                    "spark",
+                ]);
+                for (const user of minio.users)
+                    assert.deepStrictEqual(Object.keys(user).sort(), ["accessKey", "existingSecret", "existingSecretKey", "policy"]);
             });
         });
     }
@@ -284,13 +332,19 @@ describe("platform layer", () => {
         assert.strictEqual(customResources(dev, "postgresql.cnpg.io/v1:ScheduledBackup").length, 0);
         const backup = customResources(prod, "postgresql.cnpg.io/v1:ScheduledBackup")[0];
         assert.strictEqual(backup.inputs.spec.schedule, "0 0 2 * * *");
-        assert.strictEqual(customResources(prod, "postgresql.cnpg.io/v1:Cluster")[0].inputs.spec.backup.barmanObjectStore.s3Credentials.secretAccessKey.name, "postgres-backup-s3");
+        assert.strictEqual(
+            customResources(prod, "postgresql.cnpg.io/v1:Cluster")[0].inputs.spec.backup.barmanObjectStore.s3Credentials.secretAccessKey.name,
+            "postgres-backup-s3",
+        );
     });
 
     it("creates nothing for an app that is switched off", async () => {
         const run = await runStack("dev", { "geoplatform:apps": { jupyterhub: { enabled: false } } });
         const mentions = run.resources.filter((r) => JSON.stringify(r.inputs).includes("jupyterhub") && r.type !== "pulumi:pulumi:Stack");
-        assert.deepStrictEqual(mentions.map((r) => `${r.type} ${r.name}`), []);
+        assert.deepStrictEqual(
+            mentions.map((r) => `${r.type} ${r.name}`),
+            [],
+        );
         assert.ok(named(run, "geocube-db"), "other apps are still prepared");
     });
 });

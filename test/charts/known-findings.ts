@@ -13,6 +13,31 @@ export interface KnownFinding {
 const RESOURCES = "chart containers without requests/limits in values yet: set each chart's resources keys (a larger change, listed in the issue-12 report)";
 
 export const KNOWN_FINDINGS: KnownFinding[] = [
-    { policy: "workload-resources", release: "longhorn", objects: ["DaemonSet/longhorn-system/longhorn-manager", "Deployment/longhorn-system/longhorn-driver-deployer", "Deployment/longhorn-system/longhorn-ui", "Job/longhorn-system/longhorn-post-upgrade", "Job/longhorn-system/longhorn-pre-upgrade", "Job/longhorn-system/longhorn-uninstall"], why: RESOURCES },
-    { policy: "workload-resources", release: "jupyterhub", objects: ["DaemonSet/continuous-image-puller", "Deployment/hub", "Deployment/proxy", "Deployment/user-scheduler", "StatefulSet/user-placeholder", "DaemonSet/hook-image-puller", "Job/hook-image-awaiter"], why: RESOURCES },
+    {
+        policy: "workload-resources",
+        release: "longhorn",
+        objects: [
+            "DaemonSet/longhorn-system/longhorn-manager",
+            "Deployment/longhorn-system/longhorn-driver-deployer",
+            "Deployment/longhorn-system/longhorn-ui",
+            "Job/longhorn-system/longhorn-post-upgrade",
+            "Job/longhorn-system/longhorn-pre-upgrade",
+            "Job/longhorn-system/longhorn-uninstall",
+        ],
+        why: RESOURCES,
+    },
+    {
+        policy: "workload-resources",
+        release: "jupyterhub",
+        objects: [
+            "DaemonSet/continuous-image-puller",
+            "Deployment/hub",
+            "Deployment/proxy",
+            "Deployment/user-scheduler",
+            "StatefulSet/user-placeholder",
+            "DaemonSet/hook-image-puller",
+            "Job/hook-image-awaiter",
+        ],
+        why: RESOURCES,
+    },
 ];

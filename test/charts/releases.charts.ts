@@ -36,7 +36,8 @@ export async function renderStack(stack: string): Promise<StackRender> {
 }
 
 /** Raw Kubernetes objects the program registers (patches are partial by design, Releases are rendered instead). */
-export const rawObjects = (run: StackRun): RecordedResource[] => run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.inputs.kind && r.type !== RELEASE && !r.type.endsWith("Patch"));
+export const rawObjects = (run: StackRun): RecordedResource[] =>
+    run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.inputs.kind && r.type !== RELEASE && !r.type.endsWith("Patch"));
 
 for (const stack of STACKS) {
     describe(`charts: every release of ${stack}, rendered`, () => {
@@ -44,13 +45,21 @@ for (const stack of STACKS) {
         before(async () => {
             s = await renderStack(stack);
         });
-        const everyObject = () => s.releases.flatMap((r) => (s.rendered.get(r.name) ?? []).map((object) => ({ release: r.name, namespace: r.namespace, object })));
+        const everyObject = () =>
+            s.releases.flatMap((r) => (s.rendered.get(r.name) ?? []).map((object) => ({ release: r.name, namespace: r.namespace, object })));
 
         it("renders all 11 releases for the cluster's Kubernetes version, with the API versions of the CRDs the charts install", () => {
             assert.strictEqual(s.releases.length, 11);
             assert.match(s.kubeVersion, /^v1\.\d+\.\d+\+k3s\d+$/);
             for (const r of s.releases) assert.ok((s.rendered.get(r.name) ?? []).length > 0, `${r.name} renders nothing`);
-            for (const v of ["cert-manager.io/v1", "monitoring.coreos.com/v1", "longhorn.io/v1beta2", "postgresql.cnpg.io/v1", "sparkoperator.k8s.io/v1beta2", "traefik.io/v1alpha1"]) {
+            for (const v of [
+                "cert-manager.io/v1",
+                "monitoring.coreos.com/v1",
+                "longhorn.io/v1beta2",
+                "postgresql.cnpg.io/v1",
+                "sparkoperator.k8s.io/v1beta2",
+                "traefik.io/v1alpha1",
+            ]) {
                 assert.ok(s.apiVersions.includes(v), v);
             }
         });
@@ -71,9 +80,17 @@ for (const stack of STACKS) {
             const nodes = s.run.resources.filter((r) => r.type === NODE_PATCH);
             const findings = await policyFindings(stack, everyObject(), nodes);
             const known = (f: Finding) => KNOWN_FINDINGS.some((k) => k.policy === f.policy && k.objects.some((o) => f.object === `${k.release} ${o}`));
-            for (const f of findings.filter((x) => x.level !== "mandatory" || known(x))) console.log(`      ${known(f) ? "known" : "advisory"}: ${f.policy} ${f.object}: ${f.message}`);
-            assert.deepStrictEqual(findings.filter((f) => f.level === "mandatory" && !known(f)).map((f) => `${f.policy} ${f.object}: ${f.message}`), []);
-            const gone = KNOWN_FINDINGS.flatMap((k) => k.objects.filter((o) => !findings.some((f) => f.policy === k.policy && f.object === `${k.release} ${o}`)).map((o) => `${k.policy} ${k.release} ${o}`));
+            for (const f of findings.filter((x) => x.level !== "mandatory" || known(x)))
+                console.log(`      ${known(f) ? "known" : "advisory"}: ${f.policy} ${f.object}: ${f.message}`);
+            assert.deepStrictEqual(
+                findings.filter((f) => f.level === "mandatory" && !known(f)).map((f) => `${f.policy} ${f.object}: ${f.message}`),
+                [],
+            );
+            const gone = KNOWN_FINDINGS.flatMap((k) =>
+                k.objects
+                    .filter((o) => !findings.some((f) => f.policy === k.policy && f.object === `${k.release} ${o}`))
+                    .map((o) => `${k.policy} ${k.release} ${o}`),
+            );
             assert.deepStrictEqual(gone, [], "fixed: remove these from test/charts/known-findings.ts");
         });
 
@@ -81,7 +98,11 @@ for (const stack of STACKS) {
             const longhorn = s.rendered.get("longhorn") ?? [];
             const selector = (o: K8sObject | undefined) => o?.spec?.template?.spec?.nodeSelector;
             const hooks = longhorn.filter((o) => o.kind === "Job" && o.metadata.annotations?.["helm.sh/hook"]);
-            assert.deepStrictEqual(hooks.map(objectId).sort(), ["Job/longhorn-system/longhorn-post-upgrade", "Job/longhorn-system/longhorn-pre-upgrade", "Job/longhorn-system/longhorn-uninstall"]);
+            assert.deepStrictEqual(hooks.map(objectId).sort(), [
+                "Job/longhorn-system/longhorn-post-upgrade",
+                "Job/longhorn-system/longhorn-pre-upgrade",
+                "Job/longhorn-system/longhorn-uninstall",
+            ]);
             for (const h of hooks) assert.deepStrictEqual(selector(h), { "geoplatform.io/node-group": "system" }, objectId(h));
             const manager = longhorn.find((o) => o.kind === "DaemonSet" && o.metadata.name === "longhorn-manager");
             assert.ok(manager && selector(manager) === undefined, JSON.stringify(selector(manager)));
@@ -89,7 +110,9 @@ for (const stack of STACKS) {
         });
 
         it("sets no values key that the chart's templates ignore (each leaf changed must change the render)", async () => {
-            const dead = await Promise.all(s.releases.map(async (r) => (await deadKeys(r, { kubeVersion: s.kubeVersion, apiVersions: s.apiVersions })).map((k) => `${r.name}: ${k}`)));
+            const dead = await Promise.all(
+                s.releases.map(async (r) => (await deadKeys(r, { kubeVersion: s.kubeVersion, apiVersions: s.apiVersions })).map((k) => `${r.name}: ${k}`)),
+            );
             assert.deepStrictEqual(dead.flat(), []);
         });
     });

@@ -44,7 +44,16 @@ export function releasesOf(run: StackRun): ReleaseInput[] {
             const archive = path.join(REPO_ROOT, chartArchive(entry));
             if (!fs.existsSync(archive)) throw new Error(`${archive} is missing: run \`npm run charts\` first (GEOPLATFORM_CHART_MIRROR=<folder> offline)`);
             const postrender = r.inputs.postrender ? path.resolve(providerCwd(), r.inputs.postrender) : undefined;
-            return { stack: run.stack, resource: r, entry, name: r.inputs.name, namespace: r.inputs.namespace, values: r.inputs.values ?? {}, archive, postrender };
+            return {
+                stack: run.stack,
+                resource: r,
+                entry,
+                name: r.inputs.name,
+                namespace: r.inputs.namespace,
+                values: r.inputs.values ?? {},
+                archive,
+                postrender,
+            };
         });
 }
 
@@ -120,7 +129,10 @@ export function postRender(text: string, executable: string): string {
     const isHook = (chunk: string) => (yaml.loadAll(chunk) as any[]).some((d) => d?.metadata?.annotations?.["helm.sh/hook"] !== undefined);
     const manifests = chunks.filter((c) => !isHook(c)).join("");
     // stderr piped: the error carries it (the dead-key check expects refusals, which should not print).
-    return execFileSync(executable, [], { input: manifests, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["pipe", "pipe", "pipe"] }) + chunks.filter(isHook).join("");
+    return (
+        execFileSync(executable, [], { input: manifests, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["pipe", "pipe", "pipe"] }) +
+        chunks.filter(isHook).join("")
+    );
 }
 
 export function parseObjects(text: string): K8sObject[] {
@@ -136,7 +148,9 @@ export function crdApiVersions(crds: K8sObject[]): string[] {
     return [
         ...new Set(
             crds.flatMap((crd) =>
-                (crd.spec?.versions ?? []).filter((v: any) => v.served !== false).flatMap((v: any) => [`${crd.spec.group}/${v.name}`, `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`]),
+                (crd.spec?.versions ?? [])
+                    .filter((v: any) => v.served !== false)
+                    .flatMap((v: any) => [`${crd.spec.group}/${v.name}`, `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`]),
             ),
         ),
     ].sort();
