@@ -92,7 +92,8 @@ export class AwsCluster extends pulumi.ComponentResource {
                     subnetId: (args.publicIp ? publicSubnets : privateSubnets)[zone].id,
                     associatePublicIpAddress: args.publicIp,
                     vpcSecurityGroupIds: args.securityGroups.map((g) => groups[g].id),
-                    metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 2 },
+                    // Hop limit 1: a pod's packets cross one more hop than the node's, so no pod gets an IMDSv2 token and the node's role.
+                    metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
                     rootBlockDevice: { volumeType: "gp3", volumeSize: args.diskGb, encrypted: true, deleteOnTermination: true },
                     instanceMarketOptions: args.spot
                         ? { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } }

@@ -52,10 +52,10 @@ describe("policy pack on the mocked stacks", () => {
         });
     }
 
-    it("prod: no-imds-from-pods is advisory while the nodes' hop limit is 2", async () => {
-        assert.strictEqual(enforcement("prod")["no-imds-from-pods"], "advisory");
+    it("prod: no pod reaches instance metadata (hop limit 1), and the pack enforces it", async () => {
+        assert.strictEqual(enforcement("prod")["no-imds-from-pods"], "mandatory");
         const flagged = (await analyze(runOf("prod"), "prod")).filter((v) => v.policy === "no-imds-from-pods");
-        assert.ok(flagged.length > 0 && flagged.every((v) => /httpPutResponseHopLimit 2/.test(v.message)), JSON.stringify(flagged));
+        assert.deepStrictEqual(flagged, []);
     });
 
     for (const stack of STACKS) {
