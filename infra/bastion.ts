@@ -19,6 +19,11 @@ write_files:
       global
         log /dev/log local0
         maxconn 4096
+        # systemd starts haproxy as root; without these the proxy itself stays root
+        # (this file replaces the package's default, which has them).
+        user haproxy
+        group haproxy
+        chroot /var/lib/haproxy
       defaults
         mode tcp
         timeout connect 5s

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
 import { loadConfig } from "../config/load";
 import { NODE_GROUP_LABEL } from "../config/types";
 import { validateConfig } from "../config/validate";
@@ -95,6 +96,16 @@ describe("infra layer", function () {
                 assert.match(host, /^\d+\.\d+\.\d+\.\d+$/);
                 assert.strictEqual(await resolve(apiEndpoint), host);
                 assert.strictEqual(bastion.port, 22);
+            });
+
+            it("forwards the API with an unprivileged haproxy, to every server", () => {
+                const bastion = get(stack).run.resources.find((r) => /instance:Instance$/.test(r.type) && r.name.endsWith("bastion")) as RecordedResource;
+                const cloudInit = yaml.load(bastion.inputs.userData) as { write_files: { path: string; content: string }[] };
+                const cfg = cloudInit.write_files.find((f) => f.path === "/etc/haproxy/haproxy.cfg")?.content ?? "";
+                const global = cfg.split(/\n(?=\S)/)[0];
+                for (const line of ["user haproxy", "group haproxy", "chroot /var/lib/haproxy"]) assert.match(global, new RegExp(`^\\s+${line}$`, "m"), line);
+                const servers = validateConfig(rawGeoplatformConfig(stack), stack).nodeGroups["control-plane"].count;
+                assert.strictEqual((cfg.match(/^\s+server server-\d+ \S+:6443 check$/gm) ?? []).length, servers);
             });
 
             it("hands over the SSH private key as a secret", async () => {
