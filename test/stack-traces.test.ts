@@ -29,6 +29,18 @@ const CONFIG_ERROR = (validate: string) => `try { require(${JSON.stringify(valid
 /** The promise's `_debugStackTrace`, the stack the SDK captured for it. */
 const CAPTURED = `const p = Promise.resolve(); require(${JSON.stringify(SDK_DEBUGGABLE)}).debuggablePromise(p, "test"); process.stdout.write(String(p._debugStackTrace));`;
 
+/** `entry` and every project file it imports, transitively (relative imports only), as paths from the repo root. */
+function localImports(entry: string, seen = new Set<string>()): string[] {
+    if (seen.has(entry)) return [];
+    seen.add(entry);
+    const source = fs.readFileSync(path.join(REPO_ROOT, entry), "utf8");
+    for (const [, spec] of source.matchAll(/from "(\.{1,2}\/[^"]+)"/g)) {
+        const target = path.relative(REPO_ROOT, path.resolve(REPO_ROOT, path.dirname(entry), spec));
+        localImports(fs.existsSync(path.join(REPO_ROOT, `${target}.ts`)) ? `${target}.ts` : `${target}/index.ts`, seen);
+    }
+    return [...seen];
+}
+
 describe("Stack traces (startup.ts)", () => {
     it("the SDK still captures `new Error().stack` in the function the formatter skips, in the file it expects", () => {
         const source = fs.readFileSync(SDK_DEBUGGABLE, "utf8");
@@ -77,14 +89,7 @@ describe("Stack traces (startup.ts)", () => {
         // The compiled program as tsc writes it (JavaScript next to its .js.map), in a scratch directory.
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "geoplatform-stacks-"));
         try {
-            for (const file of [
-                "startup.ts",
-                ...fs
-                    .readdirSync(path.join(REPO_ROOT, "config"))
-                    .filter((f) => f.endsWith(".ts"))
-                    .map((f) => `config/${f}`),
-                "platform/placement.ts",
-            ]) {
+            for (const file of ["startup.ts", ...localImports("config/validate.ts")]) {
                 const { outputText, sourceMapText } = ts.transpileModule(fs.readFileSync(path.join(REPO_ROOT, file), "utf8"), {
                     fileName: path.join(REPO_ROOT, file),
                     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, sourceMap: true, esModuleInterop: true },
