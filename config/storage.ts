@@ -5,8 +5,8 @@ import { APP_VOLUMES_GB, DATA_DISK_FS_OVERHEAD_PERCENT, LONGHORN_SCHEDULING } fr
 import { GeoplatformConfig, LONGHORN_DISK_LABEL, NodeGroupConfig } from "./types";
 
 /** Non-empty groups labelled for Longhorn replicas, in config order. */
-export function storageGroups(config: GeoplatformConfig): [string, NodeGroupConfig][] {
-    return Object.entries(config.nodeGroups).filter(([, g]) => g.labels[LONGHORN_DISK_LABEL] === "true" && g.count > 0);
+export function storageGroups(nodeGroups: Record<string, NodeGroupConfig>): [string, NodeGroupConfig][] {
+    return Object.entries(nodeGroups).filter(([, g]) => g.labels[LONGHORN_DISK_LABEL] === "true" && g.count > 0);
 }
 
 export interface LonghornVolume {
@@ -55,7 +55,7 @@ export interface LonghornFit {
  */
 export function longhornFit(config: GeoplatformConfig, diskGb: number): LonghornFit {
     const volumes = longhornVolumes(config);
-    const nodes = storageGroups(config).reduce((n, [, g]) => n + g.count, 0);
+    const nodes = storageGroups(config.nodeGroups).reduce((n, [, g]) => n + g.count, 0);
     const replicas = config.platform.longhornReplicas;
     const total = volumes.reduce((sum, v) => sum + v.sizeGb * v.count, 0);
     const largest = Math.max(...volumes.map((v) => v.sizeGb));

@@ -219,7 +219,7 @@ function checkLonghornReplicas(c: Checker, platform: PlatformConfig, groups: Rec
         c.failed("platform.longhornReplicas", ...names.flatMap((n) => [`nodeGroups.${n}.labels`, `nodeGroups.${n}.count`]))
     )
         return;
-    const storage = Object.entries(groups).filter(([, g]) => g.labels[LONGHORN_DISK_LABEL] === "true" && g.count > 0);
+    const storage = storageGroups(groups);
     const nodes = storage.reduce((n, [, g]) => n + g.count, 0);
     if (nodes === 0) {
         c.fail(
@@ -504,7 +504,7 @@ function checkLonghornStorage(c: Checker, config: GeoplatformConfig): void {
         }
     }
     // checkLonghornReplicas has made sure there are at least as many storage nodes as replicas.
-    const groups = storageGroups(config);
+    const groups = storageGroups(config.nodeGroups);
     const nodes = groups.reduce((n, [, g]) => n + g.count, 0);
     const replicas = config.platform.longhornReplicas;
     if (groups.some(([, g]) => g.dataDiskGb === 0)) return;

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { CHARTS } from "../config/catalog";
+import { CHARTS, CHART_CACHE as CACHE_FOLDER, chartArchive } from "../config/catalog";
 import { readChart } from "./chart-archive";
 
 // `npm run charts:types`: TypeScript types of each pinned chart's values,
@@ -19,7 +19,7 @@ import { readChart } from "./chart-archive";
 // is closed. Every key is optional: values are overrides.
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
-export const CHART_CACHE = path.join(REPO_ROOT, ".charts");
+export const CHART_CACHE = path.join(REPO_ROOT, CACHE_FOLDER);
 export const TYPES_DIR = path.join(REPO_ROOT, "config", "chart-values");
 
 /** Keys whose values are Kubernetes objects or free-form maps in every chart: open whatever their default. */
@@ -310,11 +310,10 @@ export function generateChartTypes(cache = CHART_CACHE): Map<string, string> {
     const out = new Map<string, string>();
     const index: string[] = [];
     for (const entry of entries) {
-        const id = `${entry.chart}-${entry.version}`;
         const twin = entries.find((e) => e.chart === entry.chart && e.version !== entry.version);
         if (twin) throw new Error(`config/catalog.ts pins ${entry.chart} at ${entry.version} and ${twin.version}: one values type per chart, pick one version`);
         if (out.has(`${entry.chart}.ts`)) continue;
-        out.set(`${entry.chart}.ts`, chartTypeFile(path.join(cache, `${id}.tgz`), entry));
+        out.set(`${entry.chart}.ts`, chartTypeFile(path.join(cache, path.basename(chartArchive(entry))), entry));
         index.push(entry.chart);
     }
     const key = (c: string) => (IDENT.test(c) ? c : JSON.stringify(c));

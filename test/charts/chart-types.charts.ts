@@ -2,13 +2,13 @@ import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { CHARTS } from "../../config/catalog";
+import { chartArchive, CHARTS } from "../../config/catalog";
 import { readArchive } from "../../scripts/chart-archive";
-import { CHART_CACHE, generateChartTypes, REPO_ROOT, TYPES_DIR } from "../../scripts/chart-types";
+import { generateChartTypes, REPO_ROOT, TYPES_DIR } from "../../scripts/chart-types";
 
 // Needs the chart cache (.charts/, `npm run charts`): part of `npm run test:charts`.
 
-const archives = Object.values(CHARTS).map((e) => path.join(CHART_CACHE, `${e.chart}-${e.version}.tgz`));
+const archives = Object.values(CHARTS).map((e) => path.join(REPO_ROOT, chartArchive(e)));
 
 describe("chart values types (from the chart cache)", function () {
     before(() => {
