@@ -104,19 +104,6 @@ export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
     return inside(a, b) || inside(b, a);
 }
 
-export function parseIpv4Cidr(cidr: string): { address: number; prefix: number } | undefined {
-    const c = parseCidr(cidr);
-    return c?.family === "ipv4" ? { address: Number(c.value), prefix: c.prefix } : undefined;
-}
-
-export function isIpv6Cidr(cidr: string): boolean {
-    return parseCidr(cidr)?.family === "ipv6";
-}
-
-export function isCidr(cidr: string): boolean {
-    return parseCidr(cidr) !== undefined;
-}
-
 /** True for CIDRs that cover the whole address space (0.0.0.0/0, ::/0). */
 export function isWorldCidr(cidr: string): boolean {
     return parseCidr(cidr)?.prefix === 0;
