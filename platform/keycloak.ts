@@ -8,6 +8,15 @@ import { k8sSecret, randomSecret } from "./secrets";
 
 export const REALM = "geoplatform";
 
+/**
+ * Realm groups, the one vocabulary of authorization across the platform: apps map them to their roles
+ * (Grafana roles, JupyterHub admins and allowed users, Argo service accounts, MinIO policies).
+ */
+export const REALM_GROUPS = { admins: "platform-admins", users: "data-scientists" } as const;
+
+/** Token claim listing the user's realm groups by plain name (no leading "/"), in ID, access and userinfo tokens. */
+export const GROUPS_CLAIM = "groups";
+
 /** An OIDC client of the realm. Its secret is random; the realm file only holds a placeholder for it. */
 export interface OidcClientSpec {
     clientId: string;
@@ -15,6 +24,10 @@ export interface OidcClientSpec {
     /** Namespace and Secret name where the consumer reads client-id/client-secret. */
     namespace: pulumi.Input<string>;
     secretName: string;
+    /** A public client (no secret; e.g. a CLI or notebook that logs in with the device flow). Default false. */
+    publicClient?: boolean;
+    /** OAuth 2.0 Device Authorization Grant (RFC 8628), for clients without a browser redirect. Default false. */
+    deviceAuthorizationGrant?: boolean;
 }
 
 export interface KeycloakArgs {
@@ -42,18 +55,32 @@ export function realmJson(clients: OidcClientSpec[]): string {
             enabled: true,
             sslRequired: "external",
             registrationAllowed: false,
+            groups: Object.values(REALM_GROUPS).map((name) => ({ name })),
             clients: clients.map((c) => ({
                 clientId: c.clientId,
                 enabled: true,
                 protocol: "openid-connect",
-                publicClient: false,
+                publicClient: c.publicClient ?? false,
                 standardFlowEnabled: true,
                 directAccessGrantsEnabled: false,
                 // Keycloak substitutes ${ENV} placeholders at import: no secret in this file.
-                secret: `\${${envName(c.clientId)}}`,
+                ...(c.publicClient ? {} : { secret: `\${${envName(c.clientId)}}` }),
+                ...(c.deviceAuthorizationGrant ? { attributes: { "oauth2.device.authorization.grant.enabled": "true" } } : {}),
                 redirectUris: c.redirectUris,
                 webOrigins: ["+"],
                 protocolMappers: [
+                    {
+                        name: GROUPS_CLAIM,
+                        protocol: "openid-connect",
+                        protocolMapper: "oidc-group-membership-mapper",
+                        config: {
+                            "full.path": "false",
+                            "claim.name": GROUPS_CLAIM,
+                            "id.token.claim": "true",
+                            "access.token.claim": "true",
+                            "userinfo.token.claim": "true",
+                        },
+                    },
                     {
                         // MinIO's console reads its policy from this claim; other clients ignore it.
                         name: "policy",

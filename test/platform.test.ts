@@ -197,7 +197,14 @@ describe("platform layer", () => {
                 for (const client of realm.clients) {
                     assert.match(client.secret, /^\$\{GEOPLATFORM_CLIENT_[A-Z_]+_SECRET\}$/);
                     assert.ok(values.extraEnv.includes(client.secret.slice(2, -1)), `${client.clientId} secret reaches Keycloak's env`);
+                    const groups = client.protocolMappers.find((m: any) => m.protocolMapper === "oidc-group-membership-mapper");
+                    assert.deepStrictEqual(
+                        [groups?.config["claim.name"], groups?.config["full.path"]],
+                        ["groups", "false"],
+                        `${client.clientId} gets plain group names`,
+                    );
                 }
+                assert.deepStrictEqual(realm.groups.map((g: any) => g.name).sort(), ["data-scientists", "platform-admins"]);
             });
 
             it("wires Grafana's SSO to Keycloak after its client Secret exists", () => {
