@@ -37,7 +37,7 @@ export const CHARTS = {
     },
     jupyterhub: { chart: "jupyterhub", repo: "https://jupyterhub.github.io/helm-chart/", version: "4.4.0", namespace: "jupyterhub", nodeGroup: "system" },
     sparkOperator: { chart: "spark-operator", repo: "https://kubeflow.github.io/spark-operator", version: "2.5.2", namespace: "spark", nodeGroup: "system" },
-    // The chart templates driver/executor affinity but no tolerations, so its pods cannot reach the tainted processing nodes.
+    // nodeGroup: ZooKeeper and the job tracker; the chart's driver and executors go to processing (apps/openeo/postrender.js).
     openeo: {
         chart: "sparkapplication",
         repo: "https://artifactory.vgt.vito.be/artifactory/helm-charts",
@@ -73,6 +73,13 @@ export const PLATFORM_IMAGES = {
 } as const satisfies Record<string, ImageEntry>;
 
 /**
+ * Geocube's images, built by .github/workflows/geocube-images.yml from images/geocube/Dockerfile (the upstream
+ * source at GEOCUBE_SQL.commit, v1.0.3) and pushed as <registry>/geoplatform-geocube-<component>:<tag>. The tag is
+ * Geocube's version plus a build number of ours; a test checks the workflow and the Dockerfile agree with it.
+ */
+export const GEOCUBE_IMAGES = { registry: "ghcr.io/geoplatform", tag: "1.0.3-1" } as const;
+
+/**
  * Container images of the apps' raw workloads and chart-configurable images:
  * defaults for the `geoplatform:apps.<app>.*Image` settings. Always a pinned tag.
  */
@@ -84,9 +91,10 @@ export const IMAGES = {
     /** openEO geotrellis backend (driver and batch jobs). */
     openeo: "eoepca/openeo-geotrellis-kube:2.0-beta2",
     zookeeper: "zookeeper:3.9.3",
-    geocubeApiserver: "ghcr.io/airbusgeo/geocube-apiserver:1.0.3",
-    geocubeConsolidater: "ghcr.io/airbusgeo/geocube-consolidater:1.0.3",
-    geocubeAutoscaler: "ghcr.io/airbusgeo/geocube-autoscaler:1.0.3",
+    // Geocube publishes no images (its docs say to build them): images/geocube builds them from the pinned source.
+    geocubeApiserver: `${GEOCUBE_IMAGES.registry}/geoplatform-geocube-apiserver:${GEOCUBE_IMAGES.tag}`,
+    geocubeConsolidater: `${GEOCUBE_IMAGES.registry}/geoplatform-geocube-consolidater:${GEOCUBE_IMAGES.tag}`,
+    geocubeAutoscaler: `${GEOCUBE_IMAGES.registry}/geoplatform-geocube-autoscaler:${GEOCUBE_IMAGES.tag}`,
     /** Fetches what an image lacks in init containers: the History Server's S3A jars, Geocube's SQL. */
     curl: "curlimages/curl:8.14.1",
 } as const;
@@ -102,6 +110,15 @@ export const GEOCUBE_SQL = {
         "schema.sql": { path: "interface/database/pg/create.sql", sha256: "b248187ce37ce12a43e248eb8e89a6effe5d78ee4eaad70bac5d89ad6426d00f" },
         "pgqueue.sql": { path: "interface/messaging/pgqueue/create_table.sql", sha256: "f32fcb3b656a408db1fc3e55dc7d42ce6e5b74905a0618dce038f745985994c0" },
     },
+} as const;
+
+/**
+ * The STAC collection openEO serves by default (`geoplatform:apps.openeo.stacCollection`): Sentinel-2 L2A in
+ * Element 84's public Earth Search STAC API (v1), whose items carry Cloud-Optimized GeoTIFF assets under these keys.
+ */
+export const OPENEO_STAC_COLLECTION = {
+    url: "https://earth-search.aws.element84.com/v1/collections/sentinel-2-l2a",
+    bands: ["blue", "green", "red", "nir", "scl"],
 } as const;
 
 /**

@@ -80,11 +80,19 @@ export interface PlatformConfig {
 export const APP_NAMES = ["jupyterhub", "spark", "openeo", "geocube", "argo"] as const;
 export type AppName = (typeof APP_NAMES)[number];
 
+/** A collection of a public STAC API that openEO serves as a layer (`geoplatform:apps.openeo.stacCollection`). */
+export interface StacCollection {
+    /** https URL of the collection in a STAC API with item search: `https://<api>/collections/<id>`. */
+    url: string;
+    /** Asset keys of the collection's items that openEO offers as bands. */
+    bands: string[];
+}
+
 /** Per-app settings (`geoplatform:apps.<app>`); images are `name:tag`, pinned, defaults in config/catalog.ts IMAGES. */
 export interface AppsConfig {
     jupyterhub: { enabled: boolean; singleuserImage: string };
     spark: { enabled: boolean; image: string };
-    openeo: { enabled: boolean; image: string; zookeeperImage: string };
+    openeo: { enabled: boolean; image: string; zookeeperImage: string; stacCollection: StacCollection };
     geocube: { enabled: boolean; apiserverImage: string; consolidaterImage: string; autoscalerImage: string; storageGb: number };
     argo: { enabled: boolean };
 }

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { Checker, ConfigError } from "./checker";
-import { DATA_DISK_FS_OVERHEAD_PERCENT, IMAGES, LONGHORN_SCHEDULING } from "./catalog";
+import { DATA_DISK_FS_OVERHEAD_PERCENT, IMAGES, LONGHORN_SCHEDULING, OPENEO_STAC_COLLECTION } from "./catalog";
 import { PROCESSING_TOLERATION } from "../platform/placement";
 import { Cidr, cidrsOverlap, hasHostBits, networkOf, parseCidr, worldCoveredBy } from "./net";
 import { longhornFit, longhornVolumes, storageGroups } from "./storage";
@@ -18,6 +18,7 @@ import {
     OpenStackConfig,
     PlatformConfig,
     PROCESSING_GROUP,
+    StacCollection,
     Taint,
     TaintEffect,
 } from "./types";
@@ -443,6 +444,25 @@ const APP_SIZE_SETTINGS: Partial<Record<AppName, Record<string, number>>> = {
     geocube: { storageGb: 100 },
 };
 
+/** `https://<host>/<path>/collections/<id>`: a collection of a STAC API, which openEO searches for items (load_stac). */
+const STAC_COLLECTION_URL = /^https:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._~-]+)*\/collections\/[A-Za-z0-9._-]+$/;
+const STAC_BAND = /^[A-Za-z0-9._-]{1,64}$/;
+
+function checkStacCollection(c: Checker, key: string, raw: unknown): StacCollection {
+    const obj = c.object(key, raw, { optional: true });
+    c.noUnknownKeys(key, obj, ["url", "bands"]);
+    const url = c.string(`${key}.url`, obj.url, {
+        fallback: OPENEO_STAC_COLLECTION.url,
+        pattern: STAC_COLLECTION_URL,
+        expected: "the https URL of a STAC API collection, https://<api>/collections/<id>",
+    });
+    if (obj.bands === undefined) return { url, bands: [...OPENEO_STAC_COLLECTION.bands] };
+    const bands = c.array(`${key}.bands`, obj.bands, { minLength: 1 }).map((b, i) =>
+        c.string(`${key}.bands[${i}]`, b, { pattern: STAC_BAND, expected: "an asset key of the collection's items (letters, digits, '.', '_', '-')" }),
+    );
+    return { url, bands };
+}
+
 function checkApps(c: Checker, raw: unknown, nodeGroups: Record<string, NodeGroupConfig>): { enabledApps: AppName[]; apps: AppsConfig } {
     const obj = c.object("apps", raw, { optional: true });
     c.noUnknownKeys("apps", obj, APP_NAMES);
@@ -452,7 +472,8 @@ function checkApps(c: Checker, raw: unknown, nodeGroups: Record<string, NodeGrou
             const settings = c.object(key, obj[app], { optional: true });
             const images: Record<string, string> = APP_IMAGE_SETTINGS[app];
             const sizes = APP_SIZE_SETTINGS[app] ?? {};
-            c.noUnknownKeys(key, settings, ["enabled", ...Object.keys(images), ...Object.keys(sizes)]);
+            const extra = app === "openeo" ? ["stacCollection"] : [];
+            c.noUnknownKeys(key, settings, ["enabled", ...Object.keys(images), ...Object.keys(sizes), ...extra]);
             const checked: Record<string, unknown> = { enabled: c.boolean(`${key}.enabled`, settings.enabled, true) };
             for (const [name, fallback] of Object.entries(images)) {
                 checked[name] = c.string(`${key}.${name}`, settings[name], {
@@ -462,6 +483,7 @@ function checkApps(c: Checker, raw: unknown, nodeGroups: Record<string, NodeGrou
                 });
             }
             for (const [name, fallback] of Object.entries(sizes)) checked[name] = c.integer(`${key}.${name}`, settings[name], { min: 1, fallback });
+            if (app === "openeo") checked.stacCollection = checkStacCollection(c, `${key}.stacCollection`, settings.stacCollection);
             return [app, checked];
         }),
     ) as unknown as AppsConfig;

@@ -22,11 +22,21 @@ export { Platform } from "./types";
  */
 const APP_NEEDS: Record<
     AppName,
-    { buckets: Record<string, string>; database: boolean; extensions?: string[]; oidc?: { host: string; callbackPath: string; issuerAtStart?: boolean } }
+    {
+        buckets: Record<string, string>;
+        database: boolean;
+        extensions?: string[];
+        oidc?: { host: string; callbackPath: string; issuerAtStart?: boolean; publicClient?: boolean; deviceAuthorizationGrant?: boolean };
+    }
 > = {
     jupyterhub: { buckets: { notebooks: "jupyterhub-notebooks" }, database: true, oidc: { host: "jupyter", callbackPath: "/hub/oauth_callback" } },
     spark: { buckets: { eventLogs: "spark-event-logs" }, database: false },
-    openeo: { buckets: { results: "openeo-results" }, database: false },
+    // Users log in from the openEO Python client (device flow), which holds no secret: a public client.
+    openeo: {
+        buckets: { results: "openeo-results" },
+        database: false,
+        oidc: { host: "openeo", callbackPath: "/", publicClient: true, deviceAuthorizationGrant: true },
+    },
     // Geocube's schema needs these; PostGIS only a superuser may create, so the operator does, for all three.
     geocube: { buckets: { sources: "geocube-sources" }, database: true, extensions: ["postgis", "hstore", "btree_gist"] },
     argo: { buckets: { artifacts: "argo-artifacts" }, database: true, oidc: { host: "argo", callbackPath: "/oauth2/callback", issuerAtStart: true } },
@@ -112,6 +122,8 @@ export class PlatformLayer extends pulumi.ComponentResource {
                               redirectUris: [`https://${oidc.host}.${config.domain}${oidc.callbackPath}`],
                               namespace: ns(APP_NAMESPACES[app]),
                               secretName: `${app}-oidc`,
+                              publicClient: oidc.publicClient,
+                              deviceAuthorizationGrant: oidc.deviceAuthorizationGrant,
                           },
                       ]
                     : [];

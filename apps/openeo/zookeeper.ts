@@ -7,6 +7,9 @@ import { AppArgs, childOptions, resources, RESTRICTED_CONTAINER, restrictedPod }
 const NAME = "zookeeper";
 const LABELS = { "app.kubernetes.io/name": NAME };
 const CLIENT_PORT = 2181;
+/** ZOO_DATA_DIR of the official image; the persistent claim is mounted here. */
+export const DATA_DIR = "/data";
+export const DATALOG_DIR = `${DATA_DIR}/datalog`;
 
 /** A single-member ZooKeeper (official image) holding openEO's job registry; returns its client address. */
 export function zookeeper(parent: pulumi.Resource, args: AppArgs): { connect: string; resources: pulumi.Resource[] } {
@@ -42,18 +45,18 @@ export function zookeeper(parent: pulumi.Resource, args: AppArgs): { connect: st
                                     { name: "ZOO_4LW_COMMANDS_WHITELIST", value: "ruok,srvr" },
                                     // Old snapshots and logs are purged hourly so the volume does not fill up.
                                     { name: "ZOO_AUTOPURGE_PURGEINTERVAL", value: "1" },
+                                    // The image's entrypoint writes dataLogDir from this (default /datalog, off the claim):
+                                    // the transaction log goes on the claim beside the snapshots, or a restart loses the
+                                    // registry's writes since the last snapshot. ZooKeeper creates the folder (datadir.autocreate).
+                                    { name: "ZOO_DATA_LOG_DIR", value: DATALOG_DIR },
                                 ],
                                 ports: [{ name: "client", containerPort: CLIENT_PORT }],
                                 readinessProbe: { tcpSocket: { port: "client" }, periodSeconds: 10 },
                                 resources: resources("100m", "512Mi", "1", "1Gi"),
                                 securityContext: RESTRICTED_CONTAINER,
-                                volumeMounts: [
-                                    { name: "data", mountPath: "/data" },
-                                    { name: "datalog", mountPath: "/datalog" },
-                                ],
+                                volumeMounts: [{ name: "data", mountPath: DATA_DIR }],
                             },
                         ],
-                        volumes: [{ name: "datalog", emptyDir: {} }],
                     },
                 },
                 volumeClaimTemplates: [
