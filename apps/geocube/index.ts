@@ -17,7 +17,15 @@ const COST_PORT = 9000;
 const CONSOLIDATER = "geocube-consolidater";
 const STORAGE_MOUNT = "/geocube-storage";
 const QUEUES = ["-eventsQueue=events", "-consolidationsQueue=consolidations"];
-const podSecurity = restrictedPod(1000, 1000);
+/**
+ * Every Geocube pod runs as uid/gid 1000, so what one writes on the shared volume the others can rewrite. fsGroup does
+ * not reach that volume: Longhorn's CSIDriver sets no fsGroupPolicy (longhorn-manager v1.12.1 csi/deployment.go), so
+ * Kubernetes applies fsGroup to ReadWriteOnce volumes only. The volume is writable because Longhorn's share-manager
+ * makes the export's root mode 0777 with no squashing (longhorn-share-manager v1.12.0 pkg/server/share_manager.go,
+ * pkg/server/nfs/export.go). fsGroup still owns the emptyDirs.
+ */
+export const GEOCUBE_UID = 1000;
+const podSecurity = { ...restrictedPod(GEOCUBE_UID, GEOCUBE_UID), runAsGroup: GEOCUBE_UID };
 
 /** Geocube (raw manifests): database and job queue on the shared PostgreSQL, datasets on a shared Longhorn volume. */
 export class Geocube extends pulumi.ComponentResource {
@@ -49,11 +57,15 @@ export class Geocube extends pulumi.ComponentResource {
         const storageMount = { name: "storage", mountPath: STORAGE_MOUNT };
         const storageArgs = { ingestion: `-ingestionStorage=${STORAGE_MOUNT}/datasets`, cancelledJobs: `-cancelledJobs=${STORAGE_MOUNT}/cancelled-jobs` };
 
-        // Geocube takes the password in flags; Kubernetes expands $(DB_PASSWORD) from the Secret-backed env var.
-        const dbEnv = [secretEnv("DB_PASSWORD", db.secretName, "password")];
-        // Role passwords are alphanumeric (platform/secrets.ts): safe in a URL unescaped.
-        const pgqueueUrl = `postgresql://${db.username}:$(DB_PASSWORD)@${db.host}:${db.port}/${db.database}`;
-        const pgqueue = `-pgqConnection=${pgqueueUrl}`;
+        // Geocube's flags come from Go's flag package (cmd/server/main.go at v1.0.3), which reads no environment, so no
+        // password goes in a flag: the connection URLs name no password, and lib/pq (v1.10.9, vendored) takes it from
+        // PGPASSWORD, read from the Secret (conn.go parseEnviron; a URL password would override it). Nothing secret is on
+        // a command line or in the pod spec.
+        const dbEnv = [secretEnv("PGPASSWORD", db.secretName, "password")];
+        const dbUrl = `postgresql://${db.username}@${db.host}:${db.port}/${db.database}`;
+        // binary_parameters=yes: what pg.ConnStringFromId adds when Geocube builds the URL itself (interface/database/pg/pg.go).
+        const dbConnection = `-dbConnection=${dbUrl}?binary_parameters=yes`;
+        const pgqueue = `-pgqConnection=${dbUrl}`;
         // GDAL reads source datasets from the object store (s3://<bucket>/...).
         const gdalS3 = ["-with-s3", `-aws-endpoint=${storage.endpoint}`, `-aws-region=${storage.region}`];
 
@@ -80,11 +92,10 @@ export class Geocube extends pulumi.ComponentResource {
                 {
                     name: "apiserver",
                     image: settings.apiserverImage,
+                    // The image's ENTRYPOINT, stated (docker/Dockerfile.server).
+                    command: ["/server"],
                     args: [
-                        `-dbName=${db.database}`,
-                        `-dbUser=${db.username}`,
-                        "-dbPassword=$(DB_PASSWORD)",
-                        `-dbHost=${db.host}:${db.port}`,
+                        dbConnection,
                         pgqueue,
                         ...QUEUES,
                         storageArgs.ingestion,
@@ -131,6 +142,10 @@ export class Geocube extends pulumi.ComponentResource {
                                 {
                                     name: "consolidater",
                                     image: settings.consolidaterImage,
+                                    // Upstream's image has no ENTRYPOINT (docker/Dockerfile.consolidater); its own manifest
+                                    // starts /consolidater (deploy/k8s/consolidater/replication-controller.yaml). The
+                                    // scratch emptyDir is per pod already, so no per-run workdir script is needed.
+                                    command: ["/consolidater"],
                                     args: [pgqueue, ...QUEUES, "-workdir=/scratch", storageArgs.cancelledJobs, ...gdalS3],
                                     env: [...dbEnv, ...s3CredentialEnv(storage)],
                                     ports: [{ name: "cost", containerPort: COST_PORT }],
@@ -175,9 +190,10 @@ export class Geocube extends pulumi.ComponentResource {
                 {
                     name: "autoscaler",
                     image: settings.autoscalerImage,
+                    command: ["/autoscaler"],
                     args: [
                         "-update=30s",
-                        `-pgq-connection=${pgqueueUrl}`,
+                        `-pgq-connection=${dbUrl}`,
                         "-queue=consolidations",
                         `-rc=${CONSOLIDATER}`,
                         `-ns=${namespace}`,
