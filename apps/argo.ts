@@ -2,14 +2,45 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../config/catalog";
 import { PROCESSING_GROUP } from "../config/types";
+import { REALM_GROUPS } from "../platform/keycloak";
 import { hostFor, ingressAnnotations, tlsSecretName } from "./ingress";
 import { placement } from "./placement";
 import { AppArgs, bucketFor, childOptions, needDatabase, needObjectStorage, needOidc, processingNamespaceOf } from "./types";
+import { sparkPiWorkflowTemplate } from "./argo-spark";
 import { catalogRelease, ReleaseValues } from "../platform/release";
 
 const CHART = CHARTS.argoWorkflows;
 /** Service account the chart creates in every workflow namespace; workflows run as it by default. */
 export const WORKFLOW_SERVICE_ACCOUNT = "argo-workflow";
+
+/**
+ * SSO RBAC (argo-workflows v4.0.6 server/auth/gatekeeper.go rbacAuthorization): the server lists the ServiceAccounts
+ * of its own namespace that carry `workflows.argoproj.io/rbac-rule`, highest `rbac-rule-precedence` first, evaluates
+ * each rule (an expr expression) on the ID token's claims, and acts for the user with the first match's token, read
+ * from the Secret `<sa>.service-account-token` (util/secrets/secret_name.go). No match: the request is refused.
+ * `groups` is the realm's GROUPS_CLAIM, plain group names (platform/keycloak.ts).
+ */
+export const SSO_ACCOUNTS = [
+    { name: "argo-admins", group: REALM_GROUPS.admins, precedence: 2, admin: true },
+    { name: "argo-users", group: REALM_GROUPS.users, precedence: 1, admin: false },
+] as const;
+export const tokenSecretName = (serviceAccount: string) => `${serviceAccount}.service-account-token`;
+
+/** What the realm's groups may do in the processing namespace, the only one where workflows run. */
+export function ssoRoleRules(admin: boolean): k8s.types.input.rbac.v1.PolicyRule[] {
+    const read = ["get", "list", "watch"];
+    const write = ["create", "update", "patch", "delete"];
+    return [
+        { apiGroups: ["argoproj.io"], resources: ["workflows"], verbs: [...read, ...write] },
+        { apiGroups: ["argoproj.io"], resources: ["workflowtemplates", "cronworkflows"], verbs: admin ? [...read, ...write] : read },
+        { apiGroups: ["argoproj.io"], resources: ["workfloweventbindings", "workflowtaskresults"], verbs: read },
+        { apiGroups: [""], resources: ["pods", "pods/log", "events"], verbs: read },
+        { apiGroups: ["sparkoperator.k8s.io"], resources: ["sparkapplications"], verbs: admin ? [...read, "delete"] : read },
+    ];
+}
+
+/** The workflow service account's own extra rules: a resource template creates a SparkApplication and polls it (workflow/executor/resource.go). */
+export const WORKFLOW_SPARK_RULES = [{ apiGroups: ["sparkoperator.k8s.io"], resources: ["sparkapplications"], verbs: ["create", "get", "list", "watch"] }];
 
 /** argo-workflows chart values; exported for tests. */
 export function argoValues({ config, platform, binding }: AppArgs): ReleaseValues<typeof CHART> {
@@ -30,10 +61,15 @@ export function argoValues({ config, platform, binding }: AppArgs): ReleaseValue
                 resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
             },
         },
-        workflow: { serviceAccount: { create: true, name: WORKFLOW_SERVICE_ACCOUNT }, rbac: { create: true } },
+        // The chart's Role for the workflow service account (templates/controller/workflow-role.yaml) plus workflow.rbac.rules.
+        workflow: {
+            serviceAccount: { create: true, name: WORKFLOW_SERVICE_ACCOUNT },
+            rbac: { create: true, ...(config.enabledApps.includes("spark") ? { rules: WORKFLOW_SPARK_RULES } : {}) },
+        },
         controller: {
-            // Workflows in the processing namespace find the artifact Secret there: the platform copies it.
-            workflowNamespaces: [binding.namespace, processingNamespaceOf(platform)],
+            // Workflows run in the processing namespace only (the SSO accounts may act nowhere else); they find the artifact
+            // Secret there, which the platform copies. The chart adds its own namespace to the service account's anyway.
+            workflowNamespaces: [processingNamespaceOf(platform)],
             nodeSelector: system.nodeSelector,
             tolerations: system.tolerations,
             resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
@@ -67,9 +103,12 @@ export function argoValues({ config, platform, binding }: AppArgs): ReleaseValue
                 clientSecret: { name: oidc.secretName, key: "client-secret" },
                 redirectUrl: `https://${host}/oauth2/callback`,
                 scopes: ["openid", "profile", "email"],
-                // Without per-group service accounts every SSO user acts as the server's service account.
-                rbac: { enabled: false },
+                // Each user acts as the service account their realm groups select (SSO_ACCOUNTS); the server may read
+                // only those accounts' token Secrets (templates/server/server-cluster-roles.yaml secretWhitelist).
+                rbac: { enabled: true, secretWhitelist: SSO_ACCOUNTS.map((a) => tokenSecretName(a.name)) },
             },
+            // No ClusterWorkflowTemplates: the server needs no cluster-wide rights on them.
+            clusterWorkflowTemplates: { enabled: false, enableEditing: false },
             ingress: {
                 enabled: true,
                 ingressClassName: platform.ingressClass,
@@ -97,7 +136,49 @@ export class ArgoWorkflows extends pulumi.ComponentResource {
 
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:apps:ArgoWorkflows", name, {}, opts);
-        this.release = catalogRelease(name, CHART, args.binding.namespace, argoValues(args), childOptions(this, args), "argo-workflows");
+        const namespace = args.binding.namespace;
+        const processing = processingNamespaceOf(args.platform);
+        const o = childOptions(this, args);
+        // The accounts exist before the server starts, so its first SSO login finds them.
+        const accounts = SSO_ACCOUNTS.flatMap((a) => {
+            const sa = new k8s.core.v1.ServiceAccount(
+                a.name,
+                {
+                    metadata: {
+                        name: a.name,
+                        namespace,
+                        annotations: {
+                            "workflows.argoproj.io/rbac-rule": `'${a.group}' in groups`,
+                            "workflows.argoproj.io/rbac-rule-precedence": String(a.precedence),
+                        },
+                    },
+                },
+                o,
+            );
+            // Kubernetes fills a token Secret of this type for the named account (no token is created otherwise since 1.24).
+            const token = new k8s.core.v1.Secret(
+                tokenSecretName(a.name),
+                {
+                    metadata: { name: tokenSecretName(a.name), namespace, annotations: { "kubernetes.io/service-account.name": a.name } },
+                    type: "kubernetes.io/service-account-token",
+                },
+                { ...o, dependsOn: [...(o.dependsOn as pulumi.Resource[]), sa] },
+            );
+            const role = new k8s.rbac.v1.Role(a.name, { metadata: { name: a.name, namespace: processing }, rules: ssoRoleRules(a.admin) }, o);
+            const binding = new k8s.rbac.v1.RoleBinding(
+                a.name,
+                {
+                    metadata: { name: a.name, namespace: processing },
+                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                    subjects: [{ kind: "ServiceAccount", name: a.name, namespace }],
+                },
+                o,
+            );
+            return [sa, token, binding];
+        });
+        this.release = catalogRelease(name, CHART, namespace, argoValues(args), { ...o, dependsOn: [...(o.dependsOn as pulumi.Resource[]), ...accounts] }, "argo-workflows");
+        // Needs the chart's CRDs and the operator's; without Spark there is nothing to run.
+        if (args.config.enabledApps.includes("spark")) sparkPiWorkflowTemplate(this, args, processing, [this.release]);
         this.registerOutputs({});
     }
 }

@@ -60,20 +60,26 @@ describe("platform layer", () => {
         }
     });
 
-    it("post-renders the Longhorn Release alone, with the committed executable, by a path from the provider's working directory", () => {
+    it("post-renders the Longhorn and openEO Releases alone, each with its committed executable, by a path from the provider's working directory", () => {
         const main = (yaml.load(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { main: string }).main;
         const providerCwd = path.join(REPO_ROOT, path.dirname(main));
         for (const stack of STACKS) {
             const withPostrender = byType(runOf(stack), RELEASE).filter((r) => r.inputs.postrender !== undefined);
-            assert.deepStrictEqual(withPostrender.map(chartOf), ["longhorn"], stack);
-            const postrender: string = withPostrender[0].inputs.postrender;
-            // helm v3 pkg/postrender/exec.go getFullPath: a path with a separator is taken as is (exec.LookPath), relative to the provider's cwd.
-            assert.ok(!path.isAbsolute(postrender) && postrender.includes("/"), postrender);
-            const file = path.resolve(providerCwd, postrender);
-            assert.strictEqual(file, path.join(REPO_ROOT, "platform", "postrender", "longhorn-manager.js"));
-            assert.ok(fs.statSync(file).isFile(), file);
-            assert.notStrictEqual(fs.statSync(file).mode & 0o111, 0, `${file} is not executable`);
-            assert.match(fs.readFileSync(file, "utf8"), /^#!\/usr\/bin\/env node\n/);
+            assert.deepStrictEqual(withPostrender.map(chartOf).sort(), ["longhorn", "sparkapplication"], stack);
+            const expected: Record<string, string> = {
+                longhorn: path.join(REPO_ROOT, "platform", "postrender", "longhorn-manager.js"),
+                sparkapplication: path.join(REPO_ROOT, "apps", "openeo", "postrender.js"),
+            };
+            for (const release of withPostrender) {
+                const postrender: string = release.inputs.postrender;
+                // helm v3 pkg/postrender/exec.go getFullPath: a path with a separator is taken as is (exec.LookPath), relative to the provider's cwd.
+                assert.ok(!path.isAbsolute(postrender) && postrender.includes("/"), postrender);
+                const file = path.resolve(providerCwd, postrender);
+                assert.strictEqual(file, expected[chartOf(release)]);
+                assert.ok(fs.statSync(file).isFile(), file);
+                assert.notStrictEqual(fs.statSync(file).mode & 0o111, 0, `${file} is not executable`);
+                assert.match(fs.readFileSync(file, "utf8"), /^#!\/usr\/bin\/env node\n/);
+            }
         }
     });
 
@@ -141,7 +147,10 @@ describe("platform layer", () => {
                 for (const r of mustHoldNone) assert.ok(!JSON.stringify(r.inputs).includes(SECRET_SENTINEL), `${r.type} ${r.name} holds a secret value`);
                 const secrets = byType(run(), "kubernetes:core/v1:Secret");
                 assert.ok(secrets.length >= 10);
-                for (const s of secrets) assert.ok(s.secretPaths.includes("stringData"), `${s.name} data is a Pulumi secret`);
+                // A service-account token Secret is created empty: Kubernetes writes the token into it.
+                const tokens = secrets.filter((s) => s.inputs.type === "kubernetes.io/service-account-token");
+                for (const t of tokens) assert.deepStrictEqual([t.inputs.data, t.inputs.stringData], [undefined, undefined], t.name);
+                for (const s of secrets.filter((x) => !tokens.includes(x))) assert.ok(s.secretPaths.includes("stringData"), `${s.name} data is a Pulumi secret`);
                 for (const output of ["keycloakAdminPassword", "grafanaAdminPassword", "longhornUiPassword", "minioRootPassword", "kubeconfig"]) {
                     assert.ok(run().secretOutputs.includes(output), output);
                 }
@@ -193,8 +202,15 @@ describe("platform layer", () => {
                 assert.match(values.extraEnv, /KC_BOOTSTRAP_ADMIN_PASSWORD[\s\S]*secretKeyRef/);
                 const realm = JSON.parse(Object.values(named(run(), "keycloak-realm").inputs.data)[0] as string);
                 const clientIds = realm.clients.map((c: any) => c.clientId).sort();
-                assert.deepStrictEqual(clientIds, ["argo", "grafana", "jupyterhub", "minio-console"]);
+                assert.deepStrictEqual(clientIds, ["argo", "grafana", "jupyterhub", "minio-console", "openeo"]);
+                // openEO's is public (the Python client's device flow holds no secret): no secret, the device grant on.
+                const openeo = realm.clients.find((c: any) => c.clientId === "openeo");
+                assert.deepStrictEqual(
+                    [openeo.publicClient, openeo.secret, openeo.attributes?.["oauth2.device.authorization.grant.enabled"]],
+                    [true, undefined, "true"],
+                );
                 for (const client of realm.clients) {
+                    if (client.publicClient) continue;
                     assert.match(client.secret, /^\$\{GEOPLATFORM_CLIENT_[A-Z_]+_SECRET\}$/);
                     assert.ok(values.extraEnv.includes(client.secret.slice(2, -1)), `${client.clientId} secret reaches Keycloak's env`);
                     const groups = client.protocolMappers.find((m: any) => m.protocolMapper === "oidc-group-membership-mapper");

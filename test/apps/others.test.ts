@@ -27,7 +27,7 @@ for (const stack of STACKS) {
             assert.strictEqual(v.rbac.serviceAccountDriver, "openeo");
             for (const role of ["driver", "executor"]) {
                 const term = v[role].affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0];
-                assert.deepStrictEqual(term.matchExpressions, [{ key: NODE_GROUP_LABEL, operator: "In", values: [CHARTS.openeo.nodeGroup] }]);
+                assert.deepStrictEqual(term.matchExpressions, [{ key: NODE_GROUP_LABEL, operator: "In", values: ["processing"] }]);
             }
             const env = Object.fromEntries(v.global.extraEnv.map((e: any) => [e.name, e]));
             assert.strictEqual(env.ZOOKEEPERNODES.value, "zookeeper.openeo.svc.cluster.local:2181");
@@ -40,7 +40,15 @@ for (const stack of STACKS) {
             assert.match(zk.template.spec.containers[0].image, /^zookeeper:\d+\.\d+\.\d+$/);
             assert.strictEqual(zk.volumeClaimTemplates[0].spec.storageClassName, "longhorn");
             const tracker = one(run, "CronJob", "openeo-job-tracker").inputs.spec.jobTemplate.spec.template.spec;
-            assert.deepStrictEqual(tracker.containers[0].command, ["python3", "-m", "openeogeotrellis.job_tracker"]);
+            // job_tracker_v2.py CliApp.parse_cli_args at openeo-geopyspark-driver 1c5e99976a3d: --app-cluster yarn|k8s|auto.
+            assert.deepStrictEqual(tracker.containers[0].command, [
+                "/opt/openeo/bin/python3",
+                "-m",
+                "openeogeotrellis.job_tracker_v2",
+                "--app-cluster",
+                "k8s",
+                "--basic-logging",
+            ]);
             assert.strictEqual(envOf(tracker, "ZOOKEEPERNODES").value, "zookeeper.openeo.svc.cluster.local:2181");
             const ing = one(run, "Ingress", "openeo").inputs;
             assert.match(ing.spec.rules[0].host, /^openeo\./);
@@ -51,11 +59,10 @@ for (const stack of STACKS) {
         it("Geocube: apiserver, consolidater and autoscaler with the flags v1.0.3 defines, pgqueue on its database, DB password from the Secret", () => {
             const api = one(run, "Deployment", "geocube-apiserver").inputs.spec.template.spec;
             const apiArgs: string[] = api.containers[0].args;
-            assert.deepStrictEqual(envOf(api, "DB_PASSWORD").valueFrom, { secretKeyRef: { name: "geocube-db", key: "password" } });
-            const pgq = "-pgqConnection=postgresql://geocube:$(DB_PASSWORD)@geoplatform-pg-rw.postgres.svc:5432/geocube";
+            assert.deepStrictEqual(envOf(api, "PGPASSWORD").valueFrom, { secretKeyRef: { name: "geocube-db", key: "password" } });
+            const pgq = "-pgqConnection=postgresql://geocube@geoplatform-pg-rw.postgres.svc:5432/geocube";
             for (const arg of [
-                "-dbPassword=$(DB_PASSWORD)",
-                "-dbHost=geoplatform-pg-rw.postgres.svc:5432",
+                "-dbConnection=postgresql://geocube@geoplatform-pg-rw.postgres.svc:5432/geocube?binary_parameters=yes",
                 pgq,
                 "-eventsQueue=events",
                 "-consolidationsQueue=consolidations",
@@ -71,10 +78,7 @@ for (const stack of STACKS) {
                 "workers",
                 "cancelledJobs",
                 "ingestionStorage",
-                "dbName",
-                "dbUser",
-                "dbHost",
-                "dbPassword",
+                "dbConnection",
                 "pgqConnection",
                 "eventsQueue",
                 "consolidationsQueue",
