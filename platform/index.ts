@@ -27,6 +27,8 @@ const APP_NEEDS: Record<
         database: boolean;
         extensions?: string[];
         oidc?: { host: string; callbackPath: string; issuerAtStart?: boolean; publicClient?: boolean; deviceAuthorizationGrant?: boolean };
+        /** The app lists all buckets before it uses its own (S3User.listAllBuckets). */
+        listAllBuckets?: boolean;
     }
 > = {
     jupyterhub: { buckets: { notebooks: "jupyterhub-notebooks" }, database: true, oidc: { host: "jupyter", callbackPath: "/hub/oauth_callback" } },
@@ -36,6 +38,8 @@ const APP_NEEDS: Record<
         buckets: { results: "openeo-results" },
         database: false,
         oidc: { host: "openeo", callbackPath: "/", publicClient: true, deviceAuthorizationGrant: true },
+        // Before each batch job the driver lists all buckets to see that its own exists (openeo-geopyspark-driver backend.py).
+        listAllBuckets: true,
     },
     // Geocube's schema needs these; PostGIS only a superuser may create, so the operator does, for all three.
     geocube: { buckets: { sources: "geocube-sources" }, database: true, extensions: ["postgis", "hstore", "btree_gist"] },
@@ -98,7 +102,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
         const s3Users: S3User[] = [
             { name: "longhorn", buckets: [BACKUP_BUCKETS.longhorn] },
             { name: "postgres", buckets: [BACKUP_BUCKETS.postgres] },
-            ...apps.map((app) => ({ name: app, buckets: Object.values(APP_NEEDS[app].buckets) })),
+            ...apps.map((app) => ({ name: app, buckets: Object.values(APP_NEEDS[app].buckets), listAllBuckets: APP_NEEDS[app].listAllBuckets })),
         ];
         const oidcClients: OidcClientSpec[] = [
             {

@@ -17,6 +17,8 @@ const JOB_RESOURCES = { requests: { cpu: "10m", memory: "128Mi" }, limits: { mem
 export interface S3User {
     name: string;
     buckets: string[];
+    /** May list the names of all buckets (s3:ListAllMyBuckets), for clients that check their bucket that way. */
+    listAllBuckets?: boolean;
 }
 
 export interface ObjectStorageArgs {
@@ -84,6 +86,7 @@ export class ObjectStorage extends pulumi.ComponentResource {
                             actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
                         },
                         { resources: user.buckets.map((b) => `arn:aws:s3:::${b}/*`), actions: ["s3:*"] },
+                        ...(user.listAllBuckets ? [{ resources: ["arn:aws:s3:::*"], actions: ["s3:ListAllMyBuckets"] }] : []),
                     ],
                 })),
                 // Replaces the chart's default `console` user and its well-known password.

@@ -72,6 +72,14 @@ for (const stack of STACKS) {
             assert.deepStrictEqual(env.AWS_SECRET_ACCESS_KEY.valueFrom, secretRef("openeo-s3", "AWS_SECRET_ACCESS_KEY"));
         });
 
+        it("openEO: its S3 user may list bucket names, which the driver does before each batch job; no other user may", () => {
+            const minio = run.all.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.name === "minio");
+            const listers = minio!.inputs.values.policies
+                .filter((p: any) => p.statements.some((st: any) => st.actions.includes("s3:ListAllMyBuckets")))
+                .map((p: any) => p.name);
+            assert.deepStrictEqual(listers, ["openeo-rw"]);
+        });
+
         it("openEO: the batch template replaces the package's own, next to the chart's kube.py, from a ConfigMap the namespace allows", () => {
             const v = openeo();
             assert.strictEqual(v.mainApplicationFile, `local://${SITE_PACKAGES}/openeogeotrellis/deploy/kube.py`);
