@@ -46,7 +46,12 @@ export function sparkPiManifest(args: AppArgs, namespace: string): Record<string
  * (argo-workflows v4.0.6 docs/resource-template.md, workflow/executor/resource.go) that creates it, owned by the
  * workflow (deleted with it), and waits until it reaches one of the operator's end states.
  */
-export function sparkPiWorkflowTemplate(parent: pulumi.Resource, args: AppArgs, namespace: string, dependsOn: pulumi.Resource[]): k8s.apiextensions.CustomResource {
+export function sparkPiWorkflowTemplate(
+    parent: pulumi.Resource,
+    args: AppArgs,
+    namespace: string,
+    dependsOn: pulumi.Resource[],
+): k8s.apiextensions.CustomResource {
     return new k8s.apiextensions.CustomResource(
         SPARK_PI_TEMPLATE,
         {

@@ -108,7 +108,7 @@ export function argoValues({ config, platform, binding }: AppArgs): ReleaseValue
                 rbac: { enabled: true, secretWhitelist: SSO_ACCOUNTS.map((a) => tokenSecretName(a.name)) },
             },
             // No ClusterWorkflowTemplates: the server needs no cluster-wide rights on them.
-            clusterWorkflowTemplates: { enabled: false, enableEditing: false },
+            clusterWorkflowTemplates: { enabled: false },
             ingress: {
                 enabled: true,
                 ingressClassName: platform.ingressClass,
@@ -176,7 +176,14 @@ export class ArgoWorkflows extends pulumi.ComponentResource {
             );
             return [sa, token, binding];
         });
-        this.release = catalogRelease(name, CHART, namespace, argoValues(args), { ...o, dependsOn: [...(o.dependsOn as pulumi.Resource[]), ...accounts] }, "argo-workflows");
+        this.release = catalogRelease(
+            name,
+            CHART,
+            namespace,
+            argoValues(args),
+            { ...o, dependsOn: [...(o.dependsOn as pulumi.Resource[]), ...accounts] },
+            "argo-workflows",
+        );
         // Needs the chart's CRDs and the operator's; without Spark there is nothing to run.
         if (args.config.enabledApps.includes("spark")) sparkPiWorkflowTemplate(this, args, processing, [this.release]);
         this.registerOutputs({});

@@ -67,7 +67,10 @@ export function openeoValues(args: AppArgs, zookeeperNodes: string): ReleaseValu
         fullnameOverride: FULLNAME,
         // The chart renders and mounts configMaps.* only with existingConfigMaps false (templates/configmap_*.yaml).
         existingConfigMaps: false,
-        configMaps: { backendConfig: backendConfigPy(oidc.issuerUrl, OPENEO_CLIENT_ID), layerCatalog: layerCatalogJson(args.config.apps.openeo.stacCollection) },
+        configMaps: {
+            backendConfig: backendConfigPy(oidc.issuerUrl, OPENEO_CLIENT_ID),
+            layerCatalog: layerCatalogJson(args.config.apps.openeo.stacCollection),
+        },
         // The chart's customBatchConfig mounts under /opt/venv, not where this image keeps the package: our own mount.
         volumes: [{ name: "batch-job-template", configMap: { name: BATCH_TEMPLATE_CONFIGMAP } }],
         rbac: { create: false, serviceAccountDriver: SERVICE_ACCOUNT, serviceAccountExecutor: SERVICE_ACCOUNT },
@@ -101,7 +104,11 @@ function serviceAccountWithRole(name: string, namespace: string, rules: k8s.type
 /** A Spark driver creates its executors (pods), their config (configmaps), services and on-demand volumes. */
 const SPARK_DRIVER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
     { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "watch"] },
-    { apiGroups: [""], resources: ["services", "configmaps", "persistentvolumeclaims"], verbs: ["create", "delete", "deletecollection", "get", "list", "watch"] },
+    {
+        apiGroups: [""],
+        resources: ["services", "configmaps", "persistentvolumeclaims"],
+        verbs: ["create", "delete", "deletecollection", "get", "list", "watch"],
+    },
 ];
 
 /** openEO geotrellis backend: ZooKeeper, the API SparkApplication, batch jobs, the job tracker and a TLS ingress. */
@@ -118,7 +125,10 @@ export class OpenEo extends pulumi.ComponentResource {
         const api = serviceAccountWithRole(
             SERVICE_ACCOUNT,
             namespace,
-            [...SPARK_DRIVER_RULES, { apiGroups: ["sparkoperator.k8s.io"], resources: ["sparkapplications"], verbs: ["create", "delete", "get", "list", "watch"] }],
+            [
+                ...SPARK_DRIVER_RULES,
+                { apiGroups: ["sparkoperator.k8s.io"], resources: ["sparkapplications"], verbs: ["create", "delete", "get", "list", "watch"] },
+            ],
             o,
         );
         const batch = serviceAccountWithRole(BATCH_SERVICE_ACCOUNT, namespace, SPARK_DRIVER_RULES, o);
@@ -190,14 +200,23 @@ export class OpenEo extends pulumi.ComponentResource {
                                         {
                                             name: "job-tracker",
                                             image: config.apps.openeo.image,
-                                            command: ["/opt/openeo/bin/python3", "-m", "openeogeotrellis.job_tracker_v2", "--app-cluster", "k8s", "--basic-logging"],
+                                            command: [
+                                                "/opt/openeo/bin/python3",
+                                                "-m",
+                                                "openeogeotrellis.job_tracker_v2",
+                                                "--app-cluster",
+                                                "k8s",
+                                                "--basic-logging",
+                                            ],
                                             env: [
                                                 ...openeoEnv(args, zk.connect),
                                                 { name: "POD_NAMESPACE", value: namespace },
                                                 { name: "OPENEO_BACKEND_CONFIG", value: BACKEND_CONFIG_PATH },
                                             ],
                                             resources: resources("100m", "512Mi", "1", "1Gi"),
-                                            volumeMounts: [{ name: "backend-config", mountPath: BACKEND_CONFIG_PATH, subPath: "backendconfig.py", readOnly: true }],
+                                            volumeMounts: [
+                                                { name: "backend-config", mountPath: BACKEND_CONFIG_PATH, subPath: "backendconfig.py", readOnly: true },
+                                            ],
                                         },
                                     ],
                                     volumes: [{ name: "backend-config", configMap: { name: BACKEND_CONFIGMAP } }],

@@ -36,9 +36,12 @@ function tolerateProcessing(text) {
             const spec = doc.spec?.[role];
             const groups = affinityGroups(spec);
             if (groups.length !== 1 || groups[0] !== GROUP)
-                throw new Error(`SparkApplication ${doc.metadata?.name} ${role} affinity selects ${JSON.stringify(groups)}, expected ${LABEL} In [${GROUP}] (apps/openeo/index.ts)`);
+                throw new Error(
+                    `SparkApplication ${doc.metadata?.name} ${role} affinity selects ${JSON.stringify(groups)}, expected ${LABEL} In [${GROUP}] (apps/openeo/index.ts)`,
+                );
             const tolerations = spec.tolerations ?? [];
-            if (!tolerations.some((t) => t.key === TOLERATION.key && t.value === TOLERATION.value && t.effect === TOLERATION.effect)) tolerations.push({ ...TOLERATION });
+            if (!tolerations.some((t) => t.key === TOLERATION.key && t.value === TOLERATION.value && t.effect === TOLERATION.effect))
+                tolerations.push({ ...TOLERATION });
             spec.tolerations = tolerations;
         }
         const head = chunk.match(/^---[^\n]*\n(?:[ \t]*#[^\n]*\n)*/)?.[0] ?? "---\n";

@@ -16,7 +16,6 @@ import { AppsRun, at, byKind, one, realmIssuer, releaseNamed, runApps } from "./
 // The facts openEO, Geocube and Argo depend on at their pinned versions (issue 16; docs/workflows.md has the
 // upstream references): flags, commands, env names, Secret keys, RBAC verbs, and the files each reads.
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { tolerateProcessing, TOLERATION } = require("../../apps/openeo/postrender.js");
 
 const envMap = (env: any[]) => Object.fromEntries(env.map((e: any) => [e.name, e]));
@@ -84,7 +83,9 @@ for (const stack of STACKS) {
             const v = openeo();
             assert.strictEqual(v.mainApplicationFile, `local://${SITE_PACKAGES}/openeogeotrellis/deploy/kube.py`);
             assert.strictEqual(BATCH_TEMPLATE_PATH, `${SITE_PACKAGES}/openeogeotrellis/deploy/sparkapplication.yaml.j2`);
-            assert.deepStrictEqual(v.driver.volumeMounts, [{ name: "batch-job-template", mountPath: BATCH_TEMPLATE_PATH, subPath: "sparkapplication.yaml.j2" }]);
+            assert.deepStrictEqual(v.driver.volumeMounts, [
+                { name: "batch-job-template", mountPath: BATCH_TEMPLATE_PATH, subPath: "sparkapplication.yaml.j2" },
+            ]);
             assert.deepStrictEqual(v.volumes, [{ name: "batch-job-template", configMap: { name: "openeo-batch-job-template" } }]);
             const template: string = one(run, "ConfigMap", "openeo-batch-job-template").inputs.data["sparkapplication.yaml.j2"];
             assert.ok(!template.includes("hostPath"), "Pod Security baseline refuses hostPath");
@@ -160,18 +161,27 @@ for (const stack of STACKS) {
             const v = releaseNamed(run, "argo-workflows").inputs.values;
             assert.strictEqual(v.server.sso.rbac.enabled, true);
             assert.deepStrictEqual(v.server.sso.rbac.secretWhitelist, ["argo-admins.service-account-token", "argo-users.service-account-token"]);
-            assert.deepStrictEqual(v.server.clusterWorkflowTemplates, { enabled: false, enableEditing: false });
+            assert.deepStrictEqual(v.server.clusterWorkflowTemplates, { enabled: false });
             const accounts = byKind(run, "ServiceAccount").filter((s) => s.inputs.metadata.namespace === "argo");
             const rules = Object.fromEntries(
                 accounts.map((s) => [
                     s.inputs.metadata.name,
-                    [s.inputs.metadata.annotations["workflows.argoproj.io/rbac-rule"], s.inputs.metadata.annotations["workflows.argoproj.io/rbac-rule-precedence"]],
+                    [
+                        s.inputs.metadata.annotations["workflows.argoproj.io/rbac-rule"],
+                        s.inputs.metadata.annotations["workflows.argoproj.io/rbac-rule-precedence"],
+                    ],
                 ]),
             );
-            assert.deepStrictEqual(rules, { "argo-admins": [`'${REALM_GROUPS.admins}' in groups`, "2"], "argo-users": [`'${REALM_GROUPS.users}' in groups`, "1"] });
+            assert.deepStrictEqual(rules, {
+                "argo-admins": [`'${REALM_GROUPS.admins}' in groups`, "2"],
+                "argo-users": [`'${REALM_GROUPS.users}' in groups`, "1"],
+            });
             for (const name of Object.keys(rules)) {
                 const token = one(run, "Secret", `${name}.service-account-token`).inputs;
-                assert.deepStrictEqual([token.type, token.metadata.annotations["kubernetes.io/service-account.name"]], ["kubernetes.io/service-account-token", name]);
+                assert.deepStrictEqual(
+                    [token.type, token.metadata.annotations["kubernetes.io/service-account.name"]],
+                    ["kubernetes.io/service-account-token", name],
+                );
             }
         });
 
@@ -223,7 +233,10 @@ describe("apps: openEO, Geocube, Argo settings and toggles", () => {
     };
 
     it("defaults the STAC collection to the catalog's and refuses a bad one, one message per mistake", () => {
-        assert.deepStrictEqual(validateConfig(raw(), "dev").apps.openeo.stacCollection, { url: OPENEO_STAC_COLLECTION.url, bands: [...OPENEO_STAC_COLLECTION.bands] });
+        assert.deepStrictEqual(validateConfig(raw(), "dev").apps.openeo.stacCollection, {
+            url: OPENEO_STAC_COLLECTION.url,
+            bands: [...OPENEO_STAC_COLLECTION.bands],
+        });
         assert.deepStrictEqual(problems({ url: "http://example.org/collections/x" }).length, 1);
         assert.match(problems({ url: "http://example.org/collections/x" })[0], /apps\.openeo\.stacCollection\.url.*https URL of a STAC API collection/);
         assert.match(problems({ url: "https://example.org/search" })[0], /stacCollection\.url/);
@@ -253,7 +266,8 @@ describe("openEO post-renderer (apps/openeo/postrender.js)", () => {
         `    affinity:\n      nodeAffinity:\n        requiredDuringSchedulingIgnoredDuringExecution:\n          nodeSelectorTerms:\n          - matchExpressions:\n            - key: geoplatform.io/node-group\n              operator: In\n              values: [${group}]\n`;
     const app = (group: string) =>
         `---\n# Source: sparkapplication/templates/sparkapplication.yaml\napiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata:\n  name: openeo\nspec:\n  driver:\n${affinity(group)}  executor:\n${affinity(group)}`;
-    const CM = "---\n# Source: sparkapplication/templates/configmap_layercatalog.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  x: |\n    ---\n    kind: SparkApplication\n";
+    const CM =
+        "---\n# Source: sparkapplication/templates/configmap_layercatalog.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  x: |\n    ---\n    kind: SparkApplication\n";
 
     it("tolerates processing on the driver and executor, passes the rest byte for byte, as an executable", () => {
         const out = spawnSync(SCRIPT, [], { input: CM + app("processing"), encoding: "utf8" });
@@ -292,7 +306,10 @@ describe("Geocube images: built from the pinned source, published under the cata
         const build = job.steps.find((s: any) => String(s.uses).startsWith("docker/build-push-action@"));
         assert.deepStrictEqual([build.with.context, build.with.target], ["images/geocube", "${{ matrix.service }}"]);
         for (const service of job.strategy.matrix.service) {
-            const pushed = build.with.tags.replace("${{ env.REGISTRY }}", GEOCUBE_IMAGES.registry).replace("${{ matrix.service }}", service).replace("${{ env.TAG }}", job.env.TAG);
+            const pushed = build.with.tags
+                .replace("${{ env.REGISTRY }}", GEOCUBE_IMAGES.registry)
+                .replace("${{ matrix.service }}", service)
+                .replace("${{ env.TAG }}", job.env.TAG);
             const key = `geocube${service[0].toUpperCase()}${service.slice(1)}` as keyof typeof IMAGES;
             assert.strictEqual(pushed, IMAGES[key], service);
         }

@@ -6,6 +6,8 @@ import { deadKeys, Finding, policyFindings } from "./checks";
 import { KNOWN_FINDINGS } from "./known-findings";
 import { crdApiVersions, K8sObject, kubeVersion, objectId, ReleaseInput, releasesOf, render, RELEASE } from "./render";
 import { CrdSchemas, schemaErrors } from "./schemas";
+import * as yaml from "js-yaml";
+import { readChart } from "../../scripts/chart-archive";
 
 // `npm run test:charts` (needs `npm run charts` first): every Release of every
 // stack rendered by the real helm from the cached archive, with the values of
@@ -31,7 +33,12 @@ export async function renderStack(stack: string): Promise<StackRender> {
     const apiVersions = crdApiVersions(firstPass.flat().filter(isCrd));
     const rendered = new Map<string, K8sObject[]>();
     await Promise.all(releases.map(async (r) => rendered.set(r.name, await render(r, r.values, { kubeVersion: kube, apiVersions, includeCrds: true }))));
-    const crds = new CrdSchemas([...rendered.values()].flat().filter(isCrd));
+    // Argo's chart installs its full CRDs from a Job at install time (crds.full, templates/crds-install-job.yaml), so
+    // they are not rendered; its minimal ones (files/crds/minimal) stand in for their schemas (the program's WorkflowTemplate).
+    const jobCrds = releases
+        .filter((r) => r.entry.chart === "argo-workflows")
+        .flatMap((r) => [...readChart(r.archive).files].filter(([p]) => p.startsWith("files/crds/minimal/")).map(([, text]) => yaml.load(text) as K8sObject));
+    const crds = new CrdSchemas([...[...rendered.values()].flat().filter(isCrd), ...jobCrds]);
     return { run, releases, kubeVersion: kube, apiVersions, rendered, crds };
 }
 
