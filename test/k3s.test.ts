@@ -29,7 +29,8 @@ describe("K3s layer", () => {
         describe(stack, () => {
             const run = () => runOf(stack);
             const config = () => validateConfig(rawGeoplatformConfig(stack), stack);
-            const commands = () => run().resources.filter((r) => r.type === COMMAND);
+            // The host-key reads belong to the infra layer (test/infra.test.ts); every other Command is the K3s layer's.
+            const commands = () => run().resources.filter((r) => r.type === COMMAND && !r.name.endsWith("-host-key"));
             const installs = () => commands().filter((r) => r.name.endsWith("-k3s"));
             const byName = (name: string) => run().resources.find((r) => r.name === name) as RecordedResource;
             const nodeNames = () => installs().map((r) => r.name.replace(/-k3s$/, ""));
@@ -201,6 +202,21 @@ describe("K3s layer", () => {
                     assert.strictEqual(dialSeconds(cmd.inputs.connection.proxy), 120);
                     assert.match(cmd.inputs.connection.host, /^10\./, "nodes are reached on their private address");
                     assert.strictEqual(cmd.inputs.addPreviousOutputInEnv, false, `${cmd.name}: no previous stdout sent back to the node`);
+                }
+            });
+
+            it("pins the host key of the node and of the bastion hop on every command: the key each VM's first contact recorded", () => {
+                const reads = run().resources.filter((r) => r.type === COMMAND && r.name.endsWith("-host-key"));
+                const keyOf = (name: string) => (reads.find((r) => r.name === name) as RecordedResource).state.stdout as string;
+                const bastionKey = keyOf(`${stack}-bastion-host-key`);
+                const nodeKeys = new Map(nodeNames().map((n) => [byName(`${n}-k3s`).inputs.connection.host, keyOf(`${n}-host-key`)]));
+                assert.strictEqual(new Set(nodeKeys.values()).size, nodeNames().length, "one key per VM");
+                for (const cmd of commands()) {
+                    assert.match(cmd.inputs.connection.hostKey, /^ssh-ed25519 \S+$/, cmd.name);
+                    assert.strictEqual(cmd.inputs.connection.hostKey, nodeKeys.get(cmd.inputs.connection.host), `${cmd.name}: the key of the node it connects to`);
+                    assert.strictEqual(cmd.inputs.connection.proxy.hostKey, bastionKey, `${cmd.name}: the bastion's key`);
+                    const read = reads.find((r) => r.inputs.connection.host === cmd.inputs.connection.host) as RecordedResource;
+                    assert.ok(transitiveDeps(run(), cmd.urn).has(read.urn), `${cmd.name} after the read of its node's key`);
                 }
             });
 

@@ -64,8 +64,17 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
             host: node.privateIp,
             user: node.sshUser,
             privateKey: cluster.sshPrivateKey,
+            // Host keys recorded at each VM's first contact (infra/host-keys.ts): the token and scripts go to no other host.
+            hostKey: node.hostKey,
             ...dial,
-            proxy: { host: cluster.bastion.host, user: cluster.bastion.user, port: cluster.bastion.port, privateKey: cluster.sshPrivateKey, ...DIAL },
+            proxy: {
+                host: cluster.bastion.host,
+                user: cluster.bastion.user,
+                port: cluster.bastion.port,
+                privateKey: cluster.sshPrivateKey,
+                hostKey: cluster.bastion.hostKey,
+                ...DIAL,
+            },
         });
         const runScript = (
             resourceName: string,
