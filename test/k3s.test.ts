@@ -171,10 +171,76 @@ describe("K3s layer", () => {
                         assert.strictEqual(c["tls-san"].length, 1);
                     } else {
                         assert.strictEqual(c.token, `MOCKSECRET-password-${stack}-agent-token`, "agents never hold the server token");
-                        for (const serverOnly of ["agent-token", "disable", "tls-san", "cluster-init", "write-kubeconfig-mode", "secrets-encryption"]) {
+                        for (const serverOnly of ["agent-token", "disable", "tls-san", "cluster-init", "write-kubeconfig-mode", "secrets-encryption", "kube-apiserver-arg"]) {
                             assert.strictEqual(c[serverOnly], undefined, `${serverOnly} is not an agent flag`);
                         }
                     }
+                }
+            });
+
+            it("hardens every node as the K3s CIS guide has it: kernel defaults protected everywhere, admission and audit on servers", () => {
+                const decoded = (install: RecordedResource, name: string) => {
+                    const value = scriptVars(install.inputs.stdin)[name];
+                    return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
+                };
+                for (const install of installs()) {
+                    const server = isServer(install.name.replace(/-k3s$/, ""));
+                    const c = k3sConfigOf(install);
+                    assert.strictEqual(c["protect-kernel-defaults"], true, install.name);
+                    const sysctl = decoded(install, "K3S_SYSCTL_B64") as string;
+                    assert.deepStrictEqual(
+                        Object.fromEntries(sysctl.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split("="))),
+                        {
+                            "vm.panic_on_oom": "0",
+                            "vm.overcommit_memory": "1",
+                            "kernel.panic": "10",
+                            "kernel.panic_on_oops": "1",
+                            "kernel.keys.root_maxkeys": "1000000",
+                            "kernel.keys.root_maxbytes": "25000000",
+                        },
+                    );
+                    if (!server) {
+                        assert.strictEqual(decoded(install, "K3S_PSA_B64"), undefined, `${install.name}: no API server, no admission config`);
+                        assert.strictEqual(decoded(install, "K3S_AUDIT_POLICY_B64"), undefined);
+                        continue;
+                    }
+                    assert.deepStrictEqual(c["kube-apiserver-arg"], [
+                        "admission-control-config-file=/var/lib/rancher/k3s/server/psa.yaml",
+                        "audit-policy-file=/var/lib/rancher/k3s/server/audit.yaml",
+                        "audit-log-path=/var/lib/rancher/k3s/server/logs/audit.log",
+                        "audit-log-maxage=30",
+                        "audit-log-maxbackup=10",
+                        "audit-log-maxsize=100",
+                    ]);
+                    const psa = yaml.load(decoded(install, "K3S_PSA_B64") as string) as any;
+                    assert.strictEqual(psa.kind, "AdmissionConfiguration");
+                    const [plugin] = psa.plugins;
+                    assert.strictEqual(plugin.name, "PodSecurity");
+                    assert.strictEqual(plugin.configuration.apiVersion, "pod-security.admission.config.k8s.io/v1");
+                    assert.deepStrictEqual(plugin.configuration.defaults, {
+                        enforce: "restricted",
+                        "enforce-version": "latest",
+                        audit: "restricted",
+                        "audit-version": "latest",
+                        warn: "restricted",
+                        "warn-version": "latest",
+                    });
+                    assert.deepStrictEqual(plugin.configuration.exemptions, { usernames: [], runtimeClasses: [], namespaces: ["kube-system"] });
+                    const audit = yaml.load(decoded(install, "K3S_AUDIT_POLICY_B64") as string) as any;
+                    assert.strictEqual(audit.kind, "Policy");
+                    assert.deepStrictEqual(audit.omitStages, ["RequestReceived"]);
+                    assert.deepStrictEqual(audit.rules[audit.rules.length - 1], { level: "Metadata" }, "every request, never a body (no Secret data in the log)");
+                    assert.ok(!JSON.stringify(audit).match(/"Request(Response)?"/), "no level that logs bodies");
+                }
+            });
+
+            it("labels every namespace the platform creates with its own enforce level, so the admission default reaches only those it does not", () => {
+                const namespaces = run().resources.filter((r) => r.type === "kubernetes:core/v1:Namespace");
+                assert.ok(namespaces.length > 5);
+                for (const ns of namespaces) {
+                    assert.match(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], /^(restricted|baseline|privileged)$/, ns.name);
+                    assert.strictEqual(ns.inputs.metadata.labels["pod-security.kubernetes.io/audit"], "restricted", "audits at the default's level");
+                    assert.notStrictEqual(ns.inputs.metadata.name, "kube-system", "the exempt namespace is K3s's, not ours");
                 }
             });
 

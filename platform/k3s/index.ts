@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { GeoplatformConfig, Taint } from "../../config/types";
 import { ClusterNode, ClusterNodes } from "../../infra/types";
-import { k3sConfigYaml, renderScript, ScriptName, shellQuote } from "./render";
+import { auditPolicy, k3sConfigYaml, podSecurityAdmissionConfig, renderScript, ScriptName, shellQuote, sysctlConf } from "./render";
 import { K3sCluster } from "./types";
 
 export { K3sCluster } from "./types";
@@ -26,6 +26,13 @@ const BOOT_DIAL = { perDialTimeout: 15, dialErrorLimit: 40 };
  */
 const SHUTDOWN_GRACE = { SHUTDOWN_GRACE: "60s", SHUTDOWN_GRACE_CRITICAL: "20s" };
 const DIAL = { perDialTimeout: 15, dialErrorLimit: 8 };
+
+const b64 = (text: string) => Buffer.from(text).toString("base64");
+/** The CIS files install-k3s.sh writes (docs/k3s.md, "CIS hardening"): kernel parameters everywhere, admission and audit on servers. */
+const cisFiles = (role: "server" | "agent"): Record<string, string> => ({
+    K3S_SYSCTL_B64: b64(sysctlConf()),
+    ...(role === "server" ? { K3S_PSA_B64: b64(podSecurityAdmissionConfig()), K3S_AUDIT_POLICY_B64: b64(auditPolicy()) } : {}),
+});
 
 /** The kubeconfig read's trigger: the UTC month (`YYYY-MM`), so the read runs once a month, not on every preview. */
 export const kubeconfigReadMonth = (now: Date) => now.toISOString().slice(0, 7);
@@ -126,6 +133,7 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 K3S_VERSION: config.k3sVersion,
                 K3S_ROLE: node.role,
                 K3S_CONFIG_B64: configYaml.apply((yaml) => Buffer.from(yaml).toString("base64")),
+                ...cisFiles(node.role),
                 ...SHUTDOWN_GRACE,
                 // A replaced first server finds the running cluster through its peers instead of bootstrapping another.
                 ...(isFirst && servers.length > 1 ? { JOIN_PEERS: pulumi.all(servers.slice(1).map((s) => s.privateIp)).apply((ips) => ips.join(" ")) } : {}),
