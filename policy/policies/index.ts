@@ -19,6 +19,7 @@ import { pinnedImagesInCustomResources } from "./pinned-images-in-custom-resourc
 import { pinnedReleases } from "./pinned-releases";
 import { postgresHa } from "./postgres-ha";
 import { publicAddressesOnlyAtEdge } from "./public-addresses-only-at-edge";
+import { sshHostKeysPinned } from "./ssh-host-keys-pinned";
 import { workloadResources } from "./workload-resources";
 import { workloadsOnNodeGroups } from "./workloads-on-node-groups";
 
@@ -41,6 +42,7 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     pinnedImagesInCustomResources,
     ingressAuthentication,
     noImdsFromPods,
+    sshHostKeysPinned,
 ];
 
 export const stackPolicies: StackValidationPolicy[] = [controlPlaneHa, postgresHa, nodeGroupsExist, noWorldAdminPortsInPieces];

@@ -33,7 +33,23 @@ interface Case {
     config?: Record<string, unknown>;
 }
 
+const PINNED = { host: "10.20.128.3", hostKey: "ssh-ed25519 AAAAC3Nza", privateKey: "k", proxy: { host: "198.51.100.7", hostKey: "ssh-ed25519 AAAAC3Nzb" } };
 const CASES: Case[] = [
+    {
+        policy: "ssh-host-keys-pinned",
+        type: "command:remote:Command",
+        good: { connection: PINNED, create: "sudo bash -s", stdin: "K3S_VERSION='v1.33.5+k3s1'\n" },
+        bad: { connection: { ...PINNED, hostKey: undefined }, create: "sudo bash -s", stdin: "K3S_VERSION='v1.33.5+k3s1'\n" },
+        message: /sends its stdin to 10\.20\.128\.3 without checking the host key\. Set connection\.hostKey/,
+    },
+    {
+        policy: "ssh-host-keys-pinned",
+        type: "command:remote:Command",
+        // The first contact: a key read that sends nothing may go unpinned, but never through an unpinned bastion.
+        good: { connection: { ...PINNED, hostKey: undefined }, create: "cat /etc/ssh/ssh_host_ed25519_key.pub" },
+        bad: { connection: { ...PINNED, hostKey: undefined, proxy: { host: "198.51.100.7" } }, create: "cat /etc/ssh/ssh_host_ed25519_key.pub" },
+        message: /goes through the bastion 198\.51\.100\.7 without checking its host key\. Set connection\.proxy\.hostKey/,
+    },
     {
         policy: "no-world-admin-ports",
         type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
