@@ -14,7 +14,9 @@ const knownHostsPath = (stack: string) => `~/.ssh/geoplatform-${stack}.known_hos
 
 /** known_hosts lines for the bastion and every node: the keys every Command pins (docs/security.md, "SSH host keys"). */
 function sshKnownHosts(cluster: ClusterNodes): pulumi.Output<string> {
-    const lines = [cluster.bastion, ...cluster.nodes.map((n) => ({ host: n.privateIp, hostKey: n.hostKey }))].map((h) => pulumi.interpolate`${h.host} ${h.hostKey}`);
+    const lines = [cluster.bastion, ...cluster.nodes.map((n) => ({ host: n.privateIp, hostKey: n.hostKey }))].map(
+        (h) => pulumi.interpolate`${h.host} ${h.hostKey}`,
+    );
     return pulumi.all(lines).apply((l) => l.join("\n") + "\n");
 }
 

@@ -53,7 +53,14 @@ export class SshHostKeys extends pulumi.ComponentResource {
                         user: node.sshUser,
                         privateKey: cloud.sshPrivateKey,
                         ...BOOT_DIAL,
-                        proxy: { host: bastion.host, user: bastion.user, port: bastion.port, privateKey: cloud.sshPrivateKey, hostKey: bastionKey, ...BOOT_DIAL },
+                        proxy: {
+                            host: bastion.host,
+                            user: bastion.user,
+                            port: bastion.port,
+                            privateKey: cloud.sshPrivateKey,
+                            hostKey: bastionKey,
+                            ...BOOT_DIAL,
+                        },
                     },
                     node.instanceId,
                     // OpenStack nodes' addresses belong to their ports, not the VM: wait for the VM itself.

@@ -132,7 +132,8 @@ describe("infra layer", function () {
                     assert.strictEqual(read.inputs.create, READ_HOST_KEY);
                     assert.deepStrictEqual(read.inputs.triggers, [vm.state.id ?? `${vm.name}-id`], "again for a new VM, whose key is new");
                     assert.ok(read.dependencies.includes(vm.urn));
-                    for (const field of ["stdin", "environment", "update", "delete"]) assert.strictEqual(read.inputs[field], undefined, `${read.name}: no ${field}`);
+                    for (const field of ["stdin", "environment", "update", "delete"])
+                        assert.strictEqual(read.inputs[field], undefined, `${read.name}: no ${field}`);
                     assert.strictEqual(read.inputs.addPreviousOutputInEnv, false);
                     assert.strictEqual(read.inputs.connection.perDialTimeout * read.inputs.connection.dialErrorLimit, 600, "waits for a booting VM");
                 }
@@ -305,11 +306,18 @@ describe("infra layer", function () {
         const reads = ofType(run, "command:remote:Command").filter((r) => r.name.endsWith("-host-key"));
         const expected = [
             `${run.outputs.bastionIp} ${(reads.find((r) => r.name === "dev-bastion-host-key") as RecordedResource).state.stdout}`,
-            ...run.outputs.nodes.map((n: { name: string; privateIp: string }) => `${n.privateIp} ${(reads.find((r) => r.name === `${n.name}-host-key`) as RecordedResource).state.stdout}`),
+            ...run.outputs.nodes.map(
+                (n: { name: string; privateIp: string }) =>
+                    `${n.privateIp} ${(reads.find((r) => r.name === `${n.name}-host-key`) as RecordedResource).state.stdout}`,
+            ),
         ];
         assert.deepStrictEqual(run.outputs.sshKnownHosts.trimEnd().split("\n"), expected);
         for (const cmd of Object.values(run.outputs.sshCommands) as string[]) {
-            assert.strictEqual((cmd.match(/-o UserKnownHostsFile=~\/\.ssh\/geoplatform-dev\.known_hosts -o StrictHostKeyChecking=yes/g) ?? []).length, cmd.includes("ProxyCommand") ? 2 : 1, cmd);
+            assert.strictEqual(
+                (cmd.match(/-o UserKnownHostsFile=~\/\.ssh\/geoplatform-dev\.known_hosts -o StrictHostKeyChecking=yes/g) ?? []).length,
+                cmd.includes("ProxyCommand") ? 2 : 1,
+                cmd,
+            );
         }
     });
 

@@ -496,7 +496,10 @@ describe("K3s node scripts", () => {
                 box.write("sysctl-fails", "");
                 const result = box.run("install-k3s", installVars(serverConfig()));
                 assert.strictEqual(result.status, 1);
-                assert.match(result.stderr, /geoplatform: sysctl -p \S+\/etc\/sysctl\.d\/90-kubelet\.conf failed \(status 255\); with protect-kernel-defaults the kubelet would not start/);
+                assert.match(
+                    result.stderr,
+                    /geoplatform: sysctl -p \S+\/etc\/sysctl\.d\/90-kubelet\.conf failed \(status 255\); with protect-kernel-defaults the kubelet would not start/,
+                );
                 assert.ok(!box.calls().some((c) => c.startsWith("systemctl restart") || c.startsWith("installer")), "K3s untouched");
             });
 

@@ -171,7 +171,15 @@ describe("K3s layer", () => {
                         assert.strictEqual(c["tls-san"].length, 1);
                     } else {
                         assert.strictEqual(c.token, `MOCKSECRET-password-${stack}-agent-token`, "agents never hold the server token");
-                        for (const serverOnly of ["agent-token", "disable", "tls-san", "cluster-init", "write-kubeconfig-mode", "secrets-encryption", "kube-apiserver-arg"]) {
+                        for (const serverOnly of [
+                            "agent-token",
+                            "disable",
+                            "tls-san",
+                            "cluster-init",
+                            "write-kubeconfig-mode",
+                            "secrets-encryption",
+                            "kube-apiserver-arg",
+                        ]) {
                             assert.strictEqual(c[serverOnly], undefined, `${serverOnly} is not an agent flag`);
                         }
                     }
@@ -189,7 +197,12 @@ describe("K3s layer", () => {
                     assert.strictEqual(c["protect-kernel-defaults"], true, install.name);
                     const sysctl = decoded(install, "K3S_SYSCTL_B64") as string;
                     assert.deepStrictEqual(
-                        Object.fromEntries(sysctl.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split("="))),
+                        Object.fromEntries(
+                            sysctl
+                                .split("\n")
+                                .filter((l) => l && !l.startsWith("#"))
+                                .map((l) => l.split("=")),
+                        ),
                         {
                             "vm.panic_on_oom": "0",
                             "vm.overcommit_memory": "1",
@@ -229,7 +242,11 @@ describe("K3s layer", () => {
                     const audit = yaml.load(decoded(install, "K3S_AUDIT_POLICY_B64") as string) as any;
                     assert.strictEqual(audit.kind, "Policy");
                     assert.deepStrictEqual(audit.omitStages, ["RequestReceived"]);
-                    assert.deepStrictEqual(audit.rules[audit.rules.length - 1], { level: "Metadata" }, "every request, never a body (no Secret data in the log)");
+                    assert.deepStrictEqual(
+                        audit.rules[audit.rules.length - 1],
+                        { level: "Metadata" },
+                        "every request, never a body (no Secret data in the log)",
+                    );
                     assert.ok(!JSON.stringify(audit).match(/"Request(Response)?"/), "no level that logs bodies");
                 }
             });
@@ -279,7 +296,11 @@ describe("K3s layer", () => {
                 assert.strictEqual(new Set(nodeKeys.values()).size, nodeNames().length, "one key per VM");
                 for (const cmd of commands()) {
                     assert.match(cmd.inputs.connection.hostKey, /^ssh-ed25519 \S+$/, cmd.name);
-                    assert.strictEqual(cmd.inputs.connection.hostKey, nodeKeys.get(cmd.inputs.connection.host), `${cmd.name}: the key of the node it connects to`);
+                    assert.strictEqual(
+                        cmd.inputs.connection.hostKey,
+                        nodeKeys.get(cmd.inputs.connection.host),
+                        `${cmd.name}: the key of the node it connects to`,
+                    );
                     assert.strictEqual(cmd.inputs.connection.proxy.hostKey, bastionKey, `${cmd.name}: the bastion's key`);
                     const read = reads.find((r) => r.inputs.connection.host === cmd.inputs.connection.host) as RecordedResource;
                     assert.ok(transitiveDeps(run(), cmd.urn).has(read.urn), `${cmd.name} after the read of its node's key`);

@@ -25,7 +25,9 @@ export const sshHostKeysPinned: ResourceValidationPolicy = {
             );
         }
         if (connection.proxy && !pinned(connection.proxy)) {
-            reportViolation(`${args.name} goes through the bastion ${connection.proxy.host ?? ""} without checking its host key. Set connection.proxy.hostKey.`);
+            reportViolation(
+                `${args.name} goes through the bastion ${connection.proxy.host ?? ""} without checking its host key. Set connection.proxy.hostKey.`,
+            );
         }
     },
 };

@@ -258,7 +258,13 @@ describe("day 2: infrastructure changes", function () {
                     const commands = plan.replace.filter((n) => after.resources.some((r) => r.name === n && r.type === COMMAND)).sort();
                     const single = stack === "dev" && name.includes("control-plane");
                     // Its host key is read again first (infra/host-keys.ts): the new VM has a new one.
-                    const expected = [`${name}-host-key`, `${name}-k3s`, `${name}-reconcile`, `${stack}-nodes-ready`, ...(single ? [] : [`${name}-k3s-forget`])].sort();
+                    const expected = [
+                        `${name}-host-key`,
+                        `${name}-k3s`,
+                        `${name}-reconcile`,
+                        `${stack}-nodes-ready`,
+                        ...(single ? [] : [`${name}-k3s-forget`]),
+                    ].sort();
                     assert.deepStrictEqual(commands, expected, JSON.stringify(plan.reasons));
                     assert.deepStrictEqual(plan.reasons[`${name}-k3s`], [`id of ${name}`]);
                     // On OpenStack the address is the port's and stays: only the id tells the install that the VM is new.
