@@ -504,10 +504,21 @@ describe("K3s node scripts", () => {
             box.node("prod-processing-2", { ready: false });
             const result = box.run("drain-node", { NODE_NAME: "prod-processing-2" });
             assert.strictEqual(result.status, 0, result.stderr);
-            assert.match(result.stdout, /prod-processing-2 is not Ready \(False\): removing it without a drain/);
+            assert.match(result.stdout, /prod-processing-2 is not Ready \(False\): no drain/);
             const calls = box.calls();
             assert.ok(!calls.some((c) => c.includes("drain")), "no drain that would wait for pods that never terminate");
             assert.ok(!box.exists("node/prod-processing-2"));
+        });
+
+        it("with KEEP_NODE=true drains and keeps the Node (before an OpenStack data volume is detached), and fails on a blocked drain", () => {
+            box.node("dev-system-1");
+            const result = box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.match(result.stdout, /drained node dev-system-1, kept/);
+            assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain dev-system-1")));
+            assert.ok(box.exists("node/dev-system-1"));
+            box.write("drain-fails", "");
+            assert.strictEqual(box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true", DRAIN_TIMEOUT: "1" }).status, 1, "the detach waits");
         });
 
         it("keeps a Ready node whose drain does not finish, and says so", () => {

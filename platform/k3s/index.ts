@@ -238,6 +238,26 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                     { parent: this, dependsOn: [agent.resource, agentInstalls[i]] },
                 ),
         );
+        // OpenStack storage VMs: a replaced VM is deleted first, and its data volume's attachment before it, while the old VM
+        // still runs (Cinder has no stop-before-detach; AWS stops the instance, stopInstanceBeforeDetaching). This command
+        // holds the VM's id (replaced with it) and depends on the attachment, so the engine deletes it first: its delete
+        // drains the node on the first server, Longhorn's replicas there stop, and only then is the volume detached.
+        if (cluster.cloud === "openstack") {
+            for (const node of cluster.nodes.filter((n) => n.dataVolume && n !== first)) {
+                new command.remote.Command(
+                    `${node.name}-k3s-release-data`,
+                    {
+                        connection: connection(first),
+                        create: "true",
+                        delete: `sudo bash -c ${shellQuote(renderScript("drain-node", { NODE_NAME: node.name, KEEP_NODE: "true" }))}`,
+                        triggers: [node.instanceId],
+                        addPreviousOutputInEnv: false,
+                    },
+                    { parent: this, dependsOn: [node.dataVolume as pulumi.Resource, lastServer] },
+                );
+            }
+        }
+
         // Retired: until this release every agent also had `<agent>-k3s-uninstall`, whose delete ran k3s-agent-uninstall.sh
         // on the agent. The engine runs a resource's delete from its state when it leaves the program, so dropping it would
         // uninstall K3s from every agent on the next up. Kept under the same name, type and parent with nothing to run: that

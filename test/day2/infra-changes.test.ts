@@ -253,14 +253,21 @@ describe("day 2: infrastructure changes", function () {
         };
         for (const stack of ["dev", "prod"] as const) {
             for (const name of roles[stack]) {
-                it(`${stack}: replacing ${name} re-runs its install, its forget, its reconcile and the readiness wait (its new id), no other node's commands`, async () => {
+                it(`${stack}: replacing ${name} re-runs its install, its forget, its reconcile and the readiness wait (its new id; an OpenStack storage node's drain before the detach), no other node's commands`, async () => {
                     const before = await sharedStackRun(stack);
                     const after = await runStack(stack);
                     const vm = after.resources.find((r) => r.name === name && (r.type === AWS_VM || r.type === OS_VM)) as RecordedResource;
                     const plan = planChanges(before, after, [vm.urn]);
                     const commands = plan.replace.filter((n) => after.resources.some((r) => r.name === n && r.type === COMMAND)).sort();
                     const single = stack === "dev" && name.includes("control-plane");
-                    const expected = [`${name}-k3s`, `${name}-reconcile`, `${stack}-nodes-ready`, ...(single ? [] : [`${name}-k3s-forget`])].sort();
+                    const storage = stack === "dev" && name.includes("-system-");
+                    const expected = [
+                        `${name}-k3s`,
+                        `${name}-reconcile`,
+                        `${stack}-nodes-ready`,
+                        ...(single ? [] : [`${name}-k3s-forget`]),
+                        ...(storage ? [`${name}-k3s-release-data`] : []),
+                    ].sort();
                     assert.deepStrictEqual(commands, expected, JSON.stringify(plan.reasons));
                     assert.deepStrictEqual(plan.reasons[`${name}-k3s`], [`id of ${name}`]);
                     // On OpenStack the address is the port's and stays: only the id tells the install that the VM is new.
@@ -269,6 +276,32 @@ describe("day 2: infrastructure changes", function () {
                 });
             }
         }
+    });
+
+    describe("OpenStack: a storage VM is drained before its data volume is detached", () => {
+        it("dev: each storage node's release command holds its VM's id, depends on the attachment and drains (keeping the Node) when deleted", async () => {
+            const run = await sharedStackRun("dev");
+            const storage = vms(run).filter((vm) => run.resources.some((r) => r.type === "openstack:compute/volumeAttach:VolumeAttach" && r.name === `${vm.name}-data`));
+            assert.deepStrictEqual(
+                storage.map((vm) => vm.name),
+                ["dev-system-1"],
+            );
+            for (const vm of storage) {
+                const release = run.resources.find((r) => r.name === `${vm.name}-k3s-release-data`) as RecordedResource;
+                const attachment = run.resources.find((r) => r.type === "openstack:compute/volumeAttach:VolumeAttach" && r.name === `${vm.name}-data`) as RecordedResource;
+                assert.deepStrictEqual(release.inputs.triggers, [`${vm.name}-id`]);
+                assert.ok(release.dependencies.includes(attachment.urn), "deleted before the attachment it depends on");
+                assert.match(release.inputs.delete, /KEEP_NODE='"'"'true'"'"'/);
+                assert.match(release.inputs.delete, /kubectl drain "\$NODE_NAME"/);
+                assert.strictEqual(release.inputs.create, "true");
+                // Replacing the VM (delete-first) replaces the attachment and the release command with it.
+                const plan = planChanges(run, run, [vm.urn]);
+                assert.ok(plan.replace.includes(`${vm.name}-k3s-release-data`), JSON.stringify(plan.reasons));
+                assert.deepStrictEqual(plan.reasons[`${vm.name}-k3s-release-data`], [`id of ${vm.name}`]);
+            }
+            const prod = await sharedStackRun("prod");
+            assert.ok(!prod.resources.some((r) => r.name.endsWith("-k3s-release-data")), "AWS stops the instance before detaching");
+        });
     });
 
     describe("the registration address", () => {
