@@ -212,7 +212,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
         );
 
         // Spot interruptions (AWS): drained by the node termination handler on the spot groups.
-        if (spotGroups(config).length > 0) new SpotTermination("spot-termination", { config, groups: spotGroups(config) }, { parent: this, dependsOn: args.cluster.ready });
+        if (spotGroups(config).length > 0) new SpotTermination("spot-termination", { config, groups: spotGroups(config), after: args.cluster.ready }, child);
 
         const bindings: Partial<Record<AppName, AppBinding>> = {};
         for (const app of apps) {

@@ -21,7 +21,7 @@ export const spotGroups = (config: GeoplatformConfig): string[] =>
  * and the Kubernetes API.
  */
 export class SpotTermination extends pulumi.ComponentResource {
-    constructor(name: string, args: { config: GeoplatformConfig; groups: string[] }, opts: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: { config: GeoplatformConfig; groups: string[]; after: pulumi.Resource[] }, opts: pulumi.ComponentResourceOptions) {
         super("geoplatform:platform:SpotTermination", name, {}, opts);
         const groups = args.groups.map((g) => ({ name: g, spec: args.config.nodeGroups[g] }));
         catalogRelease(
@@ -48,7 +48,8 @@ export class SpotTermination extends pulumi.ComponentResource {
                 daemonsetTolerations: groups.flatMap((g) => g.spec.taints.map((t) => ({ key: t.key, operator: "Equal", value: t.value, effect: t.effect }))),
                 resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
             },
-            { parent: this },
+            // kube-system exists from the start; the cluster's readiness is what it waits for.
+            { parent: this, dependsOn: args.after },
         );
         this.registerOutputs({});
     }

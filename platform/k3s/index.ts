@@ -105,7 +105,13 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         const forwarder = new command.remote.Command(
             `${name}-api-forwarder`,
             {
-                connection: { host: cluster.bastion.host, user: cluster.bastion.user, port: cluster.bastion.port, privateKey: cluster.sshPrivateKey, ...BOOT_DIAL },
+                connection: {
+                    host: cluster.bastion.host,
+                    user: cluster.bastion.user,
+                    port: cluster.bastion.port,
+                    privateKey: cluster.sshPrivateKey,
+                    ...BOOT_DIAL,
+                },
                 create: "sudo bash -s",
                 stdin: pulumi
                     .all(servers.map((s) => s.privateIp))

@@ -16,15 +16,7 @@ function scriptsDir(): string {
 }
 
 export type ScriptName =
-    | "install-k3s"
-    | "wait-ready"
-    | "drain-node"
-    | "read-kubeconfig"
-    | "reconcile-node"
-    | "check-version"
-    | "roll-node"
-    | "forget-node"
-    | "configure-forwarder";
+    "install-k3s" | "wait-ready" | "drain-node" | "read-kubeconfig" | "reconcile-node" | "check-version" | "roll-node" | "forget-node" | "configure-forwarder";
 
 export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'"'"'`)}'`;
@@ -93,10 +85,7 @@ export function k3sConfigYaml(node: K3sNodeConfig): string {
         `node-name: ${yamlString(node.nodeName)}`,
         `node-ip: ${yamlString(node.nodeIp)}`,
         ...(node.server ? [`server: ${yamlString(node.server)}`] : []),
-        ...yamlList(
-            "node-label",
-            [...Object.entries(node.labels).map(([k, v]) => `${k}=${v}`), `${INSTANCE_ID_LABEL}=${node.instanceId}`],
-        ),
+        ...yamlList("node-label", [...Object.entries(node.labels).map(([k, v]) => `${k}=${v}`), `${INSTANCE_ID_LABEL}=${node.instanceId}`]),
         ...yamlList(
             "node-taint",
             node.taints.map((t) => `${t.key}=${t.value}:${t.effect}`),

@@ -281,14 +281,18 @@ describe("day 2: infrastructure changes", function () {
     describe("OpenStack: a storage VM is drained before its data volume is detached", () => {
         it("dev: each storage node's release command holds its VM's id, depends on the attachment and drains (keeping the Node) when deleted", async () => {
             const run = await sharedStackRun("dev");
-            const storage = vms(run).filter((vm) => run.resources.some((r) => r.type === "openstack:compute/volumeAttach:VolumeAttach" && r.name === `${vm.name}-data`));
+            const storage = vms(run).filter((vm) =>
+                run.resources.some((r) => r.type === "openstack:compute/volumeAttach:VolumeAttach" && r.name === `${vm.name}-data`),
+            );
             assert.deepStrictEqual(
                 storage.map((vm) => vm.name),
                 ["dev-system-1"],
             );
             for (const vm of storage) {
                 const release = run.resources.find((r) => r.name === `${vm.name}-k3s-release-data`) as RecordedResource;
-                const attachment = run.resources.find((r) => r.type === "openstack:compute/volumeAttach:VolumeAttach" && r.name === `${vm.name}-data`) as RecordedResource;
+                const attachment = run.resources.find(
+                    (r) => r.type === "openstack:compute/volumeAttach:VolumeAttach" && r.name === `${vm.name}-data`,
+                ) as RecordedResource;
                 assert.deepStrictEqual(release.inputs.triggers, [`${vm.name}-id`]);
                 assert.ok(release.dependencies.includes(attachment.urn), "deleted before the attachment it depends on");
                 assert.match(release.inputs.delete, /KEEP_NODE='"'"'true'"'"'/);
@@ -326,14 +330,22 @@ describe("day 2: infrastructure changes", function () {
                         .filter((r) => text(r).includes(`"${ip}"`) || text(r).includes(`${ip}:`))
                         .map((r) => r.name);
                     // Commands that run on this server connect to it (connection.host); the forwarder lists it. Nothing else.
-                    const allowed = (n: string) => n === `${stack}-api-forwarder` || (run.resources.find((r) => r.name === n) as RecordedResource).inputs.connection?.host === ip;
-                    assert.deepStrictEqual(holders.filter((n) => !allowed(n)), [], `${server.name} (${ip})`);
+                    const allowed = (n: string) =>
+                        n === `${stack}-api-forwarder` || (run.resources.find((r) => r.name === n) as RecordedResource).inputs.connection?.host === ip;
+                    assert.deepStrictEqual(
+                        holders.filter((n) => !allowed(n)),
+                        [],
+                        `${server.name} (${ip})`,
+                    );
                 }
                 const bastion = vms(run).find(isBastion) as RecordedResource;
-                for (const server of servers) assert.ok(!JSON.stringify(bastion.inputs).includes(addressOf(server)), "the bastion's inputs hold no server address");
+                for (const server of servers)
+                    assert.ok(!JSON.stringify(bastion.inputs).includes(addressOf(server)), "the bastion's inputs hold no server address");
                 const installs = run.resources.filter((r) => r.type === "command:remote:Command" && r.name.endsWith("-k3s"));
-                const registration = stack === "prod" ? "10.20.0.10" : (run.resources.find((r) => r.name === `${stack}-bastion-port`) as RecordedResource).state.allFixedIps[0];
-                for (const install of installs.slice(1)) assert.match(configOf(install), new RegExp(`^server: "https://${registration.replace(/\./g, "\\.")}:6443"$`, "m"), install.name);
+                const registration =
+                    stack === "prod" ? "10.20.0.10" : (run.resources.find((r) => r.name === `${stack}-bastion-port`) as RecordedResource).state.allFixedIps[0];
+                for (const install of installs.slice(1))
+                    assert.match(configOf(install), new RegExp(`^server: "https://${registration.replace(/\./g, "\\.")}:6443"$`, "m"), install.name);
             });
         }
 
@@ -351,7 +363,10 @@ describe("day 2: infrastructure changes", function () {
 
         it("prod: the bastion keeps its fixed private address through a roll (delete-first), and the forwarder runs again on the new one", async () => {
             const before = await sharedStackRun("prod");
-            const after = await runStack("prod", { ...edited("prod", "aws", (a: any) => (a.ami = "ami-0fedcba9876543210")), "geoplatform:rollNodes": ["prod-bastion"] });
+            const after = await runStack("prod", {
+                ...edited("prod", "aws", (a: any) => (a.ami = "ami-0fedcba9876543210")),
+                "geoplatform:rollNodes": ["prod-bastion"],
+            });
             const plan = planChanges(before, after);
             assert.deepStrictEqual(
                 plan.replace.filter((n) => vms(after).some((vm) => vm.name === n)),

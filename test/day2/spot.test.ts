@@ -50,7 +50,11 @@ describe("day 2: spot interruptions", () => {
 
     it("a second spot group joins the handler's placement and its taints", async () => {
         const groups = structuredClone(readStackFile("prod")["geoplatform:nodeGroups"]) as any;
-        groups.batch = { ...structuredClone(groups.processing), count: 1, taints: [{ key: "geoplatform.io/node-group", value: "batch", effect: "NoSchedule" }] };
+        groups.batch = {
+            ...structuredClone(groups.processing),
+            count: 1,
+            taints: [{ key: "geoplatform.io/node-group", value: "batch", effect: "NoSchedule" }],
+        };
         const [release] = nth(await runStack("prod", { "geoplatform:nodeGroups": groups }));
         const terms = release.inputs.values.daemonsetAffinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
         assert.deepStrictEqual(terms[0].matchExpressions[0].values, ["processing", "batch"]);
