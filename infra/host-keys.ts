@@ -39,7 +39,7 @@ export class SshHostKeys extends pulumi.ComponentResource {
         const bastionKey = read(
             `${name}-bastion-host-key`,
             { host: bastion.host, user: bastion.user, port: bastion.port, privateKey: cloud.sshPrivateKey, ...BOOT_DIAL },
-            bastion.instanceId,
+            cloud.forwarder.instanceId,
         );
         this.clusterNodes = {
             ...cloud,
