@@ -122,7 +122,7 @@ export class Logs extends pulumi.ComponentResource {
             s3: {
                 endpoint: host,
                 region: args.objectStorage.region,
-                // Expanded by Loki from the environment (-config.expand-env=true below): the keys stay in the Secret.
+                // Expanded by Loki from the environment (the chart always passes -config.expand-env=true): the keys stay in the Secret.
                 accessKeyId: "${AWS_ACCESS_KEY_ID}",
                 secretAccessKey: "${AWS_SECRET_ACCESS_KEY}",
                 s3ForcePathStyle: true,
@@ -152,7 +152,8 @@ export class Logs extends pulumi.ComponentResource {
                 singleBinary: {
                     replicas: settings.replicas,
                     nodeSelector: SYSTEM,
-                    extraArgs: ["-config.expand-env=true"],
+                    // The sidecar loads Loki ruler rules from ConfigMaps; there are none (alerts are Prometheus rules).
+                    sidecar: false,
                     extraEnvFrom: [{ secretRef: { name: LOKI_S3_SECRET } }],
                     resources:
                         settings.replicas > 1
