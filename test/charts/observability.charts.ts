@@ -63,7 +63,7 @@ for (const stack of STACKS) {
             // What the scheduler does with it, node group by node group: every taint tolerated, the group in the required affinity.
             const terms = spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
             for (const [group, g] of Object.entries(config.nodeGroups)) {
-                const labels = { [NODE_GROUP_LABEL]: group, ...g.labels };
+                const labels: Record<string, string> = { [NODE_GROUP_LABEL]: group, ...g.labels };
                 assert.ok(
                     terms.some((t: any) => t.matchExpressions.every((e: any) => e.operator === "In" && e.values.includes(labels[e.key]))),
                     `${group} is selected`,
