@@ -11,6 +11,7 @@ import { APP_NAMESPACES, Namespaces, POSTGRES_NAMESPACE, PROCESSING_APPS, PROCES
 import { ObjectStorage, S3User } from "./object-storage";
 import { AlertReceivers, AlertRules, Dashboards, LOKI_BUCKET, LOKI_S3_SECRET, LOKI_S3_USER, Logs, Monitors } from "./observability";
 import { Postgres } from "./postgres";
+import { SpotTermination, spotGroups } from "./spot";
 import { AppBinding, Platform } from "./types";
 
 export { Platform } from "./types";
@@ -238,6 +239,8 @@ export class PlatformLayer extends pulumi.ComponentResource {
         new AlertRules("alert-rules", { namespace: ns(CHARTS.monitoring.namespace), config, ...observed }, child);
         new Monitors("monitors", { namespace: ns(CHARTS.monitoring.namespace), apps, ...observed }, child);
         new Dashboards("dashboards", { namespace: ns(CHARTS.monitoring.namespace), apps }, child);
+        // Spot interruptions (AWS): drained by the node termination handler on the spot groups.
+        if (spotGroups(config).length > 0) new SpotTermination("spot-termination", { config, groups: spotGroups(config), after: args.cluster.ready }, child);
 
         const bindings: Partial<Record<AppName, AppBinding>> = {};
         for (const app of apps) {

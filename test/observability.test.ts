@@ -250,6 +250,9 @@ describe("observability (issue 18)", () => {
                 assert.strictEqual(ksm.customResourceState.enabled, true);
                 const kinds = ksm.customResourceState.config.spec.resources.map((r: any) => r.groupVersionKind.kind);
                 assert.deepStrictEqual(kinds, ["ETCDSnapshotFile", "Backup"]);
+                // The spot alert reads the termination handler's taint, which it sets only with taintNode (prod has spot groups).
+                const nth = release(run(), "aws-node-termination-handler");
+                assert.strictEqual(nth?.inputs.values.taintNode, stack === "prod" ? true : undefined);
                 assert.deepStrictEqual(
                     ksm.rbac.extraRules.map((r: any) => r.resources[0]),
                     ["etcdsnapshotfiles", "backups"],

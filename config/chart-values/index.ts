@@ -2,6 +2,7 @@
 
 import { AlloyValues } from "./alloy";
 import { ArgoWorkflowsValues } from "./argo-workflows";
+import { AwsNodeTerminationHandlerValues } from "./aws-node-termination-handler";
 import { CertManagerValues } from "./cert-manager";
 import { CloudnativePgValues } from "./cloudnative-pg";
 import { JupyterhubValues } from "./jupyterhub";
@@ -18,6 +19,7 @@ import { TraefikValues } from "./traefik";
 export interface ChartValues {
     alloy: AlloyValues;
     "argo-workflows": ArgoWorkflowsValues;
+    "aws-node-termination-handler": AwsNodeTerminationHandlerValues;
     "cert-manager": CertManagerValues;
     "cloudnative-pg": CloudnativePgValues;
     jupyterhub: JupyterhubValues;
@@ -35,6 +37,7 @@ export interface ChartValues {
 export const CHART_VALUES_VERSIONS = {
     alloy: "1.11.1",
     "argo-workflows": "1.0.18",
+    "aws-node-termination-handler": "0.27.6",
     "cert-manager": "v1.21.1",
     "cloudnative-pg": "0.29.0",
     jupyterhub: "4.4.0",
