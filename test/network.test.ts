@@ -124,6 +124,9 @@ const DENIED: [string, End | ((run: StackRun) => End), End, number, "TCP" | "UDP
     ["the internet to Keycloak's pod", WORLD(), P.keycloak, 8080, "TCP"],
     ["the internet to MinIO's S3 port", WORLD(), P.minio, 9000, "TCP"],
     ["Geocube's workers from a Spark job", P.driver, P.geocubeWorker, 9000, "TCP"],
+    // A pod no flow names at all: only the namespace's default-deny stops it.
+    ["JupyterHub's image puller to the world", pod("jupyterhub", { component: "continuous-image-puller", app: "jupyterhub" }), WORLD(), 443, "TCP"],
+    ["JupyterHub's image puller to MinIO", pod("jupyterhub", { component: "continuous-image-puller", app: "jupyterhub" }), P.minio, 9000, "TCP"],
 ];
 
 const resolve = (end: End | ((run: StackRun) => End), run: StackRun) => (typeof end === "function" ? end(run) : end);
