@@ -75,11 +75,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
         // Default-deny in every namespace created above, plus the flows each component needs (platform/network/flows.ts).
         const nodeCidr = config.openstack?.networkCidr ?? config.aws?.vpcCidr;
         if (!nodeCidr) throw new Error(`cloud ${config.cloud} has no network CIDR: validation should have refused the stack`);
-        const network = platformModel(Object.keys(namespaces.byName), {
-            apps,
-            nodeCidr,
-            processing: apps.some((app) => PROCESSING_APPS.includes(app)),
-        });
+        const network = platformModel({ namespaces: Object.keys(namespaces.byName), apps, nodeCidr });
         new NetworkPolicies("network-policies", { model: network, ns }, child);
 
         const ingress = new Ingress("ingress", { namespace: ns(CHARTS.traefik.namespace), publicIp: args.ingressIp }, child);

@@ -57,9 +57,33 @@ const ALLOWED: Case[] = [
     ["a client on the internet reaches Traefik's websecure port", WORLD(), P.traefik, 8443, "TCP", "-", "traefik/ingress-world-to-traefik"],
     ["Traefik routes to Keycloak", P.traefik, P.keycloak, 8080, "TCP", "traefik/egress-traefik-to-keycloak", "keycloak/ingress-traefik-to-keycloak"],
     ["Traefik routes to Grafana", P.traefik, P.grafana, 3000, "TCP", "traefik/egress-traefik-to-grafana", "monitoring/ingress-traefik-to-grafana"],
-    ["Traefik routes to the Longhorn UI", P.traefik, P.longhornUi, 8000, "TCP", "traefik/egress-traefik-to-longhorn-ui", "longhorn-system/ingress-traefik-to-longhorn-ui"],
-    ["Traefik routes to JupyterHub's proxy", P.traefik, P.proxy, 8000, "TCP", "traefik/egress-traefik-to-jupyterhub-proxy", "jupyterhub/ingress-traefik-to-jupyterhub-proxy"],
-    ["Traefik routes to the Spark History Server", P.traefik, P.sparkHistory, 18080, "TCP", "traefik/egress-traefik-to-spark-history", "spark/ingress-traefik-to-spark-history"],
+    [
+        "Traefik routes to the Longhorn UI",
+        P.traefik,
+        P.longhornUi,
+        8000,
+        "TCP",
+        "traefik/egress-traefik-to-longhorn-ui",
+        "longhorn-system/ingress-traefik-to-longhorn-ui",
+    ],
+    [
+        "Traefik routes to JupyterHub's proxy",
+        P.traefik,
+        P.proxy,
+        8000,
+        "TCP",
+        "traefik/egress-traefik-to-jupyterhub-proxy",
+        "jupyterhub/ingress-traefik-to-jupyterhub-proxy",
+    ],
+    [
+        "Traefik routes to the Spark History Server",
+        P.traefik,
+        P.sparkHistory,
+        18080,
+        "TCP",
+        "traefik/egress-traefik-to-spark-history",
+        "spark/ingress-traefik-to-spark-history",
+    ],
     ["Traefik routes to openEO", P.traefik, P.openeoDriver, 50001, "TCP", "traefik/egress-traefik-to-openeo", "openeo/ingress-traefik-to-openeo"],
     ["Traefik routes to Argo", P.traefik, P.argoServer, 2746, "TCP", "traefik/egress-traefik-to-argo-server", "argo/ingress-traefik-to-argo-server"],
     [
@@ -73,17 +97,57 @@ const ALLOWED: Case[] = [
     ],
     ["Keycloak uses PostgreSQL", P.keycloak, P.postgres, 5432, "TCP", "keycloak/egress-keycloak-to-postgres", "postgres/ingress-keycloak-to-postgres"],
     ["the hub uses PostgreSQL", P.hub, P.postgres, 5432, "TCP", "jupyterhub/egress-jupyterhub-to-postgres", "postgres/ingress-jupyterhub-to-postgres"],
-    ["Geocube's API uses PostgreSQL", P.geocubeApi, P.postgres, 5432, "TCP", "geocube/egress-geocube-apiserver-to-postgres", "postgres/ingress-geocube-apiserver-to-postgres"],
-    ["Argo's controller archives in PostgreSQL", P.argoController, P.postgres, 5432, "TCP", "argo/egress-argo-controller-to-postgres", "postgres/ingress-argo-controller-to-postgres"],
+    [
+        "Geocube's API uses PostgreSQL",
+        P.geocubeApi,
+        P.postgres,
+        5432,
+        "TCP",
+        "geocube/egress-geocube-apiserver-to-postgres",
+        "postgres/ingress-geocube-apiserver-to-postgres",
+    ],
+    [
+        "Argo's controller archives in PostgreSQL",
+        P.argoController,
+        P.postgres,
+        5432,
+        "TCP",
+        "argo/egress-argo-controller-to-postgres",
+        "postgres/ingress-argo-controller-to-postgres",
+    ],
     ["PostgreSQL archives WAL to MinIO", P.postgres, P.minio, 9000, "TCP", "postgres/egress-postgres-to-minio", "minio/ingress-postgres-to-minio"],
     ["Longhorn backs up to MinIO", P.longhornManager, P.minio, 9000, "TCP", "longhorn-system/egress-longhorn-to-minio", "minio/ingress-longhorn-to-minio"],
-    ["a notebook uses MinIO", P.notebook, P.minio, 9000, "TCP", "jupyterhub/egress-jupyterhub-singleuser-to-minio", "minio/ingress-jupyterhub-singleuser-to-minio"],
+    [
+        "a notebook uses MinIO",
+        P.notebook,
+        P.minio,
+        9000,
+        "TCP",
+        "jupyterhub/egress-jupyterhub-singleuser-to-minio",
+        "minio/ingress-jupyterhub-singleuser-to-minio",
+    ],
     ["a Spark driver in processing uses MinIO", P.driver, P.minio, 9000, "TCP", "processing/egress-processing-to-minio", "minio/ingress-processing-to-minio"],
     ["a driver reaches its executor", P.driver, P.executor, 37011, "TCP", "processing/egress-processing-internal", "processing/ingress-processing-internal"],
     ["openEO's driver uses ZooKeeper", P.openeoDriver, P.zookeeper, 2181, "TCP", "openeo/egress-openeo-internal", "openeo/ingress-openeo-internal"],
     ["a notebook calls Geocube", P.notebook, P.geocubeApi, 8080, "TCP", "jupyterhub/egress-jupyterhub-to-geocube", "geocube/ingress-jupyterhub-to-geocube"],
-    ["Prometheus scrapes the Longhorn manager", P.prometheus, P.longhornManager, 9500, "TCP", "monitoring/egress-prometheus-to-longhorn-manager", "longhorn-system/ingress-prometheus-to-longhorn-manager"],
-    ["Prometheus scrapes PostgreSQL", P.prometheus, P.postgres, 9187, "TCP", "monitoring/egress-prometheus-to-postgres", "postgres/ingress-prometheus-to-postgres"],
+    [
+        "Prometheus scrapes the Longhorn manager",
+        P.prometheus,
+        P.longhornManager,
+        9500,
+        "TCP",
+        "monitoring/egress-prometheus-to-longhorn-manager",
+        "longhorn-system/ingress-prometheus-to-longhorn-manager",
+    ],
+    [
+        "Prometheus scrapes PostgreSQL",
+        P.prometheus,
+        P.postgres,
+        9187,
+        "TCP",
+        "monitoring/egress-prometheus-to-postgres",
+        "postgres/ingress-prometheus-to-postgres",
+    ],
     ["Prometheus scrapes Traefik", P.prometheus, P.traefik, 9100, "TCP", "monitoring/egress-prometheus-to-traefik", "traefik/ingress-prometheus-to-traefik"],
     ["Prometheus scrapes a kubelet", P.prometheus, SERVER, 10250, "TCP", "monitoring/egress-prometheus-to-nodes", "-"],
     ["Grafana queries Prometheus", P.grafana, P.prometheus, 9090, "TCP", "monitoring/egress-grafana-to-prometheus", "monitoring/ingress-grafana-to-prometheus"],
@@ -95,15 +159,31 @@ const ALLOWED: Case[] = [
     ["Grafana's OIDC back-channel to auth.<domain>", P.grafana, WORLD("203.0.113.80"), 443, "TCP", "monitoring/egress-grafana-oidc-to-world", "-"],
     ["the hub's OIDC back-channel", P.hub, WORLD("203.0.113.80"), 443, "TCP", "jupyterhub/egress-jupyterhub-oidc-to-world", "-"],
     ["cert-manager talks ACME", P.certManager, WORLD("172.65.32.248"), 443, "TCP", "cert-manager/egress-cert-manager-acme-to-world", "-"],
-    ["the API server calls cert-manager's webhook from another node", REMOTE_HOST, P.certWebhook, 10250, "TCP", "-", "cert-manager/ingress-apiserver-to-cert-manager-webhook"],
+    [
+        "the API server calls cert-manager's webhook from another node",
+        REMOTE_HOST,
+        P.certWebhook,
+        10250,
+        "TCP",
+        "-",
+        "cert-manager/ingress-apiserver-to-cert-manager-webhook",
+    ],
     ["the API server calls CNPG's webhook from another node", REMOTE_HOST, P.cnpg, 9443, "TCP", "-", "cnpg-system/ingress-apiserver-to-cnpg-webhook"],
     ["the API server calls the Spark operator's webhook", REMOTE_HOST, P.sparkWebhook, 9443, "TCP", "-", "spark/ingress-apiserver-to-spark-operator-webhook"],
-    ["the API server calls the Prometheus operator's webhook", REMOTE_HOST, P.promOperator, 10250, "TCP", "-", "monitoring/ingress-apiserver-to-prometheus-operator-webhook"],
+    [
+        "the API server calls the Prometheus operator's webhook",
+        REMOTE_HOST,
+        P.promOperator,
+        10250,
+        "TCP",
+        "-",
+        "monitoring/ingress-apiserver-to-prometheus-operator-webhook",
+    ],
     ["a node mounts a Longhorn RWX volume over NFS", REMOTE_HOST, P.shareManager, 2049, "TCP", "-", "longhorn-system/ingress-hosts-to-longhorn-share-manager"],
 ];
 
 /** Flows that must not pass. */
-const DENIED: [string, End | ((run: StackRun) => End), End, number, "TCP" | "UDP"][] = [
+const DENIED: [string, End | ((run: StackRun) => End), End | ((run: StackRun) => End), number, "TCP" | "UDP"][] = [
     ["a Spark job to the Longhorn manager API", P.driver, P.longhornManager, 9500, "TCP"],
     ["a notebook to the Longhorn manager API", P.notebook, P.longhornManager, 9500, "TCP"],
     ["a notebook to Prometheus", P.notebook, P.prometheus, 9090, "TCP"],
@@ -162,7 +242,8 @@ describe("network policies", () => {
         it(`${stack}: flows nothing needs are denied`, () => {
             const run = runOf(stack);
             const policies = policiesOf(run);
-            for (const [what, from, to, port, protocol] of DENIED) assert.strictEqual(evaluate(policies, resolve(from, run), to, port, protocol).allowed, false, what);
+            for (const [what, from, to, port, protocol] of DENIED)
+                assert.strictEqual(evaluate(policies, resolve(from, run), resolve(to, run), port, protocol).allowed, false, what);
         });
 
         it(`${stack}: the API server on the webhook pod's own node passes kube-router's LOCAL rule, not a policy`, () => {
@@ -176,7 +257,10 @@ describe("network policies", () => {
             const run = runOf(stack);
             const templates = run.resources
                 .filter((r: RecordedResource) => r.custom && ["Deployment", "StatefulSet", "ReplicationController"].includes(r.inputs.kind))
-                .map((r) => ({ namespace: r.inputs.metadata.namespace as string, labels: (r.inputs.spec.template.metadata?.labels ?? {}) as Record<string, string> }));
+                .map((r) => ({
+                    namespace: r.inputs.metadata.namespace as string,
+                    labels: (r.inputs.spec.template.metadata?.labels ?? {}) as Record<string, string>,
+                }));
             for (const key of ["sparkHistory", "zookeeper", "geocubeApiserver", "geocubeConsolidater", "geocubeAutoscaler"] as const) {
                 const { namespace, pods } = PODS[key];
                 assert.strictEqual(templates.filter((t) => t.namespace === namespace && selects(pods, t.labels)).length, 1, key);
@@ -194,32 +278,62 @@ describe("network policies", () => {
         const model = () => new NetworkModel(["a", "b"], ["kube-system"]);
         const ok = { name: "a-to-b", from: { namespace: "a" }, to: { namespace: "b" }, ports: [], why: "test" };
         assert.throws(() => model().allow(ok).allow(ok), /network flow a-to-b: a flow of that name is already allowed/);
-        assert.throws(() => model().allow({ ...ok, to: { namespace: "c" } }), /network flow a-to-b: namespace c is neither created by the platform \(a, b\) nor one of kube-system/);
+        assert.throws(
+            () => model().allow({ ...ok, to: { namespace: "c" } }),
+            /network flow a-to-b: namespace c is neither created by the platform \(a, b\) nor one of kube-system/,
+        );
         assert.throws(() => model().allow({ ...ok, name: "A_B" }), /the name must be a DNS label/);
-        assert.throws(() => model().allow({ ...ok, from: { addresses: "x", cidrs: ["1.2.3.4/32"] }, to: { addresses: "y", cidrs: ["5.6.7.8/32"] } }), /both addresses/);
+        assert.throws(
+            () => model().allow({ ...ok, from: { addresses: "x", cidrs: ["1.2.3.4/32"] }, to: { addresses: "y", cidrs: ["5.6.7.8/32"] } }),
+            /both addresses/,
+        );
     });
 
     it("a platform without apps has no app namespace flows, and every flow's namespaces exist", () => {
-        const model = platformModel(["traefik", "cert-manager", "longhorn-system", "minio", "cnpg-system", "postgres", "keycloak", "monitoring"], {
+        const model = platformModel({
+            namespaces: ["traefik", "cert-manager", "longhorn-system", "minio", "cnpg-system", "postgres", "keycloak", "monitoring"],
             apps: [],
             nodeCidr: "10.10.0.0/16",
-            processing: false,
         });
         assert.ok(model.flows.length > 30);
         assert.ok(!model.flows.some((f) => /jupyterhub|spark|openeo|geocube|argo|processing/.test(f.name)));
     });
 
+    it("an egress-only flow leaves the destination's ingress to its own policies", () => {
+        const model = new NetworkModel(["a", "b"], []);
+        model.allow({ name: "a-to-b", from: { namespace: "a" }, to: { namespace: "b" }, ports: [], why: "test", only: "egress" });
+        assert.deepStrictEqual(
+            model.policies().map((p) => `${p.namespace}/${p.name}`),
+            ["a/default-deny", "b/default-deny", "a/egress-a-to-b"],
+        );
+    });
+
     it("a flow to a namespace the platform did not create is refused, by name", () => {
         assert.throws(
-            () => platformModel(["traefik"], { apps: [], nodeCidr: "10.10.0.0/16", processing: false }),
-            /network flow cert-manager-dns: namespace cert-manager is neither created by the platform \(traefik\) nor one of kube-system/,
+            () => platformModel({ namespaces: ["traefik"], apps: [], nodeCidr: "10.10.0.0/16" }),
+            /network flow prometheus-to-traefik: namespace monitoring is neither created by the platform \(traefik\) nor one of kube-system/,
         );
     });
 
     it("docs/security.md names every flow of the full platform", () => {
         const doc = fs.readFileSync(path.join(REPO_ROOT, "docs", "security.md"), "utf8");
-        const all = ["traefik", "cert-manager", "longhorn-system", "minio", "cnpg-system", "postgres", "keycloak", "monitoring", "jupyterhub", "spark", "openeo", "geocube", "argo", "processing"];
-        const model = platformModel(all, { apps: ["jupyterhub", "spark", "openeo", "geocube", "argo"], nodeCidr: "10.10.0.0/16", processing: true });
+        const all = [
+            "traefik",
+            "cert-manager",
+            "longhorn-system",
+            "minio",
+            "cnpg-system",
+            "postgres",
+            "keycloak",
+            "monitoring",
+            "jupyterhub",
+            "spark",
+            "openeo",
+            "geocube",
+            "argo",
+            "processing",
+        ];
+        const model = platformModel({ namespaces: all, apps: ["jupyterhub", "spark", "openeo", "geocube", "argo"], nodeCidr: "10.10.0.0/16" });
         const missing = model.flows.filter((f) => !doc.includes(`\`${f.name}\``)).map((f) => f.name);
         assert.deepStrictEqual(missing, []);
     });

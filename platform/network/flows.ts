@@ -53,7 +53,7 @@ export const PODS = {
     sparkOperatorController: pods(NS.spark, { "app.kubernetes.io/name": "spark-operator", "app.kubernetes.io/component": "controller" }),
     sparkOperatorWebhook: pods(NS.spark, { "app.kubernetes.io/name": "spark-operator", "app.kubernetes.io/component": "webhook" }),
     sparkHistory: named(NS.spark, "spark-history"),
-    // The operator labels every driver and executor pod with spark-role (kubeflow/spark-operator v2.5.2 internal/controller/sparkapplication).
+    // Spark labels its driver and executor pods spark-role=driver|executor (apache/spark resource-managers/kubernetes Constants.scala SPARK_ROLE_LABEL).
     sparkJobsInSpark: { namespace: NS.spark, pods: { matchExpressions: [{ key: "spark-role", operator: "Exists" }] } } as Pods,
     // apps/openeo/index.ts: the API Service selects the driver by this label.
     openeoDriver: named(NS.openeo, "openeo-driver"),
@@ -65,6 +65,7 @@ export const PODS = {
     geocubeSchema: pods(NS.geocube, { "job-name": "geocube-schema" }),
     argoController: named(NS.argo, "argo-workflows-workflow-controller"),
     argoServer: named(NS.argo, "argo-workflows-server"),
+    argoCrdInstall: named(NS.argo, "argo-workflows-crd-install"),
 } satisfies Record<string, Pods>;
 
 // Helpers for the common needs; each returns one flow.
@@ -78,10 +79,11 @@ export const scrape = (name: string, to: Pods, ports: number[], why = "metrics")
 export const fromApiServer = (name: string, to: Pods, port: number, why: string) => flow(`apiserver-to-${name}`, HOSTS, to, tcp(port), why);
 
 export interface FlowContext {
+    /** Every namespace the platform creates: each gets its DNS flow. */
+    namespaces: string[];
     apps: AppName[];
     /** The VMs' network (OpenStack networkCidr, AWS vpcCidr). */
     nodeCidr: string;
-    processing: boolean;
 }
 
 /**
@@ -99,30 +101,56 @@ export function platformFlows(ctx: FlowContext): Flow[] {
     const keycloak = (name: string, from: Pods) =>
         toWorld(`${name}-oidc`, from, [443], "OIDC back-channel (discovery, token, userinfo) to https://auth.<domain>, the ingress nodes' public address");
 
-    const namespaces = [NS.traefik, NS.certManager, NS.longhorn, NS.minio, NS.cnpg, NS.postgres, NS.keycloak, NS.monitoring];
-    for (const app of ctx.apps) namespaces.push(NS[app]);
-    if (ctx.processing) namespaces.push(NS.processing);
-    const flows: Flow[] = namespaces.map((ns) => flow(`${ns}-dns`, pods(ns), KUBE_DNS, DNS_PORTS, "name resolution (CoreDNS)"));
+    const flows: Flow[] = ctx.namespaces.map((ns) => flow(`${ns}-dns`, pods(ns), KUBE_DNS, DNS_PORTS, "name resolution (CoreDNS)"));
 
     flows.push(
         // Traefik: the only entry from outside; its pods listen on 8000/8443 behind host ports 80/443 (CNI portmap DNAT keeps the client's address).
         flow("world-to-traefik", ANYWHERE, PODS.traefik, tcp(8000, 8443), "HTTP and HTTPS from clients, through the ingress nodes' host ports"),
         toApi("traefik", PODS.traefik, "watches Ingresses, Services, EndpointSlices, Middlewares"),
         scrape("traefik", PODS.traefik, [9100]),
-        // HTTP-01: the ACME server reaches cert-manager's solver pod (in the Ingress's namespace, port 8089) through Traefik.
-        ...[NS.keycloak, NS.monitoring, NS.longhorn, NS.minio, ...(["jupyterhub", "spark", "openeo", "argo"] as AppName[]).filter(on).map((a) => NS[a])].map((ns) =>
-            fromTraefik(`acme-solver-${ns}`, pods(ns, { "acme.cert-manager.io/http01-solver": "true" }), 8089, "ACME HTTP-01 challenge answered by cert-manager's solver pod"),
+        // HTTP-01: the ACME server reaches cert-manager's solver pod in the Ingress's namespace through Traefik (cert-manager
+        // pkg/apis/acme/v1/types.go SolverIdentificationLabelKey; pkg/issuer/acme/http/http.go acmeSolverListenPort 8089).
+        ...[NS.keycloak, NS.monitoring, NS.longhorn, NS.minio, ...(["jupyterhub", "spark", "openeo", "argo"] as AppName[]).filter(on).map((a) => NS[a])].map(
+            (ns) =>
+                fromTraefik(
+                    `acme-solver-${ns}`,
+                    pods(ns, { "acme.cert-manager.io/http01-solver": "true" }),
+                    8089,
+                    "ACME HTTP-01 challenge answered by cert-manager's solver pod",
+                ),
         ),
 
         // cert-manager.
         toApi("cert-manager", pods(NS.certManager), "controller, cainjector, webhook and startupapicheck use the API"),
-        toWorld("cert-manager-acme", PODS.certManagerController, [443, 80], "ACME (Let's Encrypt) on 443; the HTTP-01 self-check fetches http://<host>/.well-known/ on 80"),
+        toWorld(
+            "cert-manager-acme",
+            PODS.certManagerController,
+            [443, 80],
+            "ACME (Let's Encrypt) on 443; the HTTP-01 self-check fetches http://<host>/.well-known/ on 80",
+        ),
         fromApiServer("cert-manager-webhook", PODS.certManagerWebhook, 10250, "admission webhook (cert-manager resources)"),
         scrape("cert-manager", pods(NS.certManager), [9402]),
 
         // Longhorn: the chart's own policies (networkPolicies.*, platform/longhorn.ts) restrict ingress among its pods; ours add what comes from outside.
         toApi("longhorn", pods(NS.longhorn), "manager, driver deployer, CSI sidecars use the API"),
-        flow("longhorn-internal", pods(NS.longhorn), pods(NS.longhorn), [], "manager, instance managers, CSI plugin and UI talk to each other (the chart's ingress policies narrow it)"),
+        // Egress only: the chart's ingress policies say which Longhorn component may reach which (an ingress rule of ours would widen them).
+        {
+            ...flow(
+                "longhorn-internal",
+                pods(NS.longhorn),
+                pods(NS.longhorn),
+                [],
+                "manager, instance managers, CSI plugin, share managers and UI talk to each other",
+            ),
+            only: "egress",
+        },
+        flow(
+            "longhorn-manager-to-share-manager",
+            PODS.longhornManager,
+            PODS.longhornShareManager,
+            [],
+            "the manager drives each share manager (no chart policy covers share managers)",
+        ),
         toMinio("longhorn", pods(NS.longhorn), "volume backups to the backup bucket"),
         fromTraefik("longhorn-ui", PODS.longhornUi, 8000, "Longhorn UI"),
         scrape("longhorn-manager", PODS.longhornManager, [9500], "metrics (/metrics on the manager's API port)"),
@@ -156,7 +184,13 @@ export function platformFlows(ctx: FlowContext): Flow[] {
         keycloak("grafana", PODS.grafana),
         flow("grafana-to-prometheus", PODS.grafana, PODS.prometheus, tcp(9090), "Grafana's data source"),
         flow("grafana-to-alertmanager", PODS.grafana, PODS.alertmanager, tcp(9093), "Grafana's Alertmanager data source"),
-        flow("prometheus-to-nodes", PODS.prometheus, nodes(ctx.nodeCidr), tcp(9100, 10250, 6443), "node exporter (host network), kubelet and cAdvisor, API server metrics"),
+        flow(
+            "prometheus-to-nodes",
+            PODS.prometheus,
+            nodes(ctx.nodeCidr),
+            tcp(9100, 10250, 6443),
+            "node exporter (host network), kubelet and cAdvisor, API server metrics",
+        ),
         flow("prometheus-to-coredns", PODS.prometheus, KUBE_DNS, tcp(9153), "CoreDNS metrics"),
         scrape("kube-state-metrics", PODS.kubeStateMetrics, [8080]),
         scrape("prometheus-operator", PODS.prometheusOperator, [10250]),
@@ -173,13 +207,20 @@ export function platformFlows(ctx: FlowContext): Flow[] {
             flow("jupyterhub-hub-to-proxy", PODS.hub, PODS.proxy, tcp(8001), "hub configures routes on the proxy's API"),
             flow("jupyterhub-proxy-to-singleuser", PODS.proxy, PODS.singleuser, tcp(8888), "proxy forwards /user/<name> to the notebook"),
             flow("jupyterhub-hub-to-singleuser", PODS.hub, PODS.singleuser, tcp(8888), "hub checks the notebook servers"),
-            flow("jupyterhub-singleuser-to-hub", PODS.singleuser, PODS.hub, tcp(8081), "notebook servers report activity and authenticate users through the hub API"),
+            flow(
+                "jupyterhub-singleuser-to-hub",
+                PODS.singleuser,
+                PODS.hub,
+                tcp(8081),
+                "notebook servers report activity and authenticate users through the hub API",
+            ),
             toApi("jupyterhub-hub", PODS.hub, "KubeSpawner creates users' pods and volumes"),
             toApi("jupyterhub-user-scheduler", PODS.userScheduler, "the user scheduler binds user pods"),
             toApi("jupyterhub-image-awaiter", PODS.imageAwaiter, "the pre-puller hook waits for its DaemonSet"),
             toPostgres("jupyterhub", PODS.hub, "the hub's database"),
             keycloak("jupyterhub", PODS.hub),
             toMinio("jupyterhub-singleuser", PODS.singleuser, "notebooks read and write the notebooks bucket"),
+            toWorld("jupyterhub-singleuser", PODS.singleuser, [443], "notebooks install packages (PyPI, conda-forge) and read public data"),
         );
         if (on("geocube")) flows.push(flow("jupyterhub-to-geocube", PODS.singleuser, PODS.geocubeApiserver, tcp(8080), "notebooks call Geocube's gRPC API"));
     }
@@ -193,13 +234,19 @@ export function platformFlows(ctx: FlowContext): Flow[] {
             fromTraefik("spark-history", PODS.sparkHistory, 18080, "Spark History Server"),
             toMinio("spark-history", PODS.sparkHistory, "reads event logs"),
             toWorld("spark-history", PODS.sparkHistory, [443], "the init container fetches the S3A jars from Maven Central"),
-            flow("spark-jobs-internal", PODS.sparkJobsInSpark, PODS.sparkJobsInSpark, [], "driver and executors (the example job) talk on Spark's dynamic ports"),
+            flow(
+                "spark-jobs-internal",
+                PODS.sparkJobsInSpark,
+                PODS.sparkJobsInSpark,
+                [],
+                "driver and executors (the example job) talk on Spark's dynamic ports",
+            ),
             toMinio("spark-jobs", PODS.sparkJobsInSpark, "jobs read and write their buckets, write event logs"),
             toWorld("spark-jobs", PODS.sparkJobsInSpark, [443], "drivers resolve spark.jars.packages from Maven Central"),
         );
     }
 
-    if (ctx.processing) {
+    if (ctx.namespaces.includes(NS.processing)) {
         // Users' Spark applications and Argo workflows: any pod here may be a driver, executor or workflow step.
         flows.push(
             toApi("processing", pods(NS.processing), "drivers create executors; Argo's executor reports step results"),
@@ -245,14 +292,16 @@ export function platformFlows(ctx: FlowContext): Flow[] {
             toPostgres("argo-server", PODS.argoServer, "reads the workflow archive"),
             toMinio("argo", pods(NS.argo), "artifacts (controller, server, workflow pods)"),
             scrape("argo-controller", PODS.argoController, [9090]),
+            // argo-workflows 1.0.18 templates/crds-install-job.yaml: crdBaseURL defaults to raw.githubusercontent.com/argoproj/argo-helm.
+            toWorld("argo-crd-install", PODS.argoCrdInstall, [443], "the pre-install hook Job downloads the full CRDs from GitHub"),
         );
     }
     return flows;
 }
 
-/** The model of a platform: the namespaces it creates and the flows above. */
-export function platformModel(namespaces: string[], ctx: FlowContext, extra: Flow[] = []): NetworkModel {
-    const model = new NetworkModel(namespaces, [KUBE_DNS.namespace]);
+/** The model of a platform: the namespaces it creates, the flows above and any `extra`. */
+export function platformModel(ctx: FlowContext, extra: Flow[] = []): NetworkModel {
+    const model = new NetworkModel(ctx.namespaces, [KUBE_DNS.namespace]);
     for (const f of [...platformFlows(ctx), ...extra]) model.allow(f);
     return model;
 }

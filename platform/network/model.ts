@@ -46,6 +46,8 @@ export interface Flow {
     ports: PortSpec[];
     /** Why the flow exists, briefly (docs/security.md lists the flows). */
     why: string;
+    /** "egress": write the source's side only, and leave the destination's ingress to its own (a chart's) narrower policies. */
+    only?: "egress";
 }
 
 export const isPods = (e: Endpoint): e is Pods => "namespace" in e;
@@ -103,7 +105,8 @@ export class NetworkModel {
     }
 
     private problem(flow: Flow): string | undefined {
-        if (!NAME.test(flow.name) || flow.name.length > 55) return `the name must be a DNS label of at most 55 characters (it prefixes "ingress-"/"egress-"), not "${flow.name}"`;
+        if (!NAME.test(flow.name) || flow.name.length > 55)
+            return `the name must be a DNS label of at most 55 characters (it prefixes "ingress-"/"egress-"), not "${flow.name}"`;
         if (this.flows.some((f) => f.name === flow.name)) return "a flow of that name is already allowed";
         if (!isPods(flow.from) && !isPods(flow.to)) return "from and to are both addresses: no namespace of the platform would carry its policy";
         for (const end of [flow.from, flow.to]) {
@@ -135,7 +138,7 @@ export class NetworkModel {
                     spec: { podSelector: selector(flow.from), policyTypes: ["Egress"], egress: [{ to: peers(flow.to), ...ports }] },
                 });
             }
-            if (governed(flow.to)) {
+            if (governed(flow.to) && flow.only !== "egress") {
                 out.push({
                     namespace: flow.to.namespace,
                     name: `ingress-${flow.name}`,

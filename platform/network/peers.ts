@@ -10,7 +10,7 @@ import { Addresses, Pods, PortSpec, within } from "./model";
 export const POD_CIDR = K3S_CIDRS["pod (cluster-cidr)"];
 export const SERVICE_CIDR = K3S_CIDRS["service (service-cidr)"];
 
-/** CoreDNS, which K3s deploys in kube-system with the upstream `k8s-app: kube-dns` label; it listens on 53 in the pod. */
+/** CoreDNS as K3s deploys it (k3s-io/k3s manifests/coredns.yaml): kube-system, `k8s-app: kube-dns`, container ports 53/udp, 53/tcp, 9153. */
 export const KUBE_DNS: Pods = { namespace: "kube-system", pods: { matchLabels: { "k8s-app": "kube-dns" } } };
 export const DNS_PORTS: PortSpec[] = [
     { protocol: "UDP", port: 53 },
@@ -69,4 +69,3 @@ export const world = (nodeCidr: string): Addresses => ({
 
 /** Any source at all (clients on the internet, pods hairpinning through a public address): for Traefik's entry points. */
 export const ANYWHERE: Addresses = { addresses: "anywhere", cidrs: ["0.0.0.0/0"] };
-

@@ -12,12 +12,23 @@ import { renderStack, StackRender } from "./releases.charts";
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
 /** Pods operators, spawners or Kubernetes create at runtime: no chart template carries these labels. */
-const RUNTIME_PODS = new Set(["longhornShareManager", "postgres", "prometheus", "alertmanager", "singleuser", "sparkJobsInSpark", "openeoDriver", "geocubeSchema"]);
+const RUNTIME_PODS = new Set([
+    "longhornShareManager",
+    "postgres",
+    "prometheus",
+    "alertmanager",
+    "singleuser",
+    "sparkJobsInSpark",
+    "openeoDriver",
+    "geocubeSchema",
+]);
 
 function podTemplates(s: StackRender): { namespace: string; labels: Record<string, string> }[] {
     const template = (o: K8sObject) => o.spec?.template ?? o.spec?.jobTemplate?.spec?.template;
     return s.releases.flatMap((r) =>
-        (s.rendered.get(r.name) ?? []).filter((o) => template(o)?.spec?.containers).map((o) => ({ namespace: o.metadata.namespace ?? r.namespace, labels: template(o).metadata?.labels ?? {} })),
+        (s.rendered.get(r.name) ?? [])
+            .filter((o) => template(o)?.spec?.containers)
+            .map((o) => ({ namespace: o.metadata.namespace ?? r.namespace, labels: template(o).metadata?.labels ?? {} })),
     );
 }
 
@@ -32,7 +43,8 @@ for (const stack of STACKS) {
             const templates = podTemplates(s);
             const chartNamespaces = new Set(templates.map((t) => t.namespace));
             for (const [key, { namespace, pods }] of Object.entries(PODS)) {
-                if (RUNTIME_PODS.has(key) || !chartNamespaces.has(namespace) || ["sparkHistory", "zookeeper"].includes(key) || namespace === "geocube") continue;
+                if (RUNTIME_PODS.has(key) || !chartNamespaces.has(namespace) || ["sparkHistory", "zookeeper"].includes(key) || namespace === "geocube")
+                    continue;
                 assert.ok(
                     templates.some((t) => t.namespace === namespace && selects(pods, t.labels)),
                     `${key} (${namespace} ${JSON.stringify(pods)}) selects no pod template of the charts`,
@@ -69,8 +81,23 @@ for (const stack of STACKS) {
             assert.strictEqual(evaluate(all, notebook, manager, 9500).allowed, false, "notebook to manager");
             assert.strictEqual(evaluate(all, { ip: "10.42.5.0" }, manager, 9502).allowed, true, "API server (another node) to the webhook");
             assert.strictEqual(evaluate(all, notebook, manager, 9502).allowed, false, "notebook to the webhook");
-            assert.strictEqual(evaluate(all, lh({ "longhorn.io/component": "instance-manager" }), lh({ "longhorn.io/component": "instance-manager" }, "10.42.4.3"), 10010).allowed, true);
-            assert.strictEqual(evaluate(all, { namespace: "traefik", labels: { "app.kubernetes.io/name": "traefik" } }, lh({ app: "longhorn-ui" }), 8000).allowed, true);
+            assert.strictEqual(
+                evaluate(all, lh({ "longhorn.io/component": "instance-manager" }), lh({ "longhorn.io/component": "instance-manager" }, "10.42.4.3"), 10010)
+                    .allowed,
+                true,
+            );
+            assert.strictEqual(
+                evaluate(all, { namespace: "traefik", labels: { "app.kubernetes.io/name": "traefik" } }, lh({ app: "longhorn-ui" }), 8000).allowed,
+                true,
+            );
+            // The chart's instance-manager policy admits the manager and data-path components, not the UI: ours must not widen it.
+            assert.strictEqual(
+                evaluate(all, lh({ app: "longhorn-ui" }), lh({ "longhorn.io/component": "instance-manager" }), 10010).allowed,
+                false,
+                "UI to instance manager",
+            );
+            assert.strictEqual(evaluate(all, lh({ app: "longhorn-ui" }), manager, 9500).allowed, true, "UI to manager");
+            assert.strictEqual(evaluate(all, manager, lh({ "longhorn.io/component": "share-manager" }), 9600).allowed, true, "manager to share manager");
         });
     });
 }

@@ -12,7 +12,12 @@ import { Labels, LabelSelector, NAMESPACE_NAME_LABEL, Peer, PortSpec } from "../
 export interface PolicyObject {
     namespace: string;
     name: string;
-    spec: { podSelector: LabelSelector; policyTypes?: string[]; ingress?: { from?: Peer[]; ports?: PortSpec[] }[]; egress?: { to?: Peer[]; ports?: PortSpec[] }[] };
+    spec: {
+        podSelector: LabelSelector;
+        policyTypes?: string[];
+        ingress?: { from?: Peer[]; ports?: PortSpec[] }[];
+        egress?: { to?: Peer[]; ports?: PortSpec[] }[];
+    };
 }
 
 /** A pod: namespace, labels and its IP (a pod subnet address, never a node subnet's .0). */
@@ -83,12 +88,19 @@ function portMatches(ports: PortSpec[] | undefined, port: number, protocol: stri
 
 function side(policies: PolicyObject[], type: "Ingress" | "Egress", self: End, other: End, port: number, protocol: string): string[] | "unrestricted" {
     if (!isPod(self)) return "unrestricted";
-    const selecting = policies.filter((p) => p.namespace === self.namespace && (p.spec.policyTypes ?? ["Ingress"]).includes(type) && selects(p.spec.podSelector, self.labels));
+    const selecting = policies.filter(
+        (p) => p.namespace === self.namespace && (p.spec.policyTypes ?? ["Ingress"]).includes(type) && selects(p.spec.podSelector, self.labels),
+    );
     if (selecting.length === 0) return "unrestricted";
     return selecting
         .filter((p) =>
-            (type === "Ingress" ? (p.spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports })) : (p.spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }))).some(
-                (rule) => (!rule.peers || rule.peers.length === 0 || rule.peers.some((peer) => peerMatches(peer, p.namespace, other))) && portMatches(rule.ports, port, protocol),
+            (type === "Ingress"
+                ? (p.spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports }))
+                : (p.spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }))
+            ).some(
+                (rule) =>
+                    (!rule.peers || rule.peers.length === 0 || rule.peers.some((peer) => peerMatches(peer, p.namespace, other))) &&
+                    portMatches(rule.ports, port, protocol),
             ),
         )
         .map((p) => `${p.namespace}/${p.name}`);

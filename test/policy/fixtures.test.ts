@@ -463,7 +463,11 @@ describe("policy pack: each policy on fixtures", () => {
     it("namespace-default-deny: accepts a deny-all in every namespace, rejects a namespace without one or with a partial one", async () => {
         const policy = byName("namespace-default-deny") as never;
         const allow = netpol("a", "egress-dns", { podSelector: {}, policyTypes: ["Egress"], egress: [{ ports: [{ protocol: "UDP", port: 53 }] }] });
-        assert.deepStrictEqual((await checkStack(policy, [namespace("a"), namespace("b"), netpol("a", "default-deny", deny), netpol("b", "default-deny", deny), allow])).violations, []);
+        assert.deepStrictEqual(
+            (await checkStack(policy, [namespace("a"), namespace("b"), netpol("a", "default-deny", deny), netpol("b", "default-deny", deny), allow]))
+                .violations,
+            [],
+        );
         const { violations } = await checkStack(policy, [
             namespace("a"),
             namespace("b"),
@@ -475,7 +479,10 @@ describe("policy pack: each policy on fixtures", () => {
             netpol("c", "allow-all", { ...deny, ingress: [{}] }),
         ]);
         assert.deepStrictEqual(violations.length, 2, violations.join("\n"));
-        assert.match(violations[0], /Namespace b has no default-deny NetworkPolicy: add one selecting every pod \(podSelector \{\}\) with policyTypes \[Ingress, Egress\]/);
+        assert.match(
+            violations[0],
+            /Namespace b has no default-deny NetworkPolicy: add one selecting every pod \(podSelector \{\}\) with policyTypes \[Ingress, Egress\]/,
+        );
         assert.match(violations[1], /Namespace c has no default-deny/);
         assert.ok((await checkStack(policy, [allow])).notApplicable);
     });
