@@ -179,6 +179,62 @@ const ALLOWED: Case[] = [
         "-",
         "monitoring/ingress-apiserver-to-prometheus-operator-webhook",
     ],
+    [
+        "Traefik asks oauth2-proxy (forward auth)",
+        P.traefik,
+        pod("keycloak", { "app.kubernetes.io/name": "oauth2-proxy", "app.kubernetes.io/instance": "oauth2-proxy" }),
+        4180,
+        "TCP",
+        "traefik/egress-traefik-to-oauth2-proxy",
+        "keycloak/ingress-traefik-to-oauth2-proxy",
+    ],
+    [
+        "the realm Job calls Keycloak's admin API",
+        pod("keycloak", { "app.kubernetes.io/name": "keycloak-realm-sync" }),
+        P.keycloak,
+        8080,
+        "TCP",
+        "keycloak/egress-keycloak-realm-sync",
+        "keycloak/ingress-keycloak-realm-sync",
+    ],
+    ["Alertmanager mails a receiver", P.alertmanager, WORLD(), 587, "TCP", "monitoring/egress-alertmanager-to-world", "-"],
+    ["PostgreSQL archives WAL to the external bucket", P.postgres, WORLD("52.95.110.1"), 443, "TCP", "postgres/egress-postgres-backups-to-world", "-"],
+    [
+        "CNPG calls the Barman Cloud plugin",
+        P.cnpg,
+        pod("cnpg-system", { "app.kubernetes.io/name": "plugin-barman-cloud" }),
+        9090,
+        "TCP",
+        "cnpg-system/egress-cnpg-to-barman-cloud",
+        "cnpg-system/ingress-cnpg-to-barman-cloud",
+    ],
+    [
+        "Prometheus scrapes a Spark driver's UI",
+        P.prometheus,
+        P.driver,
+        4040,
+        "TCP",
+        "monitoring/egress-prometheus-to-spark-pods-processing",
+        "processing/ingress-prometheus-to-spark-pods-processing",
+    ],
+    [
+        "Prometheus scrapes the hub",
+        P.prometheus,
+        P.hub,
+        8081,
+        "TCP",
+        "monitoring/egress-prometheus-to-jupyterhub-hub",
+        "jupyterhub/ingress-prometheus-to-jupyterhub-hub",
+    ],
+    [
+        "the seed Job writes sample data",
+        pod("spark", { "job-name": "seed-sample-data" }),
+        P.minio,
+        9000,
+        "TCP",
+        "spark/egress-spark-seed-to-minio",
+        "minio/ingress-spark-seed-to-minio",
+    ],
     ["a node mounts a Longhorn RWX volume over NFS", REMOTE_HOST, P.shareManager, 2049, "TCP", "-", "longhorn-system/ingress-hosts-to-longhorn-share-manager"],
 ];
 
@@ -200,10 +256,13 @@ const DENIED: [string, End | ((run: StackRun) => End), End | ((run: StackRun) =>
     ["a notebook to the kubelet", P.notebook, SERVER, 10250, "TCP"],
     ["a notebook to the API server", P.notebook, SERVER, 6443, "TCP"],
     ["Keycloak to the world on 22", P.keycloak, WORLD(), 22, "TCP"],
-    ["PostgreSQL to the world", P.postgres, WORLD(), 443, "TCP"],
+    ["PostgreSQL to the world but HTTPS", P.postgres, WORLD(), 80, "TCP"],
     ["the internet to Keycloak's pod", WORLD(), P.keycloak, 8080, "TCP"],
     ["the internet to MinIO's S3 port", WORLD(), P.minio, 9000, "TCP"],
     ["Geocube's workers from a Spark job", P.driver, P.geocubeWorker, 9000, "TCP"],
+    ["a notebook to oauth2-proxy, around Traefik", P.notebook, pod("keycloak", { "app.kubernetes.io/name": "oauth2-proxy" }), 4180, "TCP"],
+    ["a Spark job to the Barman Cloud plugin", P.driver, pod("cnpg-system", { "app.kubernetes.io/name": "plugin-barman-cloud" }), 9090, "TCP"],
+    ["Alertmanager to the world on 22", P.alertmanager, WORLD(), 22, "TCP"],
     // A pod no flow names at all: only the namespace's default-deny stops it.
     ["JupyterHub's image puller to the world", pod("jupyterhub", { component: "continuous-image-puller", app: "jupyterhub" }), WORLD(), 443, "TCP"],
     ["JupyterHub's image puller to MinIO", pod("jupyterhub", { component: "continuous-image-puller", app: "jupyterhub" }), P.minio, 9000, "TCP"],
@@ -267,6 +326,71 @@ describe("network policies", () => {
             }
         });
     }
+
+    it("flows of the namespaces parallel changes add (logs, notebooks' executors) apply once those namespaces exist", () => {
+        const base = [
+            "traefik",
+            "cert-manager",
+            "longhorn-system",
+            "minio",
+            "cnpg-system",
+            "postgres",
+            "keycloak",
+            "monitoring",
+            "jupyterhub",
+            "spark",
+            "processing",
+        ];
+        const model = platformModel({ namespaces: [...base, "logging", "notebook-spark"], apps: ["jupyterhub", "spark"], nodeCidr: "10.10.0.0/16" });
+        const policies = model.policies();
+        const alloy = pod("logging", { "app.kubernetes.io/name": "alloy" });
+        const loki = pod("logging", { "app.kubernetes.io/name": "loki", "app.kubernetes.io/component": "single-binary" });
+        const executor = pod("notebook-spark", { "spark-role": "executor" }, "10.42.6.8");
+        const allowed: [string, End, End, number, string, string][] = [
+            ["Alloy pushes to Loki", alloy, loki, 3100, "logging/egress-logging-internal", "logging/ingress-logging-internal"],
+            ["Grafana queries Loki", P.grafana, loki, 3100, "monitoring/egress-grafana-to-loki", "logging/ingress-grafana-to-loki"],
+            ["Loki writes chunks to MinIO", loki, P.minio, 9000, "logging/egress-loki-to-minio", "minio/ingress-loki-to-minio"],
+            ["Alloy tails logs through the API server", alloy, { ip: "10.10.1.10" }, 6443, "logging/egress-logging-apiserver", "-"],
+            [
+                "an executor calls its driver back",
+                executor,
+                P.notebook,
+                7078,
+                "notebook-spark/egress-notebook-spark-to-jupyterhub",
+                "jupyterhub/ingress-notebook-spark-to-jupyterhub",
+            ],
+            [
+                "the driver fetches a block",
+                P.notebook,
+                executor,
+                7079,
+                "jupyterhub/egress-jupyterhub-to-notebook-spark",
+                "notebook-spark/ingress-jupyterhub-to-notebook-spark",
+            ],
+            ["the notebook's driver creates executors", P.notebook, { ip: "10.10.1.10" }, 6443, "jupyterhub/egress-jupyterhub-singleuser-apiserver", "-"],
+            ["the hub asks MinIO's STS", P.hub, P.minio, 9000, "jupyterhub/egress-jupyterhub-hub-sts-to-minio", "minio/ingress-jupyterhub-hub-sts-to-minio"],
+        ];
+        for (const [what, from, to, port, egress, ingress] of allowed) {
+            const v = evaluate(policies, from, to, port);
+            assert.deepStrictEqual([one(v.egress), one(v.ingress)], [egress, ingress], what);
+        }
+        for (const [what, from, to, port] of [
+            ["an executor to PostgreSQL", executor, P.postgres, 5432],
+            ["a Spark job to Loki", P.driver, loki, 3100],
+            ["an executor to the notebook's shell port", executor, P.notebook, 8888],
+            ["Alloy to PostgreSQL", alloy, P.postgres, 5432],
+        ] as [string, End, End, number][])
+            assert.strictEqual(evaluate(policies, from, to, port).allowed, false, what);
+        // Without those namespaces, none of their flows is written.
+        const without = platformModel({ namespaces: base, apps: ["jupyterhub", "spark"], nodeCidr: "10.10.0.0/16" });
+        assert.ok(
+            !without.flows.some((f) =>
+                /^(logging-|grafana-to-loki|loki-|prometheus-to-(loki|alloy)|notebook-spark-|jupyterhub-to-notebook-spark|jupyterhub-singleuser-apiserver|jupyterhub-hub-sts)/.test(
+                    f.name,
+                ),
+            ),
+        );
+    });
 
     it("the hosts' addresses are the .0 of each node's /24 in 10.42.0.0/16, which no pod gets", () => {
         assert.strictEqual(HOST_TUNNEL_ADDRESSES.length, 256);
@@ -332,6 +456,8 @@ describe("network policies", () => {
             "geocube",
             "argo",
             "processing",
+            "logging",
+            "notebook-spark",
         ];
         const model = platformModel({ namespaces: all, apps: ["jupyterhub", "spark", "openeo", "geocube", "argo"], nodeCidr: "10.10.0.0/16" });
         const missing = model.flows.filter((f) => !doc.includes(`\`${f.name}\``)).map((f) => f.name);

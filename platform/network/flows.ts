@@ -23,6 +23,13 @@ const NS = {
     ...APP_NAMESPACES,
 };
 
+/**
+ * Namespaces that parallel changes add (issue 18's Loki and Alloy, issue 15's client-mode executors); their flows
+ * below apply once the program creates them. At merge: CHARTS.loki.namespace, NOTEBOOK_SPARK_NAMESPACE.
+ */
+export const LOGGING_NAMESPACE = "logging";
+export const NOTEBOOK_SPARK_NAMESPACE = "notebook-spark";
+
 const pods = (namespace: string, matchLabels?: Labels): Pods => ({ namespace, ...(matchLabels ? { pods: { matchLabels } } : {}) });
 const named = (namespace: string, name: string) => pods(namespace, { "app.kubernetes.io/name": name });
 
@@ -66,6 +73,18 @@ export const PODS = {
     argoController: named(NS.argo, "argo-workflows-workflow-controller"),
     argoServer: named(NS.argo, "argo-workflows-server"),
     argoCrdInstall: named(NS.argo, "argo-workflows-crd-install"),
+    // Issue 17 SSO (oauth2-proxy 10.7.0 chart, in Keycloak's namespace: selector labels app.kubernetes.io/name; --http-address :4180).
+    oauth2Proxy: named(NS.keycloak, "oauth2-proxy"),
+    // The keycloak-config-cli Job reconciling the realm (platform/auth/realm-sync.ts labels).
+    realmSync: named(NS.keycloak, "keycloak-realm-sync"),
+    // Issue 14: the CNPG-I Barman Cloud plugin (plugin-barman-cloud 0.7.0, gRPC on 9090) and the MinIO mirror CronJob.
+    barmanCloud: named(NS.cnpg, "plugin-barman-cloud"),
+    minioMirror: named(NS.minio, "minio-mirror"),
+    // Issue 15: the Job seeding the example's sample data.
+    sparkSeed: pods(NS.spark, { "job-name": "seed-sample-data" }),
+    // Issue 18: Loki (loki 18.11.0, monolithic, HTTP 3100) and Alloy (alloy 1.11.1, listenPort 12345).
+    loki: named(LOGGING_NAMESPACE, "loki"),
+    alloy: named(LOGGING_NAMESPACE, "alloy"),
 } satisfies Record<string, Pods>;
 
 // Helpers for the common needs; each returns one flow.
@@ -101,6 +120,10 @@ export function platformFlows(ctx: FlowContext): Flow[] {
     const keycloak = (name: string, from: Pods) =>
         toWorld(`${name}-oidc`, from, [443], "OIDC back-channel (discovery, token, userinfo) to https://auth.<domain>, the ingress nodes' public address");
 
+    const has = (ns: string) => ctx.namespaces.includes(ns);
+    // Spark's driver UI (4040, PrometheusServlet) and the JMX exporter javaagent (8090, the operator's and VITO chart's default).
+    const sparkScrape = (ns: string) =>
+        scrape(`spark-pods-${ns}`, { namespace: ns, pods: { matchExpressions: [{ key: "spark-role", operator: "Exists" }] } }, [4040, 8090], "Spark metrics");
     const flows: Flow[] = ctx.namespaces.map((ns) => flow(`${ns}-dns`, pods(ns), KUBE_DNS, DNS_PORTS, "name resolution (CoreDNS)"));
 
     flows.push(
@@ -196,6 +219,25 @@ export function platformFlows(ctx: FlowContext): Flow[] {
         scrape("prometheus-operator", PODS.prometheusOperator, [10250]),
         scrape("alertmanager", PODS.alertmanager, [9093, 8080], "alerts, and metrics of Alertmanager and its config reloader"),
         scrape("grafana", PODS.grafana, [3000]),
+        toWorld("alertmanager", PODS.alertmanager, [443, 587, 465], "receivers: webhooks and chat over HTTPS, e-mail over SMTP submission"),
+
+        // SSO gate and realm reconciliation (issue 17 items 2-3).
+        fromTraefik("oauth2-proxy", PODS.oauth2Proxy, 4180, "forward auth of every gated Ingress, and the gate's own /oauth2/ routes"),
+        keycloak("oauth2-proxy", PODS.oauth2Proxy),
+        flow(
+            "keycloak-realm-sync",
+            PODS.realmSync,
+            PODS.keycloak,
+            tcp(8080),
+            "keycloak-config-cli reconciles the realm through Keycloak's Service (port 80 to 8080)",
+        ),
+
+        // Backups outside the cluster (issue 14): the stack's bucket is public S3 or Swift's S3 endpoint.
+        toWorld("longhorn-backups", pods(NS.longhorn), [443], "volume backups to the stack's external bucket"),
+        toWorld("postgres-backups", PODS.postgres, [443], "Barman Cloud base backups and WAL to the stack's external bucket"),
+        flow("cnpg-to-barman-cloud", PODS.cnpgOperator, PODS.barmanCloud, tcp(9090), "the operator calls the Barman Cloud plugin (CNPG-I over TLS)"),
+        toMinio("minio-mirror", PODS.minioMirror, "the mirror CronJob reads every app bucket"),
+        toWorld("minio-mirror", PODS.minioMirror, [443], "and copies it to the stack's external bucket"),
     );
 
     if (on("jupyterhub")) {
@@ -219,6 +261,7 @@ export function platformFlows(ctx: FlowContext): Flow[] {
             toApi("jupyterhub-image-awaiter", PODS.imageAwaiter, "the pre-puller hook waits for its DaemonSet"),
             toPostgres("jupyterhub", PODS.hub, "the hub's database"),
             keycloak("jupyterhub", PODS.hub),
+            scrape("jupyterhub-hub", PODS.hub, [8081], "metrics at /hub/metrics"),
             toMinio("jupyterhub-singleuser", PODS.singleuser, "notebooks read and write the notebooks bucket"),
             toWorld("jupyterhub-singleuser", PODS.singleuser, [443], "notebooks install packages (PyPI, conda-forge) and read public data"),
         );
@@ -243,6 +286,8 @@ export function platformFlows(ctx: FlowContext): Flow[] {
             ),
             toMinio("spark-jobs", PODS.sparkJobsInSpark, "jobs read and write their buckets, write event logs"),
             toWorld("spark-jobs", PODS.sparkJobsInSpark, [443], "drivers resolve spark.jars.packages from Maven Central"),
+            sparkScrape(NS.spark),
+            toMinio("spark-seed", PODS.sparkSeed, "the seed Job writes the example's sample data"),
         );
     }
 
@@ -253,6 +298,7 @@ export function platformFlows(ctx: FlowContext): Flow[] {
             flow("processing-internal", pods(NS.processing), pods(NS.processing), [], "Spark drivers and executors, workflow steps"),
             toMinio("processing", pods(NS.processing), "jobs' data, Argo artifacts, Spark event logs"),
             toWorld("processing", pods(NS.processing), [443], "packages (Maven Central, PyPI) and public data (HTTPS, S3)"),
+            sparkScrape(NS.processing),
         );
         if (on("geocube")) flows.push(flow("processing-to-geocube", pods(NS.processing), PODS.geocubeApiserver, tcp(8080), "jobs call Geocube's gRPC API"));
     }
@@ -264,6 +310,7 @@ export function platformFlows(ctx: FlowContext): Flow[] {
             toMinio("openeo", pods(NS.openeo), "results bucket"),
             toWorld("openeo", pods(NS.openeo), [443], "packages and external collections (STAC, public data)"),
             fromTraefik("openeo", PODS.openeoDriver, 50001, "openEO API"),
+            sparkScrape(NS.openeo),
         );
     }
 
@@ -294,6 +341,31 @@ export function platformFlows(ctx: FlowContext): Flow[] {
             scrape("argo-controller", PODS.argoController, [9090]),
             // argo-workflows 1.0.18 templates/crds-install-job.yaml: crdBaseURL defaults to raw.githubusercontent.com/argoproj/argo-helm.
             toWorld("argo-crd-install", PODS.argoCrdInstall, [443], "the pre-install hook Job downloads the full CRDs from GitHub"),
+        );
+    }
+    if (on("jupyterhub") && has(NOTEBOOK_SPARK_NAMESPACE)) {
+        // Client-mode Spark from notebooks (issue 15): the kernel is the driver (ports fixed at 7078/7079), executors run in their own namespace.
+        const executors = pods(NOTEBOOK_SPARK_NAMESPACE);
+        flows.push(
+            toApi("jupyterhub-singleuser", PODS.singleuser, "the notebook's driver creates and watches its executor pods"),
+            flow("jupyterhub-to-notebook-spark", PODS.singleuser, executors, tcp(7079), "the driver fetches blocks from its executors"),
+            flow("notebook-spark-to-jupyterhub", executors, PODS.singleuser, tcp(7078, 7079), "executors call their driver back (RPC, block manager)"),
+            flow("notebook-spark-internal", executors, executors, tcp(7079), "shuffle between executors' block managers"),
+            toMinio("notebook-spark", executors, "executors read and write the user's buckets"),
+            toWorld("notebook-spark", executors, [443], "executors read public data"),
+            toMinio("jupyterhub-hub-sts", PODS.hub, "the hub's pre-spawn hook asks MinIO's STS for the user's temporary credentials"),
+        );
+    }
+
+    if (has(LOGGING_NAMESPACE)) {
+        // Logs (issue 18): Alloy on every node tails pods through the API and pushes to Loki, which keeps chunks in MinIO.
+        flows.push(
+            toApi("logging", pods(LOGGING_NAMESPACE), "Alloy discovers pods and tails their logs through the API"),
+            flow("logging-internal", pods(LOGGING_NAMESPACE), pods(LOGGING_NAMESPACE), [], "Alloy pushes to Loki; Loki's own components and caches"),
+            flow("grafana-to-loki", PODS.grafana, PODS.loki, tcp(3100), "Grafana's Loki data source"),
+            toMinio("loki", PODS.loki, "chunks and index in Loki's bucket"),
+            scrape("loki", PODS.loki, [3100]),
+            scrape("alloy", PODS.alloy, [12345]),
         );
     }
     return flows;
