@@ -45,6 +45,8 @@ const P = {
     argoServer: pod("argo", { "app.kubernetes.io/name": "argo-workflows-server" }),
     argoController: pod("argo", { "app.kubernetes.io/name": "argo-workflows-workflow-controller" }),
 };
+/** A pod of a namespace the platform does not police (K3s's kube-system, or one an admin creates): its egress is open. */
+const STRANGER: End = pod("default", { app: "anything" }, "10.42.8.40");
 const COREDNS: End = pod("kube-system", { "k8s-app": "kube-dns" });
 const WORLD = (ip = "198.51.100.20"): End => ({ ip });
 const SERVER = (run: StackRun): End => ({ ip: run.stack === "dev" ? "10.10.1.10" : "10.20.1.10" });
@@ -263,6 +265,19 @@ const DENIED: [string, End | ((run: StackRun) => End), End | ((run: StackRun) =>
     ["a notebook to oauth2-proxy, around Traefik", P.notebook, pod("keycloak", { "app.kubernetes.io/name": "oauth2-proxy" }), 4180, "TCP"],
     ["a Spark job to the Barman Cloud plugin", P.driver, pod("cnpg-system", { "app.kubernetes.io/name": "plugin-barman-cloud" }), 9090, "TCP"],
     ["Alertmanager to the world on 22", P.alertmanager, WORLD(), 22, "TCP"],
+    // From a pod of a namespace the platform does not police (open egress): only the destination's ingress decides.
+    ["any pod to the Longhorn manager API", STRANGER, P.longhornManager, 9500, "TCP"],
+    ["any pod to Prometheus", STRANGER, P.prometheus, 9090, "TCP"],
+    ["any pod to Alertmanager", STRANGER, P.alertmanager, 9093, "TCP"],
+    ["any pod to ZooKeeper", STRANGER, P.zookeeper, 2181, "TCP"],
+    ["any pod to PostgreSQL", STRANGER, P.postgres, 5432, "TCP"],
+    ["any pod to MinIO", STRANGER, P.minio, 9000, "TCP"],
+    ["any pod to Geocube", STRANGER, P.geocubeApi, 8080, "TCP"],
+    ["any pod to cert-manager's webhook", STRANGER, P.certWebhook, 10250, "TCP"],
+    ["any pod to the hub", STRANGER, P.hub, 8081, "TCP"],
+    ["any pod to a Spark executor", STRANGER, P.executor, 37011, "TCP"],
+    // A pod no ingress flow names: only the namespace's default-deny stops this.
+    ["any pod to Geocube's autoscaler", STRANGER, pod("geocube", { "app.kubernetes.io/name": "geocube-autoscaler" }), 8080, "TCP"],
     // A pod no flow names at all: only the namespace's default-deny stops it.
     ["JupyterHub's image puller to the world", pod("jupyterhub", { component: "continuous-image-puller", app: "jupyterhub" }), WORLD(), 443, "TCP"],
     ["JupyterHub's image puller to MinIO", pod("jupyterhub", { component: "continuous-image-puller", app: "jupyterhub" }), P.minio, 9000, "TCP"],
