@@ -8,6 +8,7 @@ import { Keycloak, OidcClientSpec } from "./keycloak";
 import { Longhorn } from "./longhorn";
 import { Monitoring } from "./monitoring";
 import { APP_NAMESPACES, Namespaces, POSTGRES_NAMESPACE, PROCESSING_APPS, PROCESSING_NAMESPACE } from "./namespaces";
+import { NetworkPolicies, platformModel } from "./network";
 import { ObjectStorage, S3User } from "./object-storage";
 import { AlertReceivers, AlertRules, Dashboards, LOKI_BUCKET, LOKI_S3_SECRET, LOKI_S3_USER, Logs, Monitors } from "./observability";
 import { Postgres } from "./postgres";
@@ -73,6 +74,11 @@ export class PlatformLayer extends pulumi.ComponentResource {
         const namespaces = new Namespaces("namespaces", { apps, after: args.cluster.ready }, { parent: this });
         const ns = (namespace: string) => namespaces.ns(namespace);
         const child = { parent: this };
+        // Default-deny in every namespace created above, plus the flows each component needs (platform/network/flows.ts).
+        const nodeCidr = config.openstack?.networkCidr ?? config.aws?.vpcCidr;
+        if (!nodeCidr) throw new Error(`cloud ${config.cloud} has no network CIDR: validation should have refused the stack`);
+        const network = platformModel({ namespaces: Object.keys(namespaces.byName), apps, nodeCidr });
+        new NetworkPolicies("network-policies", { model: network, ns }, child);
 
         const ingress = new Ingress("ingress", { namespace: ns(CHARTS.traefik.namespace), publicIp: args.ingressIp }, child);
         const certManager = new CertManager(

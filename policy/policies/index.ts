@@ -4,6 +4,7 @@ import { controlPlaneHa } from "./control-plane-ha";
 import { ingressAuthentication } from "./ingress-authentication";
 import { ingressTls } from "./ingress-tls";
 import { loadBalancersOnlyForIngress } from "./load-balancers-only-for-ingress";
+import { namespaceDefaultDeny } from "./namespace-default-deny";
 import { namespacePodSecurity } from "./namespace-pod-security";
 import { noHostAccess } from "./no-host-access";
 import { noImdsFromPods } from "./no-imds-from-pods";
@@ -45,7 +46,7 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     sshHostKeysPinned,
 ];
 
-export const stackPolicies: StackValidationPolicy[] = [controlPlaneHa, postgresHa, nodeGroupsExist, noWorldAdminPortsInPieces];
+export const stackPolicies: StackValidationPolicy[] = [controlPlaneHa, postgresHa, nodeGroupsExist, noWorldAdminPortsInPieces, namespaceDefaultDeny];
 
 /** Every policy the pack serves, in the order it serves them. */
 export const policies = [...resourcePolicies, ...stackPolicies];

@@ -468,6 +468,41 @@ describe("policy pack: each policy on fixtures", () => {
         assert.match((await checkStack(policy, [cnpg(1)])).violations[0], /has 1 instance\(s\)\. Set geoplatform:platform\.postgres\.instances to 3/);
     });
 
+    const namespace = (name: string) => ({ type: "kubernetes:core/v1:Namespace", name: `ns-${name}`, props: { metadata: { name } } });
+    const netpol = (ns: string, name: string, spec: Record<string, unknown>) => ({
+        type: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        name: `${ns}-${name}`,
+        props: { metadata: { namespace: ns, name }, spec },
+    });
+    const deny = { podSelector: {}, policyTypes: ["Ingress", "Egress"] };
+
+    it("namespace-default-deny: accepts a deny-all in every namespace, rejects a namespace without one or with a partial one", async () => {
+        const policy = byName("namespace-default-deny") as never;
+        const allow = netpol("a", "egress-dns", { podSelector: {}, policyTypes: ["Egress"], egress: [{ ports: [{ protocol: "UDP", port: 53 }] }] });
+        assert.deepStrictEqual(
+            (await checkStack(policy, [namespace("a"), namespace("b"), netpol("a", "default-deny", deny), netpol("b", "default-deny", deny), allow]))
+                .violations,
+            [],
+        );
+        const { violations } = await checkStack(policy, [
+            namespace("a"),
+            namespace("b"),
+            namespace("c"),
+            netpol("a", "default-deny", deny),
+            // Ingress only, one pod only, or with a rule: none of these denies everything.
+            netpol("b", "deny-ingress", { podSelector: {}, policyTypes: ["Ingress"] }),
+            netpol("c", "deny-one", { podSelector: { matchLabels: { app: "x" } }, policyTypes: ["Ingress", "Egress"] }),
+            netpol("c", "allow-all", { ...deny, ingress: [{}] }),
+        ]);
+        assert.deepStrictEqual(violations.length, 2, violations.join("\n"));
+        assert.match(
+            violations[0],
+            /Namespace b has no default-deny NetworkPolicy: add one selecting every pod \(podSelector \{\}\) with policyTypes \[Ingress, Egress\]/,
+        );
+        assert.match(violations[1], /Namespace c has no default-deny/);
+        assert.ok((await checkStack(policy, [allow])).notApplicable);
+    });
+
     const rule = (name: string, group: string, cidr: string, port: number | "all") => ({
         type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         name,
