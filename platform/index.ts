@@ -221,7 +221,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
             {
                 namespace: ns(CHARTS.oauth2Proxy.namespace),
                 issuerUrl,
-                ingressClass: ingress.ingressClass,
+                ...tls,
                 hosts: gatedHosts,
                 client: { secretName: "oauth2-proxy-oidc", secret: keycloak.clientSecrets[OAUTH2_PROXY_CLIENT] },
                 ingressRelease: ingress.release,

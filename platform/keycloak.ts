@@ -225,12 +225,17 @@ export class Keycloak extends pulumi.ComponentResource {
                     annotations: tlsAnnotations(args.clusterIssuer),
                     rules: [{ host: args.host, paths: [{ path: "/", pathType: "Prefix" }] }],
                     tls: [{ hosts: [args.host], secretName: "keycloak-tls" }],
-                    // A second Ingress (templates/ingress.yaml `-console`) for the admin paths, same host and certificate
-                    // (ingress.tls, no cert-manager annotation: one Certificate per host). Traefik prefers the longer rule.
+                    // A second Ingress (templates/ingress.yaml `-console`) for the admin paths, same host, same TLS Secret (it
+                    // inherits ingress.tls). Same issuer too: cert-manager's ingress-shim lets the first Ingress own the one
+                    // Certificate and skips the other (pkg/controller/certificate-shim/sync.go); both live in this release.
+                    // Traefik prefers the longer rule.
                     console: {
                         enabled: true,
                         ingressClassName: args.ingressClass,
-                        annotations: { "traefik.ingress.kubernetes.io/router.middlewares": `${CHARTS.keycloak.namespace}-${ADMIN_ALLOWLIST_MIDDLEWARE}@kubernetescrd` },
+                        annotations: {
+                            ...tlsAnnotations(args.clusterIssuer),
+                            "traefik.ingress.kubernetes.io/router.middlewares": `${CHARTS.keycloak.namespace}-${ADMIN_ALLOWLIST_MIDDLEWARE}@kubernetescrd`,
+                        },
                         rules: [{ host: args.host, paths: ADMIN_PATHS.map((path) => ({ path, pathType: "Prefix" })) }],
                     },
                 },

@@ -63,6 +63,7 @@ describe("single sign-on and roles", () => {
                 // A host using the gate without oauth2-proxy's /oauth2/ route there would pass its own /oauth2/ paths unchecked (--skip-auth-route).
                 assert.deepStrictEqual([...gate.ingress.hosts].sort(), [...new Set(gated)].sort());
                 assert.deepStrictEqual(gate.extraArgs["whitelist-domain"].split(",").sort(), [...new Set(gated)].sort());
+                assert.deepStrictEqual(gate.ingress.tls, [{ hosts: gate.ingress.hosts, secretName: "oauth2-proxy-tls" }]);
                 const client = realmOf(run()).clients.find((c: any) => c.clientId === "oauth2-proxy");
                 assert.deepStrictEqual(client.redirectUris.sort(), [...new Set(gated)].map((h) => `https://${h}/oauth2/callback`).sort());
             });
@@ -200,8 +201,9 @@ describe("single sign-on and roles", () => {
                 );
                 assert.strictEqual(console.rules[0].host, `auth.${domain()}`);
                 assert.strictEqual(console.annotations[MIDDLEWARES], `${CHARTS.keycloak.namespace}-keycloak-admin-cidrs@kubernetescrd`);
-                // No cert-manager annotation: the console Ingress reuses keycloak-tls (one Certificate per host).
-                assert.strictEqual(console.annotations["cert-manager.io/cluster-issuer"], undefined);
+                // Same Secret and issuer as the realm's Ingress: one Certificate for the host (no console.tls: it inherits ingress.tls).
+                assert.strictEqual(console.tls, undefined);
+                assert.strictEqual(console.annotations["cert-manager.io/cluster-issuer"], values.ingress.annotations["cert-manager.io/cluster-issuer"]);
                 const allow = middleware(run(), "keycloak-admin-cidrs");
                 assert.strictEqual(allow.inputs.metadata.namespace, CHARTS.keycloak.namespace);
                 assert.deepStrictEqual(allow.inputs.spec.ipAllowList.sourceRange, configOf(stack).adminCidrs);
@@ -215,7 +217,7 @@ describe("single sign-on and roles", () => {
                 const tlsIssuers = allExposures(run())
                     .filter((e) => e.hosts.includes(issuerHost) && e.annotations["cert-manager.io/cluster-issuer"] !== undefined)
                     .map((e) => e.annotations["cert-manager.io/cluster-issuer"]);
-                assert.deepStrictEqual(tlsIssuers, ["letsencrypt-production"]);
+                assert.deepStrictEqual([...new Set(tlsIssuers)], ["letsencrypt-production"]);
                 // Every realm URL any consumer is given points at that host.
                 const realmUrls = JSON.stringify(run().resources.map((r) => r.inputs)).match(/https:\/\/[a-z0-9.-]+\/realms\/[a-z]+/g) ?? [];
                 assert.ok(realmUrls.length >= 5, `${realmUrls.length} realm URLs`);

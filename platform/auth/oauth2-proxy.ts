@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../../config/catalog";
 import { GROUPS_CLAIM, REALM_GROUPS } from "../keycloak";
 import { SYSTEM } from "../placement";
-import { catalogRelease } from "../release";
+import { catalogRelease, tlsAnnotations } from "../release";
 import { k8sSecret, randomSecret } from "../secrets";
 
 /** Traefik Middleware that lets in any member of a realm group (the shared contract: Ingresses reference `<ns>-oauth2-proxy@kubernetescrd`). */
@@ -30,6 +30,8 @@ export interface SsoGateArgs {
     namespace: pulumi.Input<string>;
     issuerUrl: string;
     ingressClass: string;
+    /** The stack's issuer, for the certificate of the gate's own routes (the gated hosts' names). */
+    clusterIssuer: string;
     /** Every host whose Ingress uses one of the middlewares: each gets oauth2-proxy's /oauth2/ routes and is a valid post-login redirect. */
     hosts: string[];
     /** The realm client's Secret in this namespace (client-id, client-secret). */
@@ -102,8 +104,9 @@ export class SsoGate extends pulumi.ComponentResource {
                     pathType: "Prefix",
                     hosts: args.hosts,
                     // The check lets /oauth2/ through (--skip-auth-route) and keeps every route of these hosts behind the same gate.
-                    // TLS: the websecure entrypoint terminates it with the certificate the host's own Ingress loads (Traefik's store picks by SNI).
-                    annotations: { "traefik.ingress.kubernetes.io/router.middlewares": this.middleware },
+                    annotations: { ...tlsAnnotations(args.clusterIssuer), "traefik.ingress.kubernetes.io/router.middlewares": this.middleware },
+                    // One certificate for all gated hosts: not a duplicate of any host's own (Let's Encrypt counts duplicates by the exact name set).
+                    tls: [{ hosts: args.hosts, secretName: "oauth2-proxy-tls" }],
                 },
             },
             { parent: this, dependsOn: [cookie, args.client.secret, args.realmReady] },
