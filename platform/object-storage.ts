@@ -105,16 +105,19 @@ export class ObjectStorage extends pulumi.ComponentResource {
                 makeBucketJob: { resources: JOB_RESOURCES },
                 makeUserJob: { resources: JOB_RESOURCES },
                 buckets: [...new Set(args.users.flatMap((u) => u.buckets))].map((bucket) => ({ name: bucket, policy: "none", purge: false })),
-                policies: [...groupPolicies(args.users), ...args.users.map((user) => ({
-                    name: `${user.name}-rw`,
-                    statements: [
-                        {
-                            resources: user.buckets.map((b) => `arn:aws:s3:::${b}`),
-                            actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-                        },
-                        { resources: user.buckets.map((b) => `arn:aws:s3:::${b}/*`), actions: ["s3:*"] },
-                    ],
-                }))],
+                policies: [
+                    ...groupPolicies(args.users),
+                    ...args.users.map((user) => ({
+                        name: `${user.name}-rw`,
+                        statements: [
+                            {
+                                resources: user.buckets.map((b) => `arn:aws:s3:::${b}`),
+                                actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                            },
+                            { resources: user.buckets.map((b) => `arn:aws:s3:::${b}/*`), actions: ["s3:*"] },
+                        ],
+                    })),
+                ],
                 // Replaces the chart's default `console` user and its well-known password.
                 users: args.users.map((user) => ({
                     accessKey: user.name,

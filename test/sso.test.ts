@@ -73,7 +73,10 @@ describe("single sign-on and roles", () => {
                 assert.strictEqual(longhorn, `${SSO_NS}-admins-oauth2-proxy@kubernetescrd`);
                 const history = byType(run(), INGRESS).find((i) => i.inputs.metadata.name === "spark-history") as RecordedResource;
                 assert.strictEqual(history.inputs.metadata.annotations[MIDDLEWARES], `${SSO_NS}-oauth2-proxy@kubernetescrd`);
-                assert.strictEqual(middleware(run(), "admins-oauth2-proxy").inputs.spec.forwardAuth.address, `http://oauth2-proxy.${SSO_NS}.svc.cluster.local/?allowed_groups=platform-admins`);
+                assert.strictEqual(
+                    middleware(run(), "admins-oauth2-proxy").inputs.spec.forwardAuth.address,
+                    `http://oauth2-proxy.${SSO_NS}.svc.cluster.local/?allowed_groups=platform-admins`,
+                );
                 assert.strictEqual(release(run(), "oauth2-proxy").inputs.values.extraArgs["allowed-group"], "platform-admins,data-scientists");
                 assert.strictEqual(byType(run(), MIDDLEWARE).filter((m) => m.inputs.spec.basicAuth).length, 0, "no basic auth left");
             });
@@ -111,12 +114,16 @@ describe("single sign-on and roles", () => {
                 ]);
                 assert.ok(!JSON.stringify(values).includes(SECRET_SENTINEL));
                 const secret = (name: string) =>
-                    byType(run(), "kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === name && s.inputs.metadata.namespace === SSO_NS) as RecordedResource;
+                    byType(run(), "kubernetes:core/v1:Secret").find(
+                        (s) => s.inputs.metadata.name === name && s.inputs.metadata.namespace === SSO_NS,
+                    ) as RecordedResource;
                 assert.deepStrictEqual(Object.keys(secret("oauth2-proxy-oidc").inputs.stringData).sort(), ["client-id", "client-secret"]);
                 assert.ok(secret("oauth2-proxy-oidc").secretPaths.includes("stringData") && secret("oauth2-proxy-cookie").secretPaths.includes("stringData"));
                 assert.ok(gate.dependencies.includes(secret("oauth2-proxy-oidc").urn) && gate.dependencies.includes(secret("oauth2-proxy-cookie").urn));
                 // AES needs 16, 24 or 32 bytes (oauth2-proxy pkg/validation/cookie.go): 32 ASCII characters.
-                const cookie = run().resources.find((r) => r.type === "random:index/randomPassword:RandomPassword" && r.name === "oauth2-proxy-cookie") as RecordedResource;
+                const cookie = run().resources.find(
+                    (r) => r.type === "random:index/randomPassword:RandomPassword" && r.name === "oauth2-proxy-cookie",
+                ) as RecordedResource;
                 assert.deepStrictEqual([cookie.inputs.length, cookie.inputs.special], [32, false]);
                 // It reads the realm's discovery document at start: it waits for the reconciled realm.
                 assert.ok(dependsTransitively(run(), gate, realmJob(run())));

@@ -77,5 +77,9 @@ export function historyServer(parent: pulumi.Resource, args: AppArgs, defaults: 
         { ...opts, dependsOn: [deployment] },
     );
     // No login of its own: behind the SSO gate, for any realm group member (platform/index.ts APP_NEEDS.spark.sso names this host).
-    tlsIngress(NAME, { platform, namespace, service: NAME, backendService: service.metadata.name, backendPort: PORT, middlewares: platform.sso.middleware }, opts);
+    tlsIngress(
+        NAME,
+        { platform, namespace, service: NAME, backendService: service.metadata.name, backendPort: PORT, middlewares: platform.sso.middleware },
+        opts,
+    );
 }

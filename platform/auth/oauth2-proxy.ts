@@ -59,7 +59,11 @@ export class SsoGate extends pulumi.ComponentResource {
         super("geoplatform:platform:SsoGate", name, {}, opts);
         const namespace = args.namespace;
         // 32 ASCII characters: oauth2-proxy takes a 16/24/32-byte secret as is (validation/cookie.go).
-        const cookie = k8sSecret(COOKIE_SECRET, { namespace, data: { "cookie-secret": randomSecret("oauth2-proxy-cookie", this, 32).value } }, { parent: this });
+        const cookie = k8sSecret(
+            COOKIE_SECRET,
+            { namespace, data: { "cookie-secret": randomSecret("oauth2-proxy-cookie", this, 32).value } },
+            { parent: this },
+        );
 
         this.release = catalogRelease(
             "oauth2-proxy",
