@@ -46,6 +46,14 @@ export const CHARTS = {
         nodeGroup: "system",
     },
     argoWorkflows: { chart: "argo-workflows", repo: "https://argoproj.github.io/argo-helm", version: "1.0.18", namespace: "argo", nodeGroup: "system" },
+    // AWS stacks with spot groups only: a DaemonSet on the spot nodes (platform/spot.ts), in kube-system with K3s's own agents.
+    nodeTerminationHandler: {
+        chart: "aws-node-termination-handler",
+        repo: "oci://public.ecr.aws/aws-ec2/helm",
+        version: "0.27.6",
+        namespace: "kube-system",
+        nodeGroup: "processing",
+    },
     // Forward-auth in front of the UIs without a login of their own; beside Keycloak, in the SSO namespace.
     oauth2Proxy: { chart: "oauth2-proxy", repo: "https://oauth2-proxy.github.io/manifests", version: "10.7.0", namespace: "keycloak", nodeGroup: "system" },
 } as const satisfies Record<string, ChartEntry>;
