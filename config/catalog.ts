@@ -46,6 +46,19 @@ export const CHARTS = {
         nodeGroup: "system",
     },
     argoWorkflows: { chart: "argo-workflows", repo: "https://argoproj.github.io/argo-helm", version: "1.0.18", namespace: "argo", nodeGroup: "system" },
+    // Logs: Loki (grafana-community/helm-charts) stores them in object storage; Alloy collects them on every node.
+    loki: { chart: "loki", repo: "https://grafana-community.github.io/helm-charts", version: "18.11.0", namespace: "logging", nodeGroup: "system" },
+    alloy: { chart: "alloy", repo: "https://grafana.github.io/helm-charts", version: "1.11.1", namespace: "logging", nodeGroup: "system" },
+    // AWS stacks with spot groups only: a DaemonSet on the spot nodes (platform/spot.ts), in kube-system with K3s's own agents.
+    nodeTerminationHandler: {
+        chart: "aws-node-termination-handler",
+        repo: "oci://public.ecr.aws/aws-ec2/helm",
+        version: "0.27.6",
+        namespace: "kube-system",
+        nodeGroup: "processing",
+    },
+    // Forward-auth in front of the UIs without a login of their own; beside Keycloak, in the SSO namespace.
+    oauth2Proxy: { chart: "oauth2-proxy", repo: "https://oauth2-proxy.github.io/manifests", version: "10.7.0", namespace: "keycloak", nodeGroup: "system" },
 } as const satisfies Record<string, ChartEntry>;
 
 export type ChartName = keyof typeof CHARTS;
@@ -70,6 +83,8 @@ export const PLATFORM_IMAGES = {
     // CNPG's PostGIS image (Geocube needs PostGIS), `system` flavour: it ships Barman Cloud for the backups.
     postgres: { repository: "ghcr.io/cloudnative-pg/postgis", tag: "17.10-3.6.4-202608031108-system-bookworm" },
     keycloak: { repository: "quay.io/keycloak/keycloak", tag: "26.5.6" },
+    // Built against the Keycloak 26.5 admin client (adorsys/keycloak-config-cli v6.5.0 .github/workflows/ci.yaml: tag <version>-<KEYCLOAK_VERSION>).
+    keycloakConfigCli: { repository: "docker.io/adorsys/keycloak-config-cli", tag: "6.5.0-26.5.4" },
 } as const satisfies Record<string, ImageEntry>;
 
 /**

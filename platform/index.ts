@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../config/catalog";
 import { AppName, GeoplatformConfig } from "../config/types";
+import { ADMIN_SSO_MIDDLEWARE, callbackUris, middlewareRef, OAUTH2_PROXY_CLIENT, SsoGate } from "./auth/oauth2-proxy";
 import { CertManager } from "./cert-manager";
 import { Ingress } from "./ingress";
 import { K3sCluster } from "./k3s/types";
@@ -8,8 +9,11 @@ import { Keycloak, OidcClientSpec } from "./keycloak";
 import { Longhorn } from "./longhorn";
 import { Monitoring } from "./monitoring";
 import { APP_NAMESPACES, Namespaces, POSTGRES_NAMESPACE, PROCESSING_APPS, PROCESSING_NAMESPACE } from "./namespaces";
+import { NetworkPolicies, platformModel } from "./network";
 import { ObjectStorage, S3User } from "./object-storage";
+import { AlertReceivers, AlertRules, Dashboards, LOKI_BUCKET, LOKI_S3_SECRET, LOKI_S3_USER, Logs, Monitors } from "./observability";
 import { Postgres } from "./postgres";
+import { SpotTermination, spotGroups } from "./spot";
 import { AppBinding, Platform } from "./types";
 
 export { Platform } from "./types";
@@ -29,10 +33,12 @@ const APP_NEEDS: Record<
         oidc?: { host: string; callbackPath: string; issuerAtStart?: boolean; publicClient?: boolean; deviceAuthorizationGrant?: boolean };
         /** The app lists all buckets before it uses its own (S3User.listAllBuckets). */
         listAllBuckets?: boolean;
+        /** First DNS labels of the app's UIs without a login of their own: served behind the SSO gate (platform.sso). */
+        sso?: string[];
     }
 > = {
     jupyterhub: { buckets: { notebooks: "jupyterhub-notebooks" }, database: true, oidc: { host: "jupyter", callbackPath: "/hub/oauth_callback" } },
-    spark: { buckets: { eventLogs: "spark-event-logs" }, database: false },
+    spark: { buckets: { eventLogs: "spark-event-logs" }, database: false, sso: ["spark-history"] },
     // Users log in from the openEO Python client (device flow), which holds no secret: a public client.
     openeo: {
         buckets: { results: "openeo-results" },
@@ -85,6 +91,11 @@ export class PlatformLayer extends pulumi.ComponentResource {
         const namespaces = new Namespaces("namespaces", { apps, after: args.cluster.ready }, { parent: this });
         const ns = (namespace: string) => namespaces.ns(namespace);
         const child = { parent: this };
+        // Default-deny in every namespace created above, plus the flows each component needs (platform/network/flows.ts).
+        const nodeCidr = config.openstack?.networkCidr ?? config.aws?.vpcCidr;
+        if (!nodeCidr) throw new Error(`cloud ${config.cloud} has no network CIDR: validation should have refused the stack`);
+        const network = platformModel({ namespaces: Object.keys(namespaces.byName), apps, nodeCidr });
+        new NetworkPolicies("network-policies", { model: network, ns }, child);
 
         const ingress = new Ingress("ingress", { namespace: ns(CHARTS.traefik.namespace), publicIp: args.ingressIp }, child);
         const certManager = new CertManager(
@@ -102,9 +113,18 @@ export class PlatformLayer extends pulumi.ComponentResource {
         const s3Users: S3User[] = [
             { name: "longhorn", buckets: [BACKUP_BUCKETS.longhorn] },
             { name: "postgres", buckets: [BACKUP_BUCKETS.postgres] },
+            { name: LOKI_S3_USER, buckets: [LOKI_BUCKET] },
             ...apps.map((app) => ({ name: app, buckets: Object.values(APP_NEEDS[app].buckets), listAllBuckets: APP_NEEDS[app].listAllBuckets })),
         ];
+        // Every host behind the SSO gate: each gets oauth2-proxy's /oauth2/ routes and a redirect URI in its client.
+        const gatedHosts = [hosts.longhorn, ...apps.flatMap((app) => APP_NEEDS[app].sso ?? []).map((label) => `${label}.${config.domain}`)];
         const oidcClients: OidcClientSpec[] = [
+            {
+                clientId: OAUTH2_PROXY_CLIENT,
+                redirectUris: callbackUris(gatedHosts),
+                namespace: ns(CHARTS.oauth2Proxy.namespace),
+                secretName: "oauth2-proxy-oidc",
+            },
             {
                 clientId: "grafana",
                 redirectUris: [`https://${hosts.grafana}/login/generic_oauth`],
@@ -159,7 +179,8 @@ export class PlatformLayer extends pulumi.ComponentResource {
                 namespace: ns(CHARTS.longhorn.namespace),
                 replicas: config.platform.longhornReplicas,
                 host: hosts.longhorn,
-                ingressRelease: ingress.release,
+                // Storage administration: platform-admins only.
+                ssoMiddleware: middlewareRef(ADMIN_SSO_MIDDLEWARE),
                 backup: {
                     bucket: BACKUP_BUCKETS.longhorn,
                     region: storage.region,
@@ -199,6 +220,9 @@ export class PlatformLayer extends pulumi.ComponentResource {
             {
                 namespace: ns(CHARTS.keycloak.namespace),
                 host: hosts.keycloak,
+                ingressRelease: ingress.release,
+                adminCidrs: config.adminCidrs,
+                adminEmail: config.acmeEmail,
                 clients: oidcClients,
                 database: {
                     host: postgres.host,
@@ -208,15 +232,33 @@ export class PlatformLayer extends pulumi.ComponentResource {
                     ready: postgres.databases.keycloak,
                 },
                 ...tls,
+                clusterIssuer: certManager.oidcIssuer,
+            },
+            child,
+        );
+        const ssoGate = new SsoGate(
+            "sso-gate",
+            {
+                namespace: ns(CHARTS.oauth2Proxy.namespace),
+                issuerUrl,
+                ...tls,
+                hosts: gatedHosts,
+                client: { secretName: "oauth2-proxy-oidc", secret: keycloak.clientSecrets[OAUTH2_PROXY_CLIENT] },
+                ingressRelease: ingress.release,
+                realmReady: keycloak.realmReady,
             },
             child,
         );
 
+        const receivers = new AlertReceivers("alert-receivers", { namespace: ns(CHARTS.monitoring.namespace), alerting: config.platform.alerting }, child);
         const monitoring = new Monitoring(
             "monitoring",
             {
                 namespace: ns(CHARTS.monitoring.namespace),
                 settings: config.platform.prometheus,
+                alerting: config.platform.alerting,
+                receivers: receivers.secret,
+                alertmanagerReplicas: Math.min(config.nodeGroups.system.count, 3),
                 storageClass: longhorn.storageClass,
                 storageReady: longhorn.release,
                 host: hosts.grafana,
@@ -225,6 +267,31 @@ export class PlatformLayer extends pulumi.ComponentResource {
             },
             child,
         );
+
+        // Logs, alert rules, monitors and dashboards: their custom resources need kube-prometheus-stack's CRDs.
+        const observed = { monitoringReady: monitoring.release };
+        new Logs(
+            "logs",
+            {
+                namespace: ns(CHARTS.loki.namespace),
+                settings: config.platform.logs,
+                config,
+                storageClass: longhorn.storageClass,
+                objectStorage: {
+                    endpoint: storage.endpoint,
+                    region: storage.region,
+                    credentials: storage.credentials(LOKI_S3_SECRET, ns(CHARTS.loki.namespace), LOKI_S3_USER, this),
+                    ready: storage.release,
+                },
+                ...observed,
+            },
+            child,
+        );
+        new AlertRules("alert-rules", { namespace: ns(CHARTS.monitoring.namespace), config, ...observed }, child);
+        new Monitors("monitors", { namespace: ns(CHARTS.monitoring.namespace), apps, ...observed }, child);
+        new Dashboards("dashboards", { namespace: ns(CHARTS.monitoring.namespace), apps }, child);
+        // Spot interruptions (AWS): drained by the node termination handler on the spot groups.
+        if (spotGroups(config).length > 0) new SpotTermination("spot-termination", { config, groups: spotGroups(config), after: args.cluster.ready }, child);
 
         const bindings: Partial<Record<AppName, AppBinding>> = {};
         for (const app of apps) {
@@ -247,7 +314,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
             }
             if (needs.oidc) {
                 ready.push(keycloak.clientSecrets[app]);
-                if (needs.oidc.issuerAtStart) ready.push(keycloak.release);
+                if (needs.oidc.issuerAtStart) ready.push(keycloak.realmReady);
                 binding.oidc = {
                     issuerUrl,
                     authorizeUrl: `${issuerUrl}/protocol/openid-connect/auth`,
@@ -267,6 +334,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
             clusterIssuer: certManager.clusterIssuer,
             storageClass: longhorn.storageClass,
             processingNamespace: apps.some((app) => PROCESSING_APPS.includes(app)) ? PROCESSING_NAMESPACE : undefined,
+            sso: { middleware: ssoGate.middleware, adminMiddleware: ssoGate.adminMiddleware, hosts: gatedHosts },
             apps: bindings,
         };
         this.urls = {
@@ -278,14 +346,15 @@ export class PlatformLayer extends pulumi.ComponentResource {
         };
         this.adminUsernames = {
             keycloak: keycloak.adminUsername,
+            // The geoplatform realm's first platform-admin: SSO into every UI (Longhorn included) with it.
+            realm: keycloak.realmAdminUsername,
             grafana: monitoring.grafanaAdminUsername,
-            longhorn: longhorn.uiUsername,
             minioConsole: storage.rootUsername,
         };
         this.secretOutputs = {
             keycloakAdminPassword: keycloak.adminPassword,
             grafanaAdminPassword: monitoring.grafanaAdminPassword,
-            longhornUiPassword: longhorn.uiPassword,
+            realmAdminPassword: keycloak.realmAdminPassword,
             minioRootPassword: storage.rootPassword,
         };
         this.registerOutputs({ urls: [hosts.keycloak, hosts.grafana, hosts.longhorn, hosts.minioConsole] });
