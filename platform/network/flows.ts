@@ -308,7 +308,7 @@ export function platformFlows(ctx: FlowContext): Flow[] {
             toApi("openeo", pods(NS.openeo), "the driver creates batch-job SparkApplications and pods; the job tracker reads them"),
             flow("openeo-internal", pods(NS.openeo), pods(NS.openeo), [], "driver, executors, batch jobs, job tracker and ZooKeeper"),
             toMinio("openeo", pods(NS.openeo), "results bucket"),
-            toWorld("openeo", pods(NS.openeo), [443], "packages and external collections (STAC, public data)"),
+            toWorld("openeo", pods(NS.openeo), [443], "packages, the STAC API and its assets, and the OIDC back-channel to https://auth.<domain>"),
             fromTraefik("openeo", PODS.openeoDriver, 50001, "openEO API"),
             sparkScrape(NS.openeo),
         );
