@@ -24,6 +24,8 @@ export interface IngressArgs {
     service: string;
     backendService: pulumi.Input<string>;
     backendPort: number;
+    /** Traefik middlewares (router.middlewares annotation value), e.g. platform.sso.middleware for a UI without a login of its own. */
+    middlewares?: string;
 }
 
 /** A TLS Ingress for `<service>.<domain>` to one Service port. */
@@ -32,7 +34,14 @@ export function tlsIngress(name: string, args: IngressArgs, opts: pulumi.CustomR
     return new k8s.networking.v1.Ingress(
         name,
         {
-            metadata: { name: args.service, namespace: args.namespace, annotations: ingressAnnotations(args.platform) },
+            metadata: {
+                name: args.service,
+                namespace: args.namespace,
+                annotations: {
+                    ...ingressAnnotations(args.platform),
+                    ...(args.middlewares ? { "traefik.ingress.kubernetes.io/router.middlewares": args.middlewares } : {}),
+                },
+            },
             spec: {
                 ingressClassName: args.platform.ingressClass,
                 tls: [{ hosts: [host], secretName: tlsSecretName(args.service) }],

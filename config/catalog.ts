@@ -57,6 +57,8 @@ export const CHARTS = {
         namespace: "kube-system",
         nodeGroup: "processing",
     },
+    // Forward-auth in front of the UIs without a login of their own; beside Keycloak, in the SSO namespace.
+    oauth2Proxy: { chart: "oauth2-proxy", repo: "https://oauth2-proxy.github.io/manifests", version: "10.7.0", namespace: "keycloak", nodeGroup: "system" },
 } as const satisfies Record<string, ChartEntry>;
 
 export type ChartName = keyof typeof CHARTS;
@@ -81,6 +83,8 @@ export const PLATFORM_IMAGES = {
     // CNPG's PostGIS image (Geocube needs PostGIS), `system` flavour: it ships Barman Cloud for the backups.
     postgres: { repository: "ghcr.io/cloudnative-pg/postgis", tag: "17.10-3.6.4-202608031108-system-bookworm" },
     keycloak: { repository: "quay.io/keycloak/keycloak", tag: "26.5.6" },
+    // Built against the Keycloak 26.5 admin client (adorsys/keycloak-config-cli v6.5.0 .github/workflows/ci.yaml: tag <version>-<KEYCLOAK_VERSION>).
+    keycloakConfigCli: { repository: "docker.io/adorsys/keycloak-config-cli", tag: "6.5.0-26.5.4" },
 } as const satisfies Record<string, ImageEntry>;
 
 /**

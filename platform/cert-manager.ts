@@ -14,6 +14,12 @@ export const issuerName = (environment: keyof typeof ACME_SERVERS) => `letsencry
 /** cert-manager with its CRDs, and a Let's Encrypt ClusterIssuer per environment (HTTP-01 through the ingress). */
 export class CertManager extends pulumi.ComponentResource {
     readonly clusterIssuer: string;
+    /**
+     * Issuer of the OIDC host (auth.<domain>), production in every stack: the servers that call Keycloak (argo-server,
+     * oauthenticator, Grafana, MinIO, oauth2-proxy, openEO) verify TLS against their image's public roots, which do not
+     * hold the staging roots. One host well inside Let's Encrypt's limits (5 duplicate certificates a week).
+     */
+    readonly oidcIssuer = issuerName("production");
 
     constructor(
         name: string,

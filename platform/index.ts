@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../config/catalog";
 import { AppName, GeoplatformConfig } from "../config/types";
+import { ADMIN_SSO_MIDDLEWARE, callbackUris, middlewareRef, OAUTH2_PROXY_CLIENT, SsoGate } from "./auth/oauth2-proxy";
 import { CertManager } from "./cert-manager";
 import { Ingress } from "./ingress";
 import { K3sCluster } from "./k3s/types";
@@ -8,6 +9,7 @@ import { Keycloak, OidcClientSpec } from "./keycloak";
 import { Longhorn } from "./longhorn";
 import { Monitoring } from "./monitoring";
 import { APP_NAMESPACES, Namespaces, POSTGRES_NAMESPACE, PROCESSING_APPS, PROCESSING_NAMESPACE } from "./namespaces";
+import { NetworkPolicies, platformModel } from "./network";
 import { ObjectStorage, S3User } from "./object-storage";
 import { AlertReceivers, AlertRules, Dashboards, LOKI_BUCKET, LOKI_S3_SECRET, LOKI_S3_USER, Logs, Monitors } from "./observability";
 import { Postgres } from "./postgres";
@@ -24,10 +26,17 @@ export { Platform } from "./types";
  */
 const APP_NEEDS: Record<
     AppName,
-    { buckets: Record<string, string>; database: boolean; extensions?: string[]; oidc?: { host: string; callbackPath: string; issuerAtStart?: boolean } }
+    {
+        buckets: Record<string, string>;
+        database: boolean;
+        extensions?: string[];
+        oidc?: { host: string; callbackPath: string; issuerAtStart?: boolean };
+        /** First DNS labels of the app's UIs without a login of their own: served behind the SSO gate (platform.sso). */
+        sso?: string[];
+    }
 > = {
     jupyterhub: { buckets: { notebooks: "jupyterhub-notebooks" }, database: true, oidc: { host: "jupyter", callbackPath: "/hub/oauth_callback" } },
-    spark: { buckets: { eventLogs: "spark-event-logs" }, database: false },
+    spark: { buckets: { eventLogs: "spark-event-logs" }, database: false, sso: ["spark-history"] },
     openeo: { buckets: { results: "openeo-results" }, database: false },
     // Geocube's schema needs these; PostGIS only a superuser may create, so the operator does, for all three.
     geocube: { buckets: { sources: "geocube-sources" }, database: true, extensions: ["postgis", "hstore", "btree_gist"] },
@@ -73,6 +82,11 @@ export class PlatformLayer extends pulumi.ComponentResource {
         const namespaces = new Namespaces("namespaces", { apps, after: args.cluster.ready }, { parent: this });
         const ns = (namespace: string) => namespaces.ns(namespace);
         const child = { parent: this };
+        // Default-deny in every namespace created above, plus the flows each component needs (platform/network/flows.ts).
+        const nodeCidr = config.openstack?.networkCidr ?? config.aws?.vpcCidr;
+        if (!nodeCidr) throw new Error(`cloud ${config.cloud} has no network CIDR: validation should have refused the stack`);
+        const network = platformModel({ namespaces: Object.keys(namespaces.byName), apps, nodeCidr });
+        new NetworkPolicies("network-policies", { model: network, ns }, child);
 
         const ingress = new Ingress("ingress", { namespace: ns(CHARTS.traefik.namespace), publicIp: args.ingressIp }, child);
         const certManager = new CertManager(
@@ -93,7 +107,15 @@ export class PlatformLayer extends pulumi.ComponentResource {
             { name: LOKI_S3_USER, buckets: [LOKI_BUCKET] },
             ...apps.map((app) => ({ name: app, buckets: Object.values(APP_NEEDS[app].buckets) })),
         ];
+        // Every host behind the SSO gate: each gets oauth2-proxy's /oauth2/ routes and a redirect URI in its client.
+        const gatedHosts = [hosts.longhorn, ...apps.flatMap((app) => APP_NEEDS[app].sso ?? []).map((label) => `${label}.${config.domain}`)];
         const oidcClients: OidcClientSpec[] = [
+            {
+                clientId: OAUTH2_PROXY_CLIENT,
+                redirectUris: callbackUris(gatedHosts),
+                namespace: ns(CHARTS.oauth2Proxy.namespace),
+                secretName: "oauth2-proxy-oidc",
+            },
             {
                 clientId: "grafana",
                 redirectUris: [`https://${hosts.grafana}/login/generic_oauth`],
@@ -146,7 +168,8 @@ export class PlatformLayer extends pulumi.ComponentResource {
                 namespace: ns(CHARTS.longhorn.namespace),
                 replicas: config.platform.longhornReplicas,
                 host: hosts.longhorn,
-                ingressRelease: ingress.release,
+                // Storage administration: platform-admins only.
+                ssoMiddleware: middlewareRef(ADMIN_SSO_MIDDLEWARE),
                 backup: {
                     bucket: BACKUP_BUCKETS.longhorn,
                     region: storage.region,
@@ -186,6 +209,9 @@ export class PlatformLayer extends pulumi.ComponentResource {
             {
                 namespace: ns(CHARTS.keycloak.namespace),
                 host: hosts.keycloak,
+                ingressRelease: ingress.release,
+                adminCidrs: config.adminCidrs,
+                adminEmail: config.acmeEmail,
                 clients: oidcClients,
                 database: {
                     host: postgres.host,
@@ -195,6 +221,20 @@ export class PlatformLayer extends pulumi.ComponentResource {
                     ready: postgres.databases.keycloak,
                 },
                 ...tls,
+                clusterIssuer: certManager.oidcIssuer,
+            },
+            child,
+        );
+        const ssoGate = new SsoGate(
+            "sso-gate",
+            {
+                namespace: ns(CHARTS.oauth2Proxy.namespace),
+                issuerUrl,
+                ...tls,
+                hosts: gatedHosts,
+                client: { secretName: "oauth2-proxy-oidc", secret: keycloak.clientSecrets[OAUTH2_PROXY_CLIENT] },
+                ingressRelease: ingress.release,
+                realmReady: keycloak.realmReady,
             },
             child,
         );
@@ -263,7 +303,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
             }
             if (needs.oidc) {
                 ready.push(keycloak.clientSecrets[app]);
-                if (needs.oidc.issuerAtStart) ready.push(keycloak.release);
+                if (needs.oidc.issuerAtStart) ready.push(keycloak.realmReady);
                 binding.oidc = {
                     issuerUrl,
                     authorizeUrl: `${issuerUrl}/protocol/openid-connect/auth`,
@@ -283,6 +323,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
             clusterIssuer: certManager.clusterIssuer,
             storageClass: longhorn.storageClass,
             processingNamespace: apps.some((app) => PROCESSING_APPS.includes(app)) ? PROCESSING_NAMESPACE : undefined,
+            sso: { middleware: ssoGate.middleware, adminMiddleware: ssoGate.adminMiddleware, hosts: gatedHosts },
             apps: bindings,
         };
         this.urls = {
@@ -294,14 +335,15 @@ export class PlatformLayer extends pulumi.ComponentResource {
         };
         this.adminUsernames = {
             keycloak: keycloak.adminUsername,
+            // The geoplatform realm's first platform-admin: SSO into every UI (Longhorn included) with it.
+            realm: keycloak.realmAdminUsername,
             grafana: monitoring.grafanaAdminUsername,
-            longhorn: longhorn.uiUsername,
             minioConsole: storage.rootUsername,
         };
         this.secretOutputs = {
             keycloakAdminPassword: keycloak.adminPassword,
             grafanaAdminPassword: monitoring.grafanaAdminPassword,
-            longhornUiPassword: longhorn.uiPassword,
+            realmAdminPassword: keycloak.realmAdminPassword,
             minioRootPassword: storage.rootPassword,
         };
         this.registerOutputs({ urls: [hosts.keycloak, hosts.grafana, hosts.longhorn, hosts.minioConsole] });

@@ -5,6 +5,7 @@ import { CHARTS } from "../config/catalog";
 import { catalogRelease, tlsAnnotations } from "./release";
 import { SYSTEM } from "./placement";
 import { k8sSecret, randomSecret } from "./secrets";
+import { RealmSync } from "./auth/realm-sync";
 
 export const REALM = "geoplatform";
 
@@ -30,11 +31,21 @@ export interface OidcClientSpec {
     deviceAuthorizationGrant?: boolean;
 }
 
+/** The realm's first administrator, a member of platform-admins; its password is generated and set only when the user is created. */
+export const REALM_ADMIN = "platform-admin";
+
 export interface KeycloakArgs {
     namespace: pulumi.Input<string>;
     host: string;
+    /** The auth host's issuer: always one whose certificates every OIDC client trusts (Let's Encrypt production, also in dev). */
     clusterIssuer: string;
     ingressClass: string;
+    /** Traefik's release, which installs the Middleware CRD. */
+    ingressRelease: pulumi.Resource;
+    /** Sources allowed to reach the admin console and the master realm. */
+    adminCidrs: string[];
+    /** The realm administrator's email (Keycloak 26's user profile asks for one). */
+    adminEmail: string;
     clients: OidcClientSpec[];
     database: {
         host: string;
@@ -45,10 +56,16 @@ export interface KeycloakArgs {
     };
 }
 
-const envName = (clientId: string) => `GEOPLATFORM_CLIENT_${clientId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_SECRET`;
+export const envName = (clientId: string) => `GEOPLATFORM_CLIENT_${clientId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_SECRET`;
+export const REALM_ADMIN_PASSWORD_ENV = "GEOPLATFORM_REALM_ADMIN_PASSWORD";
+/** keycloak-config-cli's substitution syntax (import.var-substitution, prefix `$(`, suffix `)`). */
+const fromEnv = (name: string) => `$(env:${name})`;
 
-/** The realm imported at first start (Keycloak skips the import once the realm exists). */
-export function realmJson(clients: OidcClientSpec[]): string {
+/**
+ * The realm as keycloak-config-cli applies it on every `up` (platform/auth/realm-sync.ts): no secret in it, only
+ * `$(env:...)` placeholders the Job fills from Secrets.
+ */
+export function realmJson(clients: OidcClientSpec[], adminEmail: string): string {
     return JSON.stringify(
         {
             realm: REALM,
@@ -56,6 +73,20 @@ export function realmJson(clients: OidcClientSpec[]): string {
             sslRequired: "external",
             registrationAllowed: false,
             groups: Object.values(REALM_GROUPS).map((name) => ({ name })),
+            users: [
+                {
+                    username: REALM_ADMIN,
+                    enabled: true,
+                    email: adminEmail,
+                    emailVerified: true,
+                    firstName: "Platform",
+                    lastName: "Administrator",
+                    groups: [REALM_GROUPS.admins],
+                    // userLabel "initial": keycloak-config-cli sets it at creation only, never over a password changed since
+                    // (adorsys/keycloak-config-cli v6.5.0 UserImportService USER_LABEL_FOR_INITIAL_CREDENTIAL).
+                    credentials: [{ type: "password", userLabel: "initial", value: fromEnv(REALM_ADMIN_PASSWORD_ENV), temporary: false }],
+                },
+            ],
             clients: clients.map((c) => ({
                 clientId: c.clientId,
                 enabled: true,
@@ -63,8 +94,7 @@ export function realmJson(clients: OidcClientSpec[]): string {
                 publicClient: c.publicClient ?? false,
                 standardFlowEnabled: true,
                 directAccessGrantsEnabled: false,
-                // Keycloak substitutes ${ENV} placeholders at import: no secret in this file.
-                ...(c.publicClient ? {} : { secret: `\${${envName(c.clientId)}}` }),
+                ...(c.publicClient ? {} : { secret: fromEnv(envName(c.clientId)) }),
                 ...(c.deviceAuthorizationGrant ? { attributes: { "oauth2.device.authorization.grant.enabled": "true" } } : {}),
                 redirectUris: c.redirectUris,
                 webOrigins: ["+"],
@@ -81,20 +111,6 @@ export function realmJson(clients: OidcClientSpec[]): string {
                             "userinfo.token.claim": "true",
                         },
                     },
-                    {
-                        // MinIO's console reads its policy from this claim; other clients ignore it.
-                        name: "policy",
-                        protocol: "openid-connect",
-                        protocolMapper: "oidc-usermodel-attribute-mapper",
-                        config: {
-                            "user.attribute": "policy",
-                            "claim.name": "policy",
-                            "jsonType.label": "String",
-                            "id.token.claim": "true",
-                            "access.token.claim": "true",
-                            "userinfo.token.claim": "true",
-                        },
-                    },
                 ],
             })),
         },
@@ -103,18 +119,29 @@ export function realmJson(clients: OidcClientSpec[]): string {
     );
 }
 
+/** Traefik ipAllowList Middleware in front of the admin console and the master realm. */
+export const ADMIN_ALLOWLIST_MIDDLEWARE = "keycloak-admin-cidrs";
+/** Paths of the admin console (and its REST API) and of the master realm, where the bootstrap administrator logs in. */
+export const ADMIN_PATHS = ["/admin", "/realms/master"];
+
 /**
  * Keycloak (keycloakx chart) on the shared PostgreSQL, with the `geoplatform`
- * realm and one OIDC client per UI. Client secrets are random: Keycloak gets
- * them as environment variables from a Secret, each consumer as a Secret in
- * its own namespace.
+ * realm reconciled by keycloak-config-cli on every change. Client secrets are
+ * random: the reconciling Job gets them from a Secret, each consumer as a
+ * Secret in its own namespace. The admin console and the master realm answer
+ * only `adminCidrs`.
  */
 export class Keycloak extends pulumi.ComponentResource {
     readonly issuerUrl: string;
     readonly release: k8s.helm.v3.Release;
+    /** The realm exists and matches the program once this has completed (what an app that reads the issuer at start waits for). */
+    readonly realmReady: pulumi.Resource;
     /** The master realm's bootstrap administrator (KC_BOOTSTRAP_ADMIN_USERNAME). */
     readonly adminUsername = "admin";
     readonly adminPassword: pulumi.Output<string>;
+    /** The geoplatform realm's first administrator (member of platform-admins). */
+    readonly realmAdminUsername = REALM_ADMIN;
+    readonly realmAdminPassword: pulumi.Output<string>;
     /** Per client id, the consumer's Secret (consumers depend on it). */
     readonly clientSecrets: Record<string, k8s.core.v1.Secret> = {};
 
@@ -136,14 +163,17 @@ export class Keycloak extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
-        const clientEnv = k8sSecret(
-            "keycloak-client-secrets",
-            { namespace, data: Object.fromEntries(args.clients.map((c) => [envName(c.clientId), secrets[c.clientId]])) },
-            { parent: this },
-        );
-        const realm = new k8s.core.v1.ConfigMap(
-            "keycloak-realm",
-            { metadata: { name: "keycloak-realm", namespace }, data: { [`${REALM}-realm.json`]: realmJson(args.clients) } },
+        this.realmAdminPassword = randomSecret("keycloak-realm-admin", this).value;
+        // Every value the realm file's placeholders name, and nothing else: the reconciling Job's environment.
+        const realmEnv = k8sSecret(
+            "keycloak-realm-env",
+            {
+                namespace,
+                data: {
+                    ...Object.fromEntries(args.clients.map((c) => [envName(c.clientId), secrets[c.clientId]])),
+                    [REALM_ADMIN_PASSWORD_ENV]: this.realmAdminPassword,
+                },
+            },
             { parent: this },
         );
 
@@ -152,15 +182,25 @@ export class Keycloak extends pulumi.ComponentResource {
             fromSecret("KC_BOOTSTRAP_ADMIN_USERNAME", "keycloak-admin", "username"),
             fromSecret("KC_BOOTSTRAP_ADMIN_PASSWORD", "keycloak-admin", "password"),
             { name: "KC_HOSTNAME", value: `https://${args.host}` },
-            ...args.clients.map((c) => fromSecret(envName(c.clientId), "keycloak-client-secrets", envName(c.clientId))),
         ];
+        const allowlist = new k8s.apiextensions.CustomResource(
+            ADMIN_ALLOWLIST_MIDDLEWARE,
+            {
+                apiVersion: "traefik.io/v1alpha1",
+                kind: "Middleware",
+                metadata: { name: ADMIN_ALLOWLIST_MIDDLEWARE, namespace },
+                // No ipStrategy: Traefik matches the connection's source address, which a client cannot forge with X-Forwarded-For.
+                spec: { ipAllowList: { sourceRange: args.adminCidrs } },
+            },
+            { parent: this, dependsOn: [args.ingressRelease] },
+        );
 
         this.release = catalogRelease(
             "keycloak",
             CHARTS.keycloak,
             namespace,
             {
-                command: ["/opt/keycloak/bin/kc.sh", "start", "--import-realm"],
+                command: ["/opt/keycloak/bin/kc.sh", "start"],
                 http: { relativePath: "/" },
                 // The chart sets KC_PROXY_HEADERS, KC_HTTP_ENABLED and KC_HEALTH_ENABLED from these (templates/statefulset.yaml).
                 // Traefik sends X-Forwarded-* headers, not RFC 7239 Forwarded (the chart's default mode); TLS ends at Traefik.
@@ -168,8 +208,6 @@ export class Keycloak extends pulumi.ComponentResource {
                 health: { enabled: true },
                 // keycloakx takes these as YAML strings (templated by the chart).
                 extraEnv: yaml.dump(env),
-                extraVolumes: yaml.dump([{ name: "realm", configMap: { name: "keycloak-realm" } }]),
-                extraVolumeMounts: yaml.dump([{ name: "realm", mountPath: "/opt/keycloak/data/import", readOnly: true }]),
                 database: {
                     vendor: "postgres",
                     hostname: args.database.host,
@@ -187,10 +225,37 @@ export class Keycloak extends pulumi.ComponentResource {
                     annotations: tlsAnnotations(args.clusterIssuer),
                     rules: [{ host: args.host, paths: [{ path: "/", pathType: "Prefix" }] }],
                     tls: [{ hosts: [args.host], secretName: "keycloak-tls" }],
+                    // A second Ingress (templates/ingress.yaml `-console`) for the admin paths, same host, same TLS Secret (it
+                    // inherits ingress.tls). Same issuer too: cert-manager's ingress-shim lets the first Ingress own the one
+                    // Certificate and skips the other (pkg/controller/certificate-shim/sync.go); both live in this release.
+                    // Traefik prefers the longer rule.
+                    console: {
+                        enabled: true,
+                        ingressClassName: args.ingressClass,
+                        annotations: {
+                            ...tlsAnnotations(args.clusterIssuer),
+                            "traefik.ingress.kubernetes.io/router.middlewares": `${CHARTS.keycloak.namespace}-${ADMIN_ALLOWLIST_MIDDLEWARE}@kubernetescrd`,
+                        },
+                        rules: [{ host: args.host, paths: ADMIN_PATHS.map((path) => ({ path, pathType: "Prefix" })) }],
+                    },
                 },
             },
-            { parent: this, dependsOn: [admin, db, clientEnv, realm, args.database.ready] },
+            { parent: this, dependsOn: [admin, db, allowlist, args.database.ready] },
         );
+
+        const sync = new RealmSync(
+            "realm-sync",
+            {
+                namespace,
+                realmFile: realmJson(args.clients, args.adminEmail),
+                keycloakUrl: `http://keycloak-keycloakx-http.${CHARTS.keycloak.namespace}.svc.cluster.local`,
+                adminSecret: "keycloak-admin",
+                envSecrets: ["keycloak-realm-env"],
+                dependsOn: [this.release, admin, realmEnv],
+            },
+            { parent: this },
+        );
+        this.realmReady = sync.job;
         this.registerOutputs({ issuerUrl: this.issuerUrl });
     }
 }

@@ -5,6 +5,18 @@ import { catalogRelease, tlsAnnotations } from "./release";
 import { PROCESSING_TOLERATION, SYSTEM } from "./placement";
 import { k8sSecret, randomSecret } from "./secrets";
 import { alertmanagerConfig, CUSTOM_RESOURCE_RBAC, CUSTOM_RESOURCE_STATE, LOKI_URL, RECEIVER_SECRET } from "./observability";
+import { GROUPS_CLAIM, REALM_GROUPS } from "./keycloak";
+
+/**
+ * Grafana roles from the realm groups (JMESPath over the ID token / userinfo claims, grafana/grafana
+ * pkg/login/social/connectors/generic_oauth.go). Strict: a realm account in neither group gets no Grafana login.
+ */
+export const GRAFANA_ROLE_MAPPING = {
+    role_attribute_path: `contains(${GROUPS_CLAIM}[*], '${REALM_GROUPS.admins}') && 'Admin' || contains(${GROUPS_CLAIM}[*], '${REALM_GROUPS.users}') && 'Editor'`,
+    role_attribute_strict: true,
+    // Admin here is Grafana's organisation role; the server-admin flag stays with the break-glass local admin.
+    allow_assign_grafana_admin: false,
+};
 
 export interface MonitoringArgs {
     namespace: pulumi.Input<string>;
@@ -129,6 +141,7 @@ export class Monitoring extends pulumi.ComponentResource {
                             token_url: `${realm}/protocol/openid-connect/token`,
                             api_url: `${realm}/protocol/openid-connect/userinfo`,
                             allow_sign_up: true,
+                            ...GRAFANA_ROLE_MAPPING,
                         },
                     },
                     ingress: {

@@ -3,6 +3,7 @@ import { CHARTS, PLATFORM_IMAGES } from "../config/catalog";
 import { catalogRelease, tlsAnnotations } from "./release";
 import { k8sSecret, randomSecret } from "./secrets";
 import { SYSTEM } from "./placement";
+import { GROUPS_CLAIM, REALM_GROUPS } from "./keycloak";
 
 // MinIO's upstream chart and images are no longer maintained: everything
 // MinIO-specific stays in this file. To swap in SeaweedFS, Garage or Ceph
@@ -31,6 +32,34 @@ export interface ObjectStorageArgs {
     ingressClass: string;
     /** OIDC for the console: issuer URL and the Secret (in this namespace) with client-id/client-secret. */
     oidc: { issuerUrl: string; secretName: string };
+}
+
+/** Consumers whose buckets hold platform state (backups), not users' data. */
+const PLATFORM_USERS = ["longhorn", "postgres"];
+
+/**
+ * MinIO policies named after the realm groups, which the console's OIDC login maps from the groups claim:
+ * platform-admins administer MinIO (admin:* and every bucket), data-scientists read and write the apps' buckets.
+ */
+export function groupPolicies(users: S3User[]) {
+    const appBuckets = [...new Set(users.filter((u) => !PLATFORM_USERS.includes(u.name)).flatMap((u) => u.buckets))];
+    return [
+        {
+            name: REALM_GROUPS.admins,
+            statements: [
+                { resources: ["arn:aws:s3:::*"], actions: ["s3:*"] },
+                // The chart's policy template renders actions and resources; admin actions take no resource.
+                { actions: ["admin:*"] },
+            ],
+        },
+        {
+            name: REALM_GROUPS.users,
+            statements: [
+                { resources: appBuckets.map((b) => `arn:aws:s3:::${b}`), actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"] },
+                { resources: appBuckets.map((b) => `arn:aws:s3:::${b}/*`), actions: ["s3:*"] },
+            ],
+        },
+    ];
 }
 
 export class ObjectStorage extends pulumi.ComponentResource {
@@ -76,16 +105,19 @@ export class ObjectStorage extends pulumi.ComponentResource {
                 makeBucketJob: { resources: JOB_RESOURCES },
                 makeUserJob: { resources: JOB_RESOURCES },
                 buckets: [...new Set(args.users.flatMap((u) => u.buckets))].map((bucket) => ({ name: bucket, policy: "none", purge: false })),
-                policies: args.users.map((user) => ({
-                    name: `${user.name}-rw`,
-                    statements: [
-                        {
-                            resources: user.buckets.map((b) => `arn:aws:s3:::${b}`),
-                            actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-                        },
-                        { resources: user.buckets.map((b) => `arn:aws:s3:::${b}/*`), actions: ["s3:*"] },
-                    ],
-                })),
+                policies: [
+                    ...groupPolicies(args.users),
+                    ...args.users.map((user) => ({
+                        name: `${user.name}-rw`,
+                        statements: [
+                            {
+                                resources: user.buckets.map((b) => `arn:aws:s3:::${b}`),
+                                actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                            },
+                            { resources: user.buckets.map((b) => `arn:aws:s3:::${b}/*`), actions: ["s3:*"] },
+                        ],
+                    })),
+                ],
                 // Replaces the chart's default `console` user and its well-known password.
                 users: args.users.map((user) => ({
                     accessKey: user.name,
@@ -106,8 +138,10 @@ export class ObjectStorage extends pulumi.ComponentResource {
                     existingClientSecretName: args.oidc.secretName,
                     existingClientIdKey: "client-id",
                     existingClientSecretKey: "client-secret",
-                    // Keycloak maps the user attribute `policy` (e.g. consoleAdmin, readonly) into this claim.
-                    claimName: "policy",
+                    // The realm's groups claim (a JSON array): MinIO applies every policy named like one of the user's groups
+                    // (minio/pkg v3.0.23 policy.GetValuesFromClaims takes an array or a comma-separated string; IAM drops
+                    // names with no policy, and refuses a login left with none: cmd/sts-handlers.go).
+                    claimName: GROUPS_CLAIM,
                     scopes: "openid,profile,email",
                     redirectUri: `https://${args.consoleHost}/oauth_callback`,
                     displayName: "geoplatform SSO",

@@ -69,4 +69,10 @@ export interface Platform {
     processingNamespace?: string;
     /** Bindings of the enabled apps only. */
     apps: Partial<Record<AppName, AppBinding>>;
+    /**
+     * The SSO gate (oauth2-proxy forward auth) for UIs without a login of their own: the value of an Ingress's
+     * `traefik.ingress.kubernetes.io/router.middlewares` annotation. `middleware` lets in members of any realm group,
+     * `adminMiddleware` platform-admins only. Only `hosts` may use them: each has oauth2-proxy's /oauth2/ routes.
+     */
+    sso: { middleware: string; adminMiddleware: string; hosts: string[] };
 }

@@ -51,8 +51,8 @@ describe("platform layer", () => {
         const providerCwd = path.join(REPO_ROOT, path.dirname(main));
         for (const stack of STACKS) {
             const all = byType(runOf(stack), RELEASE);
-            // Loki and Alloy everywhere; prod also has the node termination handler (its spot group).
-            assert.strictEqual(all.length, stack === "prod" ? 14 : 13, stack);
+            // Loki and Alloy everywhere, oauth2-proxy everywhere; prod also has the node termination handler (its spot group).
+            assert.strictEqual(all.length, stack === "prod" ? 15 : 14, stack);
             for (const r of all) {
                 const entry = releaseEntry(r);
                 assert.strictEqual(path.resolve(providerCwd, r.inputs.chart), path.join(REPO_ROOT, ".charts", `${entry.chart}-${entry.version}.tgz`), r.name);
@@ -143,7 +143,7 @@ describe("platform layer", () => {
                 const secrets = byType(run(), "kubernetes:core/v1:Secret");
                 assert.ok(secrets.length >= 10);
                 for (const s of secrets) assert.ok(s.secretPaths.includes("stringData"), `${s.name} data is a Pulumi secret`);
-                for (const output of ["keycloakAdminPassword", "grafanaAdminPassword", "longhornUiPassword", "minioRootPassword", "kubeconfig"]) {
+                for (const output of ["keycloakAdminPassword", "realmAdminPassword", "grafanaAdminPassword", "minioRootPassword", "kubeconfig"]) {
                     assert.ok(run().secretOutputs.includes(output), output);
                 }
             });
@@ -194,10 +194,14 @@ describe("platform layer", () => {
                 assert.match(values.extraEnv, /KC_BOOTSTRAP_ADMIN_PASSWORD[\s\S]*secretKeyRef/);
                 const realm = JSON.parse(Object.values(named(run(), "keycloak-realm").inputs.data)[0] as string);
                 const clientIds = realm.clients.map((c: any) => c.clientId).sort();
-                assert.deepStrictEqual(clientIds, ["argo", "grafana", "jupyterhub", "minio-console"]);
+                assert.deepStrictEqual(clientIds, ["argo", "grafana", "jupyterhub", "minio-console", "oauth2-proxy"]);
+                // keycloak-config-cli fills $(env:NAME) from the Job's environment, which is the keycloak-realm-env Secret.
+                const realmEnv = named(run(), "keycloak-realm-env");
+                const job = byType(run(), "kubernetes:batch/v1:Job").find((j) => j.name === "keycloak-realm-sync") as RecordedResource;
+                assert.deepStrictEqual(job.inputs.spec.template.spec.containers[0].envFrom, [{ secretRef: { name: realmEnv.inputs.metadata.name } }]);
                 for (const client of realm.clients) {
-                    assert.match(client.secret, /^\$\{GEOPLATFORM_CLIENT_[A-Z_]+_SECRET\}$/);
-                    assert.ok(values.extraEnv.includes(client.secret.slice(2, -1)), `${client.clientId} secret reaches Keycloak's env`);
+                    assert.match(client.secret, /^\$\(env:GEOPLATFORM_CLIENT_[A-Z0-9_]+_SECRET\)$/);
+                    assert.ok(client.secret.slice(6, -1) in realmEnv.inputs.stringData, `${client.clientId} secret reaches the Job's env`);
                     const groups = client.protocolMappers.find((m: any) => m.protocolMapper === "oidc-group-membership-mapper");
                     assert.deepStrictEqual(
                         [groups?.config["claim.name"], groups?.config["full.path"]],
@@ -226,18 +230,14 @@ describe("platform layer", () => {
 
             it("serves every UI over TLS from the stack's issuer", () => {
                 const issuer = `letsencrypt-${validateConfig(rawGeoplatformConfig(stack), stack).platform.letsEncrypt}`;
+                // The OIDC host (auth.<domain>) has a production certificate in every stack: test/sso.test.ts.
                 const annotations = [
                     release(run(), "longhorn").inputs.values.ingress.annotations,
                     release(run(), "minio").inputs.values.consoleIngress.annotations,
-                    release(run(), "keycloakx").inputs.values.ingress.annotations,
                     release(run(), "kube-prometheus-stack").inputs.values.grafana.ingress.annotations,
                 ];
                 for (const a of annotations) assert.strictEqual(a["cert-manager.io/cluster-issuer"], issuer);
                 assert.strictEqual(release(run(), "longhorn").inputs.values.ingress.tls, true);
-                assert.match(
-                    release(run(), "longhorn").inputs.values.ingress.annotations["traefik.ingress.kubernetes.io/router.middlewares"],
-                    /longhorn-system-longhorn-basic-auth@kubernetescrd/,
-                );
             });
 
             it("labels every namespace for Pod Security admission", () => {
@@ -335,7 +335,7 @@ describe("platform layer", () => {
         const instances = (r: StackRun) => customResources(r, "postgresql.cnpg.io/v1:Cluster")[0].inputs.spec.instances;
         assert.strictEqual(instances(dev), 1);
         assert.strictEqual(instances(prod), 3);
-        const issuer = (r: StackRun) => release(r, "keycloakx").inputs.values.ingress.annotations["cert-manager.io/cluster-issuer"];
+        const issuer = (r: StackRun) => release(r, "kube-prometheus-stack").inputs.values.grafana.ingress.annotations["cert-manager.io/cluster-issuer"];
         assert.strictEqual(issuer(dev), "letsencrypt-staging");
         assert.strictEqual(issuer(prod), "letsencrypt-production");
         assert.strictEqual(customResources(dev, "postgresql.cnpg.io/v1:ScheduledBackup").length, 0);

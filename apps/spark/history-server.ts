@@ -76,5 +76,10 @@ export function historyServer(parent: pulumi.Resource, args: AppArgs, defaults: 
         { metadata: { name: NAME, namespace, labels: LABELS }, spec: { selector: LABELS, ports: [{ name: "http", port: PORT, targetPort: "http" }] } },
         { ...opts, dependsOn: [deployment] },
     );
-    tlsIngress(NAME, { platform, namespace, service: NAME, backendService: service.metadata.name, backendPort: PORT }, opts);
+    // No login of its own: behind the SSO gate, for any realm group member (platform/index.ts APP_NEEDS.spark.sso names this host).
+    tlsIngress(
+        NAME,
+        { platform, namespace, service: NAME, backendService: service.metadata.name, backendPort: PORT, middlewares: platform.sso.middleware },
+        opts,
+    );
 }

@@ -11,6 +11,7 @@ import { KubePrometheusStackValues } from "./kube-prometheus-stack";
 import { LokiValues } from "./loki";
 import { LonghornValues } from "./longhorn";
 import { MinioValues } from "./minio";
+import { Oauth2ProxyValues } from "./oauth2-proxy";
 import { SparkOperatorValues } from "./spark-operator";
 import { SparkapplicationValues } from "./sparkapplication";
 import { TraefikValues } from "./traefik";
@@ -28,6 +29,7 @@ export interface ChartValues {
     loki: LokiValues;
     longhorn: LonghornValues;
     minio: MinioValues;
+    "oauth2-proxy": Oauth2ProxyValues;
     "spark-operator": SparkOperatorValues;
     sparkapplication: SparkapplicationValues;
     traefik: TraefikValues;
@@ -46,6 +48,7 @@ export const CHART_VALUES_VERSIONS = {
     loki: "18.11.0",
     longhorn: "1.12.1",
     minio: "5.4.0",
+    "oauth2-proxy": "10.7.0",
     "spark-operator": "2.5.2",
     sparkapplication: "1.3.1",
     traefik: "41.3.0",

@@ -48,7 +48,8 @@ describe("policy pack on the mocked stacks", () => {
             assert.strictEqual(enforcement(stack)["ingress-authentication"], "advisory");
             assert.deepStrictEqual(policyConfig(stack)["ingress-authentication"].selfAuthenticatingHosts, ["jupyter", "argo", "grafana", "minio", "auth"]);
             const flagged = (await analyze(runOf(stack), stack)).filter((v) => v.policy === "ingress-authentication").map((v) => v.resource);
-            assert.deepStrictEqual(flagged.sort(), ["longhorn", "openeo-api", "spark-history"]);
+            // Longhorn and the Spark History Server are behind the SSO gate; openEO gets its own OIDC login (issue 16).
+            assert.deepStrictEqual(flagged.sort(), ["openeo-api"]);
         });
     }
 

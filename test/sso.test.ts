@@ -1,0 +1,254 @@
+import * as assert from "assert";
+import * as jmespath from "jmespath";
+import { CHARTS, PLATFORM_IMAGES } from "../config/catalog";
+import { NODE_GROUP_LABEL } from "../config/types";
+import { validateConfig } from "../config/validate";
+import { exposures } from "../policy/policies/ingress-authentication";
+import { dependsTransitively } from "./harness/dependencies";
+import { SECRET_SENTINEL } from "./harness/mock-outputs";
+import { chartOf } from "./harness/releases";
+import { RecordedResource, runStack, sharedStackRuns, StackRun } from "./harness/run-stack";
+import { rawGeoplatformConfig, STACKS } from "./harness/stack-config";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
+const MIDDLEWARE = "kubernetes:traefik.io/v1alpha1:Middleware";
+const MIDDLEWARES = "traefik.ingress.kubernetes.io/router.middlewares";
+const SSO_NS = CHARTS.oauth2Proxy.namespace;
+const GATES = [`${SSO_NS}-oauth2-proxy@kubernetescrd`, `${SSO_NS}-admins-oauth2-proxy@kubernetescrd`];
+/** UIs that log users in through OIDC themselves (openEO: its own OIDC provider, issue 16). */
+const SELF_OIDC = ["jupyter", "argo", "grafana", "minio", "auth", "openeo"];
+
+const byType = (run: StackRun, type: string) => run.resources.filter((r) => r.type === type);
+const named = (run: StackRun, name: string) => run.resources.find((r) => r.name === name) as RecordedResource;
+const release = (run: StackRun, chart: string) => byType(run, RELEASE).find((r) => chartOf(r) === chart) as RecordedResource;
+const middleware = (run: StackRun, name: string) => byType(run, MIDDLEWARE).find((m) => m.inputs.metadata.name === name) as RecordedResource;
+const realmOf = (run: StackRun) => JSON.parse(Object.values(named(run, "keycloak-realm").inputs.data)[0] as string);
+const realmJob = (run: StackRun) => named(run, "keycloak-realm-sync");
+const configOf = (stack: string) => validateConfig(rawGeoplatformConfig(stack), stack);
+
+/** Every Ingress the stack creates, directly or through a Release's values, with its hosts and middleware refs. */
+function allExposures(run: StackRun) {
+    return run.resources.flatMap((r) =>
+        exposures(r.type, r.inputs).map((e) => ({
+            resource: r.name,
+            ...e,
+            middlewares: String(e.annotations[MIDDLEWARES] ?? "")
+                .split(",")
+                .map((m) => m.trim())
+                .filter((m) => m),
+        })),
+    );
+}
+
+describe("single sign-on and roles", () => {
+    const runOf = sharedStackRuns();
+
+    for (const stack of STACKS) {
+        describe(stack, () => {
+            const run = () => runOf(stack);
+            const domain = () => configOf(stack).domain;
+
+            it("puts every Ingress without a login of its own behind the SSO gate, and only hosts the gate serves", () => {
+                const gate = release(run(), "oauth2-proxy").inputs.values;
+                const gated: string[] = [];
+                for (const e of allExposures(run())) {
+                    const uses = e.middlewares.filter((m) => GATES.includes(m));
+                    for (const host of e.hosts) {
+                        if (uses.length === 0) assert.ok(SELF_OIDC.includes(host.split(".")[0]), `${e.resource} serves ${host} with no login`);
+                        else gated.push(host);
+                    }
+                }
+                assert.deepStrictEqual([...new Set(gated)].sort(), [`longhorn.${domain()}`, `spark-history.${domain()}`]);
+                // A host using the gate without oauth2-proxy's /oauth2/ route there would pass its own /oauth2/ paths unchecked (--skip-auth-route).
+                assert.deepStrictEqual([...gate.ingress.hosts].sort(), [...new Set(gated)].sort());
+                assert.deepStrictEqual(gate.extraArgs["whitelist-domain"].split(",").sort(), [...new Set(gated)].sort());
+                assert.deepStrictEqual(gate.ingress.tls, [{ hosts: gate.ingress.hosts, secretName: "oauth2-proxy-tls" }]);
+                const client = realmOf(run()).clients.find((c: any) => c.clientId === "oauth2-proxy");
+                assert.deepStrictEqual(client.redirectUris.sort(), [...new Set(gated)].map((h) => `https://${h}/oauth2/callback`).sort());
+            });
+
+            it("lets platform-admins alone into Longhorn, any realm group into the Spark History Server", () => {
+                const longhorn = release(run(), "longhorn").inputs.values.ingress.annotations[MIDDLEWARES];
+                assert.strictEqual(longhorn, `${SSO_NS}-admins-oauth2-proxy@kubernetescrd`);
+                const history = byType(run(), INGRESS).find((i) => i.inputs.metadata.name === "spark-history") as RecordedResource;
+                assert.strictEqual(history.inputs.metadata.annotations[MIDDLEWARES], `${SSO_NS}-oauth2-proxy@kubernetescrd`);
+                assert.strictEqual(
+                    middleware(run(), "admins-oauth2-proxy").inputs.spec.forwardAuth.address,
+                    `http://oauth2-proxy.${SSO_NS}.svc.cluster.local/?allowed_groups=platform-admins`,
+                );
+                assert.strictEqual(release(run(), "oauth2-proxy").inputs.values.extraArgs["allowed-group"], "platform-admins,data-scientists");
+                assert.strictEqual(byType(run(), MIDDLEWARE).filter((m) => m.inputs.spec.basicAuth).length, 0, "no basic auth left");
+            });
+
+            it("wires oauth2-proxy as Traefik forward auth with its secrets in Secrets only", () => {
+                for (const name of ["oauth2-proxy", "admins-oauth2-proxy"]) {
+                    const m = middleware(run(), name);
+                    assert.strictEqual(m.inputs.metadata.namespace, SSO_NS);
+                    const fa = m.inputs.spec.forwardAuth;
+                    // oauth2-proxy's `/` (static upstream 202) redirects to the login; /oauth2/auth would only answer 401.
+                    assert.match(fa.address, new RegExp(`^http://oauth2-proxy\\.${SSO_NS}\\.svc\\.cluster\\.local/(\\?|$)`));
+                    assert.strictEqual(fa.trustForwardHeader, false);
+                    assert.ok(fa.authResponseHeaders.includes("X-Auth-Request-User") && fa.authResponseHeaders.includes("X-Auth-Request-Groups"));
+                    assert.ok(dependsTransitively(run(), m, release(run(), "traefik")), "the Middleware CRD exists first");
+                }
+                const gate = release(run(), "oauth2-proxy");
+                const values = gate.inputs.values;
+                assert.strictEqual(gate.inputs.namespace, SSO_NS);
+                assert.deepStrictEqual(values.nodeSelector, { [NODE_GROUP_LABEL]: "system" });
+                assert.deepStrictEqual(values.config.upstreams, ["static://202"]);
+                assert.strictEqual(values.extraArgs["reverse-proxy"], "true");
+                assert.strictEqual(values.extraArgs["skip-provider-button"], "true");
+                assert.strictEqual(values.extraArgs["oidc-groups-claim"], "groups");
+                assert.strictEqual(values.extraArgs["oidc-issuer-url"], `https://auth.${domain()}/realms/geoplatform`);
+                // Only oauth2-proxy's own routes skip the check, and they are exactly what its Ingress routes to it.
+                assert.strictEqual(values.extraArgs["skip-auth-route"], `^${values.ingress.path}`);
+                assert.strictEqual(values.ingress.path, "/oauth2/");
+                assert.deepStrictEqual(values.ingress.annotations[MIDDLEWARES], `${SSO_NS}-oauth2-proxy@kubernetescrd`);
+                // Secrets: the client's from the realm's client Secret, the cookie's from its own; none in values.
+                assert.strictEqual(values.config.existingSecret, "oauth2-proxy-oidc");
+                assert.deepStrictEqual(values.config.requiredSecretKeys, ["client-id", "client-secret"]);
+                assert.ok(!("clientSecret" in values.config) && !("cookieSecret" in values.config));
+                assert.deepStrictEqual(values.extraEnv, [
+                    { name: "OAUTH2_PROXY_COOKIE_SECRET", valueFrom: { secretKeyRef: { name: "oauth2-proxy-cookie", key: "cookie-secret" } } },
+                ]);
+                assert.ok(!JSON.stringify(values).includes(SECRET_SENTINEL));
+                const secret = (name: string) =>
+                    byType(run(), "kubernetes:core/v1:Secret").find(
+                        (s) => s.inputs.metadata.name === name && s.inputs.metadata.namespace === SSO_NS,
+                    ) as RecordedResource;
+                assert.deepStrictEqual(Object.keys(secret("oauth2-proxy-oidc").inputs.stringData).sort(), ["client-id", "client-secret"]);
+                assert.ok(secret("oauth2-proxy-oidc").secretPaths.includes("stringData") && secret("oauth2-proxy-cookie").secretPaths.includes("stringData"));
+                assert.ok(gate.dependencies.includes(secret("oauth2-proxy-oidc").urn) && gate.dependencies.includes(secret("oauth2-proxy-cookie").urn));
+                // AES needs 16, 24 or 32 bytes (oauth2-proxy pkg/validation/cookie.go): 32 ASCII characters.
+                const cookie = run().resources.find(
+                    (r) => r.type === "random:index/randomPassword:RandomPassword" && r.name === "oauth2-proxy-cookie",
+                ) as RecordedResource;
+                assert.deepStrictEqual([cookie.inputs.length, cookie.inputs.special], [32, false]);
+                // It reads the realm's discovery document at start: it waits for the reconciled realm.
+                assert.ok(dependsTransitively(run(), gate, realmJob(run())));
+            });
+
+            it("reconciles the realm with keycloak-config-cli in a Job on system, restricted, admin credentials from a Secret", () => {
+                const job = realmJob(run());
+                const pod = job.inputs.spec.template.spec;
+                const container = pod.containers[0];
+                assert.match(job.inputs.metadata.name, /^keycloak-realm-sync-[0-9a-f]{10}$/);
+                assert.strictEqual(job.inputs.metadata.namespace, CHARTS.keycloak.namespace);
+                assert.deepStrictEqual(pod.nodeSelector, { [NODE_GROUP_LABEL]: "system" });
+                assert.strictEqual(container.image, `docker.io/adorsys/keycloak-config-cli:${PLATFORM_IMAGES.keycloakConfigCli.tag}`);
+                assert.match(PLATFORM_IMAGES.keycloakConfigCli.tag, /^\d+\.\d+\.\d+-26\.\d+\.\d+$/, "built for Keycloak 26");
+                // Restricted Pod Security: non-root, RuntimeDefault seccomp, no escalation, no capabilities.
+                assert.strictEqual(pod.securityContext.runAsNonRoot, true);
+                assert.strictEqual(pod.securityContext.seccompProfile.type, "RuntimeDefault");
+                assert.strictEqual(container.securityContext.allowPrivilegeEscalation, false);
+                assert.deepStrictEqual(container.securityContext.capabilities.drop, ["ALL"]);
+                const env = Object.fromEntries(container.env.map((e: any) => [e.name, e]));
+                assert.deepStrictEqual(env.KEYCLOAK_PASSWORD.valueFrom, { secretKeyRef: { name: "keycloak-admin", key: "password" } });
+                assert.deepStrictEqual(env.KEYCLOAK_USER.valueFrom, { secretKeyRef: { name: "keycloak-admin", key: "username" } });
+                assert.strictEqual(env.IMPORT_VARSUBSTITUTION_ENABLED.value, "true");
+                assert.strictEqual(env.KEYCLOAK_URL.value, `http://keycloak-keycloakx-http.${CHARTS.keycloak.namespace}.svc.cluster.local`);
+                assert.ok(!JSON.stringify(job.inputs).includes(SECRET_SENTINEL));
+                assert.ok(dependsTransitively(run(), job, release(run(), "keycloakx")));
+                assert.ok(job.dependencies.includes(named(run(), "keycloak-realm").urn));
+                // Keycloak no longer imports at start: the Job is the one writer of the realm.
+                assert.deepStrictEqual(release(run(), "keycloakx").inputs.values.command, ["/opt/keycloak/bin/kc.sh", "start"]);
+                // argo-server reads the discovery document at start: it waits for the realm, not only for Keycloak.
+                const argo = byType(run(), RELEASE).find((r) => chartOf(r) === "argo-workflows") as RecordedResource;
+                assert.ok(dependsTransitively(run(), argo, job));
+            });
+
+            it("creates the first platform-admin with a generated password, as a secret output, set once", () => {
+                const realm = realmOf(run());
+                const admin = realm.users.find((u: any) => u.username === "platform-admin");
+                assert.deepStrictEqual(admin.groups, ["platform-admins"]);
+                assert.deepStrictEqual(admin.credentials, [
+                    { type: "password", userLabel: "initial", value: "$(env:GEOPLATFORM_REALM_ADMIN_PASSWORD)", temporary: false },
+                ]);
+                const realmEnv = named(run(), "keycloak-realm-env");
+                assert.ok("GEOPLATFORM_REALM_ADMIN_PASSWORD" in realmEnv.inputs.stringData);
+                assert.strictEqual(run().outputs.adminUsernames.realm, "platform-admin");
+                assert.ok(run().secretOutputs.includes("realmAdminPassword"));
+                assert.ok(!run().secretOutputs.includes("adminUsernames"), "the user name stays readable");
+                assert.ok(!("longhornUiPassword" in run().outputs), "no shared Longhorn password any more");
+            });
+
+            it("maps realm groups to Grafana roles (Admin, Editor, none) on the groups claim", () => {
+                const oauth = release(run(), "kube-prometheus-stack").inputs.values.grafana["grafana.ini"]["auth.generic_oauth"];
+                assert.strictEqual(oauth.role_attribute_strict, true);
+                // Grafana evaluates the path with JMESPath over the token's and userinfo's claims.
+                const role = (groups: string[]) => jmespath.search({ groups }, oauth.role_attribute_path);
+                assert.strictEqual(role(["platform-admins"]), "Admin");
+                assert.strictEqual(role(["data-scientists", "platform-admins"]), "Admin");
+                assert.strictEqual(role(["data-scientists"]), "Editor");
+                assert.strictEqual(role(["someone-else"]), false, "no role: strict mode refuses the login");
+                assert.strictEqual(role([]), false);
+            });
+
+            it("maps realm groups to MinIO policies of the same name through the groups claim", () => {
+                const minio = release(run(), "minio").inputs.values;
+                assert.strictEqual(minio.oidc.claimName, "groups");
+                const policy = (name: string) => minio.policies.find((p: any) => p.name === name);
+                assert.ok(policy("platform-admins").statements.some((s: any) => s.actions.includes("admin:*")));
+                const users = policy("data-scientists").statements.flatMap((s: any) => s.resources);
+                assert.ok(users.includes("arn:aws:s3:::jupyterhub-notebooks/*") && users.includes("arn:aws:s3:::spark-event-logs/*"));
+                assert.ok(!users.some((r: string) => /longhorn-backups|postgres-backups/.test(r)), "users do not touch the backups");
+                assert.ok(!policy("data-scientists").statements.some((s: any) => s.actions.some((a: string) => a.startsWith("admin:"))));
+                // The realm no longer maps a `policy` user attribute (Keycloak 26's user profile drops undeclared ones).
+                for (const c of realmOf(run()).clients) assert.ok(!c.protocolMappers.some((m: any) => m.name === "policy"), c.clientId);
+            });
+
+            it("serves the admin console and the master realm only to adminCidrs", () => {
+                const values = release(run(), "keycloakx").inputs.values;
+                const console = values.ingress.console;
+                assert.strictEqual(console.enabled, true);
+                assert.deepStrictEqual(
+                    console.rules[0].paths.map((p: any) => p.path),
+                    ["/admin", "/realms/master"],
+                );
+                assert.strictEqual(console.rules[0].host, `auth.${domain()}`);
+                assert.strictEqual(console.annotations[MIDDLEWARES], `${CHARTS.keycloak.namespace}-keycloak-admin-cidrs@kubernetescrd`);
+                // Same Secret and issuer as the realm's Ingress: one Certificate for the host (no console.tls: it inherits ingress.tls).
+                assert.strictEqual(console.tls, undefined);
+                assert.strictEqual(console.annotations["cert-manager.io/cluster-issuer"], values.ingress.annotations["cert-manager.io/cluster-issuer"]);
+                const allow = middleware(run(), "keycloak-admin-cidrs");
+                assert.strictEqual(allow.inputs.metadata.namespace, CHARTS.keycloak.namespace);
+                assert.deepStrictEqual(allow.inputs.spec.ipAllowList.sourceRange, configOf(stack).adminCidrs);
+                // Source address of the connection, never a forwarded header a client can write.
+                assert.strictEqual(allow.inputs.spec.ipAllowList.ipStrategy, undefined);
+                assert.ok(release(run(), "keycloakx").dependencies.includes(allow.urn));
+            });
+
+            it("gives the OIDC host a certificate every OIDC client trusts (Let's Encrypt production), whatever the stack's issuer", () => {
+                const issuerHost = `auth.${domain()}`;
+                const tlsIssuers = allExposures(run())
+                    .filter((e) => e.hosts.includes(issuerHost) && e.annotations["cert-manager.io/cluster-issuer"] !== undefined)
+                    .map((e) => e.annotations["cert-manager.io/cluster-issuer"]);
+                assert.deepStrictEqual([...new Set(tlsIssuers)], ["letsencrypt-production"]);
+                // Every realm URL any consumer is given points at that host.
+                const realmUrls = JSON.stringify(run().resources.map((r) => r.inputs)).match(/https:\/\/[a-z0-9.-]+\/realms\/[a-z]+/g) ?? [];
+                assert.ok(realmUrls.length >= 5, `${realmUrls.length} realm URLs`);
+                for (const url of realmUrls) assert.ok(url.startsWith(`https://${issuerHost}/realms/geoplatform`), url);
+            });
+        });
+    }
+
+    it("reruns the realm reconciliation when an app is enabled later, with that app's client", async () => {
+        const before = await runStack("dev", { "geoplatform:apps": { argo: { enabled: false } } });
+        const after = runOf("dev");
+        assert.ok(!realmOf(before).clients.some((c: any) => c.clientId === "argo"));
+        assert.ok(realmOf(after).clients.some((c: any) => c.clientId === "argo"));
+        // A new Job name: Pulumi replaces the Job, and the new one runs.
+        assert.notStrictEqual(realmJob(before).inputs.metadata.name, realmJob(after).inputs.metadata.name);
+        assert.ok("GEOPLATFORM_CLIENT_ARGO_SECRET" in named(after, "keycloak-realm-env").inputs.stringData);
+        // The same realm gives the same Job: an unchanged `up` does not rerun it.
+        const again = await runStack("dev", { "geoplatform:apps": { argo: { enabled: false } } });
+        assert.strictEqual(realmJob(again).inputs.metadata.name, realmJob(before).inputs.metadata.name);
+    });
+
+    it("drops the Spark History Server's host from the gate when Spark is off", async () => {
+        const run = await runStack("dev", { "geoplatform:apps": { spark: { enabled: false }, openeo: { enabled: false } } });
+        const hosts = release(run, "oauth2-proxy").inputs.values.ingress.hosts;
+        assert.deepStrictEqual(hosts, [`longhorn.${configOf("dev").domain}`]);
+    });
+});
