@@ -6,7 +6,9 @@ import { transitiveDeps } from "./harness/dependencies";
 import { plainSecretLeaks } from "./harness/secrets";
 import { RecordedResource, runStack, sharedStackRuns } from "./harness/run-stack";
 import { rawGeoplatformConfig, STACKS } from "./harness/stack-config";
+import { createHash } from "crypto";
 import { kubeconfigReadMonth } from "../platform/k3s";
+import { redactedConfig } from "../platform/k3s/render";
 
 const COMMAND = "command:remote:Command";
 
@@ -86,6 +88,7 @@ describe("K3s layer", () => {
                     assert.ok(before && after, name);
                     const install = byName(`${name}-k3s`);
                     assert.ok(install.dependencies.includes(before.urn), `${name}: drained before its install`);
+                    assert.ok(before.dependencies.includes(byName(`${name}-k3s-forget`).urn), `${name}: a predecessor's Node is gone before the roll`);
                     assert.ok(after.dependencies.includes(install.urn), `${name}: uncordoned after`);
                     assert.ok(ready.dependencies.includes(after.urn));
                     for (const [roll, phase] of [
@@ -96,6 +99,11 @@ describe("K3s layer", () => {
                         assert.deepStrictEqual(vars, { PHASE: phase, NODE_NAME: name, K3S_VERSION: config().k3sVersion, CONFIG_ID: vars.CONFIG_ID });
                         // A config change rolls the agent like a new version: the hash of its config (without the token) is a trigger.
                         assert.match(vars.CONFIG_ID, /^[0-9a-f]{32}$/);
+                        // The config without its tokens and without the VM's id: a new VM alone (forget-node.sh's case) rolls nothing.
+                        const yamlText = Buffer.from(scriptVars(install.inputs.stdin).K3S_CONFIG_B64, "base64").toString("utf8");
+                        assert.match(yamlText, /geoplatform\.io\/instance-id=/);
+                        assert.strictEqual(vars.CONFIG_ID, createHash("sha256").update(redactedConfig(yamlText)).digest("hex").slice(0, 32));
+                        assert.doesNotMatch(redactedConfig(yamlText), /token|instance-id/);
                         assert.deepStrictEqual(roll.inputs.triggers, [config().k3sVersion, vars.CONFIG_ID]);
                         assert.ok(roll.secretPaths.includes("stdin") && roll.secretPaths.some((p) => p.startsWith("triggers")), "derived from the token");
                         assert.strictEqual(roll.inputs.connection.host, ready.inputs.connection.host, "on the first server, which has kubectl");

@@ -167,13 +167,15 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 BOOT_DIAL,
             );
         };
-        const configs = new Map<ClusterNode, pulumi.Output<string>>();
-        function configOf(node: ClusterNode): pulumi.Output<string> {
-            const known = configs.get(node);
+        const configs = new Map<string, pulumi.Output<string>>();
+        // `withId: false` leaves the VM's id out (a placeholder): the roll's CONFIG_ID must not wait for, nor change with, a new VM's id.
+        function configOf(node: ClusterNode, withId = true): pulumi.Output<string> {
+            const key = `${node.name} ${withId}`;
+            const known = configs.get(key);
             if (known) return known;
             const isFirst = node === first;
             const yaml = pulumi
-                .all([tokenValue, agentTokenValue, node.privateIp, joinUrl, cluster.apiEndpoint, cluster.registrationAddress, node.instanceId])
+                .all([tokenValue, agentTokenValue, node.privateIp, joinUrl, cluster.apiEndpoint, cluster.registrationAddress, withId ? node.instanceId : "-"])
                 .apply(([serverToken, agentJoinToken, nodeIp, server, apiEndpoint, registrationAddress, instanceId]) =>
                     k3sConfigYaml({
                         role: node.role,
@@ -189,7 +191,7 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                         taints: node.taints,
                     }),
                 );
-            configs.set(node, yaml);
+            configs.set(key, yaml);
             return yaml;
         }
 
@@ -232,7 +234,8 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         // without also serialising creation.
         // CONFIG_ID: the agent's config without its token, hashed: a new one (a label, a taint, the registration address)
         // rolls the agent like a new version; a token change alone restarts it in place (docs/k3s.md, "Cluster changes").
-        const configId = (agent: ClusterNode) => configOf(agent).apply((yaml) => createHash("sha256").update(redactedConfig(yaml)).digest("hex").slice(0, 32));
+        const configId = (agent: ClusterNode) =>
+            configOf(agent, false).apply((yaml) => createHash("sha256").update(redactedConfig(yaml)).digest("hex").slice(0, 32));
         const roll = (agent: ClusterNode, phase: "before" | "after", dependsOn: pulumi.Resource[]) =>
             runScript(
                 `${agent.name}-k3s-roll-${phase}`,
@@ -242,7 +245,12 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 { triggers: [config.k3sVersion, configId(agent)] },
                 { dependsOn },
             );
-        const agentInstalls = agents.map((agent) => install(agent, [lastServer, forget(agent, first, [lastServer]), roll(agent, "before", [lastServer])]));
+        // The roll comes after the forget: a replaced agent's predecessor Node is gone (not drained twice, nor waited for
+        // on a dead kubelet), so the roll finds a new node with nothing to drain.
+        const agentInstalls = agents.map((agent) => {
+            const forgotten = forget(agent, first, [lastServer]);
+            return install(agent, [lastServer, forgotten, roll(agent, "before", [lastServer, forgotten])]);
+        });
         const agentRolled = agents.map((agent, i) => roll(agent, "after", [agentInstalls[i]]));
 
         // Leaving the stack: created once per agent, so an upgrade (which replaces the install) never runs it. It runs on

@@ -151,13 +151,15 @@ const yamlString = (value: string) => JSON.stringify(value);
 const yamlList = (key: string, items: string[]) => (items.length ? [`${key}:`, ...items.map((i) => `  - ${yamlString(i)}`)] : []);
 
 /**
- * What K3s hashes into its `k3s.io/node-config-hash` annotation: the config with the tokens left out (K3s redacts
- * `--token` and `--agent-token` before hashing, k3s-io/k3s pkg/nodeconfig/nodeconfig.go). roll-node.sh compares it.
+ * The part of a node's config whose change rolls it (roll-node.sh `CONFIG_ID`): without the tokens, which K3s leaves
+ * out of its `k3s.io/node-config-hash` too (it redacts `--token` and `--agent-token` before hashing, k3s-io/k3s
+ * pkg/nodeconfig/nodeconfig.go), and without the VM's id, which changes only with a new VM (a new Node, nothing to
+ * drain: forget-node.sh handles its predecessor).
  */
 export function redactedConfig(yaml: string): string {
     return yaml
         .split("\n")
-        .filter((line) => !/^(token|agent-token):/.test(line))
+        .filter((line) => !/^(token|agent-token):/.test(line) && !line.includes(`"${INSTANCE_ID_LABEL}=`))
         .join("\n");
 }
 
