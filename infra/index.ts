@@ -1,19 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GeoplatformConfig } from "../config/types";
-import { ClusterNodes } from "./types";
+import { Infra } from "./types";
 
-export { ClusterNode, ClusterNodes, SshEndpoint } from "./types";
+export { BackupStore, ClusterNode, ClusterNodes, Infra, SshEndpoint } from "./types";
 
 /**
- * Creates the VMs on the stack's cloud. Only that cloud's module (and SDK) is
+ * Creates the VMs and the backup bucket on the stack's cloud. Only that cloud's modules (and SDK) are
  * loaded, which keeps the other provider out of the program's start-up.
  */
-export async function createInfra(config: GeoplatformConfig, opts?: pulumi.ComponentResourceOptions): Promise<ClusterNodes> {
+export async function createInfra(config: GeoplatformConfig, opts?: pulumi.ComponentResourceOptions): Promise<Infra> {
     const name = pulumi.getStack();
     if (config.cloud === "aws") {
         const { AwsCluster } = await import("./aws");
-        return new AwsCluster(name, config, opts).clusterNodes;
+        const { AwsBackupBucket } = await import("./backup-aws");
+        return { ...new AwsCluster(name, config, opts).clusterNodes, backup: new AwsBackupBucket(`${name}-backup`, config, opts).store };
     }
     const { OpenStackCluster } = await import("./openstack");
-    return new OpenStackCluster(name, config, opts).clusterNodes;
+    const { OpenStackBackupBucket } = await import("./backup-openstack");
+    return { ...new OpenStackCluster(name, config, opts).clusterNodes, backup: new OpenStackBackupBucket(`${name}-backup`, config, opts).store };
 }

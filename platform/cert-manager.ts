@@ -14,6 +14,8 @@ export const issuerName = (environment: keyof typeof ACME_SERVERS) => `letsencry
 /** cert-manager with its CRDs, and a Let's Encrypt ClusterIssuer per environment (HTTP-01 through the ingress). */
 export class CertManager extends pulumi.ComponentResource {
     readonly clusterIssuer: string;
+    /** The release, which installs the Issuer and Certificate CRDs other charts' templates use. */
+    readonly release: pulumi.Resource;
 
     constructor(
         name: string,
@@ -22,7 +24,7 @@ export class CertManager extends pulumi.ComponentResource {
     ) {
         super("geoplatform:platform:CertManager", name, {}, opts);
         const placement = { nodeSelector: SYSTEM };
-        const release = catalogRelease(
+        const release = (this.release = catalogRelease(
             "cert-manager",
             CHARTS.certManager,
             args.namespace,
@@ -36,7 +38,7 @@ export class CertManager extends pulumi.ComponentResource {
                 resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
             },
             { parent: this },
-        );
+        ));
         for (const environment of Object.keys(ACME_SERVERS) as (keyof typeof ACME_SERVERS)[]) {
             new k8s.apiextensions.CustomResource(
                 issuerName(environment),

@@ -17,6 +17,8 @@ const JOB_RESOURCES = { requests: { cpu: "10m", memory: "128Mi" }, limits: { mem
 export interface S3User {
     name: string;
     buckets: string[];
+    /** Reads objects only (the backup mirror). */
+    readOnly?: boolean;
 }
 
 export interface ObjectStorageArgs {
@@ -83,7 +85,7 @@ export class ObjectStorage extends pulumi.ComponentResource {
                             resources: user.buckets.map((b) => `arn:aws:s3:::${b}`),
                             actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
                         },
-                        { resources: user.buckets.map((b) => `arn:aws:s3:::${b}/*`), actions: ["s3:*"] },
+                        { resources: user.buckets.map((b) => `arn:aws:s3:::${b}/*`), actions: user.readOnly ? ["s3:GetObject"] : ["s3:*"] },
                     ],
                 })),
                 // Replaces the chart's default `console` user and its well-known password.
@@ -116,6 +118,13 @@ export class ObjectStorage extends pulumi.ComponentResource {
             { parent: this, dependsOn: [root, args.storageReady, ...userSecrets] },
         );
         this.registerOutputs({ endpoint: this.endpoint });
+    }
+
+    /** The secret key of `user` (a Pulumi secret), for a consumer that builds its own Secret from it (the backup mirror's mc alias). */
+    secretKey(user: string): pulumi.Output<string> {
+        const key = this.secretKeys[user];
+        if (!key) throw new Error(`object storage has no user ${user}`);
+        return key;
     }
 
     /**

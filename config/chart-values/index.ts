@@ -8,6 +8,7 @@ import { KeycloakxValues } from "./keycloakx";
 import { KubePrometheusStackValues } from "./kube-prometheus-stack";
 import { LonghornValues } from "./longhorn";
 import { MinioValues } from "./minio";
+import { PluginBarmanCloudValues } from "./plugin-barman-cloud";
 import { SparkOperatorValues } from "./spark-operator";
 import { SparkapplicationValues } from "./sparkapplication";
 import { TraefikValues } from "./traefik";
@@ -22,6 +23,7 @@ export interface ChartValues {
     "kube-prometheus-stack": KubePrometheusStackValues;
     longhorn: LonghornValues;
     minio: MinioValues;
+    "plugin-barman-cloud": PluginBarmanCloudValues;
     "spark-operator": SparkOperatorValues;
     sparkapplication: SparkapplicationValues;
     traefik: TraefikValues;
@@ -37,6 +39,7 @@ export const CHART_VALUES_VERSIONS = {
     "kube-prometheus-stack": "88.5.3",
     longhorn: "1.12.1",
     minio: "5.4.0",
+    "plugin-barman-cloud": "0.7.0",
     "spark-operator": "2.5.2",
     sparkapplication: "1.3.1",
     traefik: "41.3.0",

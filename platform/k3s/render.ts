@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Taint } from "../../config/types";
+import { EtcdBackup, etcdBackupLines } from "./etcd-backup";
 
 // Node scripts are plain files (shellcheck-clean, tested on their own); a
 // command sends one to `sudo bash -s` on stdin, preceded by its inputs as
@@ -15,7 +16,7 @@ function scriptsDir(): string {
     return found;
 }
 
-export type ScriptName = "install-k3s" | "wait-ready" | "drain-node" | "read-kubeconfig" | "reconcile-node" | "check-version" | "roll-node" | "forget-node";
+export type ScriptName = "install-k3s" | "wait-ready" | "drain-node" | "read-kubeconfig" | "reconcile-node" | "check-version" | "roll-node" | "forget-node" | "restore-etcd";
 
 export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'"'"'`)}'`;
@@ -49,6 +50,8 @@ export interface K3sNodeConfig {
     tlsSans: string[];
     labels: Record<string, string>;
     taints: Taint[];
+    /** Servers: scheduled etcd snapshots to the backup bucket (platform/k3s/etcd-backup.ts). */
+    etcdBackup?: EtcdBackup;
 }
 
 /** Built-ins the platform layer replaces with its own pinned components. */
@@ -81,6 +84,7 @@ export function k3sConfigYaml(node: K3sNodeConfig): string {
             ...yamlList("disable", DISABLED_BUILTINS),
             `write-kubeconfig-mode: "0600"`,
             "secrets-encryption: true",
+            ...etcdBackupLines(node.etcdBackup),
         );
     }
     return lines.join("\n") + "\n";
