@@ -50,7 +50,8 @@ export function checkBackup(c: Checker, raw: unknown, cloud: CloudName | undefin
     const onOpenStack = cloud === "openstack";
     const notHere = (key: string) => c.fail(`backup.${key}`, b[key], `nothing: only OpenStack stacks set it (AWS gets an S3 bucket of its own)`);
     if (b.external !== undefined) {
-        if (!onOpenStack) notHere("external");
+        if (cloud === "aws") notHere("external");
+        else if (!onOpenStack) return config;
         else {
             const e = c.object("backup.external", b.external);
             c.noUnknownKeys("backup.external", e, EXTERNAL_KEYS);
@@ -72,7 +73,7 @@ export function checkBackup(c: Checker, raw: unknown, cloud: CloudName | undefin
                 "the https:// S3 endpoint of the cloud's object storage (Swift s3api or Ceph RGW), e.g. https://s3.waw3-2.cloudferro.com, or backup.external for a bucket elsewhere",
         });
         config.s3Region = c.string("backup.s3Region", b.s3Region, { fallback: "us-east-1" });
-    } else {
+    } else if (cloud === "aws") {
         if (b.s3Endpoint !== undefined) notHere("s3Endpoint");
         if (b.s3Region !== undefined) notHere("s3Region");
     }

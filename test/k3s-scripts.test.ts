@@ -202,7 +202,7 @@ const installVars = (config: string, role = "server", version = VERSION) => ({
     SHUTDOWN_GRACE: "60s",
     SHUTDOWN_GRACE_CRITICAL: "20s",
 });
-const SCRIPTS: ScriptName[] = ["install-k3s", "wait-ready", "drain-node", "read-kubeconfig", "reconcile-node", "check-version", "roll-node", "forget-node"];
+const SCRIPTS: ScriptName[] = ["install-k3s", "wait-ready", "drain-node", "read-kubeconfig", "reconcile-node", "check-version", "roll-node", "forget-node", "restore-etcd"];
 
 describe("K3s node scripts", () => {
     let box: Sandbox;
