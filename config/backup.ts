@@ -84,7 +84,7 @@ function checkVolume(c: Checker, key: string, raw: unknown): RestoreVolume {
     const v = c.object(key, raw);
     c.noUnknownKeys(key, v, ["name", "backup", "sourceVolume", "sizeGb", "claim"]);
     const claim = c.object(`${key}.claim`, v.claim);
-    c.noUnknownKeys(`${key}.claim`, claim, ["namespace", "name"]);
+    c.noUnknownKeys(`${key}.claim`, claim, ["namespace", "name", "release"]);
     const volume: RestoreVolume = {
         name: c.string(`${key}.name`, v.name, { pattern: DNS_LABEL, expected: "a Longhorn volume name (lowercase letters, digits, '-')" }),
         sizeGb: c.integer(`${key}.sizeGb`, v.sizeGb, { min: 1, max: 16384 }),
@@ -93,6 +93,9 @@ function checkVolume(c: Checker, key: string, raw: unknown): RestoreVolume {
             name: c.string(`${key}.claim.name`, claim.name, { pattern: NAME, expected: "a PersistentVolumeClaim name" }),
         },
     };
+    if (claim.release !== undefined) {
+        volume.claim.release = c.string(`${key}.claim.release`, claim.release, { pattern: DNS_LABEL, expected: "the name of the Helm release that renders the claim" });
+    }
     if (v.backup !== undefined || v.sourceVolume !== undefined) {
         volume.backup = c.string(`${key}.backup`, v.backup, { pattern: /^backup-[a-z0-9]+$/, expected: "a Longhorn backup name (backup-...) with sourceVolume" });
         volume.sourceVolume = c.string(`${key}.sourceVolume`, v.sourceVolume, {

@@ -162,7 +162,8 @@ export interface RestoreVolume {
     backup?: string;
     sourceVolume?: string;
     sizeGb: number;
-    claim: { namespace: string; name: string };
+    /** `release`: the Helm release whose chart renders this claim (MinIO's `minio`), which then adopts it. */
+    claim: { namespace: string; name: string; release?: string };
 }
 
 /** Nodes with this label set to "true" hold Longhorn replicas (createDefaultDiskLabeledNodes): the storage nodes. */

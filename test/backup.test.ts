@@ -194,14 +194,14 @@ describe("backups (issue 14)", () => {
             postgres: { serverName: "geoplatform-pg", targetTime: "2026-12-01T10:00:00Z" },
             longhorn: {
                 volumes: [
-                    { name: "minio-data", backup: "backup-0123abcd", sourceVolume: "pvc-1111", sizeGb: 50, claim: { namespace: "minio", name: "minio" } },
+                    { name: "minio-data", backup: "backup-0123abcd", sourceVolume: "pvc-1111", sizeGb: 50, claim: { namespace: "minio", name: "minio", release: "minio" } },
                     { name: "pvc-2222", sizeGb: 10, claim: { namespace: "jupyterhub", name: "claim-alice" } },
                 ],
             },
         };
         let run: StackRun;
         before(async () => {
-            run = await runStack("dev", { "geoplatform:restore": restore, "geoplatform:backup": { ...rawGeoplatformConfig("dev").backup, postgresServerName: "geoplatform-pg-2" } });
+            run = await runStack("dev", { "geoplatform:restore": restore, "geoplatform:backup": { ...(rawGeoplatformConfig("dev").backup as object), postgresServerName: "geoplatform-pg-2" } });
         });
 
         it("bootstraps PostgreSQL by recovery from the plugin's object store, to the point in time, archiving under a new name", () => {
@@ -231,6 +231,9 @@ describe("backups (issue 14)", () => {
             // MinIO's release (which would otherwise provision an empty claim) waits for the restored one.
             const claim = claims.find((c) => c.inputs.metadata.name === "minio") as RecordedResource;
             assert.ok(transitiveDeps(run, release(run, "minio").urn).has(claim.urn));
+            // ... and carries the ownership metadata Helm needs to adopt it; the other claim (nobody's chart) none.
+            assert.deepStrictEqual(claim.inputs.metadata.annotations, { "meta.helm.sh/release-name": "minio", "meta.helm.sh/release-namespace": "minio" });
+            assert.strictEqual((claims.find((c) => c.inputs.metadata.name === "claim-alice") as RecordedResource).inputs.metadata.annotations, undefined);
         });
 
         it("resets the first server's etcd to the snapshot before any other node joins", () => {

@@ -102,7 +102,18 @@ export class LonghornRestore extends pulumi.ComponentResource {
         new k8s.core.v1.PersistentVolumeClaim(
             `restore-${v.claim.namespace}-${v.claim.name}`,
             {
-                metadata: { name: v.claim.name, namespace: args.ns(v.claim.namespace) },
+                // A claim a chart renders (MinIO's) carries the release's ownership metadata, which Helm 3 requires before
+                // it takes over an existing object (helm v3 pkg/action/validate.go, existingResourceConflict).
+                metadata: {
+                    name: v.claim.name,
+                    namespace: args.ns(v.claim.namespace),
+                    ...(v.claim.release
+                        ? {
+                              labels: { "app.kubernetes.io/managed-by": "Helm" },
+                              annotations: { "meta.helm.sh/release-name": v.claim.release, "meta.helm.sh/release-namespace": v.claim.namespace },
+                          }
+                        : {}),
+                },
                 spec: { accessModes: ["ReadWriteOnce"], storageClassName: STORAGE_CLASS, volumeName: v.name, resources: { requests: { storage: size } } },
             },
             // The claim binds at once; its consumer waits for the restore (a restoring volume attaches only when done).
