@@ -54,6 +54,14 @@ export const CHARTS = {
         namespace: "cnpg-system",
         nodeGroup: "system",
     },
+    // AWS stacks with spot groups only: a DaemonSet on the spot nodes (platform/spot.ts), in kube-system with K3s's own agents.
+    nodeTerminationHandler: {
+        chart: "aws-node-termination-handler",
+        repo: "oci://public.ecr.aws/aws-ec2/helm",
+        version: "0.27.6",
+        namespace: "kube-system",
+        nodeGroup: "processing",
+    },
 } as const satisfies Record<string, ChartEntry>;
 
 export type ChartName = keyof typeof CHARTS;

@@ -40,8 +40,15 @@ export interface ClusterNodes {
     nodes: ClusterNode[];
     /** SSH jump host; every node is reached through it. */
     bastion: SshEndpoint;
+    /** The bastion VM (its haproxy forwards 6443 to the servers) and its id, new whenever it is replaced. */
+    forwarder: { resource: pulumi.Resource; instanceId: pulumi.Output<string> };
     /** Address the Kubernetes API is published on (the bastion forwards 6443 to the servers). */
     apiEndpoint: pulumi.Output<string>;
+    /**
+     * The bastion's private address, which survives replacing any server (and the bastion itself: a fixed address on
+     * AWS, its own port on OpenStack): nodes join through it (K3s `server`), and every server has it in `tls-san`.
+     */
+    registrationAddress: pulumi.Output<string>;
     /** What private nodes need for outbound traffic (package and image downloads); node setup waits for it, booting does not. */
     egress: pulumi.Resource[];
     /** Private key for every VM and the bastion. */

@@ -14,6 +14,7 @@ import { Monitoring } from "./monitoring";
 import { APP_NAMESPACES, Namespaces, POSTGRES_NAMESPACE, PROCESSING_APPS, PROCESSING_NAMESPACE } from "./namespaces";
 import { ObjectStorage, S3User } from "./object-storage";
 import { Postgres } from "./postgres";
+import { SpotTermination, spotGroups } from "./spot";
 import { AppBinding, Platform } from "./types";
 
 export { Platform } from "./types";
@@ -229,6 +230,9 @@ export class PlatformLayer extends pulumi.ComponentResource {
             },
             child,
         );
+
+        // Spot interruptions (AWS): drained by the node termination handler on the spot groups.
+        if (spotGroups(config).length > 0) new SpotTermination("spot-termination", { config, groups: spotGroups(config), after: args.cluster.ready }, child);
 
         const bindings: Partial<Record<AppName, AppBinding>> = {};
         for (const app of apps) {

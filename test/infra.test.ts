@@ -98,14 +98,21 @@ describe("infra layer", function () {
                 assert.strictEqual(bastion.port, 22);
             });
 
-            it("forwards the API with an unprivileged haproxy, to every server", () => {
+            it("gives the bastion a user data without the server list (it comes over SSH), and a stable private registration address", async () => {
                 const bastion = get(stack).run.resources.find((r) => /instance:Instance$/.test(r.type) && r.name.endsWith("bastion")) as RecordedResource;
-                const cloudInit = yaml.load(bastion.inputs.userData) as { write_files: { path: string; content: string }[] };
-                const cfg = cloudInit.write_files.find((f) => f.path === "/etc/haproxy/haproxy.cfg")?.content ?? "";
-                const global = cfg.split(/\n(?=\S)/)[0];
-                for (const line of ["user haproxy", "group haproxy", "chroot /var/lib/haproxy"]) assert.match(global, new RegExp(`^\\s+${line}$`, "m"), line);
-                const servers = validateConfig(rawGeoplatformConfig(stack), stack).nodeGroups["control-plane"].count;
-                assert.strictEqual((cfg.match(/^\s+server server-\d+ \S+:6443 check$/gm) ?? []).length, servers);
+                const cloudInit = yaml.load(bastion.inputs.userData) as { packages: string[]; write_files?: unknown };
+                assert.deepStrictEqual(cloudInit.packages, ["haproxy"]);
+                assert.strictEqual(cloudInit.write_files, undefined, "no server address in the user data");
+                const address = await resolve(get(stack).cluster.registrationAddress);
+                if (stack === "prod") {
+                    assert.strictEqual(address, "10.20.0.10", "fixed: the 11th address of the first public subnet");
+                    assert.strictEqual(bastion.inputs.privateIp, address);
+                    assert.strictEqual(bastion.options.deleteBeforeReplace, true, "a fixed address is on one instance at a time");
+                } else {
+                    const port = get(stack).run.resources.find((r) => r.name === `${stack}-bastion-port`) as RecordedResource;
+                    assert.strictEqual(address, port.state.allFixedIps[0], "its own port's, which a replacement keeps");
+                }
+                assert.strictEqual(await resolve(get(stack).cluster.forwarder.instanceId), `${stack}-bastion-id`);
             });
 
             it("hands over the SSH private key as a secret", async () => {
@@ -140,7 +147,7 @@ describe("infra layer", function () {
     }
 
     for (const stack of STACKS) {
-        it(`${stack}: opens 6443 on servers only (from the bastion and the nodes), and 9100 (node exporter) between nodes`, () => {
+        it(`${stack}: opens 6443 on servers only (from the bastion and the nodes) and on the bastion's registration address (from the nodes), and 9100 between nodes`, () => {
             const rules = inboundRules(get(stack).run);
             const api = rules.filter((r) => r.fromPort <= 6443 && r.toPort >= 6443);
             assert.deepStrictEqual(
@@ -148,7 +155,7 @@ describe("infra layer", function () {
                     .filter((r) => !r.cidr)
                     .map((r) => `${r.group}<-${r.sourceGroup}`)
                     .sort(),
-                ["servers<-bastion", "servers<-nodes"],
+                ["bastion<-nodes", "servers<-bastion", "servers<-nodes"],
             );
             assert.ok(
                 api.filter((r) => r.cidr).every((r) => r.group === "bastion"),

@@ -33,6 +33,9 @@ describe("K3s layer", () => {
             const installs = () => commands().filter((r) => r.name.endsWith("-k3s"));
             const byName = (name: string) => run().resources.find((r) => r.name === name) as RecordedResource;
             const nodeNames = () => installs().map((r) => r.name.replace(/-k3s$/, ""));
+            // The registration address is the bastion's private address: its port's on OpenStack, fixed on AWS.
+            const registrationAddress = () =>
+                stack === "prod" ? "10.20.0.10" : (run().resources.find((r) => r.name === `${stack}-bastion-port`) as RecordedResource).state.allFixedIps[0];
             const isServer = (name: string) => config().nodeGroups[name.replace(/^[a-z]+-/, "").replace(/-\d+$/, "")].role === "server";
 
             it("installs K3s on every node with the pinned version", () => {
@@ -88,8 +91,12 @@ describe("K3s layer", () => {
                         [before, "before"],
                         [after, "after"],
                     ] as const) {
-                        assert.deepStrictEqual(scriptVars(roll.inputs.stdin), { PHASE: phase, NODE_NAME: name, K3S_VERSION: config().k3sVersion });
-                        assert.deepStrictEqual(roll.inputs.triggers, [config().k3sVersion]);
+                        const vars = scriptVars(roll.inputs.stdin);
+                        assert.deepStrictEqual(vars, { PHASE: phase, NODE_NAME: name, K3S_VERSION: config().k3sVersion, CONFIG_ID: vars.CONFIG_ID });
+                        // A config change rolls the agent like a new version: the hash of its config (without the token) is a trigger.
+                        assert.match(vars.CONFIG_ID, /^[0-9a-f]{32}$/);
+                        assert.deepStrictEqual(roll.inputs.triggers, [config().k3sVersion, vars.CONFIG_ID]);
+                        assert.ok(roll.secretPaths.includes("stdin") && roll.secretPaths.some((p) => p.startsWith("triggers")), "derived from the token");
                         assert.strictEqual(roll.inputs.connection.host, ready.inputs.connection.host, "on the first server, which has kubectl");
                     }
                     assert.ok(
@@ -120,15 +127,19 @@ describe("K3s layer", () => {
                     assert.strictEqual(forget.inputs.connection.host, byName(`${runsOn}-k3s`).inputs.connection.host, `${name} on ${runsOn}`);
                 }
                 if (servers.length > 1) {
-                    const peers = scriptVars(byName(`${servers[0]}-k3s`).inputs.stdin).JOIN_PEERS.split(" ");
-                    assert.deepStrictEqual(
-                        peers,
-                        servers.slice(1).map((s) => byName(`${s}-k3s`).inputs.connection.host),
-                        "a replaced first server joins through its peers",
+                    assert.strictEqual(
+                        scriptVars(byName(`${servers[0]}-k3s`).inputs.stdin).REGISTRATION_ADDRESS,
+                        registrationAddress(),
+                        "a replaced first server joins through the registration address",
                     );
                 }
                 for (const name of nodeNames().filter((n) => n !== servers[0] || servers.length === 1))
-                    assert.strictEqual(scriptVars(byName(`${name}-k3s`).inputs.stdin).JOIN_PEERS, undefined);
+                    assert.strictEqual(scriptVars(byName(`${name}-k3s`).inputs.stdin).REGISTRATION_ADDRESS, undefined);
+                for (const name of nodeNames().filter((n) => n !== servers[0] || servers.length > 1)) {
+                    const forget = byName(`${name}-k3s-forget`);
+                    assert.strictEqual(scriptVars(forget.inputs.stdin).INSTANCE_ID, `${name}-id`, `${name}: decides by the VM's id`);
+                    assert.ok(k3sConfigOf(byName(`${name}-k3s`))["node-label"].includes(`geoplatform.io/instance-id=${name}-id`), `${name} registers its id`);
+                }
             });
 
             it("starts embedded etcd on exactly one server (a single one too), joins the others to it", async () => {
@@ -142,7 +153,10 @@ describe("K3s layer", () => {
                     [true, ...serverConfigs.slice(1).map(() => false)],
                 );
                 assert.strictEqual(serverConfigs[0].server, undefined);
-                for (const c of installs().map(k3sConfigOf).slice(1)) assert.strictEqual(c.server, `https://${firstIp}:6443`);
+                // Every other node joins through the registration address (the bastion's private address), never a server's.
+                assert.notStrictEqual(registrationAddress(), firstIp);
+                for (const c of installs().map(k3sConfigOf).slice(1)) assert.strictEqual(c.server, `https://${registrationAddress()}:6443`);
+                for (const c of serverConfigs) assert.deepStrictEqual(c["tls-san"], [run().outputs.bastionIp, registrationAddress()]);
             });
 
             it("writes each node's group label, labels, taints and role-specific keys", () => {
@@ -154,6 +168,7 @@ describe("K3s layer", () => {
                     assert.strictEqual(c["node-name"], node);
                     assert.ok(c["node-label"].includes(`${NODE_GROUP_LABEL}=${group}`));
                     for (const [k, v] of Object.entries(spec.labels)) assert.ok(c["node-label"].includes(`${k}=${v}`));
+                    assert.strictEqual(c["node-label"].length, Object.keys(spec.labels).length + 2, "the group's labels, the group and the VM's id");
                     assert.deepStrictEqual(
                         c["node-taint"] ?? [],
                         spec.taints.map((t) => `${t.key}=${t.value}:${t.effect}`),
@@ -164,7 +179,7 @@ describe("K3s layer", () => {
                         assert.deepStrictEqual(c.disable, ["traefik", "servicelb", "local-storage"]);
                         assert.strictEqual(c["write-kubeconfig-mode"], "0600");
                         assert.strictEqual(c["secrets-encryption"], true);
-                        assert.strictEqual(c["tls-san"].length, 1);
+                        assert.strictEqual(c["tls-san"].length, 2);
                     } else {
                         assert.strictEqual(c.token, `MOCKSECRET-password-${stack}-agent-token`, "agents never hold the server token");
                         for (const serverOnly of ["agent-token", "disable", "tls-san", "cluster-init", "write-kubeconfig-mode", "secrets-encryption"]) {
@@ -187,7 +202,12 @@ describe("K3s layer", () => {
                 const bastionIp = run().outputs.bastionIp;
                 assert.ok(commands().length > installs().length);
                 const dialSeconds = (c: { perDialTimeout: number; dialErrorLimit: number }) => c.perDialTimeout * c.dialErrorLimit;
-                for (const cmd of commands()) {
+                const forwarder = byName(`${stack}-api-forwarder`);
+                assert.strictEqual(forwarder.inputs.connection.host, bastionIp, "the forwarder's config goes to the bastion itself");
+                assert.strictEqual(forwarder.inputs.connection.proxy, undefined);
+                assert.strictEqual(dialSeconds(forwarder.inputs.connection), 600, "a new bastion may still be booting");
+                assert.strictEqual(forwarder.inputs.addPreviousOutputInEnv, false);
+                for (const cmd of commands().filter((c) => c !== forwarder)) {
                     assert.strictEqual(cmd.inputs.connection.proxy.host, bastionIp, cmd.name);
                     assert.ok(cmd.inputs.connection.perDialTimeout > 0 && cmd.inputs.connection.dialErrorLimit > 0, "0 and -1 mean unbounded");
                     assert.strictEqual(
@@ -199,6 +219,24 @@ describe("K3s layer", () => {
                     assert.match(cmd.inputs.connection.host, /^10\./, "nodes are reached on their private address");
                     assert.strictEqual(cmd.inputs.addPreviousOutputInEnv, false, `${cmd.name}: no previous stdout sent back to the node`);
                 }
+            });
+
+            it("writes the forwarder's server list to the bastion over SSH (an unprivileged haproxy, every server), before any install", () => {
+                const forwarder = byName(`${stack}-api-forwarder`);
+                const cfg = Buffer.from(scriptVars(forwarder.inputs.stdin).HAPROXY_CFG_B64, "base64").toString("utf8");
+                const global = cfg.split(/\n(?=\S)/)[0];
+                for (const line of ["user haproxy", "group haproxy", "chroot /var/lib/haproxy"]) assert.match(global, new RegExp(`^\\s+${line}$`, "m"), line);
+                assert.match(cfg, /^ {2}bind :6443$/m, "every address: the public endpoint and the registration address");
+                const serverIps = installs()
+                    .filter((r) => isServer(r.name.replace(/-k3s$/, "")))
+                    .map((r) => r.inputs.connection.host);
+                assert.deepStrictEqual(
+                    [...cfg.matchAll(/^ {2}server server-\d+ (\S+):6443 check$/gm)].map((m) => m[1]),
+                    serverIps,
+                );
+                // A new bastion (its id) gets the list again; a new server address only updates the command.
+                assert.deepStrictEqual(forwarder.inputs.triggers, [`${stack}-bastion-id`]);
+                for (const install of installs()) assert.ok(install.dependencies.includes(forwarder.urn), `${install.name} after the forwarder`);
             });
 
             it("protects the server token from replacement; the agent token is separate", () => {

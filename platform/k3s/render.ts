@@ -16,7 +16,8 @@ function scriptsDir(): string {
     return found;
 }
 
-export type ScriptName = "install-k3s" | "wait-ready" | "drain-node" | "read-kubeconfig" | "reconcile-node" | "check-version" | "roll-node" | "forget-node" | "restore-etcd";
+export type ScriptName =
+    "install-k3s" | "wait-ready" | "drain-node" | "read-kubeconfig" | "reconcile-node" | "check-version" | "roll-node" | "forget-node" | "configure-forwarder" | "restore-etcd";
 
 export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'"'"'`)}'`;
@@ -42,7 +43,9 @@ export interface K3sNodeConfig {
     agentToken?: string;
     nodeName: string;
     nodeIp: string;
-    /** https://<first server>:6443 for every node but the first server. */
+    /** The VM's cloud id, registered as the label INSTANCE_ID_LABEL: what tells this VM's Node from a predecessor's. */
+    instanceId: string;
+    /** https://<registration address>:6443 for every node but the first server. */
     server?: string;
     /** First server of an HA control plane: starts embedded etcd. */
     clusterInit: boolean;
@@ -54,11 +57,29 @@ export interface K3sNodeConfig {
     etcdBackup?: EtcdBackup;
 }
 
+/**
+ * Set by K3s from `node-label` when the VM registers (and merged again at every K3s start): the VM's cloud id, so
+ * forget-node.sh tells a predecessor's Node from this VM's by identity, not by address (an OpenStack replacement keeps
+ * the address). AWS instance ids and OpenStack UUIDs are valid label values.
+ */
+export const INSTANCE_ID_LABEL = "geoplatform.io/instance-id";
+
 /** Built-ins the platform layer replaces with its own pinned components. */
 export const DISABLED_BUILTINS = ["traefik", "servicelb", "local-storage"];
 
 const yamlString = (value: string) => JSON.stringify(value);
 const yamlList = (key: string, items: string[]) => (items.length ? [`${key}:`, ...items.map((i) => `  - ${yamlString(i)}`)] : []);
+
+/**
+ * What K3s hashes into its `k3s.io/node-config-hash` annotation: the config with the tokens left out (K3s redacts
+ * `--token` and `--agent-token` before hashing, k3s-io/k3s pkg/nodeconfig/nodeconfig.go). roll-node.sh compares it.
+ */
+export function redactedConfig(yaml: string): string {
+    return yaml
+        .split("\n")
+        .filter((line) => !/^(token|agent-token):/.test(line))
+        .join("\n");
+}
 
 /** /etc/rancher/k3s/config.yaml; every key is a K3s flag (server-only ones only on servers). */
 export function k3sConfigYaml(node: K3sNodeConfig): string {
@@ -67,10 +88,7 @@ export function k3sConfigYaml(node: K3sNodeConfig): string {
         `node-name: ${yamlString(node.nodeName)}`,
         `node-ip: ${yamlString(node.nodeIp)}`,
         ...(node.server ? [`server: ${yamlString(node.server)}`] : []),
-        ...yamlList(
-            "node-label",
-            Object.entries(node.labels).map(([k, v]) => `${k}=${v}`),
-        ),
+        ...yamlList("node-label", [...Object.entries(node.labels).map(([k, v]) => `${k}=${v}`), `${INSTANCE_ID_LABEL}=${node.instanceId}`]),
         ...yamlList(
             "node-taint",
             node.taints.map((t) => `${t.key}=${t.value}:${t.effect}`),

@@ -11,11 +11,13 @@
 #   K3S_CONFIG_B64  /etc/rancher/k3s/config.yaml, base64 (it holds the token)
 #   SHUTDOWN_GRACE, SHUTDOWN_GRACE_CRITICAL  kubelet graceful node shutdown
 #                   (total, and the part kept for critical pods), e.g. 60s 20s
-#   JOIN_PEERS      first server of an HA cluster only: the other servers'
-#                   addresses. Its config bootstraps etcd (cluster-init); if it
-#                   has no etcd data yet while a peer answers, the cluster
-#                   exists and this is a replaced first server: it joins
-#                   through that peer instead of starting a second cluster.
+#   REGISTRATION_ADDRESS  first server of an HA cluster only: the address
+#                   the other nodes join through (the bastion's forwarder to
+#                   every server). Its config bootstraps etcd (cluster-init);
+#                   if it has no etcd data yet while a server answers there,
+#                   the cluster exists and this is a replaced first server: it
+#                   joins through that address instead of starting a second
+#                   cluster.
 #   GEOPLATFORM_ROOT  filesystem prefix, empty on nodes (tests point it elsewhere)
 #   APT_LOCK_TIMEOUT, APT_RETRY_INTERVAL, START_TIMEOUT  seconds; defaults below
 #                   (tests shorten them)
@@ -91,16 +93,15 @@ install -d -m 0700 "$config_dir" "$state_dir"
 new_config=$(mktemp)
 trap 'rm -f "$new_config"' EXIT
 base64 -d <<<"$K3S_CONFIG_B64" >"$new_config"
-if [[ -n ${JOIN_PEERS:-} && ! -d "$root/var/lib/rancher/k3s/server/db/etcd" ]] && grep -qx 'cluster-init: true' "$new_config"; then
-    for peer in $JOIN_PEERS; do
-        # The supervisor serves the cluster CA without authentication: an answer means a running server.
-        if curl -sfk --connect-timeout 5 --max-time 10 "https://$peer:6443/cacerts" -o /dev/null; then
-            sed -i '/^cluster-init: true$/d' "$new_config"
-            echo "server: \"https://$peer:6443\"" >>"$new_config"
-            echo "geoplatform: the cluster exists (server $peer answers): joining it instead of bootstrapping a new one"
-            break
-        fi
-    done
+registration=${REGISTRATION_ADDRESS:-}
+if [[ -n $registration && ! -d "$root/var/lib/rancher/k3s/server/db/etcd" ]] && grep -qx 'cluster-init: true' "$new_config"; then
+    # The supervisor serves the cluster CA without authentication: an answer means a running server behind the
+    # forwarder (this one is not running: the forwarder skips it).
+    if curl -sfk --connect-timeout 5 --max-time 10 "https://$registration:6443/cacerts" -o /dev/null; then
+        sed -i '/^cluster-init: true$/d' "$new_config"
+        echo "server: \"https://$registration:6443\"" >>"$new_config"
+        echo "geoplatform: the cluster exists (a server answers at $registration): joining it instead of bootstrapping a new one"
+    fi
 fi
 if ! cmp -s "$new_config" "$config_file"; then
     install -m 0600 "$new_config" "$config_file"
