@@ -16,8 +16,9 @@ const BUCKET_ACTIONS = ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketM
  *
  * The bucket and its settings are `retainOnDelete`: `pulumi destroy` (or dropping them from the program) removes
  * them from the state only, and the bucket with every backup stays in AWS (docs/restore.md, "What survives").
- * The settings are `deletedWith` the bucket, so such a removal does not first strip the retained bucket of its
- * public access block or versioning. The IAM user and key are deleted: a restore gets a new stack's own key.
+ * The settings are retained too (a deleted public access block or versioning would leave the kept bucket open or
+ * unversioned) and `deletedWith` the bucket: they need no delete of their own when it goes. The IAM user and key are
+ * deleted: a restoring stack gets its own key.
  */
 export class AwsBackupBucket extends pulumi.ComponentResource {
     readonly store: BackupStore;
