@@ -54,6 +54,9 @@ export const CHARTS = {
         namespace: "cnpg-system",
         nodeGroup: "system",
     },
+    // Logs: Loki (grafana-community/helm-charts) stores them in object storage; Alloy collects them on every node.
+    loki: { chart: "loki", repo: "https://grafana-community.github.io/helm-charts", version: "18.11.0", namespace: "logging", nodeGroup: "system" },
+    alloy: { chart: "alloy", repo: "https://grafana.github.io/helm-charts", version: "1.11.1", namespace: "logging", nodeGroup: "system" },
     // AWS stacks with spot groups only: a DaemonSet on the spot nodes (platform/spot.ts), in kube-system with K3s's own agents.
     nodeTerminationHandler: {
         chart: "aws-node-termination-handler",

@@ -13,7 +13,7 @@ import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from 
 import { GroupSequencer, ignoredChanges } from "./lifecycle";
 import { bastionName, planNodes } from "./node-plan";
 import { sshKey } from "./ssh-key";
-import { ClusterNode, ClusterNodes } from "./types";
+import { CloudNode, CloudNodes } from "./types";
 
 /**
  * The cluster's VMs on AWS (prod): a VPC with a public and a private subnet per
@@ -21,7 +21,7 @@ import { ClusterNode, ClusterNodes } from "./types";
  * required and encrypted gp3 roots, spot capacity only where a group asks.
  */
 export class AwsCluster extends pulumi.ComponentResource {
-    readonly clusterNodes: ClusterNodes;
+    readonly clusterNodes: CloudNodes;
 
     constructor(name: string, config: GeoplatformConfig, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:infra:AwsCluster", name, {}, opts);
@@ -120,7 +120,7 @@ export class AwsCluster extends pulumi.ComponentResource {
             return vm;
         };
 
-        const nodes: ClusterNode[] = planNodes(config, stack).map((n) => {
+        const nodes: CloudNode[] = planNodes(config, stack).map((n) => {
             const sgs: SecurityGroupName[] = ["nodes"];
             if (n.spec.role === "server") sgs.push("servers");
             if (n.spec.ingress) sgs.push("ingress");

@@ -7,7 +7,7 @@ import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from 
 import { GroupSequencer, ignoredChanges } from "./lifecycle";
 import { bastionName, planNodes, PlannedNode } from "./node-plan";
 import { sshKey } from "./ssh-key";
-import { ClusterNode, ClusterNodes } from "./types";
+import { CloudNode, CloudNodes } from "./types";
 
 /**
  * The cluster's VMs on an OpenStack cloud (dev): one private network behind a
@@ -15,7 +15,7 @@ import { ClusterNode, ClusterNodes } from "./types";
  * the bastion and the ingress nodes.
  */
 export class OpenStackCluster extends pulumi.ComponentResource {
-    readonly clusterNodes: ClusterNodes;
+    readonly clusterNodes: CloudNodes;
 
     constructor(name: string, config: GeoplatformConfig, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:infra:OpenStackCluster", name, {}, opts);
@@ -100,7 +100,7 @@ export class OpenStackCluster extends pulumi.ComponentResource {
             return { instance, privateIp: port.allFixedIps.apply((ips) => ips[0]), publicIp: floatingIp?.address };
         };
 
-        const nodes: ClusterNode[] = planNodes(config, pulumi.getStack()).map((n: PlannedNode) => {
+        const nodes: CloudNode[] = planNodes(config, pulumi.getStack()).map((n: PlannedNode) => {
             const sgs: SecurityGroupName[] = ["nodes"];
             if (n.spec.role === "server") sgs.push("servers");
             if (n.spec.ingress) sgs.push("ingress");

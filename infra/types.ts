@@ -6,6 +6,8 @@ export interface SshEndpoint {
     host: pulumi.Output<string>;
     user: string;
     port: number;
+    /** The host's ED25519 public key (`ssh-ed25519 <base64>`), which every connection to it pins (infra/host-keys.ts). */
+    hostKey: pulumi.Output<string>;
 }
 
 /** One cluster VM, as the K3s layer needs it. Identical for every cloud. */
@@ -31,6 +33,8 @@ export interface ClusterNode {
     instanceId: pulumi.Output<string>;
     /** Storage nodes: the attachment of the Longhorn data volume (mounted by cloud-init before K3s is installed). */
     dataVolume?: pulumi.Resource;
+    /** The VM's ED25519 SSH host public key, learnt at first contact; every connection to the node pins it (infra/host-keys.ts). */
+    hostKey: pulumi.Output<string>;
 }
 
 /** What the infra layer hands to the K3s layer. */
@@ -54,6 +58,15 @@ export interface ClusterNodes {
     /** Private key for every VM and the bastion. */
     sshPrivateKey: pulumi.Output<string>;
 }
+
+/** A node as a cloud module builds it, before its host key is known. */
+export type CloudNode = Omit<ClusterNode, "hostKey">;
+
+/** What a cloud module hands to SshHostKeys (infra/host-keys.ts), which adds the host keys; the bastion's id (`forwarder`) is its trigger. */
+export type CloudNodes = Omit<ClusterNodes, "nodes" | "bastion"> & {
+    nodes: CloudNode[];
+    bastion: Omit<SshEndpoint, "hostKey">;
+};
 
 /**
  * The stack's backup bucket on its own cloud, outside the cluster (infra/backup-aws.ts, infra/backup-openstack.ts):

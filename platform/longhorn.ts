@@ -6,6 +6,7 @@ import { backupSecret } from "./backup/store";
 import { catalogRelease, tlsAnnotations } from "./release";
 import { PROCESSING_TOLERATION, SYSTEM } from "./placement";
 import { k8sSecret, randomSecret } from "./secrets";
+import { HOST_TUNNEL_ADDRESSES } from "./network/peers";
 
 export const STORAGE_CLASS = "longhorn";
 const BACKUP_SECRET = "longhorn-backup-s3";
@@ -69,6 +70,10 @@ export class Longhorn extends pulumi.ComponentResource {
                 // Retain: a deleted claim (a chart uninstalled, a namespace removed) leaves its volume and data in Longhorn, to
                 // be bound to a new claim (docs/restore.md, "Re-binding a retained volume").
                 persistence: { defaultClass: true, defaultClassReplicaCount: args.replicas, reclaimPolicy: "Retain" },
+                // The chart's own policies (templates/network-policies/): ingress among Longhorn's pods restricted to its components, the
+                // admission webhook (9501/9502) to the manager and the API server's source addresses; `type: k3s` adds the UI's ingress from
+                // K3s's bundled Traefik in kube-system (disabled here: platform/network/flows.ts admits ours).
+                networkPolicies: { enabled: true, type: "k3s", restrictInternalTraffic: true, kubeAPIServerSourceCIDRs: HOST_TUNNEL_ADDRESSES },
                 defaultSettings: {
                     defaultReplicaCount: args.replicas,
                     createDefaultDiskLabeledNodes: true,

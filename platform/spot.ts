@@ -37,6 +37,9 @@ export class SpotTermination extends pulumi.ComponentResource {
                 // Rebalance recommendations come early and often: a cordon on each would idle capacity that is not going away.
                 enableRebalanceMonitoring: false,
                 emitKubernetesEvents: true,
+                // Taints a node with a spot interruption notice (aws-node-termination-handler/spot-itn, v1.25.6 pkg/node/node.go
+                // TaintSpotItn, off unless taintNode): kube-state-metrics exports it, the SpotInterruption alert reads it.
+                taintNode: true,
                 // Only the spot groups: their label, and their taints tolerated (the chart's default tolerates every taint).
                 daemonsetAffinity: {
                     nodeAffinity: {

@@ -2,9 +2,10 @@ import * as assert from "assert";
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
+import * as yaml from "js-yaml";
 import * as path from "path";
 import { haproxyConfig } from "../infra/bastion";
-import { k3sConfigYaml, renderScript, ScriptName } from "../platform/k3s/render";
+import { auditPolicy, k3sConfigYaml, KERNEL_PARAMETERS, podSecurityAdmissionConfig, renderScript, ScriptName, sysctlConf } from "../platform/k3s/render";
 import { REPO_ROOT } from "./harness/stack-config";
 
 // The node scripts run for real here: bash executes exactly what a command
@@ -39,6 +40,16 @@ case "$*" in *install*) touch "$SANDBOX/packages-installed";; esac`,
 case "$1" in
   restart|reload-or-restart) [ -f "$SANDBOX/restart-fails" ] && exit 1; [ -f "$SANDBOX/restart-hangs" ] && exec /bin/sleep 30; touch "$SANDBOX/active" ;;
   is-active) [ -f "$SANDBOX/active" ] ;;
+esac`,
+    // A kernel: `sysctl -q -p FILE` sets each key=value as a file under $SANDBOX/kernel, `sysctl -n KEY` reads one (0 when
+    // unset, as most are on a fresh node). $SANDBOX/sysctl-fails makes -p fail; $SANDBOX/sysctl-ignored makes it set nothing.
+    sysctl: `echo "sysctl $*" >>"$SANDBOX/calls"
+mkdir -p "$SANDBOX/kernel"
+case "$1" in
+  -q) [ -f "$SANDBOX/sysctl-fails" ] && { echo 'sysctl: permission denied on key "kernel.panic"' >&2; exit 255; }
+      [ -f "$SANDBOX/sysctl-ignored" ] && exit 0
+      grep -v '^#' "$3" | while IFS='=' read -r k v; do [ -n "$k" ] && echo "$v" >"$SANDBOX/kernel/$k"; done ;;
+  -n) cat "$SANDBOX/kernel/$2" 2>/dev/null || echo 0 ;;
 esac`,
     // Checks a configuration like haproxy -c: refuses one when $SANDBOX/haproxy-refuses exists.
     haproxy: `echo "haproxy $*" >>"$SANDBOX/calls"; [ ! -f "$SANDBOX/haproxy-refuses" ]`,
@@ -207,10 +218,13 @@ const serverConfig = (labels: Record<string, string> = { "geoplatform.io/node-gr
         labels,
         taints: [],
     });
-const installVars = (config: string, role = "server", version = VERSION) => ({
+const b64 = (text: string) => Buffer.from(text).toString("base64");
+const installVars = (config: string, role = "server", version = VERSION): Record<string, string> => ({
     K3S_VERSION: version,
     K3S_ROLE: role,
-    K3S_CONFIG_B64: Buffer.from(config).toString("base64"),
+    K3S_CONFIG_B64: b64(config),
+    K3S_SYSCTL_B64: b64(sysctlConf()),
+    ...(role === "server" ? { K3S_PSA_B64: b64(podSecurityAdmissionConfig()), K3S_AUDIT_POLICY_B64: b64(auditPolicy()) } : {}),
     SHUTDOWN_GRACE: "60s",
     SHUTDOWN_GRACE_CRITICAL: "20s",
 });
@@ -450,6 +464,95 @@ describe("K3s node scripts", () => {
             assert.strictEqual(longer.status, 0, longer.stderr);
             assert.ok(box.calls().includes("systemctl restart k3s-agent"));
             assert.match(fs.readFileSync(dropin, "utf8"), /shutdownGracePeriod: 90s/);
+        });
+
+        describe("CIS items", () => {
+            const mode = (relative: string) => fs.statSync(path.join(box.root, relative)).mode & 0o777;
+            const kernel = () => Object.fromEntries(Object.keys(KERNEL_PARAMETERS).map((k) => [k, box.read(`kernel/${k}`).trim()]));
+
+            it("sets the kernel parameters protect-kernel-defaults needs (persisted in sysctl.d, applied) before K3s starts", () => {
+                const result = box.run("install-k3s", installVars(serverConfig(), "agent"));
+                assert.strictEqual(result.status, 0, result.stderr);
+                assert.strictEqual(box.read("root/etc/sysctl.d/90-kubelet.conf"), sysctlConf());
+                assert.strictEqual(mode("etc/sysctl.d/90-kubelet.conf"), 0o644);
+                assert.deepStrictEqual(kernel(), KERNEL_PARAMETERS);
+                const calls = box.calls();
+                const applied = calls.indexOf(`sysctl -q -p ${box.root}/etc/sysctl.d/90-kubelet.conf`);
+                assert.ok(applied >= 0, "applied with sysctl -p");
+                assert.ok(applied < calls.indexOf("systemctl restart k3s-agent"), "before the kubelet starts");
+                assert.ok(!box.exists("root/var/lib/rancher/k3s/server"), "an agent gets no API server files");
+            });
+
+            it("writes the Pod Security admission config and the audit policy on servers, root-only, next to a root-only log directory", () => {
+                const result = box.run("install-k3s", installVars(serverConfig()));
+                assert.strictEqual(result.status, 0, result.stderr);
+                assert.strictEqual(box.read("root/var/lib/rancher/k3s/server/psa.yaml"), podSecurityAdmissionConfig());
+                assert.strictEqual(box.read("root/var/lib/rancher/k3s/server/audit.yaml"), auditPolicy());
+                assert.strictEqual(mode("var/lib/rancher/k3s/server/psa.yaml"), 0o600);
+                assert.strictEqual(mode("var/lib/rancher/k3s/server/audit.yaml"), 0o600);
+                assert.strictEqual(mode("var/lib/rancher/k3s/server/logs"), 0o700);
+                assert.strictEqual(mode("var/lib/rancher/k3s/server"), 0o700, "created before K3s, as K3s would");
+            });
+
+            it("sets a drifted kernel parameter back on the next run without restarting K3s, and restarts it when a CIS file changes", () => {
+                const vars = installVars(serverConfig());
+                assert.strictEqual(box.run("install-k3s", vars).status, 0);
+                box.write("kernel/vm.overcommit_memory", "0\n");
+                box.calls();
+                const again = box.run("install-k3s", vars);
+                assert.strictEqual(again.status, 0, again.stderr);
+                assert.match(again.stdout, /up to date/);
+                assert.strictEqual(box.read("kernel/vm.overcommit_memory").trim(), "1");
+                assert.ok(!box.calls().some((c) => c.startsWith("systemctl restart")));
+
+                const looser = podSecurityAdmissionConfig().replace(/enforce: "restricted"/, 'enforce: "baseline"');
+                const changed = box.run("install-k3s", { ...vars, K3S_PSA_B64: b64(looser) });
+                assert.strictEqual(changed.status, 0, changed.stderr);
+                assert.match(changed.stdout, /config not yet applied, restarted k3s/);
+                assert.strictEqual(box.read("root/var/lib/rancher/k3s/server/psa.yaml"), looser);
+                box.calls();
+                const audit = box.run("install-k3s", { ...vars, K3S_PSA_B64: b64(looser), K3S_AUDIT_POLICY_B64: b64(auditPolicy() + "  - level: None\n") });
+                assert.strictEqual(audit.status, 0, audit.stderr);
+                assert.ok(box.calls().includes("systemctl restart k3s"), "an audit policy change restarts too");
+            });
+
+            it("fails naming the step when sysctl fails, and never starts K3s without the parameters", () => {
+                box.write("sysctl-fails", "");
+                const result = box.run("install-k3s", installVars(serverConfig()));
+                assert.strictEqual(result.status, 1);
+                assert.match(
+                    result.stderr,
+                    /geoplatform: sysctl -p \S+\/etc\/sysctl\.d\/90-kubelet\.conf failed \(status 255\); with protect-kernel-defaults the kubelet would not start/,
+                );
+                assert.ok(!box.calls().some((c) => c.startsWith("systemctl restart") || c.startsWith("installer")), "K3s untouched");
+            });
+
+            it("fails naming the parameter when the kernel does not take a value sysctl -p reported as set", () => {
+                box.write("sysctl-ignored", "");
+                const result = box.run("install-k3s", installVars(serverConfig(), "agent"));
+                assert.strictEqual(result.status, 1);
+                assert.match(result.stderr, /the kernel parameter vm\.overcommit_memory is '0' after sysctl -p, not '1'/);
+                assert.ok(!box.calls().some((c) => c.startsWith("systemctl restart")));
+            });
+
+            it("writes the files where the API server arguments in the config point", () => {
+                assert.strictEqual(box.run("install-k3s", installVars(serverConfig())).status, 0);
+                const config = yaml.load(serverConfig()) as Record<string, string[]>;
+                for (const key of ["admission-control-config-file", "audit-policy-file"]) {
+                    const arg = config["kube-apiserver-arg"].find((a) => a.startsWith(`${key}=`)) as string;
+                    assert.ok(box.exists(`root${arg.split("=")[1]}`), arg);
+                }
+                const log = config["kube-apiserver-arg"].find((a) => a.startsWith("audit-log-path=")) as string;
+                assert.ok(box.exists(`root${path.dirname(log.split("=")[1])}`), "the log directory exists before the API server starts");
+            });
+
+            it("refuses a server without its admission config or audit policy before touching the node", () => {
+                const { K3S_PSA_B64: _psa, ...vars } = installVars(serverConfig());
+                const result = box.run("install-k3s", vars);
+                assert.notStrictEqual(result.status, 0);
+                assert.match(result.stderr, /K3S_PSA_B64/);
+                assert.deepStrictEqual(box.calls(), []);
+            });
         });
 
         it("refuses an unknown role before touching the node", () => {

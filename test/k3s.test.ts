@@ -29,7 +29,8 @@ describe("K3s layer", () => {
         describe(stack, () => {
             const run = () => runOf(stack);
             const config = () => validateConfig(rawGeoplatformConfig(stack), stack);
-            const commands = () => run().resources.filter((r) => r.type === COMMAND);
+            // The host-key reads belong to the infra layer (test/infra.test.ts); every other Command is the K3s layer's.
+            const commands = () => run().resources.filter((r) => r.type === COMMAND && !r.name.endsWith("-host-key"));
             const installs = () => commands().filter((r) => r.name.endsWith("-k3s"));
             const byName = (name: string) => run().resources.find((r) => r.name === name) as RecordedResource;
             const nodeNames = () => installs().map((r) => r.name.replace(/-k3s$/, ""));
@@ -182,10 +183,93 @@ describe("K3s layer", () => {
                         assert.strictEqual(c["tls-san"].length, 2);
                     } else {
                         assert.strictEqual(c.token, `MOCKSECRET-password-${stack}-agent-token`, "agents never hold the server token");
-                        for (const serverOnly of ["agent-token", "disable", "tls-san", "cluster-init", "write-kubeconfig-mode", "secrets-encryption"]) {
+                        for (const serverOnly of [
+                            "agent-token",
+                            "disable",
+                            "tls-san",
+                            "cluster-init",
+                            "write-kubeconfig-mode",
+                            "secrets-encryption",
+                            "kube-apiserver-arg",
+                        ]) {
                             assert.strictEqual(c[serverOnly], undefined, `${serverOnly} is not an agent flag`);
                         }
                     }
+                }
+            });
+
+            it("hardens every node as the K3s CIS guide has it: kernel defaults protected everywhere, admission and audit on servers", () => {
+                const decoded = (install: RecordedResource, name: string) => {
+                    const value = scriptVars(install.inputs.stdin)[name];
+                    return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
+                };
+                for (const install of installs()) {
+                    const server = isServer(install.name.replace(/-k3s$/, ""));
+                    const c = k3sConfigOf(install);
+                    assert.strictEqual(c["protect-kernel-defaults"], true, install.name);
+                    const sysctl = decoded(install, "K3S_SYSCTL_B64") as string;
+                    assert.deepStrictEqual(
+                        Object.fromEntries(
+                            sysctl
+                                .split("\n")
+                                .filter((l) => l && !l.startsWith("#"))
+                                .map((l) => l.split("=")),
+                        ),
+                        {
+                            "vm.panic_on_oom": "0",
+                            "vm.overcommit_memory": "1",
+                            "kernel.panic": "10",
+                            "kernel.panic_on_oops": "1",
+                            "kernel.keys.root_maxkeys": "1000000",
+                            "kernel.keys.root_maxbytes": "25000000",
+                        },
+                    );
+                    if (!server) {
+                        assert.strictEqual(decoded(install, "K3S_PSA_B64"), undefined, `${install.name}: no API server, no admission config`);
+                        assert.strictEqual(decoded(install, "K3S_AUDIT_POLICY_B64"), undefined);
+                        continue;
+                    }
+                    assert.deepStrictEqual(c["kube-apiserver-arg"], [
+                        "admission-control-config-file=/var/lib/rancher/k3s/server/psa.yaml",
+                        "audit-policy-file=/var/lib/rancher/k3s/server/audit.yaml",
+                        "audit-log-path=/var/lib/rancher/k3s/server/logs/audit.log",
+                        "audit-log-maxage=30",
+                        "audit-log-maxbackup=10",
+                        "audit-log-maxsize=100",
+                    ]);
+                    const psa = yaml.load(decoded(install, "K3S_PSA_B64") as string) as any;
+                    assert.strictEqual(psa.kind, "AdmissionConfiguration");
+                    const [plugin] = psa.plugins;
+                    assert.strictEqual(plugin.name, "PodSecurity");
+                    assert.strictEqual(plugin.configuration.apiVersion, "pod-security.admission.config.k8s.io/v1");
+                    assert.deepStrictEqual(plugin.configuration.defaults, {
+                        enforce: "restricted",
+                        "enforce-version": "latest",
+                        audit: "restricted",
+                        "audit-version": "latest",
+                        warn: "restricted",
+                        "warn-version": "latest",
+                    });
+                    assert.deepStrictEqual(plugin.configuration.exemptions, { usernames: [], runtimeClasses: [], namespaces: ["kube-system"] });
+                    const audit = yaml.load(decoded(install, "K3S_AUDIT_POLICY_B64") as string) as any;
+                    assert.strictEqual(audit.kind, "Policy");
+                    assert.deepStrictEqual(audit.omitStages, ["RequestReceived"]);
+                    assert.deepStrictEqual(
+                        audit.rules[audit.rules.length - 1],
+                        { level: "Metadata" },
+                        "every request, never a body (no Secret data in the log)",
+                    );
+                    assert.ok(!JSON.stringify(audit).match(/"Request(Response)?"/), "no level that logs bodies");
+                }
+            });
+
+            it("labels every namespace the platform creates with its own enforce level, so the admission default reaches only those it does not", () => {
+                const namespaces = run().resources.filter((r) => r.type === "kubernetes:core/v1:Namespace");
+                assert.ok(namespaces.length > 5);
+                for (const ns of namespaces) {
+                    assert.match(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], /^(restricted|baseline|privileged)$/, ns.name);
+                    assert.strictEqual(ns.inputs.metadata.labels["pod-security.kubernetes.io/audit"], "restricted", "audits at the default's level");
+                    assert.notStrictEqual(ns.inputs.metadata.name, "kube-system", "the exempt namespace is K3s's, not ours");
                 }
             });
 
@@ -218,6 +302,28 @@ describe("K3s layer", () => {
                     assert.strictEqual(dialSeconds(cmd.inputs.connection.proxy), 120);
                     assert.match(cmd.inputs.connection.host, /^10\./, "nodes are reached on their private address");
                     assert.strictEqual(cmd.inputs.addPreviousOutputInEnv, false, `${cmd.name}: no previous stdout sent back to the node`);
+                }
+            });
+
+            it("pins the host key of the node and of the bastion hop on every command: the key each VM's first contact recorded", () => {
+                const reads = run().resources.filter((r) => r.type === COMMAND && r.name.endsWith("-host-key"));
+                const keyOf = (name: string) => (reads.find((r) => r.name === name) as RecordedResource).state.stdout as string;
+                const bastionKey = keyOf(`${stack}-bastion-host-key`);
+                const nodeKeys = new Map(nodeNames().map((n) => [byName(`${n}-k3s`).inputs.connection.host, keyOf(`${n}-host-key`)]));
+                assert.strictEqual(new Set(nodeKeys.values()).size, nodeNames().length, "one key per VM");
+                const forwarder = byName(`${stack}-api-forwarder`);
+                assert.strictEqual(forwarder.inputs.connection.hostKey, bastionKey, "the forwarder's config goes to the bastion's recorded key");
+                assert.ok(transitiveDeps(run(), forwarder.urn).has(byName(`${stack}-bastion-host-key`).urn));
+                for (const cmd of commands().filter((c) => c !== forwarder)) {
+                    assert.match(cmd.inputs.connection.hostKey, /^ssh-ed25519 \S+$/, cmd.name);
+                    assert.strictEqual(
+                        cmd.inputs.connection.hostKey,
+                        nodeKeys.get(cmd.inputs.connection.host),
+                        `${cmd.name}: the key of the node it connects to`,
+                    );
+                    assert.strictEqual(cmd.inputs.connection.proxy.hostKey, bastionKey, `${cmd.name}: the bastion's key`);
+                    const read = reads.find((r) => r.inputs.connection.host === cmd.inputs.connection.host) as RecordedResource;
+                    assert.ok(transitiveDeps(run(), cmd.urn).has(read.urn), `${cmd.name} after the read of its node's key`);
                 }
             });
 

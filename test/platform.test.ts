@@ -51,8 +51,8 @@ describe("platform layer", () => {
         const providerCwd = path.join(REPO_ROOT, path.dirname(main));
         for (const stack of STACKS) {
             const all = byType(runOf(stack), RELEASE);
-            // prod also has the node termination handler (its spot group); both the Barman Cloud plugin.
-            assert.strictEqual(all.length, stack === "prod" ? 13 : 12, stack);
+            // Loki, Alloy and the Barman Cloud plugin everywhere; prod also has the node termination handler (its spot group).
+            assert.strictEqual(all.length, stack === "prod" ? 15 : 14, stack);
             for (const r of all) {
                 const entry = releaseEntry(r);
                 assert.strictEqual(path.resolve(providerCwd, r.inputs.chart), path.join(REPO_ROOT, ".charts", `${entry.chart}-${entry.version}.tgz`), r.name);
@@ -313,12 +313,13 @@ describe("platform layer", () => {
                 const processing = byType(run(), "kubernetes:core/v1:Namespace").find((n) => n.inputs.metadata.name === "processing") as RecordedResource;
                 assert.strictEqual(processing.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "baseline");
                 const minio = release(run(), "minio").inputs.values;
-                // Backups go to the stack's bucket outside the cluster; MinIO only has the apps and the mirror's reader.
+                // Backups go to the stack's bucket outside the cluster; MinIO has the apps, Loki and the mirror's reader.
                 assert.deepStrictEqual(minio.users.map((u: any) => u.accessKey).sort(), [
                     "argo",
                     "backup-mirror",
                     "geocube",
                     "jupyterhub",
+                    "loki",
                     "openeo",
                     "spark",
                 ]);

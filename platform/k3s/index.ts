@@ -7,7 +7,7 @@ import { BackupStore, ClusterNode, ClusterNodes } from "../../infra/types";
 import { etcdS3Endpoint } from "./etcd-backup";
 import { createHash } from "crypto";
 import { haproxyConfig } from "../../infra/bastion";
-import { k3sConfigYaml, redactedConfig, renderScript, ScriptName, shellQuote } from "./render";
+import { auditPolicy, k3sConfigYaml, podSecurityAdmissionConfig, redactedConfig, renderScript, ScriptName, shellQuote, sysctlConf } from "./render";
 import { K3sCluster } from "./types";
 
 export { K3sCluster } from "./types";
@@ -29,6 +29,13 @@ const BOOT_DIAL = { perDialTimeout: 15, dialErrorLimit: 40 };
  */
 const SHUTDOWN_GRACE = { SHUTDOWN_GRACE: "60s", SHUTDOWN_GRACE_CRITICAL: "20s" };
 const DIAL = { perDialTimeout: 15, dialErrorLimit: 8 };
+
+const b64 = (text: string) => Buffer.from(text).toString("base64");
+/** The CIS files install-k3s.sh writes (docs/k3s.md, "CIS hardening"): kernel parameters everywhere, admission and audit on servers. */
+const cisFiles = (role: "server" | "agent"): Record<string, string> => ({
+    K3S_SYSCTL_B64: b64(sysctlConf()),
+    ...(role === "server" ? { K3S_PSA_B64: b64(podSecurityAdmissionConfig()), K3S_AUDIT_POLICY_B64: b64(auditPolicy()) } : {}),
+});
 
 /** The kubeconfig read's trigger: the UTC month (`YYYY-MM`), so the read runs once a month, not on every preview. */
 export const kubeconfigReadMonth = (now: Date) => now.toISOString().slice(0, 7);
@@ -67,8 +74,17 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
             host: node.privateIp,
             user: node.sshUser,
             privateKey: cluster.sshPrivateKey,
+            // Host keys recorded at each VM's first contact (infra/host-keys.ts): the token and scripts go to no other host.
+            hostKey: node.hostKey,
             ...dial,
-            proxy: { host: cluster.bastion.host, user: cluster.bastion.user, port: cluster.bastion.port, privateKey: cluster.sshPrivateKey, ...DIAL },
+            proxy: {
+                host: cluster.bastion.host,
+                user: cluster.bastion.user,
+                port: cluster.bastion.port,
+                privateKey: cluster.sshPrivateKey,
+                hostKey: cluster.bastion.hostKey,
+                ...DIAL,
+            },
         });
         const runScript = (
             resourceName: string,
@@ -111,6 +127,7 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                     user: cluster.bastion.user,
                     port: cluster.bastion.port,
                     privateKey: cluster.sshPrivateKey,
+                    hostKey: cluster.bastion.hostKey,
                     ...BOOT_DIAL,
                 },
                 create: "sudo bash -s",
@@ -131,6 +148,7 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 K3S_VERSION: config.k3sVersion,
                 K3S_ROLE: node.role,
                 K3S_CONFIG_B64: configYaml.apply((yaml) => Buffer.from(yaml).toString("base64")),
+                ...cisFiles(node.role),
                 ...SHUTDOWN_GRACE,
                 // A replaced first server finds the running cluster through the registration address instead of bootstrapping another.
                 ...(isFirst && servers.length > 1 ? { REGISTRATION_ADDRESS: cluster.registrationAddress } : {}),

@@ -64,6 +64,89 @@ export interface K3sNodeConfig {
  */
 export const INSTANCE_ID_LABEL = "geoplatform.io/instance-id";
 
+/**
+ * Kernel parameters the kubelet requires with `protect-kernel-defaults` (it exits at start if one differs): the four of
+ * the K3s CIS hardening guide (k3s-io/docs docs/security/hardening-guide.md, "Set kernel parameters") and the two key
+ * quotas the kubelet checks as well (kubernetes/kubernetes pkg/kubelet/cm/container_manager_linux.go,
+ * setupKernelTunables; values in staging/src/k8s.io/component-helpers/node/util/sysctl/sysctl.go, v1.33).
+ */
+export const KERNEL_PARAMETERS: Record<string, string> = {
+    "vm.panic_on_oom": "0",
+    "vm.overcommit_memory": "1",
+    "kernel.panic": "10",
+    "kernel.panic_on_oops": "1",
+    "kernel.keys.root_maxkeys": "1000000",
+    "kernel.keys.root_maxbytes": "25000000",
+};
+
+/** /etc/sysctl.d/90-kubelet.conf on every node; install-k3s.sh applies it before K3s starts. */
+export function sysctlConf(): string {
+    const lines = Object.entries(KERNEL_PARAMETERS).map(([k, v]) => `${k}=${v}`);
+    return ["# geoplatform: what the kubelet's protect-kernel-defaults requires (platform/k3s/render.ts)", ...lines, ""].join("\n");
+}
+
+/** Where install-k3s.sh puts the API server's admission and audit files on servers (the K3s CIS guide's paths). */
+export const SERVER_FILES = {
+    psa: "/var/lib/rancher/k3s/server/psa.yaml",
+    auditPolicy: "/var/lib/rancher/k3s/server/audit.yaml",
+    auditLog: "/var/lib/rancher/k3s/server/logs/audit.log",
+};
+
+/** Namespaces Pod Security admission skips: K3s's own CoreDNS and metrics-server run in kube-system, as the CIS guide has it. */
+export const PSA_EXEMPT_NAMESPACES = ["kube-system"];
+
+/**
+ * The API server's admission configuration: Pod Security defaults for every namespace without labels (default,
+ * kube-public, one made by hand) at restricted, as platform/namespaces.ts warns and audits everywhere; the platform's
+ * namespaces carry their own enforce label, which overrides the default (the pack requires one on each).
+ */
+export function podSecurityAdmissionConfig(): string {
+    return [
+        "apiVersion: apiserver.config.k8s.io/v1",
+        "kind: AdmissionConfiguration",
+        "plugins:",
+        "  - name: PodSecurity",
+        "    configuration:",
+        "      apiVersion: pod-security.admission.config.k8s.io/v1",
+        "      kind: PodSecurityConfiguration",
+        "      defaults:",
+        ...["enforce", "audit", "warn"].flatMap((mode) => [`        ${mode}: "restricted"`, `        ${mode}-version: "latest"`]),
+        "      exemptions:",
+        "        usernames: []",
+        "        runtimeClasses: []",
+        `        namespaces: [${PSA_EXEMPT_NAMESPACES.map(yamlString).join(", ")}]`,
+        "",
+    ].join("\n");
+}
+
+/**
+ * The API server's audit policy: every request at Metadata (who, what, when, the response code; never a body, so no
+ * Secret's data reaches the log), once per request (RequestReceived omitted); the health probes not at all.
+ */
+export function auditPolicy(): string {
+    return [
+        "apiVersion: audit.k8s.io/v1",
+        "kind: Policy",
+        "omitStages:",
+        "  - RequestReceived",
+        "rules:",
+        "  - level: None",
+        '    nonResourceURLs: ["/healthz*", "/livez*", "/readyz*"]',
+        "  - level: Metadata",
+        "",
+    ].join("\n");
+}
+
+/** The API server arguments of the CIS items: Pod Security admission config and the audit log, rotated (30 days, 10 files of 100 MB). */
+export const CIS_APISERVER_ARGS = [
+    `admission-control-config-file=${SERVER_FILES.psa}`,
+    `audit-policy-file=${SERVER_FILES.auditPolicy}`,
+    `audit-log-path=${SERVER_FILES.auditLog}`,
+    "audit-log-maxage=30",
+    "audit-log-maxbackup=10",
+    "audit-log-maxsize=100",
+];
+
 /** Built-ins the platform layer replaces with its own pinned components. */
 export const DISABLED_BUILTINS = ["traefik", "servicelb", "local-storage"];
 
@@ -93,6 +176,8 @@ export function k3sConfigYaml(node: K3sNodeConfig): string {
             "node-taint",
             node.taints.map((t) => `${t.key}=${t.value}:${t.effect}`),
         ),
+        // CIS: the kubelet refuses to start on kernel parameters other than its defaults (install-k3s.sh sets them first).
+        "protect-kernel-defaults: true",
     ];
     if (node.role === "server") {
         lines.push(
@@ -102,6 +187,7 @@ export function k3sConfigYaml(node: K3sNodeConfig): string {
             ...yamlList("disable", DISABLED_BUILTINS),
             `write-kubeconfig-mode: "0600"`,
             "secrets-encryption: true",
+            ...yamlList("kube-apiserver-arg", CIS_APISERVER_ARGS),
             ...etcdBackupLines(node.etcdBackup),
         );
     }

@@ -261,7 +261,9 @@ describe("day 2: infrastructure changes", function () {
                     const commands = plan.replace.filter((n) => after.resources.some((r) => r.name === n && r.type === COMMAND)).sort();
                     const single = stack === "dev" && name.includes("control-plane");
                     const storage = stack === "dev" && name.includes("-system-");
+                    // Its host key is read again first (infra/host-keys.ts): the new VM has a new one.
                     const expected = [
+                        `${name}-host-key`,
                         `${name}-k3s`,
                         `${name}-reconcile`,
                         `${stack}-nodes-ready`,

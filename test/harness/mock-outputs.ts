@@ -59,7 +59,10 @@ export const RESOURCE_OUTPUTS: Record<string, OutputMock> = {
     "aws:iam/accessKey:AccessKey": (name) => ({ secret: sentinel("backup-secret-key", name) }),
     "openstack:objectstorage/container:Container": (name) => ({ name: `${name}-mock` }),
     "openstack:identity/ec2CredentialV3:Ec2CredentialV3": (name) => ({ access: `access-${name}`, secret: sentinel("backup-secret-key", name) }),
-    "command:remote:Command": (name) => ({ stdout: name.endsWith("-kubeconfig") ? mockKubeconfig(name) : "", stderr: "" }),
+    "command:remote:Command": (name) => ({
+        stdout: name.endsWith("-kubeconfig") ? mockKubeconfig(name) : name.endsWith("-host-key") ? `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5mock${name}` : "",
+        stderr: "",
+    }),
 };
 
 export const CALL_RESULTS: Record<string, (inputs: Record<string, any>) => Record<string, unknown>> = {
