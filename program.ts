@@ -42,9 +42,9 @@ export async function geoplatform() {
     const config = loadConfig();
     const stack = pulumi.getStack();
     const cluster = await createInfra(config);
-    const k3s = new K3s(stack, { config, cluster });
+    const k3s = new K3s(stack, { config, cluster, backup: cluster.backup });
     const ingressNode = cluster.nodes.find((n) => n.publicIp) as { publicIp: pulumi.Output<string> };
-    const platform = new PlatformLayer("platform", { config, cluster: k3s, ingressIp: ingressNode.publicIp });
+    const platform = new PlatformLayer("platform", { config, cluster: k3s, ingressIp: ingressNode.publicIp, backup: cluster.backup });
     const apps = createApps(config, platform.platform);
 
     return {
@@ -59,6 +59,7 @@ export async function geoplatform() {
         sshKnownHostsPath: knownHostsPath(stack),
         sshCommands: sshCommands(stack, cluster),
         kubeconfig: k3s.kubeconfig,
+        backupBucket: { endpoint: cluster.backup.endpoint, region: cluster.backup.region, bucket: cluster.backup.bucket },
         urls: { ...platform.urls, ...appUrls(platform.platform, apps) },
         adminUsernames: platform.adminUsernames,
         ...platform.secretOutputs,

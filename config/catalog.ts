@@ -46,6 +46,14 @@ export const CHARTS = {
         nodeGroup: "system",
     },
     argoWorkflows: { chart: "argo-workflows", repo: "https://argoproj.github.io/argo-helm", version: "1.0.18", namespace: "argo", nodeGroup: "system" },
+    // CNPG-I Barman Cloud plugin (app v0.13.0): installed in the operator's namespace, which is where the operator looks for plugins.
+    barmanCloud: {
+        chart: "plugin-barman-cloud",
+        repo: "https://cloudnative-pg.github.io/charts",
+        version: "0.7.0",
+        namespace: "cnpg-system",
+        nodeGroup: "system",
+    },
     // Logs: Loki (grafana-community/helm-charts) stores them in object storage; Alloy collects them on every node.
     loki: { chart: "loki", repo: "https://grafana-community.github.io/helm-charts", version: "18.11.0", namespace: "logging", nodeGroup: "system" },
     alloy: { chart: "alloy", repo: "https://grafana.github.io/helm-charts", version: "1.11.1", namespace: "logging", nodeGroup: "system" },
@@ -188,3 +196,23 @@ export const APP_VOLUMES_GB = {
     /** Each JupyterHub user's home, created at first login: not counted in the capacity check (the user count is unknown). */
     jupyterUser: 10,
 } as const;
+
+/**
+ * Defaults of `geoplatform:backup` (docs/restore.md). K3s' own defaults are a snapshot every 12 hours and 5 kept
+ * (k3s-io/k3s pkg/cli/cmds/server.go, etcd-snapshot-schedule-cron, etcd-snapshot-retention); these keep a week at 6 hours.
+ */
+export const BACKUP_DEFAULTS = {
+    etcdSnapshotCron: "0 */6 * * *",
+    etcdSnapshotRetention: 28,
+    longhornSnapshotCron: "0 * * * *",
+    longhornSnapshotRetain: 24,
+    longhornBackupCron: "0 3 * * *",
+    longhornBackupRetain: 14,
+    postgresRetention: "30d",
+    postgresServerName: "geoplatform-pg",
+    minioMirrorCron: "30 3 * * *",
+    noncurrentVersionDays: 30,
+} as const;
+
+/** Folders of the backup bucket, one per kind of backup. */
+export const BACKUP_FOLDERS = { etcd: "k3s-etcd", longhorn: "longhorn", postgres: "postgres", minio: "minio" } as const;

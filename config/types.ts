@@ -143,6 +143,56 @@ export interface GeoplatformConfig {
      * replaces exactly them: the deliberate image roll, one node per run (docs/k3s.md, "A new OS image").
      */
     rollNodes: string[];
+    /** Where and how often the stack's data is backed up off the cluster (`geoplatform:backup`, docs/restore.md). */
+    backup: BackupConfig;
+    /** Set on a fresh stack (or a rebuilt cluster) to recover from the backups (`geoplatform:restore`, docs/restore.md). */
+    restore?: RestoreConfig;
+}
+
+/** `geoplatform:backup`: schedules and retention of every backup, and the object store on clouds without one the program creates. */
+export interface BackupConfig {
+    /** K3s etcd snapshots (standard five-field cron) and how many each server keeps, locally and in the bucket. */
+    etcdSnapshotCron: string;
+    etcdSnapshotRetention: number;
+    /** Longhorn RecurringJobs (five-field cron) for every volume: local snapshots and backups to the bucket, with counts kept. */
+    longhornSnapshotCron: string;
+    longhornSnapshotRetain: number;
+    longhornBackupCron: string;
+    longhornBackupRetain: number;
+    /** Barman recovery window of PostgreSQL's base backups and WAL (e.g. 30d). */
+    postgresRetention: string;
+    /** Barman server name (folder) this stack's PostgreSQL archives under; a restored cluster archives under a new one. */
+    postgresServerName: string;
+    /** MinIO buckets mirrored into the backup bucket (five-field cron). */
+    minioMirrorCron: string;
+    /** Days a noncurrent (overwritten or deleted) object version stays in the bucket. */
+    noncurrentVersionDays: number;
+    /** OpenStack: the cloud's S3 API endpoint (Swift s3api / Ceph RGW), e.g. https://s3.waw3-2.cloudferro.com, and its region name. */
+    s3Endpoint?: string;
+    s3Region?: string;
+    /** OpenStack clouds without object storage: a bucket elsewhere, its keys as Pulumi secrets (`pulumi config set --secret --path`). */
+    external?: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+}
+
+/** `geoplatform:restore`: what a fresh stack recovers, and from which bucket. */
+export interface RestoreConfig {
+    /** Bucket holding the backups; default: this stack's own backup bucket. */
+    bucket?: string;
+    k3s?: { snapshot: string };
+    postgres?: { serverName: string; targetTime?: string };
+    longhorn?: { volumes: RestoreVolume[] };
+}
+
+/** A Longhorn volume bound to a claim: restored from a backup, or (no `backup`) a retained volume that still exists. */
+export interface RestoreVolume {
+    /** Name of the Longhorn volume and of its PersistentVolume. */
+    name: string;
+    /** Longhorn backup name (backup-...) and the volume it was taken of. */
+    backup?: string;
+    sourceVolume?: string;
+    sizeGb: number;
+    /** `release`: the Helm release whose chart renders this claim (MinIO's `minio`), which then adopts it. */
+    claim: { namespace: string; name: string; release?: string };
 }
 
 /** Nodes with this label set to "true" hold Longhorn replicas (createDefaultDiskLabeledNodes): the storage nodes. */

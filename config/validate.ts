@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { checkBackup, checkRestore } from "./backup";
 import { Checker, ConfigError } from "./checker";
 import { DATA_DISK_FS_OVERHEAD_PERCENT, IMAGES, LONGHORN_SCHEDULING, OPENEO_STAC_COLLECTION } from "./catalog";
 import { PROCESSING_TOLERATION } from "../platform/placement";
@@ -41,6 +42,8 @@ const TOP_LEVEL_KEYS = [
     "openstack",
     "aws",
     "rollNodes",
+    "backup",
+    "restore",
 ] as const;
 const NODE_GROUP_KEYS = ["role", "count", "size", "diskGb", "labels", "taints", "spot", "ingress", "dataDiskGb"] as const;
 const OPENSTACK_KEYS = [
@@ -695,6 +698,8 @@ export function validateConfig(raw: RawConfig, stack: string): GeoplatformConfig
     checkLogReplicas(c, platform, nodeGroups);
     const { enabledApps, apps } = checkApps(c, raw.apps, nodeGroups);
     const rollNodes = checkRollNodes(c, raw.rollNodes, stack, nodeGroups);
+    const backup = checkBackup(c, raw.backup, known);
+    const restore = checkRestore(c, raw.restore, backup);
 
     if (c.problems.length > 0) throw new ConfigError(c.problems);
     const config: GeoplatformConfig = {
@@ -711,6 +716,8 @@ export function validateConfig(raw: RawConfig, stack: string): GeoplatformConfig
         openstack,
         aws,
         rollNodes,
+        backup,
+        restore,
     };
     // Checks across keys, on a config whose every key is well-formed (no follow-on errors).
     checkLonghornStorage(c, config);

@@ -67,3 +67,25 @@ export type CloudNodes = Omit<ClusterNodes, "nodes" | "bastion"> & {
     nodes: CloudNode[];
     bastion: Omit<SshEndpoint, "hostKey">;
 };
+
+/**
+ * The stack's backup bucket on its own cloud, outside the cluster (infra/backup-aws.ts, infra/backup-openstack.ts):
+ * what K3s, Longhorn, CloudNativePG and the MinIO mirror write their backups to. The keys are Pulumi secrets.
+ */
+export interface BackupStore {
+    /** S3 API endpoint URL (https://...). */
+    endpoint: pulumi.Output<string>;
+    region: string;
+    bucket: pulumi.Output<string>;
+    accessKeyId: pulumi.Output<string>;
+    secretAccessKey: pulumi.Output<string>;
+    /** Whether clients must address the bucket by path (Swift s3api, RGW) rather than by virtual host (AWS). */
+    pathStyle: boolean;
+    /** What a writer waits for: the bucket and a key allowed to use it. */
+    ready: pulumi.Resource[];
+}
+
+/** What the infra layer hands on: the VMs and the backup bucket. */
+export interface Infra extends ClusterNodes {
+    backup: BackupStore;
+}

@@ -20,6 +20,8 @@ export class CertManager extends pulumi.ComponentResource {
      * hold the staging roots. One host well inside Let's Encrypt's limits (5 duplicate certificates a week).
      */
     readonly oidcIssuer = issuerName("production");
+    /** The release, which installs the Issuer and Certificate CRDs other charts' templates use. */
+    readonly release: pulumi.Resource;
 
     constructor(
         name: string,
@@ -28,7 +30,7 @@ export class CertManager extends pulumi.ComponentResource {
     ) {
         super("geoplatform:platform:CertManager", name, {}, opts);
         const placement = { nodeSelector: SYSTEM };
-        const release = catalogRelease(
+        const release = (this.release = catalogRelease(
             "cert-manager",
             CHARTS.certManager,
             args.namespace,
@@ -42,7 +44,7 @@ export class CertManager extends pulumi.ComponentResource {
                 resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
             },
             { parent: this },
-        );
+        ));
         for (const environment of Object.keys(ACME_SERVERS) as (keyof typeof ACME_SERVERS)[]) {
             new k8s.apiextensions.CustomResource(
                 issuerName(environment),

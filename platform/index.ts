@@ -2,6 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../config/catalog";
 import { AppName, GeoplatformConfig } from "../config/types";
 import { ADMIN_SSO_MIDDLEWARE, callbackUris, middlewareRef, OAUTH2_PROXY_CLIENT, SsoGate } from "./auth/oauth2-proxy";
+import { BackupStore } from "../infra/types";
+import { LonghornBackupJobs } from "./backup/longhorn-jobs";
+import { LonghornRestore } from "./backup/longhorn-restore";
+import { MinioMirror } from "./backup/minio-mirror";
 import { CertManager } from "./cert-manager";
 import { Ingress } from "./ingress";
 import { K3sCluster } from "./k3s/types";
@@ -52,7 +56,8 @@ const APP_NEEDS: Record<
     argo: { buckets: { artifacts: "argo-artifacts" }, database: true, oidc: { host: "argo", callbackPath: "/oauth2/callback", issuerAtStart: true } },
 };
 
-const BACKUP_BUCKETS = { longhorn: "longhorn-backups", postgres: "postgres-backups" };
+/** MinIO's user that the backup mirror reads every bucket with. */
+const MIRROR_USER = "backup-mirror";
 
 export const platformHosts = (domain: string) => ({
     keycloak: `auth.${domain}`,
@@ -66,6 +71,8 @@ export interface PlatformArgs {
     cluster: K3sCluster;
     /** Public address written into Ingress status (an ingress node's). */
     ingressIp: pulumi.Input<string>;
+    /** The stack's backup bucket, outside the cluster (infra layer): every backup goes there. */
+    backup: BackupStore;
 }
 
 /**
@@ -110,12 +117,9 @@ export class PlatformLayer extends pulumi.ComponentResource {
         );
         const tls = { clusterIssuer: certManager.clusterIssuer, ingressClass: ingress.ingressClass };
 
-        const s3Users: S3User[] = [
-            { name: "longhorn", buckets: [BACKUP_BUCKETS.longhorn] },
-            { name: "postgres", buckets: [BACKUP_BUCKETS.postgres] },
-            { name: LOKI_S3_USER, buckets: [LOKI_BUCKET] },
-            ...apps.map((app) => ({ name: app, buckets: Object.values(APP_NEEDS[app].buckets), listAllBuckets: APP_NEEDS[app].listAllBuckets })),
-        ];
+        const appUsers: S3User[] = apps.map((app) => ({ name: app, buckets: Object.values(APP_NEEDS[app].buckets), listAllBuckets: APP_NEEDS[app].listAllBuckets }));
+        const mirrored = appUsers.flatMap((u) => u.buckets);
+        const s3Users: S3User[] = [{ name: LOKI_S3_USER, buckets: [LOKI_BUCKET] }, ...appUsers, ...(mirrored.length > 0 ? [{ name: MIRROR_USER, buckets: mirrored, readOnly: true }] : [])];
         // Every host behind the SSO gate: each gets oauth2-proxy's /oauth2/ routes and a redirect URI in its client.
         const gatedHosts = [hosts.longhorn, ...apps.flatMap((app) => APP_NEEDS[app].sso ?? []).map((label) => `${label}.${config.domain}`)];
         const oidcClients: OidcClientSpec[] = [
@@ -155,24 +159,6 @@ export class PlatformLayer extends pulumi.ComponentResource {
         ];
         const issuerUrl = `https://${hosts.keycloak}/realms/geoplatform`;
 
-        // MinIO's volume needs Longhorn, while Longhorn needs MinIO's credentials for its backup target
-        // (used only at backup time): MinIO's release waits for a Longhorn release that is created just below.
-        let longhornCreated: (release: pulumi.Resource) => void = () => undefined;
-        const longhornRelease = new Promise<pulumi.Resource>((resolve) => (longhornCreated = resolve));
-        const storage = new ObjectStorage(
-            "object-storage",
-            {
-                namespace: ns(CHARTS.minio.namespace),
-                users: s3Users,
-                storageGb: config.platform.objectStorage.storageGb,
-                storageClass: "longhorn",
-                storageReady: longhornRelease,
-                consoleHost: hosts.minioConsole,
-                oidc: { issuerUrl, secretName: "minio-oidc" },
-                ...tls,
-            },
-            child,
-        );
         const longhorn = new Longhorn(
             "longhorn",
             {
@@ -181,18 +167,56 @@ export class PlatformLayer extends pulumi.ComponentResource {
                 host: hosts.longhorn,
                 // Storage administration: platform-admins only.
                 ssoMiddleware: middlewareRef(ADMIN_SSO_MIDDLEWARE),
-                backup: {
-                    bucket: BACKUP_BUCKETS.longhorn,
-                    region: storage.region,
-                    endpoint: storage.endpoint,
-                    credentials: (secretName, namespace, parent, extra) => storage.credentials(secretName, namespace, "longhorn", parent, extra),
-                },
+                backup: args.backup,
                 ...tls,
             },
             child,
         );
+        new LonghornBackupJobs("longhorn-backup-jobs", { namespace: ns(CHARTS.longhorn.namespace), settings: config.backup, release: longhorn.release }, child);
+        // geoplatform:restore.longhorn: the claims exist, bound to the restored volumes, before any workload asks for them.
+        const storageReady: pulumi.Resource = config.restore?.longhorn
+            ? new LonghornRestore(
+                  "longhorn-restore",
+                  {
+                      namespace: ns(CHARTS.longhorn.namespace),
+                      restore: config.restore,
+                      store: args.backup,
+                      replicas: config.platform.longhornReplicas,
+                      release: longhorn.release,
+                      ns: (namespace) => (namespaces.byName[namespace] ? ns(namespace) : namespace),
+                  },
+                  child,
+              )
+            : longhorn.release;
 
-        longhornCreated(longhorn.release);
+        const storage = new ObjectStorage(
+            "object-storage",
+            {
+                namespace: ns(CHARTS.minio.namespace),
+                users: s3Users,
+                storageGb: config.platform.objectStorage.storageGb,
+                storageClass: "longhorn",
+                storageReady,
+                consoleHost: hosts.minioConsole,
+                oidc: { issuerUrl, secretName: "minio-oidc" },
+                ...tls,
+            },
+            child,
+        );
+        if (mirrored.length > 0) {
+            new MinioMirror(
+                "minio-mirror",
+                {
+                    namespace: ns(CHARTS.minio.namespace),
+                    source: { endpoint: storage.endpoint, user: MIRROR_USER, secretKey: storage.secretKey(MIRROR_USER) },
+                    buckets: mirrored,
+                    store: args.backup,
+                    schedule: config.backup.minioMirrorCron,
+                    ready: [storage.release],
+                },
+                child,
+            );
+        }
 
         const databases = ["keycloak", ...apps.filter((app) => APP_NEEDS[app].database)];
         const postgres = new Postgres(
@@ -204,13 +228,8 @@ export class PlatformLayer extends pulumi.ComponentResource {
                 databases,
                 extensions: Object.fromEntries(apps.map((app) => [app, APP_NEEDS[app].extensions ?? []])),
                 storageClass: longhorn.storageClass,
-                storageReady: longhorn.release,
-                backup: {
-                    bucket: BACKUP_BUCKETS.postgres,
-                    endpoint: storage.endpoint,
-                    credentials: (secretName, namespace, parent) => storage.credentials(secretName, namespace, "postgres", parent),
-                    ready: storage.release,
-                },
+                storageReady,
+                backup: { store: args.backup, settings: config.backup, restore: config.restore, certManager: certManager.release },
             },
             child,
         );
@@ -260,7 +279,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
                 receivers: receivers.secret,
                 alertmanagerReplicas: Math.min(config.nodeGroups.system.count, 3),
                 storageClass: longhorn.storageClass,
-                storageReady: longhorn.release,
+                storageReady,
                 host: hosts.grafana,
                 oidc: { secretName: "grafana-oidc", secret: keycloak.clientSecrets.grafana, issuerUrl },
                 ...tls,

@@ -1,6 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS, LONGHORN_DATA_PATH, LONGHORN_SCHEDULING } from "../config/catalog";
+import { BACKUP_FOLDERS, CHARTS, LONGHORN_DATA_PATH, LONGHORN_SCHEDULING } from "../config/catalog";
+import { BackupStore } from "../infra/types";
+import { backupSecret } from "./backup/store";
 import { catalogRelease, tlsAnnotations } from "./release";
 import { PROCESSING_TOLERATION, SYSTEM } from "./placement";
 import { HOST_TUNNEL_ADDRESSES } from "./network/peers";
@@ -18,19 +20,26 @@ export interface LonghornArgs {
     ingressClass: string;
     /** The SSO gate's Middleware reference (router.middlewares annotation value): the UI has no login of its own. */
     ssoMiddleware: string;
-    backup: {
-        bucket: string;
-        region: string;
-        endpoint: string;
-        credentials: (secretName: string, namespace: pulumi.Input<string>, parent: pulumi.Resource, extra: Record<string, string>) => k8s.core.v1.Secret;
-    };
+    /** The stack's backup bucket (infra layer), outside the cluster: the default backup target. */
+    backup: BackupStore;
 }
+
+/** Longhorn's S3 backup target URL for a bucket: `s3://<bucket>@<region>/<folder>/` (Longhorn wants the trailing slash). */
+export const longhornBackupTarget = (bucket: string, region: string) => `s3://${bucket}@${region}/${BACKUP_FOLDERS.longhorn}/`;
+
+/**
+ * The backup target's credential Secret: the bucket's keys, and AWS_ENDPOINTS where the bucket is not AWS S3 (Longhorn's
+ * S3 driver then addresses it by path; on AWS it resolves the regional endpoint itself, by virtual host).
+ */
+export const longhornBackupSecret = (name: string, namespace: pulumi.Input<string>, store: BackupStore, parent: pulumi.Resource) =>
+    backupSecret(name, namespace, store, parent, store.pathStyle ? { AWS_ENDPOINTS: store.endpoint } : {});
 
 /**
  * Longhorn, the cluster's only (default) StorageClass; K3s's local-path is
  * disabled. Replicas live on nodes labelled node.longhorn.io/create-default-disk
  * (the system group), while the node agents run on every node, processing
- * included, so pods there can mount volumes. Backups go to object storage.
+ * included, so pods there can mount volumes. Backups go to the stack's backup
+ * bucket, outside the cluster (platform/backup/longhorn-jobs.ts schedules them).
  * The UI has no login of its own: the SSO gate (oauth2-proxy) guards it.
  */
 export class Longhorn extends pulumi.ComponentResource {
@@ -40,14 +49,16 @@ export class Longhorn extends pulumi.ComponentResource {
     constructor(name: string, args: LonghornArgs, opts: pulumi.ComponentResourceOptions) {
         super("geoplatform:platform:Longhorn", name, {}, opts);
         const namespace = args.namespace;
-        const backupSecret = args.backup.credentials(BACKUP_SECRET, namespace, this, { AWS_ENDPOINTS: args.backup.endpoint });
+        const credentials = longhornBackupSecret(BACKUP_SECRET, namespace, args.backup, this);
 
         this.release = catalogRelease(
             "longhorn",
             CHARTS.longhorn,
             namespace,
             {
-                persistence: { defaultClass: true, defaultClassReplicaCount: args.replicas },
+                // Retain: a deleted claim (a chart uninstalled, a namespace removed) leaves its volume and data in Longhorn, to
+                // be bound to a new claim (docs/restore.md, "Re-binding a retained volume").
+                persistence: { defaultClass: true, defaultClassReplicaCount: args.replicas, reclaimPolicy: "Retain" },
                 // The chart's own policies (templates/network-policies/): ingress among Longhorn's pods restricted to its components, the
                 // admission webhook (9501/9502) to the manager and the API server's source addresses; `type: k3s` adds the UI's ingress from
                 // K3s's bundled Traefik in kube-system (disabled here: platform/network/flows.ts admits ours).
@@ -61,8 +72,7 @@ export class Longhorn extends pulumi.ComponentResource {
                     taintToleration: `${PROCESSING_TOLERATION.key}=${PROCESSING_TOLERATION.value}:${PROCESSING_TOLERATION.effect}`,
                 },
                 defaultBackupStore: {
-                    // Longhorn wants the trailing slash.
-                    backupTarget: `s3://${args.backup.bucket}@${args.backup.region}/`,
+                    backupTarget: args.backup.bucket.apply((b) => longhornBackupTarget(b, args.backup.region)),
                     backupTargetCredentialSecret: BACKUP_SECRET,
                 },
                 // The chart gives its hook Jobs (pre/post-upgrade, uninstall) the manager's nodeSelector and no key of their own:
@@ -82,7 +92,7 @@ export class Longhorn extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this, dependsOn: [backupSecret] },
+            { parent: this, dependsOn: [credentials] },
             "longhorn",
             LONGHORN_POSTRENDER,
         );

@@ -4,6 +4,7 @@ import { catalogRelease, tlsAnnotations } from "./release";
 import { k8sSecret, randomSecret } from "./secrets";
 import { SYSTEM } from "./placement";
 import { GROUPS_CLAIM, REALM_GROUPS } from "./keycloak";
+import { LOKI_S3_USER } from "./observability/logs";
 
 // MinIO's upstream chart and images are no longer maintained: everything
 // MinIO-specific stays in this file. To swap in SeaweedFS, Garage or Ceph
@@ -20,6 +21,8 @@ export interface S3User {
     buckets: string[];
     /** May list the names of all buckets (s3:ListAllMyBuckets), for clients that check their bucket that way. */
     listAllBuckets?: boolean;
+    /** Reads objects only (the backup mirror). */
+    readOnly?: boolean;
 }
 
 export interface ObjectStorageArgs {
@@ -36,8 +39,8 @@ export interface ObjectStorageArgs {
     oidc: { issuerUrl: string; secretName: string };
 }
 
-/** Consumers whose buckets hold platform state (backups), not users' data. */
-const PLATFORM_USERS = ["longhorn", "postgres"];
+/** Consumers whose buckets hold platform state (every pod's logs), not users' data: data scientists get no access. */
+const PLATFORM_USERS = [LOKI_S3_USER];
 
 /**
  * MinIO policies named after the realm groups, which the console's OIDC login maps from the groups claim:
@@ -116,7 +119,7 @@ export class ObjectStorage extends pulumi.ComponentResource {
                                 resources: user.buckets.map((b) => `arn:aws:s3:::${b}`),
                                 actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
                             },
-                            { resources: user.buckets.map((b) => `arn:aws:s3:::${b}/*`), actions: ["s3:*"] },
+                            { resources: user.buckets.map((b) => `arn:aws:s3:::${b}/*`), actions: user.readOnly ? ["s3:GetObject"] : ["s3:*"] },
                             ...(user.listAllBuckets ? [{ resources: ["arn:aws:s3:::*"], actions: ["s3:ListAllMyBuckets"] }] : []),
                         ],
                     })),
@@ -153,6 +156,13 @@ export class ObjectStorage extends pulumi.ComponentResource {
             { parent: this, dependsOn: [root, args.storageReady, ...userSecrets] },
         );
         this.registerOutputs({ endpoint: this.endpoint });
+    }
+
+    /** The secret key of `user` (a Pulumi secret), for a consumer that builds its own Secret from it (the backup mirror's mc alias). */
+    secretKey(user: string): pulumi.Output<string> {
+        const key = this.secretKeys[user];
+        if (!key) throw new Error(`object storage has no user ${user}`);
+        return key;
     }
 
     /**

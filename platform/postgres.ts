@@ -1,14 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, PLATFORM_IMAGES } from "../config/catalog";
-import { PlatformConfig } from "../config/types";
+import { BackupConfig, PlatformConfig, RestoreConfig } from "../config/types";
+import { BackupStore } from "../infra/types";
+import { PostgresBackup } from "./backup/postgres";
 import { catalogRelease } from "./release";
 import { POSTGRES_NAMESPACE } from "./namespaces";
 import { SYSTEM } from "./placement";
 import { k8sSecret, randomSecret } from "./secrets";
 
-const CLUSTER = "geoplatform-pg";
-const BACKUP_SECRET = "postgres-backup-s3";
+export const CLUSTER = "geoplatform-pg";
 
 /**
  * The Kubernetes provider treats a custom resource as ready once it exists, unless it carries `pulumi.com/waitFor`
@@ -34,13 +35,8 @@ export interface PostgresArgs {
     storageClass: string;
     /** The release that creates the StorageClass: only the database volumes need it, not the operator. */
     storageReady: pulumi.Resource;
-    /** Where base backups and WAL go when a schedule is set; `ready` is what creates the bucket's S3 user. */
-    backup: {
-        bucket: string;
-        endpoint: string;
-        credentials: (secretName: string, namespace: pulumi.Input<string>, parent: pulumi.Resource) => k8s.core.v1.Secret;
-        ready: pulumi.Resource;
-    };
+    /** Where base backups and WAL go: the stack's backup bucket, through the Barman Cloud plugin (platform/backup/postgres.ts). */
+    backup: { store: BackupStore; settings: BackupConfig; restore?: RestoreConfig; certManager: pulumi.Resource };
 }
 
 /**
@@ -74,8 +70,11 @@ export class Postgres extends pulumi.ComponentResource {
                 { parent: this },
             );
         });
-        const backups = args.settings.backupSchedule !== "";
-        const backupSecret = backups ? [args.backup.credentials(BACKUP_SECRET, args.namespace, this)] : [];
+        const backup = new PostgresBackup(
+            "postgres-backup",
+            { ...args.backup, operatorNamespace: args.operatorNamespace, namespace: args.namespace, operator, cluster: CLUSTER },
+            { parent: this },
+        );
 
         const cluster = new k8s.apiextensions.CustomResource(
             CLUSTER,
@@ -98,27 +97,19 @@ export class Postgres extends pulumi.ComponentResource {
                     managed: {
                         roles: args.databases.map((db) => ({ name: db, ensure: "present", login: true, passwordSecret: { name: `postgres-role-${db}` } })),
                     },
-                    // In-tree Barman Cloud: deprecated since CNPG 1.26 in favour of the barman-cloud plugin, still served by 1.30 (see docs/platform.md).
-                    ...(backups
-                        ? {
-                              backup: {
-                                  retentionPolicy: "30d",
-                                  barmanObjectStore: {
-                                      destinationPath: `s3://${args.backup.bucket}/`,
-                                      endpointURL: args.backup.endpoint,
-                                      s3Credentials: {
-                                          accessKeyId: { name: BACKUP_SECRET, key: "AWS_ACCESS_KEY_ID" },
-                                          secretAccessKey: { name: BACKUP_SECRET, key: "AWS_SECRET_ACCESS_KEY" },
-                                      },
-                                  },
-                              },
-                          }
-                        : {}),
+                    // WAL archiving and base backups through the Barman Cloud plugin; on a restore, recovery from its object store.
+                    ...backup.clusterSpec,
                 },
             },
-            // The Cluster kind exists once the operator release installed its CRDs. With backups, the first WAL archive
-            // needs the bucket's S3 user, which MinIO's release creates.
-            { parent: this, dependsOn: [operator, args.storageReady, ...roleSecrets, ...backupSecret, ...(backups ? [args.backup.ready] : [])] },
+            // The Cluster kind exists once the operator release installed its CRDs; the first WAL archive needs the plugin and its
+            // ObjectStore. `protect`: a plan that would delete or replace the database stops instead (docs/restore.md,
+            // "What survives"). Bootstrap is read only when a cluster is created: switching a restore on later changes nothing.
+            {
+                parent: this,
+                dependsOn: [operator, args.storageReady, ...roleSecrets, ...backup.ready],
+                protect: true,
+                ignoreChanges: ["spec.bootstrap"],
+            },
         );
 
         for (const db of args.databases) {
@@ -138,18 +129,7 @@ export class Postgres extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [cluster] },
             );
         }
-        if (backups) {
-            new k8s.apiextensions.CustomResource(
-                `${CLUSTER}-daily`,
-                {
-                    apiVersion: "postgresql.cnpg.io/v1",
-                    kind: "ScheduledBackup",
-                    metadata: { name: `${CLUSTER}-daily`, namespace: args.namespace },
-                    spec: { schedule: args.settings.backupSchedule, backupOwnerReference: "self", cluster: { name: CLUSTER } },
-                },
-                { parent: this, dependsOn: [cluster] },
-            );
-        }
+        if (args.settings.backupSchedule !== "") backup.schedule(args.settings.backupSchedule, cluster);
         this.registerOutputs({ host: this.host });
     }
 

@@ -238,6 +238,7 @@ const SCRIPTS: ScriptName[] = [
     "roll-node",
     "forget-node",
     "configure-forwarder",
+    "restore-etcd",
 ];
 
 describe("K3s node scripts", () => {

@@ -117,8 +117,6 @@ const ALLOWED: Case[] = [
         "argo/egress-argo-controller-to-postgres",
         "postgres/ingress-argo-controller-to-postgres",
     ],
-    ["PostgreSQL archives WAL to MinIO", P.postgres, P.minio, 9000, "TCP", "postgres/egress-postgres-to-minio", "minio/ingress-postgres-to-minio"],
-    ["Longhorn backs up to MinIO", P.longhornManager, P.minio, 9000, "TCP", "longhorn-system/egress-longhorn-to-minio", "minio/ingress-longhorn-to-minio"],
     [
         "a notebook uses MinIO",
         P.notebook,
@@ -261,6 +259,9 @@ const DENIED: [string, End | ((run: StackRun) => End), End | ((run: StackRun) =>
     ["PostgreSQL to the world but HTTPS", P.postgres, WORLD(), 80, "TCP"],
     ["the internet to Keycloak's pod", WORLD(), P.keycloak, 8080, "TCP"],
     ["the internet to MinIO's S3 port", WORLD(), P.minio, 9000, "TCP"],
+    // Backups leave the cluster (issue 14): neither PostgreSQL nor Longhorn writes to MinIO any more.
+    ["PostgreSQL to MinIO", P.postgres, P.minio, 9000, "TCP"],
+    ["Longhorn's manager to MinIO", P.longhornManager, P.minio, 9000, "TCP"],
     ["Geocube's workers from a Spark job", P.driver, P.geocubeWorker, 9000, "TCP"],
     ["a notebook to oauth2-proxy, around Traefik", P.notebook, pod("keycloak", { "app.kubernetes.io/name": "oauth2-proxy" }), 4180, "TCP"],
     ["a Spark job to the Barman Cloud plugin", P.driver, pod("cnpg-system", { "app.kubernetes.io/name": "plugin-barman-cloud" }), 9090, "TCP"],

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { dependsTransitively } from "./harness/dependencies";
 import { chartOf } from "./harness/releases";
 import { RecordedResource, sharedStackRuns, StackRun } from "./harness/run-stack";
 import { rawGeoplatformConfig, STACKS } from "./harness/stack-config";
@@ -57,12 +58,12 @@ describe("platform rollouts and readiness", () => {
                 }
             });
 
-            it("starts PostgreSQL with backups only once MinIO created the backup bucket's S3 user", () => {
+            it("starts PostgreSQL once its WAL archiver can write: the Barman Cloud plugin, its ObjectStore, and the bucket's key", () => {
                 const cluster = named(run(), "geoplatform-pg");
-                const minio = release(run(), "minio");
-                const backups = cluster.inputs.spec.backup !== undefined;
-                assert.strictEqual(backups, stack === "prod", "prod's stack file sets a backup schedule, dev's does not");
-                assert.strictEqual(cluster.dependencies.includes(minio.urn), backups);
+                const plugin = release(run(), "plugin-barman-cloud");
+                const store = named(run(), "geoplatform-pg-backup");
+                assert.ok(cluster.dependencies.includes(plugin.urn) && cluster.dependencies.includes(store.urn));
+                assert.ok(!dependsTransitively(run(), cluster, release(run(), "minio")), "backups no longer go to the in-cluster MinIO");
             });
         });
     }

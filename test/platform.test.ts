@@ -51,8 +51,8 @@ describe("platform layer", () => {
         const providerCwd = path.join(REPO_ROOT, path.dirname(main));
         for (const stack of STACKS) {
             const all = byType(runOf(stack), RELEASE);
-            // Loki and Alloy everywhere, oauth2-proxy everywhere; prod also has the node termination handler (its spot group).
-            assert.strictEqual(all.length, stack === "prod" ? 15 : 14, stack);
+            // Loki, Alloy, oauth2-proxy and the Barman Cloud plugin everywhere; prod also has the node termination handler (its spot group).
+            assert.strictEqual(all.length, stack === "prod" ? 16 : 15, stack);
             for (const r of all) {
                 const entry = releaseEntry(r);
                 assert.strictEqual(path.resolve(providerCwd, r.inputs.chart), path.join(REPO_ROOT, ".charts", `${entry.chart}-${entry.version}.tgz`), r.name);
@@ -285,8 +285,12 @@ describe("platform layer", () => {
                     assert.ok(dependsTransitively(run(), release(run(), chart), longhorn), `${chart} waits for Longhorn`);
                 // Keycloak waits for Longhorn only through its database.
                 assert.ok(dependsTransitively(run(), customResources(run(), "postgresql.cnpg.io/v1:Cluster")[0], longhorn));
+                // Keycloak waits for cert-manager only through its database, whose WAL archiver (the Barman Cloud plugin) needs
+                // cert-manager's Certificates: take that path away and nothing else links them.
+                const plugin = release(run(), "plugin-barman-cloud");
+                assert.ok(dependsTransitively(run(), plugin, release(run(), "cert-manager")));
                 assert.ok(
-                    !dependsTransitively(run(), release(run(), "keycloakx"), release(run(), "cert-manager")),
+                    !dependsTransitively(run(), release(run(), "keycloakx"), release(run(), "cert-manager"), [plugin.urn]),
                     "certificates are issued after, not before",
                 );
             });
@@ -325,14 +329,14 @@ describe("platform layer", () => {
                 const processing = byType(run(), "kubernetes:core/v1:Namespace").find((n) => n.inputs.metadata.name === "processing") as RecordedResource;
                 assert.strictEqual(processing.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "baseline");
                 const minio = release(run(), "minio").inputs.values;
+                // Backups go to the stack's bucket outside the cluster; MinIO has the apps, Loki and the mirror's reader.
                 assert.deepStrictEqual(minio.users.map((u: any) => u.accessKey).sort(), [
                     "argo",
+                    "backup-mirror",
                     "geocube",
                     "jupyterhub",
                     "loki",
-                    "longhorn",
                     "openeo",
-                    "postgres",
                     "spark",
                 ]);
                 for (const user of minio.users)
@@ -354,13 +358,11 @@ describe("platform layer", () => {
         const issuer = (r: StackRun) => release(r, "kube-prometheus-stack").inputs.values.grafana.ingress.annotations["cert-manager.io/cluster-issuer"];
         assert.strictEqual(issuer(dev), "letsencrypt-staging");
         assert.strictEqual(issuer(prod), "letsencrypt-production");
-        assert.strictEqual(customResources(dev, "postgresql.cnpg.io/v1:ScheduledBackup").length, 0);
-        const backup = customResources(prod, "postgresql.cnpg.io/v1:ScheduledBackup")[0];
-        assert.strictEqual(backup.inputs.spec.schedule, "0 0 2 * * *");
-        assert.strictEqual(
-            customResources(prod, "postgresql.cnpg.io/v1:Cluster")[0].inputs.spec.backup.barmanObjectStore.s3Credentials.secretAccessKey.name,
-            "postgres-backup-s3",
-        );
+        for (const r of [dev, prod]) {
+            const backup = customResources(r, "postgresql.cnpg.io/v1:ScheduledBackup")[0];
+            assert.strictEqual(backup.inputs.spec.schedule, "0 0 2 * * *");
+            assert.strictEqual(customResources(r, "postgresql.cnpg.io/v1:Cluster")[0].inputs.spec.backup, undefined, "no in-tree barmanObjectStore");
+        }
     });
 
     it("creates nothing for an app that is switched off", async () => {

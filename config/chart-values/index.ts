@@ -12,6 +12,7 @@ import { LokiValues } from "./loki";
 import { LonghornValues } from "./longhorn";
 import { MinioValues } from "./minio";
 import { Oauth2ProxyValues } from "./oauth2-proxy";
+import { PluginBarmanCloudValues } from "./plugin-barman-cloud";
 import { SparkOperatorValues } from "./spark-operator";
 import { SparkapplicationValues } from "./sparkapplication";
 import { TraefikValues } from "./traefik";
@@ -30,6 +31,7 @@ export interface ChartValues {
     longhorn: LonghornValues;
     minio: MinioValues;
     "oauth2-proxy": Oauth2ProxyValues;
+    "plugin-barman-cloud": PluginBarmanCloudValues;
     "spark-operator": SparkOperatorValues;
     sparkapplication: SparkapplicationValues;
     traefik: TraefikValues;
@@ -49,6 +51,7 @@ export const CHART_VALUES_VERSIONS = {
     longhorn: "1.12.1",
     minio: "5.4.0",
     "oauth2-proxy": "10.7.0",
+    "plugin-barman-cloud": "0.7.0",
     "spark-operator": "2.5.2",
     sparkapplication: "1.3.1",
     traefik: "41.3.0",

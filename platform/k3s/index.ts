@@ -3,7 +3,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { GeoplatformConfig, Taint } from "../../config/types";
-import { ClusterNode, ClusterNodes } from "../../infra/types";
+import { BackupStore, ClusterNode, ClusterNodes } from "../../infra/types";
+import { etcdS3Endpoint } from "./etcd-backup";
 import { createHash } from "crypto";
 import { haproxyConfig } from "../../infra/bastion";
 import { auditPolicy, k3sConfigYaml, podSecurityAdmissionConfig, redactedConfig, renderScript, ScriptName, shellQuote, sysctlConf } from "./render";
@@ -50,7 +51,7 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
     readonly kubeconfig: pulumi.Output<string>;
     readonly ready: pulumi.Resource[];
 
-    constructor(name: string, args: { config: GeoplatformConfig; cluster: ClusterNodes }, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: { config: GeoplatformConfig; cluster: ClusterNodes; backup: BackupStore }, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:platform:K3s", name, {}, opts);
         const { config, cluster } = args;
         // The server token joins servers and is the passphrase of K3s's encrypted bootstrap data: it can never change once
@@ -174,9 +175,11 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
             const known = configs.get(key);
             if (known) return known;
             const isFirst = node === first;
+            const { backup } = args;
+            const s3 = pulumi.all({ s3Endpoint: backup.endpoint, bucket: backup.bucket, accessKey: backup.accessKeyId, secretKey: backup.secretAccessKey });
             const yaml = pulumi
-                .all([tokenValue, agentTokenValue, node.privateIp, joinUrl, cluster.apiEndpoint, cluster.registrationAddress, withId ? node.instanceId : "-"])
-                .apply(([serverToken, agentJoinToken, nodeIp, server, apiEndpoint, registrationAddress, instanceId]) =>
+                .all([tokenValue, agentTokenValue, node.privateIp, joinUrl, cluster.apiEndpoint, cluster.registrationAddress, withId ? node.instanceId : "-", s3])
+                .apply(([serverToken, agentJoinToken, nodeIp, server, apiEndpoint, registrationAddress, instanceId, { s3Endpoint, bucket, accessKey, secretKey }]) =>
                     k3sConfigYaml({
                         role: node.role,
                         token: node.role === "server" ? serverToken : agentJoinToken,
@@ -185,10 +188,24 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                         nodeIp,
                         instanceId,
                         server: isFirst ? undefined : server,
-                        clusterInit: isFirst && servers.length > 1,
+                        // Embedded etcd on every stack, single servers too: snapshots to S3 exist for etcd only. An existing
+                        // single server on SQLite moves its data into etcd at this restart (docs/restore.md, "SQLite to etcd").
+                        clusterInit: isFirst,
                         tlsSans: [apiEndpoint, registrationAddress],
                         labels: node.labels,
                         taints: node.taints,
+                        etcdBackup:
+                            node.role === "server"
+                                ? {
+                                      endpoint: etcdS3Endpoint(s3Endpoint),
+                                      region: backup.region,
+                                      bucket,
+                                      accessKey,
+                                      secretKey,
+                                      schedule: config.backup.etcdSnapshotCron,
+                                      retention: config.backup.etcdSnapshotRetention,
+                                  }
+                                : undefined,
                     }),
                 );
             configs.set(key, yaml);
@@ -221,12 +238,24 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 on === first ? DIAL : BOOT_DIAL,
             );
 
+        const restoreEtcd = (firstInstall: command.remote.Command) =>
+            runScript(
+                `${name}-etcd-restore`,
+                first,
+                "restore-etcd",
+                { SNAPSHOT: config.restore?.k3s?.snapshot ?? "", RESTORE_BUCKET: config.restore?.bucket ?? "" },
+                // Not the VM's id: a first server replaced later joins its peers and must not reset the cluster to an old snapshot.
+                { triggers: [config.restore?.k3s?.snapshot ?? ""], logging: "stdoutAndStderr" },
+                { dependsOn: [firstInstall] },
+            );
         // Servers strictly one after another: joiners need the first, and an upgrade must never take two down at once.
         const serverInstalls: command.remote.Command[] = [];
         for (const [i, server] of servers.entries()) {
             const previous = i === 0 ? [versionCheck] : [serverInstalls[i - 1]];
             const forgotten = i > 0 ? [forget(server, first, previous)] : servers.length > 1 ? [forget(server, servers[1], [servers[1].resource])] : [];
             serverInstalls.push(install(server, [...previous, ...forgotten]));
+            // geoplatform:restore.k3s: the first server resets its etcd to the snapshot before anything else joins (docs/restore.md).
+            if (i === 0 && config.restore?.k3s) serverInstalls[0] = restoreEtcd(serverInstalls[0]);
         }
         const lastServer = serverInstalls[serverInstalls.length - 1];
         // Agents: all at once on creation, one at a time (cordoned, drained, back on the new version) on an upgrade:

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Taint } from "../../config/types";
+import { EtcdBackup, etcdBackupLines } from "./etcd-backup";
 
 // Node scripts are plain files (shellcheck-clean, tested on their own); a
 // command sends one to `sudo bash -s` on stdin, preceded by its inputs as
@@ -16,7 +17,7 @@ function scriptsDir(): string {
 }
 
 export type ScriptName =
-    "install-k3s" | "wait-ready" | "drain-node" | "read-kubeconfig" | "reconcile-node" | "check-version" | "roll-node" | "forget-node" | "configure-forwarder";
+    "install-k3s" | "wait-ready" | "drain-node" | "read-kubeconfig" | "reconcile-node" | "check-version" | "roll-node" | "forget-node" | "configure-forwarder" | "restore-etcd";
 
 export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'"'"'`)}'`;
@@ -52,6 +53,8 @@ export interface K3sNodeConfig {
     tlsSans: string[];
     labels: Record<string, string>;
     taints: Taint[];
+    /** Servers: scheduled etcd snapshots to the backup bucket (platform/k3s/etcd-backup.ts). */
+    etcdBackup?: EtcdBackup;
 }
 
 /**
@@ -187,6 +190,7 @@ export function k3sConfigYaml(node: K3sNodeConfig): string {
             `write-kubeconfig-mode: "0600"`,
             "secrets-encryption: true",
             ...yamlList("kube-apiserver-arg", CIS_APISERVER_ARGS),
+            ...etcdBackupLines(node.etcdBackup),
         );
     }
     return lines.join("\n") + "\n";

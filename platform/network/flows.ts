@@ -174,7 +174,6 @@ export function platformFlows(ctx: FlowContext): Flow[] {
             [],
             "the manager drives each share manager (no chart policy covers share managers)",
         ),
-        toMinio("longhorn", pods(NS.longhorn), "volume backups to the backup bucket"),
         fromTraefik("longhorn-ui", PODS.longhornUi, 8000, "Longhorn UI"),
         scrape("longhorn-manager", PODS.longhornManager, [9500], "metrics (/metrics on the manager's API port)"),
         flow("hosts-to-longhorn-share-manager", HOSTS, PODS.longhornShareManager, tcp(2049), "the nodes' NFS client mounts RWX volumes (Geocube's storage)"),
@@ -192,7 +191,6 @@ export function platformFlows(ctx: FlowContext): Flow[] {
         scrape("cnpg", PODS.cnpgOperator, [8080]),
         toApi("postgres", pods(NS.postgres), "instance managers and bootstrap Jobs use the API"),
         flow("postgres-replication", PODS.postgres, PODS.postgres, tcp(5432, 8000), "streaming replication and instance-manager calls between instances"),
-        toMinio("postgres", PODS.postgres, "base backups and WAL archive (Barman Cloud)"),
         scrape("postgres", PODS.postgres, [9187]),
 
         // Keycloak.

@@ -55,8 +55,8 @@ for (const stack of STACKS) {
         const everyObject = () =>
             s.releases.flatMap((r) => (s.rendered.get(r.name) ?? []).map((object) => ({ release: r.name, namespace: r.namespace, object })));
 
-        // Loki and Alloy everywhere, oauth2-proxy everywhere; prod also has the node termination handler (its spot group).
-        const count = stack === "prod" ? 15 : 14;
+        // Loki, Alloy, oauth2-proxy and the Barman Cloud plugin everywhere; prod also has the node termination handler (its spot group).
+        const count = stack === "prod" ? 16 : 15;
         it(`renders all ${count} releases for the cluster's Kubernetes version, with the API versions of the CRDs the charts install`, () => {
             assert.strictEqual(s.releases.length, count);
             assert.match(s.kubeVersion, /^v1\.\d+\.\d+\+k3s\d+$/);

@@ -12,7 +12,7 @@ export function transitiveDeps(run: StackRun, urn: string, seen = new Set<string
     return seen;
 }
 
-/** Whether `from` waits for `to`, directly or not. */
-export function dependsTransitively(run: StackRun, from: RecordedResource, to: RecordedResource): boolean {
-    return transitiveDeps(run, from.urn).has(to.urn);
+/** Whether `from` waits for `to`, directly or not (not counting paths through the URNs `excluding`). */
+export function dependsTransitively(run: StackRun, from: RecordedResource, to: RecordedResource, excluding: string[] = []): boolean {
+    return transitiveDeps(run, from.urn, new Set(excluding)).has(to.urn);
 }

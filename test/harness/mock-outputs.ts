@@ -53,6 +53,12 @@ export const RESOURCE_OUTPUTS: Record<string, OutputMock> = {
     }),
     "aws:ec2/eip:Eip": (name) => ({ publicIp: `198.51.100.${octetFor(`public:${name}`)}` }),
     "aws:ec2/keyPair:KeyPair": (_name, inputs) => ({ keyName: inputs.keyName }),
+    // The backup bucket (infra/backup-*.ts): auto-named as the providers name it, keys as sentinels.
+    "aws:s3/bucket:Bucket": (name, inputs) => ({ bucket: `${inputs.bucketPrefix ?? name}mock`, arn: `arn:aws:s3:::${inputs.bucketPrefix ?? name}mock` }),
+    "aws:iam/user:User": (_name, inputs) => ({ arn: `arn:aws:iam::123456789012:user${inputs.path}${inputs.name}` }),
+    "aws:iam/accessKey:AccessKey": (name) => ({ secret: sentinel("backup-secret-key", name) }),
+    "openstack:objectstorage/container:Container": (name) => ({ name: `${name}-mock` }),
+    "openstack:identity/ec2CredentialV3:Ec2CredentialV3": (name) => ({ access: `access-${name}`, secret: sentinel("backup-secret-key", name) }),
     "command:remote:Command": (name) => ({
         stdout: name.endsWith("-kubeconfig") ? mockKubeconfig(name) : name.endsWith("-host-key") ? `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5mock${name}` : "",
         stderr: "",
