@@ -7,7 +7,7 @@ import { K3sCluster } from "./k3s/types";
 import { Keycloak, OidcClientSpec } from "./keycloak";
 import { Longhorn } from "./longhorn";
 import { Monitoring } from "./monitoring";
-import { APP_NAMESPACES, Namespaces, POSTGRES_NAMESPACE, PROCESSING_APPS, PROCESSING_NAMESPACE } from "./namespaces";
+import { APP_NAMESPACES, Namespaces, NOTEBOOK_SPARK_NAMESPACE, POSTGRES_NAMESPACE, PROCESSING_APPS, PROCESSING_NAMESPACE } from "./namespaces";
 import { ObjectStorage, S3User } from "./object-storage";
 import { Postgres } from "./postgres";
 import { AppBinding, Platform } from "./types";
@@ -25,7 +25,8 @@ const APP_NEEDS: Record<
     { buckets: Record<string, string>; database: boolean; extensions?: string[]; oidc?: { host: string; callbackPath: string; issuerAtStart?: boolean } }
 > = {
     jupyterhub: { buckets: { notebooks: "jupyterhub-notebooks" }, database: true, oidc: { host: "jupyter", callbackPath: "/hub/oauth_callback" } },
-    spark: { buckets: { eventLogs: "spark-event-logs" }, database: false },
+    // samples: the example data a seed Job uploads; results: what the example job writes (never the event-log bucket).
+    spark: { buckets: { eventLogs: "spark-event-logs", samples: "spark-samples", results: "spark-results" }, database: false },
     openeo: { buckets: { results: "openeo-results" }, database: false },
     // Geocube's schema needs these; PostGIS only a superuser may create, so the operator does, for all three.
     geocube: { buckets: { sources: "geocube-sources" }, database: true, extensions: ["postgis", "hstore", "btree_gist"] },
@@ -220,6 +221,8 @@ export class PlatformLayer extends pulumi.ComponentResource {
                 // Same Secret name in the job namespace: the app's config names one Secret for both.
                 ready.push(storage.credentials(`${app}-s3-processing`, ns(PROCESSING_NAMESPACE), app, this, {}, `${app}-s3`));
             }
+            // JupyterHub's notebooks start executors in their own namespace: its RBAC waits for it.
+            if (app === "jupyterhub") ready.push(namespaces.byName[NOTEBOOK_SPARK_NAMESPACE]);
             const binding: AppBinding = {
                 namespace,
                 objectStorage: { endpoint: storage.endpoint, region: storage.region, buckets: needs.buckets, secretName: `${app}-s3` },
