@@ -192,7 +192,14 @@ export class JupyterHub extends pulumi.ComponentResource {
             },
             o,
         );
-        this.release = catalogRelease(name, CHART, namespace, jupyterhubValues(args), childOptions(this, args, [sparkConf, examples, account, binding]), "jupyterhub");
+        this.release = catalogRelease(
+            name,
+            CHART,
+            namespace,
+            jupyterhubValues(args),
+            childOptions(this, args, [sparkConf, examples, account, binding]),
+            "jupyterhub",
+        );
         this.registerOutputs({});
     }
 }

@@ -79,7 +79,10 @@ export function notebookSparkConfigMapData(config: GeoplatformConfig, storage: P
 /** The Kubernetes API as executors' pods see it: nodes' addresses on 6443 after the kubernetes Service's DNAT. */
 export function nodeNetworkCidr(config: GeoplatformConfig): string {
     const cidr = config.openstack?.networkCidr ?? config.aws?.vpcCidr;
-    if (!cidr) throw new Error(`apps: jupyterhub needs the node network's CIDR (openstack.networkCidr or aws.vpcCidr) for the notebooks' egress to the Kubernetes API`);
+    if (!cidr)
+        throw new Error(
+            `apps: jupyterhub needs the node network's CIDR (openstack.networkCidr or aws.vpcCidr) for the notebooks' egress to the Kubernetes API`,
+        );
     return cidr;
 }
 

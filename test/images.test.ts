@@ -19,8 +19,16 @@ function instructions(file: string): { op: string; args: string }[] {
         .filter((l) => l && !l.startsWith("#"))
         .map((l) => ({ op: l.split(/\s+/)[0].toUpperCase(), args: l.slice(l.indexOf(" ") + 1).trim() }));
 }
-const args = (file: string) => Object.fromEntries(instructions(file).filter((i) => i.op === "ARG").map((i) => i.args.split("=", 2)));
-const last = (file: string, op: string) => instructions(file).filter((i) => i.op === op).pop()?.args;
+const args = (file: string) =>
+    Object.fromEntries(
+        instructions(file)
+            .filter((i) => i.op === "ARG")
+            .map((i) => i.args.split("=", 2)),
+    );
+const last = (file: string, op: string) =>
+    instructions(file)
+        .filter((i) => i.op === op)
+        .pop()?.args;
 
 /** `name==version` pins of a requirements file; every line must be one. */
 function pins(file: string): Record<string, string> {

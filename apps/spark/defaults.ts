@@ -57,7 +57,8 @@ export function platformSparkApplication(name: string, spec: SparkApplicationSpe
     const merge = (field: "sparkConf" | "hadoopConf", platform: Record<string, string>) => {
         const own = spec[field] ?? {};
         for (const key of Object.keys(own)) {
-            if (key in platform) throw new Error(`SparkApplication ${name}: ${field}.${key} is set by the platform (${platform[key]}); remove it from the job's spec`);
+            if (key in platform)
+                throw new Error(`SparkApplication ${name}: ${field}.${key} is set by the platform (${platform[key]}); remove it from the job's spec`);
         }
         return { ...platform, ...own };
     };

@@ -40,7 +40,11 @@ export function sparkExample(parent: pulumi.Resource, args: AppArgs, serviceAcco
     const namespace = binding.namespace;
     const placement = podPlacement(config, PROCESSING_GROUP);
 
-    const data = new k8s.core.v1.ConfigMap(SAMPLE_PREFIX, { metadata: { name: SAMPLE_PREFIX, namespace }, data: { "points.csv": pointsCsv(), "cells.csv": cellsCsv() } }, opts);
+    const data = new k8s.core.v1.ConfigMap(
+        SAMPLE_PREFIX,
+        { metadata: { name: SAMPLE_PREFIX, namespace }, data: { "points.csv": pointsCsv(), "cells.csv": cellsCsv() } },
+        opts,
+    );
     // The provider waits for a Job to complete: the SparkApplication below is created once the data is there.
     const seed = new k8s.batch.v1.Job(
         SEED_JOB,

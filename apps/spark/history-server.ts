@@ -49,11 +49,7 @@ export function historyServer(parent: pulumi.Resource, args: AppArgs): void {
                                 name: "history-server",
                                 image: config.apps.spark.image,
                                 command: ["/opt/spark/bin/spark-class", "org.apache.spark.deploy.history.HistoryServer"],
-                                env: [
-                                    ...s3CredentialEnv(storage),
-                                    { name: "SPARK_CONF_DIR", value: CONF_DIR },
-                                    { name: "SPARK_NO_DAEMONIZE", value: "true" },
-                                ],
+                                env: [...s3CredentialEnv(storage), { name: "SPARK_CONF_DIR", value: CONF_DIR }, { name: "SPARK_NO_DAEMONIZE", value: "true" }],
                                 ports: [{ name: "http", containerPort: PORT }],
                                 readinessProbe: { httpGet: { path: "/", port: "http" }, periodSeconds: 10 },
                                 resources: resources("250m", "1Gi", "1", "2Gi"),

@@ -63,7 +63,12 @@ describe("apps: JupyterHub per-user MinIO credentials (pre-spawn hook)", () => {
             {
                 url: "http://minio.minio.svc:9000",
                 method: "POST",
-                form: { Action: "AssumeRoleWithWebIdentity", Version: "2011-06-15", WebIdentityToken: "TOKEN-OF-ADA", DurationSeconds: String(STS_DURATION_SECONDS) },
+                form: {
+                    Action: "AssumeRoleWithWebIdentity",
+                    Version: "2011-06-15",
+                    WebIdentityToken: "TOKEN-OF-ADA",
+                    DurationSeconds: String(STS_DURATION_SECONDS),
+                },
             },
         ]);
         assert.deepStrictEqual(r.environment, {

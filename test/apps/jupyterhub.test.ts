@@ -201,7 +201,12 @@ for (const stack of STACKS) {
             assert.deepStrictEqual(template.spec.nodeSelector, { [NODE_GROUP_LABEL]: "processing" });
             assert.deepStrictEqual(template.spec.tolerations, [processingTaint]);
             assert.strictEqual(template.spec.automountServiceAccountToken, false);
-            assert.deepStrictEqual(template.spec.securityContext, { runAsNonRoot: true, runAsUser: 185, fsGroup: 185, seccompProfile: { type: "RuntimeDefault" } });
+            assert.deepStrictEqual(template.spec.securityContext, {
+                runAsNonRoot: true,
+                runAsUser: 185,
+                fsGroup: 185,
+                seccompProfile: { type: "RuntimeDefault" },
+            });
             assert.strictEqual(template.spec.containers[0].name, conf["spark.kubernetes.executor.podTemplateContainerName"]);
             assert.deepStrictEqual(template.spec.containers[0].securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
         });
@@ -225,8 +230,14 @@ for (const stack of STACKS) {
                 if (cell.cell_type === "code") assert.deepStrictEqual([cell.execution_count, cell.outputs], [null, []]);
             }
             const code = nb.cells.filter((c: any) => c.cell_type === "code").map((c: any) => c.source.join(""));
-            assert.ok(code.some((c: string) => /session\("sedona-local"\)/.test(c)), "a local session");
-            assert.ok(code.some((c: string) => /session\("sedona-cluster", executors=2\)/.test(c)), "a cluster session");
+            assert.ok(
+                code.some((c: string) => /session\("sedona-local"\)/.test(c)),
+                "a local session",
+            );
+            assert.ok(
+                code.some((c: string) => /session\("sedona-cluster", executors=2\)/.test(c)),
+                "a cluster session",
+            );
             assert.ok(code.filter((c: string) => /ST_Contains/.test(c)).length >= 2);
             assert.ok(code.some((c: string) => c.includes("s3a://spark-samples/sedona-sample/points.csv")));
         });

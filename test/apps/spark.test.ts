@@ -54,7 +54,10 @@ for (const stack of STACKS) {
             assert.strictEqual(spec.hadoopConf["fs.s3a.path.style.access"], "true");
             assert.strictEqual(spec.hadoopConf["fs.s3a.connection.ssl.enabled"], "false");
             // Hadoop 3.4's S3A is on AWS SDK v2: the v2 environment provider reads AWS_ACCESS_KEY_ID etc.
-            assert.strictEqual(spec.hadoopConf["fs.s3a.aws.credentials.provider"], "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider");
+            assert.strictEqual(
+                spec.hadoopConf["fs.s3a.aws.credentials.provider"],
+                "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider",
+            );
             for (const role of ["driver", "executor"]) {
                 assert.deepStrictEqual(
                     spec[role].env.map((e: any) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key]),

@@ -39,7 +39,10 @@ for (const stack of STACKS) {
             const toNamespace = (ns: string) => egress.find((r) => r.to?.[0]?.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === ns);
             assert.deepStrictEqual(toNamespace("minio").ports, [{ port: 9000, protocol: "TCP" }]);
             assert.deepStrictEqual(toNamespace("notebook-spark").ports, [{ port: 7079, protocol: "TCP" }]);
-            assert.ok(egress.some((r) => r.ports?.[0]?.port === 6443), "Kubernetes API");
+            assert.ok(
+                egress.some((r) => r.ports?.[0]?.port === 6443),
+                "Kubernetes API",
+            );
             const ingress = np.spec.ingress as any[];
             assert.ok(ingress.some((r) => r.from?.[0]?.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "notebook-spark"));
         });
