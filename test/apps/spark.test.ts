@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import { CHARTS, IMAGES, PLATFORM_IMAGES, SPARK_LINE } from "../../config/catalog";
 import { platformSparkApplication } from "../../apps/spark/defaults";
 import { NODE_GROUP_LABEL } from "../../config/types";
@@ -99,6 +100,7 @@ for (const stack of STACKS) {
             assert.match(script, /mc --config-dir \/tmp\/mc cp \/sample\/points\.csv \/sample\/cells\.csv platform\/spark-samples\/sedona-sample\//);
             assert.match(script, /MC_HOST_platform="http:\/\/\$\{AWS_ACCESS_KEY_ID\}:\$\{AWS_SECRET_ACCESS_KEY\}@minio\.minio\.svc:9000"/);
             assert.ok(c.env.every((e: any) => e.valueFrom.secretKeyRef.name === "spark-s3"));
+            assert.strictEqual(spawnSync("shellcheck", ["-s", "sh", "-"], { input: script, encoding: "utf8" }).status, 0, "seed script is shellcheck-clean");
             const data = one(run, "ConfigMap", "sedona-sample").inputs.data;
             assert.strictEqual(data["points.csv"].trim().split("\n").length, 5001);
             assert.strictEqual(data["cells.csv"].trim().split("\n").length, 101);
