@@ -9,17 +9,29 @@ import { K3s } from "./platform/k3s";
 /** Where `ssh` finds the stack's private key: outside the repository, written by the user (README, "SSH"). */
 const sshKeyPath = (stack: string) => `~/.ssh/geoplatform-${stack}`;
 
+/** Where `ssh` finds the stack's host keys: the `sshKnownHosts` output, written by the user (README, "SSH"). */
+const knownHostsPath = (stack: string) => `~/.ssh/geoplatform-${stack}.known_hosts`;
+
+/** known_hosts lines for the bastion and every node: the keys every Command pins (docs/security.md, "SSH host keys"). */
+function sshKnownHosts(cluster: ClusterNodes): pulumi.Output<string> {
+    const lines = [cluster.bastion, ...cluster.nodes.map((n) => ({ host: n.privateIp, hostKey: n.hostKey }))].map(
+        (h) => pulumi.interpolate`${h.host} ${h.hostKey}`,
+    );
+    return pulumi.all(lines).apply((l) => l.join("\n") + "\n");
+}
+
 /**
- * One ready-to-paste ssh command per node. `ssh -J` would not pass `-i` to the
- * bastion hop, so the hop is a ProxyCommand that carries the key itself.
+ * One ready-to-paste ssh command per node, checking host keys against the
+ * `sshKnownHosts` file only. `ssh -J` would not pass `-i` to the bastion hop,
+ * so the hop is a ProxyCommand that carries the key and the options itself.
  */
 function sshCommands(stack: string, cluster: ClusterNodes): pulumi.Output<Record<string, string>> {
-    const key = sshKeyPath(stack);
+    const options = `-i ${sshKeyPath(stack)} -o UserKnownHostsFile=${knownHostsPath(stack)} -o StrictHostKeyChecking=yes`;
     const { user } = cluster.bastion;
     return pulumi.all([cluster.bastion.host, pulumi.all(cluster.nodes.map((n) => n.privateIp))]).apply(([bastion, ips]): Record<string, string> => ({
-        bastion: `ssh -i ${key} ${user}@${bastion}`,
+        bastion: `ssh ${options} ${user}@${bastion}`,
         ...Object.fromEntries(
-            cluster.nodes.map((n, i) => [n.name, `ssh -i ${key} -o ProxyCommand="ssh -i ${key} -W %h:%p ${user}@${bastion}" ${n.sshUser}@${ips[i]}`]),
+            cluster.nodes.map((n, i) => [n.name, `ssh ${options} -o ProxyCommand="ssh ${options} -W %h:%p ${user}@${bastion}" ${n.sshUser}@${ips[i]}`]),
         ),
     }));
 }
@@ -43,6 +55,8 @@ export async function geoplatform() {
         nodes: cluster.nodes.map((n) => ({ name: n.name, group: n.group, role: n.role, privateIp: n.privateIp })),
         sshPrivateKey: cluster.sshPrivateKey,
         sshKeyPath: sshKeyPath(stack),
+        sshKnownHosts: sshKnownHosts(cluster),
+        sshKnownHostsPath: knownHostsPath(stack),
         sshCommands: sshCommands(stack, cluster),
         kubeconfig: k3s.kubeconfig,
         urls: { ...platform.urls, ...appUrls(platform.platform, apps) },

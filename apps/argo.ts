@@ -37,6 +37,8 @@ export function argoValues({ config, platform, binding }: AppArgs): ReleaseValue
             nodeSelector: system.nodeSelector,
             tolerations: system.tolerations,
             resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+            // Prometheus metrics on container port `metrics` (9090), scraped by platform/observability/monitors.ts.
+            metricsConfig: { enabled: true },
             // Every workflow's pods go to the processing nodes unless the workflow says otherwise.
             workflowDefaults: {
                 spec: { serviceAccountName: WORKFLOW_SERVICE_ACCOUNT, nodeSelector: processing.nodeSelector, tolerations: processing.tolerations },

@@ -49,7 +49,8 @@ export function jupyterhubValues({ config, platform, binding }: AppArgs): Releas
     return {
         hub: {
             config: {
-                JupyterHub: { authenticator_class: "generic-oauth" },
+                // authenticate_prometheus off: Prometheus scrapes /hub/metrics without a token (platform/observability/monitors.ts).
+                JupyterHub: { authenticator_class: "generic-oauth", authenticate_prometheus: false },
                 GenericOAuthenticator: {
                     client_id: oidc.clientId,
                     oauth_callback_url: `https://${host}/hub/oauth_callback`,

@@ -46,6 +46,17 @@ export const CHARTS = {
         nodeGroup: "system",
     },
     argoWorkflows: { chart: "argo-workflows", repo: "https://argoproj.github.io/argo-helm", version: "1.0.18", namespace: "argo", nodeGroup: "system" },
+    // Logs: Loki (grafana-community/helm-charts) stores them in object storage; Alloy collects them on every node.
+    loki: { chart: "loki", repo: "https://grafana-community.github.io/helm-charts", version: "18.11.0", namespace: "logging", nodeGroup: "system" },
+    alloy: { chart: "alloy", repo: "https://grafana.github.io/helm-charts", version: "1.11.1", namespace: "logging", nodeGroup: "system" },
+    // AWS stacks with spot groups only: a DaemonSet on the spot nodes (platform/spot.ts), in kube-system with K3s's own agents.
+    nodeTerminationHandler: {
+        chart: "aws-node-termination-handler",
+        repo: "oci://public.ecr.aws/aws-ec2/helm",
+        version: "0.27.6",
+        namespace: "kube-system",
+        nodeGroup: "processing",
+    },
 } as const satisfies Record<string, ChartEntry>;
 
 export type ChartName = keyof typeof CHARTS;

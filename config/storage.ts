@@ -28,6 +28,7 @@ export function longhornVolumes(config: GeoplatformConfig): LonghornVolume[] {
         { name: "postgres", sizeGb: p.postgres.storageGb, count: p.postgres.instances },
         { name: "objectStorage", sizeGb: p.objectStorage.storageGb, count: 1 },
         { name: "prometheus", sizeGb: p.prometheus.storageGb, count: 1 },
+        { name: "loki", sizeGb: p.logs.storageGb, count: p.logs.replicas },
         ...(apps.includes("geocube") ? [{ name: "geocube", sizeGb: config.apps.geocube.storageGb, count: 1 }] : []),
         ...(apps.includes("openeo") ? [{ name: "zookeeper", sizeGb: APP_VOLUMES_GB.zookeeper, count: 1 }] : []),
     ];

@@ -74,6 +74,27 @@ export interface PlatformConfig {
     };
     objectStorage: { storageGb: number };
     prometheus: { retention: string; storageGb: number };
+    /** Loki: how long logs are kept, its replicas (one per system node at most) and each replica's volume (WAL, index cache). */
+    logs: { retention: string; replicas: number; storageGb: number };
+    alerting: AlertingConfig;
+}
+
+/** One Alertmanager receiver: exactly one of e-mail, webhook (Matrix and chat bridges, incident tools) or Slack. */
+export interface AlertReceiver {
+    name: string;
+    /** authPassword is a credential: set with `pulumi config set --secret --path`, it reaches Alertmanager as a Secret file. */
+    email?: { to: string; from: string; smarthost: string; authUsername?: string; authPassword?: string; requireTls: boolean };
+    /** The URL is a credential (it often embeds a token). */
+    webhook?: { url: string };
+    /** The incoming-webhook URL is a credential. */
+    slack?: { apiUrl: string; channel: string };
+}
+
+/** Where alerts go: every alert to defaultReceiver, critical ones to criticalReceiver too when set; Watchdog and InfoInhibitor nowhere. */
+export interface AlertingConfig {
+    receivers: AlertReceiver[];
+    defaultReceiver: string;
+    criticalReceiver?: string;
 }
 
 /** The geospatial workloads of the apps layer; each can be switched on or off per stack. */

@@ -6,6 +6,8 @@ import { Cidr, cidrsOverlap, hasHostBits, networkOf, parseCidr, worldCoveredBy }
 import { longhornFit, longhornVolumes, storageGroups } from "./storage";
 import { bastionName, planNodes } from "../infra/node-plan";
 import {
+    AlertingConfig,
+    AlertReceiver,
     APP_NAMES,
     AppName,
     AppsConfig,
@@ -384,7 +386,7 @@ function checkAws(c: Checker, raw: unknown): AwsConfig | undefined {
     };
 }
 
-const PLATFORM_KEYS = ["letsEncrypt", "longhornReplicas", "postgres", "objectStorage", "prometheus"] as const;
+const PLATFORM_KEYS = ["letsEncrypt", "longhornReplicas", "postgres", "objectStorage", "prometheus", "logs", "alerting"] as const;
 const CNPG_CRON = /^(\S+\s+){5}\S+$/;
 const DURATION = /^\d+[smhdwy]$/;
 
@@ -419,7 +421,110 @@ function checkPlatform(c: Checker, raw: unknown): PlatformConfig {
             }),
             storageGb: c.integer("platform.prometheus.storageGb", prom.storageGb, { min: 1, fallback: 20 }),
         },
+        logs: checkLogs(c, p.logs),
+        alerting: checkAlerting(c, p.alerting),
     };
+}
+
+/** Loki deletes by whole index periods (24h, tsdb schema v13): a retention in days or weeks. */
+const LOG_RETENTION = /^[1-9]\d*[dw]$/;
+
+function checkLogs(c: Checker, raw: unknown): PlatformConfig["logs"] {
+    const logs = c.object("platform.logs", raw, { optional: true });
+    c.noUnknownKeys("platform.logs", logs, ["retention", "replicas", "storageGb"]);
+    return {
+        retention: c.string("platform.logs.retention", logs.retention, {
+            fallback: "7d",
+            pattern: LOG_RETENTION,
+            expected: "whole days or weeks such as 14d or 4w (Loki deletes logs by 24h index periods)",
+        }),
+        replicas: c.integer("platform.logs.replicas", logs.replicas, { min: 1, max: 5, fallback: 1 }),
+        storageGb: c.integer("platform.logs.storageGb", logs.storageGb, { min: 1, fallback: 10 }),
+    };
+}
+
+const RECEIVER_KINDS = ["email", "webhook", "slack"] as const;
+const HOST_PORT = /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?:\d{1,5}$/;
+const HTTPS_URL = /^https?:\/\/[^\s]+$/;
+
+function checkReceiver(c: Checker, key: string, raw: unknown): AlertReceiver {
+    const r = c.object(key, raw);
+    c.noUnknownKeys(key, r, ["name", ...RECEIVER_KINDS]);
+    const name = c.string(`${key}.name`, r.name, { pattern: DNS_LABEL, expected: "a receiver name of lowercase letters, digits and '-'" });
+    if (name === "null") c.fail(`${key}.name`, name, 'another name: "null" is the receiver that drops Watchdog and InfoInhibitor');
+    const kinds = RECEIVER_KINDS.filter((k) => r[k] !== undefined);
+    if (kinds.length !== 1) {
+        c.fail(key, kinds.length === 0 ? r : kinds, `exactly one of ${RECEIVER_KINDS.join(", ")} per receiver`);
+        return { name };
+    }
+    const kind = kinds[0];
+    const at = `${key}.${kind}`;
+    const o = c.object(at, r[kind]);
+    const credential = (field: string) =>
+        c.string(`${at}.${field}`, o[field], { expected: `a non-empty string, set as a secret (pulumi config set --secret --path 'geoplatform:platform.${at.slice("platform.".length)}.${field}')` });
+    if (kind === "email") {
+        c.noUnknownKeys(at, o, ["to", "from", "smarthost", "authUsername", "authPassword", "requireTls"]);
+        const email = {
+            to: c.string(`${at}.to`, o.to, { pattern: EMAIL, expected: "an e-mail address" }),
+            from: c.string(`${at}.from`, o.from, { pattern: EMAIL, expected: "an e-mail address" }),
+            smarthost: c.string(`${at}.smarthost`, o.smarthost, { pattern: HOST_PORT, expected: "an SMTP relay as host:port such as smtp.example.org:587" }),
+            requireTls: c.boolean(`${at}.requireTls`, o.requireTls, true),
+        } as NonNullable<AlertReceiver["email"]>;
+        if ((o.authUsername === undefined) !== (o.authPassword === undefined)) {
+            const missing = o.authUsername === undefined ? "authUsername" : "authPassword";
+            c.fail(`${at}.${missing}`, undefined, "authUsername and authPassword together, or neither for a relay without authentication");
+        } else if (o.authUsername !== undefined) {
+            email.authUsername = c.string(`${at}.authUsername`, o.authUsername);
+            email.authPassword = credential("authPassword");
+        }
+        return { name, email };
+    }
+    if (kind === "webhook") {
+        c.noUnknownKeys(at, o, ["url"]);
+        const url = credential("url");
+        if (url && !HTTPS_URL.test(url)) c.fail(`${at}.url`, "(secret)", "an http(s) URL");
+        return { name, webhook: { url } };
+    }
+    c.noUnknownKeys(at, o, ["apiUrl", "channel"]);
+    const apiUrl = credential("apiUrl");
+    if (apiUrl && !HTTPS_URL.test(apiUrl)) c.fail(`${at}.apiUrl`, "(secret)", "an http(s) URL (a Slack incoming webhook)");
+    return { name, slack: { apiUrl, channel: c.string(`${at}.channel`, o.channel, { pattern: /^[#@]\S+$/, expected: "a channel such as #alerts" }) } };
+}
+
+/** Receivers from stack config; with none, every alert would go to the chart's `null` receiver, i.e. nowhere. */
+function checkAlerting(c: Checker, raw: unknown): AlertingConfig {
+    const a = c.object("platform.alerting", raw);
+    if (c.failed("platform.alerting")) return { receivers: [], defaultReceiver: "" };
+    c.noUnknownKeys("platform.alerting", a, ["receivers", "defaultReceiver", "criticalReceiver"]);
+    const receivers = c.array("platform.alerting.receivers", a.receivers, { minLength: 1 }).map((r, i) => checkReceiver(c, `platform.alerting.receivers[${i}]`, r));
+    const names: string[] = [];
+    receivers.forEach((r, i) => {
+        if (r.name && names.includes(r.name)) c.fail(`platform.alerting.receivers[${i}].name`, r.name, "a name no other receiver has");
+        names.push(r.name);
+    });
+    const refersToReceiver = (field: "defaultReceiver" | "criticalReceiver", optional: boolean): string | undefined => {
+        const key = `platform.alerting.${field}`;
+        if (optional && a[field] === undefined) return undefined;
+        const name = c.string(key, a[field], { expected: `the name of a receiver (${names.join(", ")})` });
+        if (name && !c.failed("platform.alerting.receivers") && !names.includes(name)) c.fail(key, name, `the name of a receiver (${names.join(", ")})`);
+        return name;
+    };
+    const defaultReceiver = refersToReceiver("defaultReceiver", false) ?? "";
+    const criticalReceiver = refersToReceiver("criticalReceiver", true);
+    return { receivers, defaultReceiver, ...(criticalReceiver === undefined ? {} : { criticalReceiver }) };
+}
+
+/** Loki's replicas keep a hard anti-affinity by host (the chart's default): each needs its own system node. */
+function checkLogReplicas(c: Checker, platform: PlatformConfig, groups: Record<string, NodeGroupConfig>): void {
+    const system = groups.system;
+    if (!system || c.failed("platform.logs.replicas", "nodeGroups.system.count")) return;
+    if (platform.logs.replicas > system.count) {
+        c.fail(
+            "platform.logs.replicas",
+            platform.logs.replicas,
+            `at most ${system.count}, the system nodes: each Loki replica needs its own node (required pod anti-affinity by hostname)`,
+        );
+    }
 }
 
 /** `name:tag` (or `name@sha256:...`) with an explicit, non-`latest` tag. */
@@ -565,6 +670,7 @@ export function validateConfig(raw: RawConfig, stack: string): GeoplatformConfig
     const nodeGroups = checkGroups(c, known, raw.nodeGroups, sizes);
     const platform = checkPlatform(c, raw.platform);
     checkLonghornReplicas(c, platform, nodeGroups);
+    checkLogReplicas(c, platform, nodeGroups);
     const { enabledApps, apps } = checkApps(c, raw.apps, nodeGroups);
     const rollNodes = checkRollNodes(c, raw.rollNodes, stack, nodeGroups);
 

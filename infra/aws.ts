@@ -7,13 +7,13 @@ import { Provider as AwsProvider } from "@pulumi/aws/provider";
 import { SecurityGroupEgressRule, SecurityGroupIngressRule } from "@pulumi/aws/vpc";
 import { AwsConfig, GeoplatformConfig } from "../config/types";
 import { ipv4Subnet } from "../config/net";
-import { bastionUserData } from "./bastion";
+import { awsBastionPrivateIp, bastionUserData } from "./bastion";
 import { AWS_DATA_DEVICE, dataDiskUserData } from "./data-disk";
 import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from "./firewall";
 import { GroupSequencer, ignoredChanges } from "./lifecycle";
 import { bastionName, planNodes } from "./node-plan";
 import { sshKey } from "./ssh-key";
-import { ClusterNode, ClusterNodes } from "./types";
+import { CloudNode, CloudNodes } from "./types";
 
 /**
  * The cluster's VMs on AWS (prod): a VPC with a public and a private subnet per
@@ -21,7 +21,7 @@ import { ClusterNode, ClusterNodes } from "./types";
  * required and encrypted gp3 roots, spot capacity only where a group asks.
  */
 export class AwsCluster extends pulumi.ComponentResource {
-    readonly clusterNodes: ClusterNodes;
+    readonly clusterNodes: CloudNodes;
 
     constructor(name: string, config: GeoplatformConfig, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:infra:AwsCluster", name, {}, opts);
@@ -78,6 +78,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                 spot: boolean;
                 tags: Record<string, string>;
                 userData?: pulumi.Input<string>;
+                privateIp?: string;
                 bastion?: boolean;
                 group?: string;
             },
@@ -91,6 +92,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                     keyName: keyPair.keyName,
                     subnetId: (args.publicIp ? publicSubnets : privateSubnets)[zone].id,
                     associatePublicIpAddress: args.publicIp,
+                    privateIp: args.privateIp,
                     vpcSecurityGroupIds: args.securityGroups.map((g) => groups[g].id),
                     // Hop limit 1: a pod's packets cross one more hop than the node's, so no pod gets an IMDSv2 token and the node's role.
                     metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
@@ -99,7 +101,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                         ? { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } }
                         : undefined,
                     userData: args.userData,
-                    // cloud-init reads user data on first boot only: a new server list needs a new bastion.
+                    // cloud-init reads user data on first boot only: a rolled bastion (rollNodes) is a new one.
                     userDataReplaceOnChange: args.bastion === true,
                     tags: { Name: vmName, ...args.tags },
                 },
@@ -110,13 +112,15 @@ export class AwsCluster extends pulumi.ComponentResource {
                     ignoreChanges: ignoredChanges("aws", args.bastion === true, config.rollNodes.includes(vmName)),
                     // A one-time spot instance cannot be stopped, so the in-place (stop, modify, start) type change would fail: replace it.
                     replaceOnChanges: args.spot ? ["instanceType"] : [],
+                    // A fixed private address cannot be on two instances: a replaced bastion goes first.
+                    deleteBeforeReplace: args.privateIp !== undefined,
                 },
             );
             if (args.group) sequencer.record(args.group, vm);
             return vm;
         };
 
-        const nodes: ClusterNode[] = planNodes(config, stack).map((n) => {
+        const nodes: CloudNode[] = planNodes(config, stack).map((n) => {
             const sgs: SecurityGroupName[] = ["nodes"];
             if (n.spec.role === "server") sgs.push("servers");
             if (n.spec.ingress) sgs.push("ingress");
@@ -171,7 +175,8 @@ export class AwsCluster extends pulumi.ComponentResource {
             };
         });
 
-        const serverIps = nodes.filter((n) => n.role === "server").map((n) => n.privateIp);
+        // The registration address: fixed, so neither a replaced server nor a replaced bastion changes any node's config.
+        const bastionPrivateIp = awsBastionPrivateIp(ipv4Subnet(cfg.vpcCidr, 4, 0));
         const bastion = instance(bastionName(stack), {
             size: cfg.bastionSize,
             diskGb: 20,
@@ -180,7 +185,8 @@ export class AwsCluster extends pulumi.ComponentResource {
             securityGroups: ["bastion"],
             spot: false,
             tags: { "geoplatform:role": "bastion", "geoplatform:edge": "bastion" },
-            userData: bastionUserData(serverIps),
+            userData: bastionUserData(),
+            privateIp: bastionPrivateIp,
             bastion: true,
         });
         // An Elastic IP keeps the API endpoint (and the kubeconfig's tls-san) stable across bastion replacement.
@@ -190,7 +196,10 @@ export class AwsCluster extends pulumi.ComponentResource {
             cloud: "aws",
             nodes,
             bastion: { host: bastionIp, user: cfg.sshUser, port: 22 },
+            forwarder: { resource: bastion, instanceId: bastion.id },
             apiEndpoint: bastionIp,
+            // The configured value, not the instance's output: known in every preview, even while the bastion is replaced.
+            registrationAddress: pulumi.output(bastionPrivateIp),
             egress: [nat, privateRoutes, igw],
             sshPrivateKey: pulumi.secret(key.privateKeyOpenssh),
         };

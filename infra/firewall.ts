@@ -33,6 +33,8 @@ export function firewallRules(config: GeoplatformConfig): FirewallRule[] {
         tcp("bastion", "SSH from admins", 22, admin),
         tcp("bastion", "Kubernetes API (forwarded to the servers) from admins", 6443, admin),
         tcp("nodes", "SSH through the bastion", 22, { group: "bastion" }),
+        // The registration address (the bastion's private address): nodes join through its forwarder.
+        tcp("bastion", "Kubernetes API and supervisor (registration address) from cluster nodes", 6443, { group: "nodes" }),
         // Only servers listen on 6443 (API and supervisor); agents reach it through their own local load balancer.
         tcp("servers", "Kubernetes API through the bastion's forwarder", 6443, { group: "bastion" }),
         tcp("servers", "Kubernetes API and supervisor from cluster nodes", 6443, { group: "nodes" }),

@@ -21,11 +21,15 @@ import * as pulumi from "@pulumi/pulumi";
  * when it is listed in `geoplatform:rollNodes`, one at a time (docs/k3s.md).
  */
 export const AWS_NODE_IGNORED = ["ami", "keyName", "userData", "subnetId", "availabilityZone", "associatePublicIpAddress"];
-/** The bastion is replaced when the server list in its user data changes (that is how its forwarder learns it). */
-export const AWS_BASTION_IGNORED = ["ami", "keyName", "subnetId", "availabilityZone"];
+/**
+ * The bastion's user data only installs haproxy (its server list comes over SSH, platform/k3s), so it is ignored like a
+ * node's: a bastion created with an older user data keeps running. Its `privateIp` is fixed and not ignored: it is the
+ * registration address.
+ */
+export const AWS_BASTION_IGNORED = ["ami", "keyName", "subnetId", "availabilityZone", "userData"];
 /** `blockDevices` holds the image id and the root disk size, both ForceNew. */
 export const OPENSTACK_NODE_IGNORED = ["blockDevices", "keyPair", "availabilityZone", "userData"];
-export const OPENSTACK_BASTION_IGNORED = ["blockDevices", "keyPair", "availabilityZone"];
+export const OPENSTACK_BASTION_IGNORED = ["blockDevices", "keyPair", "availabilityZone", "userData"];
 
 /**
  * What a roll lets through to a VM listed in `geoplatform:rollNodes`: its image (`ami`; OpenStack: `blockDevices`, which

@@ -7,7 +7,7 @@ import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from 
 import { GroupSequencer, ignoredChanges } from "./lifecycle";
 import { bastionName, planNodes, PlannedNode } from "./node-plan";
 import { sshKey } from "./ssh-key";
-import { ClusterNode, ClusterNodes } from "./types";
+import { CloudNode, CloudNodes } from "./types";
 
 /**
  * The cluster's VMs on an OpenStack cloud (dev): one private network behind a
@@ -15,7 +15,7 @@ import { ClusterNode, ClusterNodes } from "./types";
  * the bastion and the ingress nodes.
  */
 export class OpenStackCluster extends pulumi.ComponentResource {
-    readonly clusterNodes: ClusterNodes;
+    readonly clusterNodes: CloudNodes;
 
     constructor(name: string, config: GeoplatformConfig, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:infra:OpenStackCluster", name, {}, opts);
@@ -96,11 +96,11 @@ export class OpenStackCluster extends pulumi.ComponentResource {
                   )
                 : undefined;
             // The addresses belong to the port, which a replacement keeps; they carry no dependency on the VM, so a
-            // replaced VM does not make the engine replace what only connects to its address (the bastion's forwarder list).
+            // replaced VM does not make the engine replace what only connects to its address (the forwarder's list, node configs).
             return { instance, privateIp: port.allFixedIps.apply((ips) => ips[0]), publicIp: floatingIp?.address };
         };
 
-        const nodes: ClusterNode[] = planNodes(config, pulumi.getStack()).map((n: PlannedNode) => {
+        const nodes: CloudNode[] = planNodes(config, pulumi.getStack()).map((n: PlannedNode) => {
             const sgs: SecurityGroupName[] = ["nodes"];
             if (n.spec.role === "server") sgs.push("servers");
             if (n.spec.ingress) sgs.push("ingress");
@@ -145,15 +145,17 @@ export class OpenStackCluster extends pulumi.ComponentResource {
             };
         });
 
-        const serverIps = nodes.filter((n) => n.role === "server").map((n) => n.privateIp);
-        const bastion = server(bastionName(pulumi.getStack()), "bastion", os.bastionSize, 20, ["bastion"], "bastion", bastionUserData(serverIps));
+        const bastion = server(bastionName(pulumi.getStack()), "bastion", os.bastionSize, 20, ["bastion"], "bastion", bastionUserData());
         const bastionIp = bastion.publicIp as pulumi.Output<string>;
 
         this.clusterNodes = {
             cloud: "openstack",
             nodes,
             bastion: { host: bastionIp, user: os.sshUser, port: 22 },
+            forwarder: { resource: bastion.instance, instanceId: bastion.instance.id },
             apiEndpoint: bastionIp,
+            // The bastion's port outlives it (deleted first, booted on the same port): a stable registration address.
+            registrationAddress: bastion.privateIp,
             egress: [routerInterface],
             sshPrivateKey: pulumi.secret(key.privateKeyOpenssh),
         };

@@ -8,8 +8,11 @@ import { Keycloak, OidcClientSpec } from "./keycloak";
 import { Longhorn } from "./longhorn";
 import { Monitoring } from "./monitoring";
 import { APP_NAMESPACES, Namespaces, NOTEBOOK_SPARK_NAMESPACE, POSTGRES_NAMESPACE, PROCESSING_APPS, PROCESSING_NAMESPACE } from "./namespaces";
+import { NetworkPolicies, platformModel } from "./network";
 import { ObjectStorage, S3User } from "./object-storage";
+import { AlertReceivers, AlertRules, Dashboards, LOKI_BUCKET, LOKI_S3_SECRET, LOKI_S3_USER, Logs, Monitors } from "./observability";
 import { Postgres } from "./postgres";
+import { SpotTermination, spotGroups } from "./spot";
 import { AppBinding, Platform } from "./types";
 
 export { Platform } from "./types";
@@ -72,6 +75,11 @@ export class PlatformLayer extends pulumi.ComponentResource {
         const namespaces = new Namespaces("namespaces", { apps, after: args.cluster.ready }, { parent: this });
         const ns = (namespace: string) => namespaces.ns(namespace);
         const child = { parent: this };
+        // Default-deny in every namespace created above, plus the flows each component needs (platform/network/flows.ts).
+        const nodeCidr = config.openstack?.networkCidr ?? config.aws?.vpcCidr;
+        if (!nodeCidr) throw new Error(`cloud ${config.cloud} has no network CIDR: validation should have refused the stack`);
+        const network = platformModel({ namespaces: Object.keys(namespaces.byName), apps, nodeCidr });
+        new NetworkPolicies("network-policies", { model: network, ns }, child);
 
         const ingress = new Ingress("ingress", { namespace: ns(CHARTS.traefik.namespace), publicIp: args.ingressIp }, child);
         const certManager = new CertManager(
@@ -89,6 +97,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
         const s3Users: S3User[] = [
             { name: "longhorn", buckets: [BACKUP_BUCKETS.longhorn] },
             { name: "postgres", buckets: [BACKUP_BUCKETS.postgres] },
+            { name: LOKI_S3_USER, buckets: [LOKI_BUCKET] },
             ...apps.map((app) => ({ name: app, buckets: Object.values(APP_NEEDS[app].buckets) })),
         ];
         const oidcClients: OidcClientSpec[] = [
@@ -197,11 +206,15 @@ export class PlatformLayer extends pulumi.ComponentResource {
             child,
         );
 
+        const receivers = new AlertReceivers("alert-receivers", { namespace: ns(CHARTS.monitoring.namespace), alerting: config.platform.alerting }, child);
         const monitoring = new Monitoring(
             "monitoring",
             {
                 namespace: ns(CHARTS.monitoring.namespace),
                 settings: config.platform.prometheus,
+                alerting: config.platform.alerting,
+                receivers: receivers.secret,
+                alertmanagerReplicas: Math.min(config.nodeGroups.system.count, 3),
                 storageClass: longhorn.storageClass,
                 storageReady: longhorn.release,
                 host: hosts.grafana,
@@ -210,6 +223,31 @@ export class PlatformLayer extends pulumi.ComponentResource {
             },
             child,
         );
+
+        // Logs, alert rules, monitors and dashboards: their custom resources need kube-prometheus-stack's CRDs.
+        const observed = { monitoringReady: monitoring.release };
+        new Logs(
+            "logs",
+            {
+                namespace: ns(CHARTS.loki.namespace),
+                settings: config.platform.logs,
+                config,
+                storageClass: longhorn.storageClass,
+                objectStorage: {
+                    endpoint: storage.endpoint,
+                    region: storage.region,
+                    credentials: storage.credentials(LOKI_S3_SECRET, ns(CHARTS.loki.namespace), LOKI_S3_USER, this),
+                    ready: storage.release,
+                },
+                ...observed,
+            },
+            child,
+        );
+        new AlertRules("alert-rules", { namespace: ns(CHARTS.monitoring.namespace), config, ...observed }, child);
+        new Monitors("monitors", { namespace: ns(CHARTS.monitoring.namespace), apps, ...observed }, child);
+        new Dashboards("dashboards", { namespace: ns(CHARTS.monitoring.namespace), apps }, child);
+        // Spot interruptions (AWS): drained by the node termination handler on the spot groups.
+        if (spotGroups(config).length > 0) new SpotTermination("spot-termination", { config, groups: spotGroups(config), after: args.cluster.ready }, child);
 
         const bindings: Partial<Record<AppName, AppBinding>> = {};
         for (const app of apps) {

@@ -4,6 +4,7 @@ import { CHARTS, LONGHORN_DATA_PATH, LONGHORN_SCHEDULING } from "../config/catal
 import { catalogRelease, tlsAnnotations } from "./release";
 import { PROCESSING_TOLERATION, SYSTEM } from "./placement";
 import { k8sSecret, randomSecret } from "./secrets";
+import { HOST_TUNNEL_ADDRESSES } from "./network/peers";
 
 export const STORAGE_CLASS = "longhorn";
 const BACKUP_SECRET = "longhorn-backup-s3";
@@ -58,6 +59,10 @@ export class Longhorn extends pulumi.ComponentResource {
             namespace,
             {
                 persistence: { defaultClass: true, defaultClassReplicaCount: args.replicas },
+                // The chart's own policies (templates/network-policies/): ingress among Longhorn's pods restricted to its components, the
+                // admission webhook (9501/9502) to the manager and the API server's source addresses; `type: k3s` adds the UI's ingress from
+                // K3s's bundled Traefik in kube-system (disabled here: platform/network/flows.ts admits ours).
+                networkPolicies: { enabled: true, type: "k3s", restrictInternalTraffic: true, kubeAPIServerSourceCIDRs: HOST_TUNNEL_ADDRESSES },
                 defaultSettings: {
                     defaultReplicaCount: args.replicas,
                     createDefaultDiskLabeledNodes: true,

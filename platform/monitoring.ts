@@ -4,10 +4,16 @@ import { PlatformConfig } from "../config/types";
 import { catalogRelease, tlsAnnotations } from "./release";
 import { PROCESSING_TOLERATION, SYSTEM } from "./placement";
 import { k8sSecret, randomSecret } from "./secrets";
+import { alertmanagerConfig, CUSTOM_RESOURCE_RBAC, CUSTOM_RESOURCE_STATE, LOKI_URL, RECEIVER_SECRET } from "./observability";
 
 export interface MonitoringArgs {
     namespace: pulumi.Input<string>;
     settings: PlatformConfig["prometheus"];
+    /** Where alerts go (the receivers' credentials are in `receivers`, a Secret in this namespace). */
+    alerting: PlatformConfig["alerting"];
+    receivers: pulumi.Resource;
+    /** Sized per stack: the number of system nodes Alertmanager spreads over. */
+    alertmanagerReplicas: number;
     storageClass: string;
     /** The release that creates the StorageClass of Prometheus' volume. */
     storageReady: pulumi.Resource;
@@ -29,6 +35,8 @@ export class Monitoring extends pulumi.ComponentResource {
     /** Grafana's local administrator (the chart's admin.existingSecret userKey). */
     readonly grafanaAdminUsername = "admin";
     readonly grafanaAdminPassword: pulumi.Output<string>;
+    /** The release: its CRDs (ServiceMonitor, PodMonitor, PrometheusRule) exist once it is ready. */
+    readonly release: pulumi.Resource;
 
     constructor(name: string, args: MonitoringArgs, opts: pulumi.ComponentResourceOptions) {
         super("geoplatform:platform:Monitoring", name, {}, opts);
@@ -41,7 +49,7 @@ export class Monitoring extends pulumi.ComponentResource {
         );
         const realm = args.oidc.issuerUrl;
 
-        catalogRelease(
+        this.release = catalogRelease(
             "monitoring",
             CHARTS.monitoring,
             namespace,
@@ -57,10 +65,24 @@ export class Monitoring extends pulumi.ComponentResource {
                     // The admission webhook's create and patch hook Jobs both read admissionWebhooks.patch (templates/prometheus-operator/admission-webhooks/job-patch/).
                     admissionWebhooks: { patch: { nodeSelector: SYSTEM, resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } } } },
                 },
-                alertmanager: { alertmanagerSpec: { nodeSelector: SYSTEM } },
+                alertmanager: {
+                    // Receivers and routes from stack config; credentials as files of the receivers' Secret (platform/observability/alerting.ts).
+                    config: alertmanagerConfig(args.alerting).config,
+                    alertmanagerSpec: {
+                        nodeSelector: SYSTEM,
+                        replicas: args.alertmanagerReplicas,
+                        secrets: [RECEIVER_SECRET],
+                        resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } },
+                    },
+                },
                 prometheus: {
                     prometheusSpec: {
                         nodeSelector: SYSTEM,
+                        // Select every ServiceMonitor, PodMonitor and PrometheusRule in every namespace (platform/observability/, charts' own),
+                        // not only those labelled release=monitoring (templates/prometheus/prometheus.yaml).
+                        serviceMonitorSelectorNilUsesHelmValues: false,
+                        podMonitorSelectorNilUsesHelmValues: false,
+                        ruleSelectorNilUsesHelmValues: false,
                         retention: args.settings.retention,
                         storageSpec: {
                             volumeClaimTemplate: {
@@ -73,7 +95,13 @@ export class Monitoring extends pulumi.ComponentResource {
                         },
                     },
                 },
-                "kube-state-metrics": { nodeSelector: SYSTEM, resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
+                "kube-state-metrics": {
+                    nodeSelector: SYSTEM,
+                    resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+                    // etcd snapshots and Longhorn backups as metrics, for the backup alerts (platform/observability/rules.ts).
+                    customResourceState: { enabled: true, config: CUSTOM_RESOURCE_STATE },
+                    rbac: { extraRules: CUSTOM_RESOURCE_RBAC },
+                },
                 // Node metrics are wanted from every node, processing included.
                 "prometheus-node-exporter": {
                     tolerations: [PROCESSING_TOLERATION],
@@ -85,6 +113,8 @@ export class Monitoring extends pulumi.ComponentResource {
                     // The dashboard and datasource sidecars (charts/grafana templates/_pod.tpl).
                     sidecar: { resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } } },
                     admin: { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" },
+                    // Logs: Loki, single-tenant, reached in the cluster (platform/observability/logs.ts).
+                    additionalDataSources: [{ name: "Loki", uid: "loki", type: "loki", access: "proxy", url: LOKI_URL, editable: false, jsonData: { maxLines: 5000 } }],
                     envValueFrom: {
                         GF_AUTH_GENERIC_OAUTH_CLIENT_ID: { secretKeyRef: { name: args.oidc.secretName, key: "client-id" } },
                         GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET: { secretKeyRef: { name: args.oidc.secretName, key: "client-secret" } },
@@ -110,7 +140,7 @@ export class Monitoring extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this, dependsOn: [admin, args.oidc.secret, args.storageReady] },
+            { parent: this, dependsOn: [admin, args.oidc.secret, args.storageReady, args.receivers] },
         );
         this.registerOutputs({});
     }

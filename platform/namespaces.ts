@@ -23,6 +23,8 @@ const PLATFORM_LEVELS: Record<string, PodSecurityLevel> = {
     [POSTGRES_NAMESPACE]: "restricted",
     [CHARTS.keycloak.namespace]: "baseline",
     [CHARTS.monitoring.namespace]: "privileged",
+    // Loki's pods comply with restricted; Alloy's chart sets no seccomp profile.
+    [CHARTS.loki.namespace]: "baseline",
 };
 
 /** Shared namespace of users' batch jobs (Spark applications, Argo workflows). */

@@ -443,7 +443,9 @@ describe("a refused config registers no resource", () => {
                 system: { ...system, taints: [{ key: "a", value: "b", effect: "NoSchedule" }] },
             },
         },
-        "more Longhorn replicas than storage nodes": { "geoplatform:platform": { longhornReplicas: 2 } },
+        "more Longhorn replicas than storage nodes": {
+            "geoplatform:platform": { ...(readStackFile("dev")["geoplatform:platform"] as object), longhornReplicas: 2 },
+        },
     };
     for (const [name, patch] of Object.entries(bad)) {
         it(`dev with ${name}`, async () => {

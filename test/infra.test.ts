@@ -1,11 +1,15 @@
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { loadConfig } from "../config/load";
 import { NODE_GROUP_LABEL } from "../config/types";
 import { validateConfig } from "../config/validate";
 import { createInfra } from "../infra";
+import { READ_HOST_KEY } from "../infra/host-keys";
 import { ClusterNodes } from "../infra/types";
 import { resolve } from "./harness/resolve";
 import { RecordedResource, runStack, runWithMocks, sharedStackRun, StackRun } from "./harness/run-stack";
@@ -98,20 +102,56 @@ describe("infra layer", function () {
                 assert.strictEqual(bastion.port, 22);
             });
 
-            it("forwards the API with an unprivileged haproxy, to every server", () => {
+            it("gives the bastion a user data without the server list (it comes over SSH), and a stable private registration address", async () => {
                 const bastion = get(stack).run.resources.find((r) => /instance:Instance$/.test(r.type) && r.name.endsWith("bastion")) as RecordedResource;
-                const cloudInit = yaml.load(bastion.inputs.userData) as { write_files: { path: string; content: string }[] };
-                const cfg = cloudInit.write_files.find((f) => f.path === "/etc/haproxy/haproxy.cfg")?.content ?? "";
-                const global = cfg.split(/\n(?=\S)/)[0];
-                for (const line of ["user haproxy", "group haproxy", "chroot /var/lib/haproxy"]) assert.match(global, new RegExp(`^\\s+${line}$`, "m"), line);
-                const servers = validateConfig(rawGeoplatformConfig(stack), stack).nodeGroups["control-plane"].count;
-                assert.strictEqual((cfg.match(/^\s+server server-\d+ \S+:6443 check$/gm) ?? []).length, servers);
+                const cloudInit = yaml.load(bastion.inputs.userData) as { packages: string[]; write_files?: unknown };
+                assert.deepStrictEqual(cloudInit.packages, ["haproxy"]);
+                assert.strictEqual(cloudInit.write_files, undefined, "no server address in the user data");
+                const address = await resolve(get(stack).cluster.registrationAddress);
+                if (stack === "prod") {
+                    assert.strictEqual(address, "10.20.0.10", "fixed: the 11th address of the first public subnet");
+                    assert.strictEqual(bastion.inputs.privateIp, address);
+                    assert.strictEqual(bastion.options.deleteBeforeReplace, true, "a fixed address is on one instance at a time");
+                } else {
+                    const port = get(stack).run.resources.find((r) => r.name === `${stack}-bastion-port`) as RecordedResource;
+                    assert.strictEqual(address, port.state.allFixedIps[0], "its own port's, which a replacement keeps");
+                }
+                assert.strictEqual(await resolve(get(stack).cluster.forwarder.instanceId), `${stack}-bastion-id`);
             });
 
             it("hands over the SSH private key as a secret", async () => {
                 const key = get(stack).cluster.sshPrivateKey;
                 assert.ok(await pulumi.isSecret(key));
                 assert.match(await resolve(key), /^MOCKSECRET-ssh-key/);
+            });
+
+            it("reads each VM's host key once, sending nothing secret, nodes through the bastion pinned to its key; a new VM is read again", async () => {
+                const { run, cluster } = get(stack);
+                const reads = ofType(run, "command:remote:Command");
+                const vms = run.resources.filter((r) => /instance:Instance$/.test(r.type));
+                assert.deepStrictEqual(reads.map((r) => r.name).sort(), vms.map((vm) => `${vm.name}-host-key`).sort(), "one read per VM, nothing else");
+                const bastionRead = reads.find((r) => r.name === `${stack}-bastion-host-key`) as RecordedResource;
+                assert.strictEqual(bastionRead.inputs.connection.host, await resolve(cluster.bastion.host));
+                assert.strictEqual(bastionRead.inputs.connection.proxy, undefined, "the bastion directly");
+                assert.strictEqual(await resolve(cluster.bastion.hostKey), bastionRead.state.stdout);
+                for (const read of reads) {
+                    const vm = vms.find((v) => `${v.name}-host-key` === read.name) as RecordedResource;
+                    assert.strictEqual(read.inputs.create, READ_HOST_KEY);
+                    assert.deepStrictEqual(read.inputs.triggers, [vm.state.id ?? `${vm.name}-id`], "again for a new VM, whose key is new");
+                    assert.ok(read.dependencies.includes(vm.urn));
+                    for (const field of ["stdin", "environment", "update", "delete"])
+                        assert.strictEqual(read.inputs[field], undefined, `${read.name}: no ${field}`);
+                    assert.strictEqual(read.inputs.addPreviousOutputInEnv, false);
+                    assert.strictEqual(read.inputs.connection.perDialTimeout * read.inputs.connection.dialErrorLimit, 600, "waits for a booting VM");
+                }
+                for (const node of cluster.nodes) {
+                    const read = reads.find((r) => r.name === `${node.name}-host-key`) as RecordedResource;
+                    assert.strictEqual(read.inputs.connection.host, await resolve(node.privateIp));
+                    assert.strictEqual(read.inputs.connection.proxy.host, await resolve(cluster.bastion.host));
+                    assert.strictEqual(read.inputs.connection.proxy.hostKey, bastionRead.state.stdout, `${node.name}: through the bastion, pinned`);
+                    assert.ok(read.secretPaths.includes("connection"), "the connection (with the private key) stays secret");
+                    assert.strictEqual(await resolve(node.hostKey), read.state.stdout);
+                }
             });
 
             it("opens nothing but 80/443 to the world", () => {
@@ -140,7 +180,7 @@ describe("infra layer", function () {
     }
 
     for (const stack of STACKS) {
-        it(`${stack}: opens 6443 on servers only (from the bastion and the nodes), and 9100 (node exporter) between nodes`, () => {
+        it(`${stack}: opens 6443 on servers only (from the bastion and the nodes) and on the bastion's registration address (from the nodes), and 9100 between nodes`, () => {
             const rules = inboundRules(get(stack).run);
             const api = rules.filter((r) => r.fromPort <= 6443 && r.toPort >= 6443);
             assert.deepStrictEqual(
@@ -148,7 +188,7 @@ describe("infra layer", function () {
                     .filter((r) => !r.cidr)
                     .map((r) => `${r.group}<-${r.sourceGroup}`)
                     .sort(),
-                ["servers<-bastion", "servers<-nodes"],
+                ["bastion<-nodes", "servers<-bastion", "servers<-nodes"],
             );
             assert.ok(
                 api.filter((r) => r.cidr).every((r) => r.group === "bastion"),
@@ -231,6 +271,26 @@ describe("infra layer", function () {
         });
     });
 
+    it("the host-key read prints a VM's ED25519 key as the provider parses it, and fails on a VM without one", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "geoplatform-hostkey-"));
+        try {
+            const readFrom = (content?: string) => {
+                const file = path.join(dir, "ssh_host_ed25519_key.pub");
+                fs.rmSync(file, { force: true });
+                if (content !== undefined) fs.writeFileSync(file, content);
+                return spawnSync("sh", ["-c", READ_HOST_KEY.replace("/etc/ssh/ssh_host_ed25519_key.pub", file)], { encoding: "utf8" });
+            };
+            const ok = readFrom("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK0 root@dev-system-1\n");
+            assert.strictEqual(ok.status, 0, ok.stderr);
+            assert.strictEqual(ok.stdout, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK0\n", "type and key only: ParseAuthorizedKey's format");
+            assert.notStrictEqual(readFrom().status, 0, "no key file");
+            assert.notStrictEqual(readFrom("").status, 0, "empty");
+            assert.notStrictEqual(readFrom("ssh-rsa AAAAB3NzaC1yc2E root@x\n").status, 0, "not ED25519");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("registers no resource when the config is invalid", async () => {
         const error = await runStack("dev", { "geoplatform:k3sVersion": "latest" }).then(
             () => assert.fail("the program accepted an unpinned K3s version"),
@@ -246,6 +306,26 @@ describe("infra layer", function () {
     it("exports the SSH key only as a secret stack output", async () => {
         const run = await sharedStackRun("dev");
         assert.ok(run.secretOutputs.includes("sshPrivateKey"));
+    });
+
+    it("exports the pinned host keys as known_hosts lines, which the ssh commands check strictly", async () => {
+        const run = await sharedStackRun("dev");
+        const reads = ofType(run, "command:remote:Command").filter((r) => r.name.endsWith("-host-key"));
+        const expected = [
+            `${run.outputs.bastionIp} ${(reads.find((r) => r.name === "dev-bastion-host-key") as RecordedResource).state.stdout}`,
+            ...run.outputs.nodes.map(
+                (n: { name: string; privateIp: string }) =>
+                    `${n.privateIp} ${(reads.find((r) => r.name === `${n.name}-host-key`) as RecordedResource).state.stdout}`,
+            ),
+        ];
+        assert.deepStrictEqual(run.outputs.sshKnownHosts.trimEnd().split("\n"), expected);
+        for (const cmd of Object.values(run.outputs.sshCommands) as string[]) {
+            assert.strictEqual(
+                (cmd.match(/-o UserKnownHostsFile=~\/\.ssh\/geoplatform-dev\.known_hosts -o StrictHostKeyChecking=yes/g) ?? []).length,
+                cmd.includes("ProxyCommand") ? 2 : 1,
+                cmd,
+            );
+        }
     });
 
     it("does not load the SDK of the cloud a stack does not use", () => {

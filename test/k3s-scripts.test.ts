@@ -2,8 +2,10 @@ import * as assert from "assert";
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
+import * as yaml from "js-yaml";
 import * as path from "path";
-import { k3sConfigYaml, renderScript, ScriptName } from "../platform/k3s/render";
+import { haproxyConfig } from "../infra/bastion";
+import { auditPolicy, k3sConfigYaml, KERNEL_PARAMETERS, podSecurityAdmissionConfig, renderScript, ScriptName, sysctlConf } from "../platform/k3s/render";
 import { REPO_ROOT } from "./harness/stack-config";
 
 // The node scripts run for real here: bash executes exactly what a command
@@ -36,9 +38,21 @@ case "$*" in *install*) touch "$SANDBOX/packages-installed";; esac`,
     // A unit is active once restarted, unless $SANDBOX/restart-fails or restart-hangs says otherwise.
     systemctl: `echo "systemctl $*" >>"$SANDBOX/calls"
 case "$1" in
-  restart) [ -f "$SANDBOX/restart-fails" ] && exit 1; [ -f "$SANDBOX/restart-hangs" ] && exec /bin/sleep 30; touch "$SANDBOX/active" ;;
+  restart|reload-or-restart) [ -f "$SANDBOX/restart-fails" ] && exit 1; [ -f "$SANDBOX/restart-hangs" ] && exec /bin/sleep 30; touch "$SANDBOX/active" ;;
   is-active) [ -f "$SANDBOX/active" ] ;;
 esac`,
+    // A kernel: `sysctl -q -p FILE` sets each key=value as a file under $SANDBOX/kernel, `sysctl -n KEY` reads one (0 when
+    // unset, as most are on a fresh node). $SANDBOX/sysctl-fails makes -p fail; $SANDBOX/sysctl-ignored makes it set nothing.
+    sysctl: `echo "sysctl $*" >>"$SANDBOX/calls"
+mkdir -p "$SANDBOX/kernel"
+case "$1" in
+  -q) [ -f "$SANDBOX/sysctl-fails" ] && { echo 'sysctl: permission denied on key "kernel.panic"' >&2; exit 255; }
+      [ -f "$SANDBOX/sysctl-ignored" ] && exit 0
+      grep -v '^#' "$3" | while IFS='=' read -r k v; do [ -n "$k" ] && echo "$v" >"$SANDBOX/kernel/$k"; done ;;
+  -n) cat "$SANDBOX/kernel/$2" 2>/dev/null || echo 0 ;;
+esac`,
+    // Checks a configuration like haproxy -c: refuses one when $SANDBOX/haproxy-refuses exists.
+    haproxy: `echo "haproxy $*" >>"$SANDBOX/calls"; [ ! -f "$SANDBOX/haproxy-refuses" ]`,
     journalctl: `echo "k3s[42]: level=fatal msg=\\"starting kubernetes: preparing server\\""`,
     // Polls stay real but short, so deadlines pass within a test.
     sleep: `exec /bin/sleep 0.2`,
@@ -56,7 +70,8 @@ INSTALLER`,
 /**
  * k3s kubectl against a fake API: a node is a folder $SANDBOX/node/<name> with files ready (True/False), version,
  * unschedulable, labels (k=v lines), taints (k=v:Effect lines) and annotations (k=v lines); `get nodes` lists every
- * version; a ConfigMap is a file $SANDBOX/cm/<name> holding its `holder`. $SANDBOX/drain-fails makes drains fail.
+ * version; a ConfigMap is a file $SANDBOX/cm/<name> holding its `holder`; a node's Lease is $SANDBOX/lease/<name>
+ * (a number of seconds). $SANDBOX/drain-fails makes drains fail.
  */
 const K3S_KUBECTL = `echo "k3s $*" >>"$SANDBOX/calls"
 shift # kubectl
@@ -65,6 +80,12 @@ cmd=$1; shift
 [ "$1" = node ] && shift
 name=$1; shift
 n="$SANDBOX/node/$name"
+if [ "$name" = lease ]; then
+  # A live kubelet ($SANDBOX/lease-alive) renews its Lease: every read sees a later renewTime.
+  l="$SANDBOX/lease/$1"; [ -f "$l" ] || exit 1
+  if [ -f "$SANDBOX/lease-alive" ]; then echo $(( $(cat "$l") + 1 )) >"$l"; fi
+  echo "2026-12-01T00:00:$(cat "$l")Z"; exit
+fi
 if [ "$name" = configmap ]; then
   cm="$SANDBOX/cm/$1"
   case "$cmd" in
@@ -84,6 +105,7 @@ case "$cmd" in
       *conditions*) cat "$n/ready" 2>/dev/null ;;
       *unschedulable*) cat "$n/unschedulable" 2>/dev/null ;;
       *InternalIP*) cat "$n/ip" 2>/dev/null ;;
+      *metadata.labels*) key=$(echo "$*" | sed 's/.*labels\\.//; s/}.*//; s/\\\\\\././g'); sed -n "s|^$key=||p" "$n/labels" 2>/dev/null ;;
       *annotations*) key=$(echo "$*" | sed 's/.*annotations\\.//; s/}.*//; s/\\\\\\././g'); sed -n "s|^$key=||p" "$n/annotations" 2>/dev/null ;;
       *spec.taints*) sed 's/=[^:]*:/:/' "$n/taints" 2>/dev/null | tr '\\n' ' ' ;;
     esac ;;
@@ -190,19 +212,33 @@ const serverConfig = (labels: Record<string, string> = { "geoplatform.io/node-gr
         token: "t0ken",
         nodeName: "dev-control-plane-1",
         nodeIp: "10.10.0.3",
+        instanceId: "vm-1",
         clusterInit: false,
         tlsSans: ["203.0.113.5"],
         labels,
         taints: [],
     });
-const installVars = (config: string, role = "server", version = VERSION) => ({
+const b64 = (text: string) => Buffer.from(text).toString("base64");
+const installVars = (config: string, role = "server", version = VERSION): Record<string, string> => ({
     K3S_VERSION: version,
     K3S_ROLE: role,
-    K3S_CONFIG_B64: Buffer.from(config).toString("base64"),
+    K3S_CONFIG_B64: b64(config),
+    K3S_SYSCTL_B64: b64(sysctlConf()),
+    ...(role === "server" ? { K3S_PSA_B64: b64(podSecurityAdmissionConfig()), K3S_AUDIT_POLICY_B64: b64(auditPolicy()) } : {}),
     SHUTDOWN_GRACE: "60s",
     SHUTDOWN_GRACE_CRITICAL: "20s",
 });
-const SCRIPTS: ScriptName[] = ["install-k3s", "wait-ready", "drain-node", "read-kubeconfig", "reconcile-node", "check-version", "roll-node", "forget-node"];
+const SCRIPTS: ScriptName[] = [
+    "install-k3s",
+    "wait-ready",
+    "drain-node",
+    "read-kubeconfig",
+    "reconcile-node",
+    "check-version",
+    "roll-node",
+    "forget-node",
+    "configure-forwarder",
+];
 
 describe("K3s node scripts", () => {
     let box: Sandbox;
@@ -376,35 +412,36 @@ describe("K3s node scripts", () => {
                 agentToken: "a",
                 nodeName: "prod-control-plane-1",
                 nodeIp: "10.20.128.3",
+                instanceId: "i-0123456789abcdef0",
                 clusterInit: true,
                 tlsSans: ["x"],
                 labels: {},
                 taints: [],
             });
-            const vars = { ...installVars(config), JOIN_PEERS: "10.20.128.4 10.20.128.5" };
+            const vars = { ...installVars(config), REGISTRATION_ADDRESS: "10.20.0.10" };
             const fresh = box.run("install-k3s", vars);
             assert.strictEqual(fresh.status, 0, fresh.stderr);
             assert.match(
                 fs.readFileSync(path.join(box.root, "etc/rancher/k3s/config.yaml"), "utf8"),
                 /^cluster-init: true$/m,
-                "no peer answers: a new cluster",
+                "no server answers at the registration address: a new cluster",
             );
 
             const replaced = new Sandbox();
             try {
-                replaced.write("peers-up", "10.20.128.5\n");
+                replaced.write("peers-up", "10.20.0.10\n");
                 const result = replaced.run("install-k3s", vars);
                 assert.strictEqual(result.status, 0, result.stderr);
-                assert.match(result.stdout, /server 10\.20\.128\.5 answers\): joining it/);
+                assert.match(result.stdout, /a server answers at 10\.20\.0\.10\): joining it/);
                 const written = fs.readFileSync(path.join(replaced.root, "etc/rancher/k3s/config.yaml"), "utf8");
                 assert.doesNotMatch(written, /cluster-init/);
-                assert.match(written, /^server: "https:\/\/10\.20\.128\.5:6443"$/m);
+                assert.match(written, /^server: "https:\/\/10\.20\.0\.10:6443"$/m);
             } finally {
                 replaced.cleanup();
             }
 
             fs.mkdirSync(path.join(box.root, "var/lib/rancher/k3s/server/db/etcd"), { recursive: true });
-            box.write("peers-up", "10.20.128.5\n");
+            box.write("peers-up", "10.20.0.10\n");
             box.calls();
             const member = box.run("install-k3s", vars);
             assert.strictEqual(member.status, 0, member.stderr);
@@ -426,6 +463,95 @@ describe("K3s node scripts", () => {
             assert.strictEqual(longer.status, 0, longer.stderr);
             assert.ok(box.calls().includes("systemctl restart k3s-agent"));
             assert.match(fs.readFileSync(dropin, "utf8"), /shutdownGracePeriod: 90s/);
+        });
+
+        describe("CIS items", () => {
+            const mode = (relative: string) => fs.statSync(path.join(box.root, relative)).mode & 0o777;
+            const kernel = () => Object.fromEntries(Object.keys(KERNEL_PARAMETERS).map((k) => [k, box.read(`kernel/${k}`).trim()]));
+
+            it("sets the kernel parameters protect-kernel-defaults needs (persisted in sysctl.d, applied) before K3s starts", () => {
+                const result = box.run("install-k3s", installVars(serverConfig(), "agent"));
+                assert.strictEqual(result.status, 0, result.stderr);
+                assert.strictEqual(box.read("root/etc/sysctl.d/90-kubelet.conf"), sysctlConf());
+                assert.strictEqual(mode("etc/sysctl.d/90-kubelet.conf"), 0o644);
+                assert.deepStrictEqual(kernel(), KERNEL_PARAMETERS);
+                const calls = box.calls();
+                const applied = calls.indexOf(`sysctl -q -p ${box.root}/etc/sysctl.d/90-kubelet.conf`);
+                assert.ok(applied >= 0, "applied with sysctl -p");
+                assert.ok(applied < calls.indexOf("systemctl restart k3s-agent"), "before the kubelet starts");
+                assert.ok(!box.exists("root/var/lib/rancher/k3s/server"), "an agent gets no API server files");
+            });
+
+            it("writes the Pod Security admission config and the audit policy on servers, root-only, next to a root-only log directory", () => {
+                const result = box.run("install-k3s", installVars(serverConfig()));
+                assert.strictEqual(result.status, 0, result.stderr);
+                assert.strictEqual(box.read("root/var/lib/rancher/k3s/server/psa.yaml"), podSecurityAdmissionConfig());
+                assert.strictEqual(box.read("root/var/lib/rancher/k3s/server/audit.yaml"), auditPolicy());
+                assert.strictEqual(mode("var/lib/rancher/k3s/server/psa.yaml"), 0o600);
+                assert.strictEqual(mode("var/lib/rancher/k3s/server/audit.yaml"), 0o600);
+                assert.strictEqual(mode("var/lib/rancher/k3s/server/logs"), 0o700);
+                assert.strictEqual(mode("var/lib/rancher/k3s/server"), 0o700, "created before K3s, as K3s would");
+            });
+
+            it("sets a drifted kernel parameter back on the next run without restarting K3s, and restarts it when a CIS file changes", () => {
+                const vars = installVars(serverConfig());
+                assert.strictEqual(box.run("install-k3s", vars).status, 0);
+                box.write("kernel/vm.overcommit_memory", "0\n");
+                box.calls();
+                const again = box.run("install-k3s", vars);
+                assert.strictEqual(again.status, 0, again.stderr);
+                assert.match(again.stdout, /up to date/);
+                assert.strictEqual(box.read("kernel/vm.overcommit_memory").trim(), "1");
+                assert.ok(!box.calls().some((c) => c.startsWith("systemctl restart")));
+
+                const looser = podSecurityAdmissionConfig().replace(/enforce: "restricted"/, 'enforce: "baseline"');
+                const changed = box.run("install-k3s", { ...vars, K3S_PSA_B64: b64(looser) });
+                assert.strictEqual(changed.status, 0, changed.stderr);
+                assert.match(changed.stdout, /config not yet applied, restarted k3s/);
+                assert.strictEqual(box.read("root/var/lib/rancher/k3s/server/psa.yaml"), looser);
+                box.calls();
+                const audit = box.run("install-k3s", { ...vars, K3S_PSA_B64: b64(looser), K3S_AUDIT_POLICY_B64: b64(auditPolicy() + "  - level: None\n") });
+                assert.strictEqual(audit.status, 0, audit.stderr);
+                assert.ok(box.calls().includes("systemctl restart k3s"), "an audit policy change restarts too");
+            });
+
+            it("fails naming the step when sysctl fails, and never starts K3s without the parameters", () => {
+                box.write("sysctl-fails", "");
+                const result = box.run("install-k3s", installVars(serverConfig()));
+                assert.strictEqual(result.status, 1);
+                assert.match(
+                    result.stderr,
+                    /geoplatform: sysctl -p \S+\/etc\/sysctl\.d\/90-kubelet\.conf failed \(status 255\); with protect-kernel-defaults the kubelet would not start/,
+                );
+                assert.ok(!box.calls().some((c) => c.startsWith("systemctl restart") || c.startsWith("installer")), "K3s untouched");
+            });
+
+            it("fails naming the parameter when the kernel does not take a value sysctl -p reported as set", () => {
+                box.write("sysctl-ignored", "");
+                const result = box.run("install-k3s", installVars(serverConfig(), "agent"));
+                assert.strictEqual(result.status, 1);
+                assert.match(result.stderr, /the kernel parameter vm\.overcommit_memory is '0' after sysctl -p, not '1'/);
+                assert.ok(!box.calls().some((c) => c.startsWith("systemctl restart")));
+            });
+
+            it("writes the files where the API server arguments in the config point", () => {
+                assert.strictEqual(box.run("install-k3s", installVars(serverConfig())).status, 0);
+                const config = yaml.load(serverConfig()) as Record<string, string[]>;
+                for (const key of ["admission-control-config-file", "audit-policy-file"]) {
+                    const arg = config["kube-apiserver-arg"].find((a) => a.startsWith(`${key}=`)) as string;
+                    assert.ok(box.exists(`root${arg.split("=")[1]}`), arg);
+                }
+                const log = config["kube-apiserver-arg"].find((a) => a.startsWith("audit-log-path=")) as string;
+                assert.ok(box.exists(`root${path.dirname(log.split("=")[1])}`), "the log directory exists before the API server starts");
+            });
+
+            it("refuses a server without its admission config or audit policy before touching the node", () => {
+                const { K3S_PSA_B64: _psa, ...vars } = installVars(serverConfig());
+                const result = box.run("install-k3s", vars);
+                assert.notStrictEqual(result.status, 0);
+                assert.match(result.stderr, /K3S_PSA_B64/);
+                assert.deepStrictEqual(box.calls(), []);
+            });
         });
 
         it("refuses an unknown role before touching the node", () => {
@@ -481,10 +607,21 @@ describe("K3s node scripts", () => {
             box.node("prod-processing-2", { ready: false });
             const result = box.run("drain-node", { NODE_NAME: "prod-processing-2" });
             assert.strictEqual(result.status, 0, result.stderr);
-            assert.match(result.stdout, /prod-processing-2 is not Ready \(False\): removing it without a drain/);
+            assert.match(result.stdout, /prod-processing-2 is not Ready \(False\): no drain/);
             const calls = box.calls();
             assert.ok(!calls.some((c) => c.includes("drain")), "no drain that would wait for pods that never terminate");
             assert.ok(!box.exists("node/prod-processing-2"));
+        });
+
+        it("with KEEP_NODE=true drains and keeps the Node (before an OpenStack data volume is detached), and fails on a blocked drain", () => {
+            box.node("dev-system-1");
+            const result = box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.match(result.stdout, /drained node dev-system-1, kept/);
+            assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain dev-system-1")));
+            assert.ok(box.exists("node/dev-system-1"));
+            box.write("drain-fails", "");
+            assert.strictEqual(box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true", DRAIN_TIMEOUT: "1" }).status, 1, "the detach waits");
         });
 
         it("keeps a Ready node whose drain does not finish, and says so", () => {
@@ -593,28 +730,63 @@ describe("K3s node scripts", () => {
 
     describe("forget-node", () => {
         beforeEach(() => box.preinstallK3s(VERSION));
+        const ID = "label:geoplatform.io/instance-id";
+        const forget = (extra: Record<string, string> = {}) =>
+            box.run("forget-node", { NODE_NAME: "a", NODE_IP: "10.0.0.7", INSTANCE_ID: "i-new", LEASE_WATCH: "1", ...extra });
+        const registeredAs = (id: string, state: { ready?: boolean; ip?: string } = {}) => {
+            box.node("a", { ip: "10.0.0.7", ...state, labels: [`${ID.slice(6)}=${id}`] });
+            box.write("lease/a", "1");
+        };
 
-        it("keeps the Node that is this VM, and does nothing before the first registration", () => {
-            box.node("a", { ip: "10.0.0.7" });
-            const kept = box.run("forget-node", { NODE_NAME: "a", NODE_IP: "10.0.0.7" });
+        it("keeps the Node that is this VM (its instance id), and does nothing before the first registration", () => {
+            registeredAs("i-new");
+            const kept = forget();
             assert.strictEqual(kept.status, 0, kept.stderr);
-            assert.match(kept.stdout, /is this VM \(10\.0\.0\.7\): kept/);
+            assert.match(kept.stdout, /Node a is this VM \(i-new\): kept/);
             assert.ok(box.exists("node/a"));
-            assert.match(box.run("forget-node", { NODE_NAME: "b", NODE_IP: "10.0.0.8" }).stdout, /no Node b yet/);
+            assert.match(forget({ NODE_NAME: "b" }).stdout, /no Node b yet/);
         });
 
-        it("removes the Node a replaced VM left: without a drain when it is gone, drained when it still runs elsewhere", () => {
-            box.node("a", { ip: "10.0.0.7", ready: false });
-            const gone = box.run("forget-node", { NODE_NAME: "a", NODE_IP: "10.0.0.7" });
-            assert.strictEqual(gone.status, 0, gone.stderr);
+        it("removes a predecessor's Node that still reads Ready at the same address (an OpenStack replacement), without a drain once its kubelet is silent", () => {
+            registeredAs("i-old");
+            const result = forget();
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.match(result.stdout, /still reads Ready but its kubelet renewed no lease for 1s: its VM is gone, no drain/);
+            assert.match(result.stdout, /removed the Node of the replaced VM a \(i-old, 10\.0\.0\.7, Ready: True, this VM: i-new\)/);
             assert.ok(!box.exists("node/a"));
-            assert.ok(!box.calls().some((c) => c.includes("drain")));
+            assert.ok(!box.calls().some((c) => c.includes("drain")), "a dead kubelet would never let a drain finish");
+        });
 
-            box.node("a", { ip: "10.0.0.9" });
-            const moved = box.run("forget-node", { NODE_NAME: "a", NODE_IP: "10.0.0.7" });
-            assert.strictEqual(moved.status, 0, moved.stderr);
-            assert.match(moved.stdout, /removed the Node of the replaced VM a \(10\.0\.0\.9, Ready: True\)/);
-            assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain a")));
+        it("drains a predecessor whose kubelet still renews its lease (AWS deletes the old VM at the end of the run), bounded", () => {
+            registeredAs("i-old", { ip: "10.0.0.9" });
+            box.write("lease-alive", "");
+            const result = forget();
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain a --ignore-daemonsets")));
+            assert.ok(!box.exists("node/a"));
+
+            registeredAs("i-old", { ip: "10.0.0.9" });
+            box.write("drain-fails", "");
+            const blocked = forget({ DRAIN_TIMEOUT: "1" });
+            assert.strictEqual(blocked.status, 1);
+            assert.match(blocked.stderr, /drain of the old a \(i-old, 10\.0\.0\.9\) did not finish within 1s/);
+            assert.ok(box.exists("node/a"), "kept, so nothing is lost");
+        });
+
+        it("removes a NotReady predecessor at once", () => {
+            registeredAs("i-old", { ready: false });
+            const started = Date.now();
+            const result = forget({ LEASE_WATCH: "30" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.ok(!box.exists("node/a"));
+            assert.ok(Date.now() - started < 10000, "no lease watch for a NotReady node");
+        });
+
+        it("a Node registered before the instance-id label: kept when Ready at this address, removed otherwise", () => {
+            box.node("a", { ip: "10.0.0.7" });
+            assert.match(forget().stdout, /has no instance id yet and is Ready at this VM's address \(10\.0\.0\.7\): kept/);
+            box.node("a", { ip: "10.0.0.7", ready: false });
+            assert.strictEqual(forget().status, 0);
             assert.ok(!box.exists("node/a"));
         });
     });
@@ -623,23 +795,24 @@ describe("K3s node scripts", () => {
         beforeEach(() => box.preinstallK3s(VERSION));
         const OLD = "v1.32.9+k3s1";
         const roll = (phase: string, node: string, extra: Record<string, string> = {}) =>
-            box.run("roll-node", { PHASE: phase, NODE_NAME: node, K3S_VERSION: VERSION, ...extra });
+            box.run("roll-node", { PHASE: phase, NODE_NAME: node, K3S_VERSION: VERSION, CONFIG_ID: "c1", ...extra });
 
-        it("does nothing for a new node or one already on the version, so creating a cluster stays parallel", () => {
+        it("does nothing for a new node or one already on the version and config, so creating a cluster stays parallel", () => {
             assert.match(roll("before", "new-1").stdout, /new-1 is new: nothing to drain/);
-            box.node("a");
-            assert.match(roll("before", "a").stdout, /a already runs v1\.33\.5\+k3s1/);
+            box.node("a", { annotations: ["geoplatform.io/k3s-config=c1"] });
+            assert.match(roll("before", "a").stdout, /a already runs v1\.33\.5\+k3s1 with this config/);
             assert.ok(!box.exists("cm/geoplatform-upgrade-lock"), "no lock taken");
             assert.ok(!box.calls().some((c) => c.includes("drain")));
         });
 
-        it("takes the lock, cordons (recording it) and drains; after the upgrade uncordons and releases", () => {
-            box.node("a", { version: OLD });
+        it("takes the lock, cordons (recording it) and drains; after the upgrade uncordons, records the config and releases", () => {
+            box.node("a", { version: OLD, annotations: ["geoplatform.io/k3s-config=c1"] });
             const before = roll("before", "a");
             assert.strictEqual(before.status, 0, before.stderr);
             assert.strictEqual(box.read("cm/geoplatform-upgrade-lock").trim(), "a");
             assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain a --ignore-daemonsets --delete-emptydir-data --timeout=300s")));
             assert.ok(box.read("node/a/annotations").includes("geoplatform.io/cordoned-for-upgrade=true"));
+            assert.match(before.stdout, /new version: yes, new config: no/);
 
             box.node("a", { version: VERSION, annotations: ["geoplatform.io/cordoned-for-upgrade=true"] });
             box.write("node/a/unschedulable", "true");
@@ -648,7 +821,34 @@ describe("K3s node scripts", () => {
             assert.match(after.stdout, /uncordoned a/);
             assert.ok(!box.exists("node/a/unschedulable"));
             assert.ok(!box.read("node/a/annotations").includes("cordoned-for-upgrade"));
+            assert.ok(box.read("node/a/annotations").includes("geoplatform.io/k3s-config=c1"));
             assert.ok(!box.exists("cm/geoplatform-upgrade-lock"), "released");
+        });
+
+        it("rolls a config-only change the same way, and waits until K3s runs the new config (its node-config-hash changed)", () => {
+            box.node("a", { annotations: ["geoplatform.io/k3s-config=c1", "k3s.io/node-config-hash=H1"] });
+            box.node("b", { annotations: ["geoplatform.io/k3s-config=c1", "k3s.io/node-config-hash=H1"] });
+            const before = roll("before", "a", { CONFIG_ID: "c2" });
+            assert.strictEqual(before.status, 0, before.stderr);
+            assert.match(before.stdout, /drained a for v1\.33\.5\+k3s1 \(new version: no, new config: yes\)/);
+            assert.ok(box.read("node/a/annotations").includes("geoplatform.io/rolled-from-config-hash=H1"));
+            const other = roll("before", "b", { CONFIG_ID: "c2", LOCK_TIMEOUT: "1" });
+            assert.strictEqual(other.status, 1, "b waits: never two agents restarting at once");
+
+            // K3s has not restarted with the new config: still H1.
+            const stale = roll("after", "a", { CONFIG_ID: "c2", READY_TIMEOUT: "1" });
+            assert.strictEqual(stale.status, 1);
+            assert.match(stale.stderr, /a is not Ready on v1\.33\.5\+k3s1 with its new config \(k3s\.io\/node-config-hash still H1\) after 1s/);
+            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock").trim(), "a", "keeps the lock");
+
+            box.write("node/a/annotations", box.read("node/a/annotations").replace("node-config-hash=H1", "node-config-hash=H2"));
+            const after = roll("after", "a", { CONFIG_ID: "c2" });
+            assert.strictEqual(after.status, 0, after.stderr);
+            assert.ok(box.read("node/a/annotations").includes("geoplatform.io/k3s-config=c2"));
+            assert.ok(!box.read("node/a/annotations").includes("rolled-from"));
+            assert.ok(!box.exists("cm/geoplatform-upgrade-lock"));
+            assert.match(roll("before", "a", { CONFIG_ID: "c2" }).stdout, /already runs .* with this config/);
+            assert.strictEqual(roll("before", "b", { CONFIG_ID: "c2" }).status, 0, "then b");
         });
 
         it("lets one node through at a time: a second waits for the lock, up to its bound", () => {
@@ -679,9 +879,50 @@ describe("K3s node scripts", () => {
             box.write("cm/geoplatform-upgrade-lock", "a\n");
             const after = roll("after", "a", { READY_TIMEOUT: "1" });
             assert.strictEqual(after.status, 1);
-            assert.match(after.stderr, /a is not Ready on v1\.33\.5\+k3s1 after 1s/);
+            assert.match(after.stderr, /a is not Ready on v1\.33\.5\+k3s1 with its new config \(k3s\.io\/node-config-hash still unset\) after 1s/);
             assert.ok(box.exists("cm/geoplatform-upgrade-lock"));
             assert.match(roll("before", "a").stdout, /drained a/, "the next run carries on with its own lock");
+        });
+    });
+
+    describe("configure-forwarder", () => {
+        const cfg = (ips: string[]) => ({ HAPROXY_CFG_B64: Buffer.from(haproxyConfig(ips)).toString("base64") });
+        const written = () => box.read("root/etc/haproxy/haproxy.cfg");
+
+        it("writes the server list after cloud-init, checks it, and reloads haproxy only when it changed", () => {
+            const first = box.run("configure-forwarder", cfg(["10.20.128.3", "10.20.128.4"]));
+            assert.strictEqual(first.status, 0, first.stderr);
+            assert.match(written(), /^ {2}server server-2 10\.20\.128\.4:6443 check$/m);
+            let calls = box.calls();
+            assert.ok(calls.indexOf("cloud-init status --wait") < calls.findIndex((c) => c.startsWith("haproxy -c")));
+            assert.ok(calls.includes("systemctl reload-or-restart haproxy"));
+            assert.match(first.stdout, /forwards 6443 to 2 server\(s\) \(configuration changed: true\)/);
+
+            const again = box.run("configure-forwarder", cfg(["10.20.128.3", "10.20.128.4"]));
+            assert.strictEqual(again.status, 0, again.stderr);
+            calls = box.calls();
+            assert.ok(!calls.some((c) => c.includes("reload-or-restart")), "unchanged: open connections stay");
+
+            const moved = box.run("configure-forwarder", cfg(["10.20.128.9", "10.20.128.4"]));
+            assert.strictEqual(moved.status, 0, moved.stderr);
+            assert.match(written(), /server-1 10\.20\.128\.9:6443/);
+            assert.ok(box.calls().includes("systemctl reload-or-restart haproxy"));
+        });
+
+        it("keeps the running configuration when haproxy refuses the new one, and fails when haproxy does not run", () => {
+            assert.strictEqual(box.run("configure-forwarder", cfg(["10.20.128.3"])).status, 0);
+            box.write("haproxy-refuses", "");
+            const refused = box.run("configure-forwarder", cfg(["10.20.128.7"]));
+            assert.strictEqual(refused.status, 1);
+            assert.match(refused.stderr, /haproxy refuses the new configuration; the running one is kept/);
+            assert.match(written(), /10\.20\.128\.3/);
+
+            fs.rmSync(path.join(box.dir, "haproxy-refuses"));
+            fs.rmSync(path.join(box.dir, "active"));
+            box.write("restart-fails", "");
+            const down = box.run("configure-forwarder", cfg(["10.20.128.3"]));
+            assert.strictEqual(down.status, 1);
+            assert.match(down.stderr, /haproxy did not \(re\)start/);
         });
     });
 

@@ -29,10 +29,14 @@ describe("K3s layer", () => {
         describe(stack, () => {
             const run = () => runOf(stack);
             const config = () => validateConfig(rawGeoplatformConfig(stack), stack);
-            const commands = () => run().resources.filter((r) => r.type === COMMAND);
+            // The host-key reads belong to the infra layer (test/infra.test.ts); every other Command is the K3s layer's.
+            const commands = () => run().resources.filter((r) => r.type === COMMAND && !r.name.endsWith("-host-key"));
             const installs = () => commands().filter((r) => r.name.endsWith("-k3s"));
             const byName = (name: string) => run().resources.find((r) => r.name === name) as RecordedResource;
             const nodeNames = () => installs().map((r) => r.name.replace(/-k3s$/, ""));
+            // The registration address is the bastion's private address: its port's on OpenStack, fixed on AWS.
+            const registrationAddress = () =>
+                stack === "prod" ? "10.20.0.10" : (run().resources.find((r) => r.name === `${stack}-bastion-port`) as RecordedResource).state.allFixedIps[0];
             const isServer = (name: string) => config().nodeGroups[name.replace(/^[a-z]+-/, "").replace(/-\d+$/, "")].role === "server";
 
             it("installs K3s on every node with the pinned version", () => {
@@ -88,8 +92,12 @@ describe("K3s layer", () => {
                         [before, "before"],
                         [after, "after"],
                     ] as const) {
-                        assert.deepStrictEqual(scriptVars(roll.inputs.stdin), { PHASE: phase, NODE_NAME: name, K3S_VERSION: config().k3sVersion });
-                        assert.deepStrictEqual(roll.inputs.triggers, [config().k3sVersion]);
+                        const vars = scriptVars(roll.inputs.stdin);
+                        assert.deepStrictEqual(vars, { PHASE: phase, NODE_NAME: name, K3S_VERSION: config().k3sVersion, CONFIG_ID: vars.CONFIG_ID });
+                        // A config change rolls the agent like a new version: the hash of its config (without the token) is a trigger.
+                        assert.match(vars.CONFIG_ID, /^[0-9a-f]{32}$/);
+                        assert.deepStrictEqual(roll.inputs.triggers, [config().k3sVersion, vars.CONFIG_ID]);
+                        assert.ok(roll.secretPaths.includes("stdin") && roll.secretPaths.some((p) => p.startsWith("triggers")), "derived from the token");
                         assert.strictEqual(roll.inputs.connection.host, ready.inputs.connection.host, "on the first server, which has kubectl");
                     }
                     assert.ok(
@@ -120,15 +128,19 @@ describe("K3s layer", () => {
                     assert.strictEqual(forget.inputs.connection.host, byName(`${runsOn}-k3s`).inputs.connection.host, `${name} on ${runsOn}`);
                 }
                 if (servers.length > 1) {
-                    const peers = scriptVars(byName(`${servers[0]}-k3s`).inputs.stdin).JOIN_PEERS.split(" ");
-                    assert.deepStrictEqual(
-                        peers,
-                        servers.slice(1).map((s) => byName(`${s}-k3s`).inputs.connection.host),
-                        "a replaced first server joins through its peers",
+                    assert.strictEqual(
+                        scriptVars(byName(`${servers[0]}-k3s`).inputs.stdin).REGISTRATION_ADDRESS,
+                        registrationAddress(),
+                        "a replaced first server joins through the registration address",
                     );
                 }
                 for (const name of nodeNames().filter((n) => n !== servers[0] || servers.length === 1))
-                    assert.strictEqual(scriptVars(byName(`${name}-k3s`).inputs.stdin).JOIN_PEERS, undefined);
+                    assert.strictEqual(scriptVars(byName(`${name}-k3s`).inputs.stdin).REGISTRATION_ADDRESS, undefined);
+                for (const name of nodeNames().filter((n) => n !== servers[0] || servers.length > 1)) {
+                    const forget = byName(`${name}-k3s-forget`);
+                    assert.strictEqual(scriptVars(forget.inputs.stdin).INSTANCE_ID, `${name}-id`, `${name}: decides by the VM's id`);
+                    assert.ok(k3sConfigOf(byName(`${name}-k3s`))["node-label"].includes(`geoplatform.io/instance-id=${name}-id`), `${name} registers its id`);
+                }
             });
 
             it("starts embedded etcd on exactly one server in HA, joins the others to it", async () => {
@@ -145,7 +157,10 @@ describe("K3s layer", () => {
                     assert.strictEqual(serverConfigs[0]["cluster-init"], undefined, "a single server needs no etcd bootstrap");
                 }
                 assert.strictEqual(serverConfigs[0].server, undefined);
-                for (const c of installs().map(k3sConfigOf).slice(1)) assert.strictEqual(c.server, `https://${firstIp}:6443`);
+                // Every other node joins through the registration address (the bastion's private address), never a server's.
+                assert.notStrictEqual(registrationAddress(), firstIp);
+                for (const c of installs().map(k3sConfigOf).slice(1)) assert.strictEqual(c.server, `https://${registrationAddress()}:6443`);
+                for (const c of serverConfigs) assert.deepStrictEqual(c["tls-san"], [run().outputs.bastionIp, registrationAddress()]);
             });
 
             it("writes each node's group label, labels, taints and role-specific keys", () => {
@@ -157,6 +172,7 @@ describe("K3s layer", () => {
                     assert.strictEqual(c["node-name"], node);
                     assert.ok(c["node-label"].includes(`${NODE_GROUP_LABEL}=${group}`));
                     for (const [k, v] of Object.entries(spec.labels)) assert.ok(c["node-label"].includes(`${k}=${v}`));
+                    assert.strictEqual(c["node-label"].length, Object.keys(spec.labels).length + 2, "the group's labels, the group and the VM's id");
                     assert.deepStrictEqual(
                         c["node-taint"] ?? [],
                         spec.taints.map((t) => `${t.key}=${t.value}:${t.effect}`),
@@ -167,13 +183,96 @@ describe("K3s layer", () => {
                         assert.deepStrictEqual(c.disable, ["traefik", "servicelb", "local-storage"]);
                         assert.strictEqual(c["write-kubeconfig-mode"], "0600");
                         assert.strictEqual(c["secrets-encryption"], true);
-                        assert.strictEqual(c["tls-san"].length, 1);
+                        assert.strictEqual(c["tls-san"].length, 2);
                     } else {
                         assert.strictEqual(c.token, `MOCKSECRET-password-${stack}-agent-token`, "agents never hold the server token");
-                        for (const serverOnly of ["agent-token", "disable", "tls-san", "cluster-init", "write-kubeconfig-mode", "secrets-encryption"]) {
+                        for (const serverOnly of [
+                            "agent-token",
+                            "disable",
+                            "tls-san",
+                            "cluster-init",
+                            "write-kubeconfig-mode",
+                            "secrets-encryption",
+                            "kube-apiserver-arg",
+                        ]) {
                             assert.strictEqual(c[serverOnly], undefined, `${serverOnly} is not an agent flag`);
                         }
                     }
+                }
+            });
+
+            it("hardens every node as the K3s CIS guide has it: kernel defaults protected everywhere, admission and audit on servers", () => {
+                const decoded = (install: RecordedResource, name: string) => {
+                    const value = scriptVars(install.inputs.stdin)[name];
+                    return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
+                };
+                for (const install of installs()) {
+                    const server = isServer(install.name.replace(/-k3s$/, ""));
+                    const c = k3sConfigOf(install);
+                    assert.strictEqual(c["protect-kernel-defaults"], true, install.name);
+                    const sysctl = decoded(install, "K3S_SYSCTL_B64") as string;
+                    assert.deepStrictEqual(
+                        Object.fromEntries(
+                            sysctl
+                                .split("\n")
+                                .filter((l) => l && !l.startsWith("#"))
+                                .map((l) => l.split("=")),
+                        ),
+                        {
+                            "vm.panic_on_oom": "0",
+                            "vm.overcommit_memory": "1",
+                            "kernel.panic": "10",
+                            "kernel.panic_on_oops": "1",
+                            "kernel.keys.root_maxkeys": "1000000",
+                            "kernel.keys.root_maxbytes": "25000000",
+                        },
+                    );
+                    if (!server) {
+                        assert.strictEqual(decoded(install, "K3S_PSA_B64"), undefined, `${install.name}: no API server, no admission config`);
+                        assert.strictEqual(decoded(install, "K3S_AUDIT_POLICY_B64"), undefined);
+                        continue;
+                    }
+                    assert.deepStrictEqual(c["kube-apiserver-arg"], [
+                        "admission-control-config-file=/var/lib/rancher/k3s/server/psa.yaml",
+                        "audit-policy-file=/var/lib/rancher/k3s/server/audit.yaml",
+                        "audit-log-path=/var/lib/rancher/k3s/server/logs/audit.log",
+                        "audit-log-maxage=30",
+                        "audit-log-maxbackup=10",
+                        "audit-log-maxsize=100",
+                    ]);
+                    const psa = yaml.load(decoded(install, "K3S_PSA_B64") as string) as any;
+                    assert.strictEqual(psa.kind, "AdmissionConfiguration");
+                    const [plugin] = psa.plugins;
+                    assert.strictEqual(plugin.name, "PodSecurity");
+                    assert.strictEqual(plugin.configuration.apiVersion, "pod-security.admission.config.k8s.io/v1");
+                    assert.deepStrictEqual(plugin.configuration.defaults, {
+                        enforce: "restricted",
+                        "enforce-version": "latest",
+                        audit: "restricted",
+                        "audit-version": "latest",
+                        warn: "restricted",
+                        "warn-version": "latest",
+                    });
+                    assert.deepStrictEqual(plugin.configuration.exemptions, { usernames: [], runtimeClasses: [], namespaces: ["kube-system"] });
+                    const audit = yaml.load(decoded(install, "K3S_AUDIT_POLICY_B64") as string) as any;
+                    assert.strictEqual(audit.kind, "Policy");
+                    assert.deepStrictEqual(audit.omitStages, ["RequestReceived"]);
+                    assert.deepStrictEqual(
+                        audit.rules[audit.rules.length - 1],
+                        { level: "Metadata" },
+                        "every request, never a body (no Secret data in the log)",
+                    );
+                    assert.ok(!JSON.stringify(audit).match(/"Request(Response)?"/), "no level that logs bodies");
+                }
+            });
+
+            it("labels every namespace the platform creates with its own enforce level, so the admission default reaches only those it does not", () => {
+                const namespaces = run().resources.filter((r) => r.type === "kubernetes:core/v1:Namespace");
+                assert.ok(namespaces.length > 5);
+                for (const ns of namespaces) {
+                    assert.match(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], /^(restricted|baseline|privileged)$/, ns.name);
+                    assert.strictEqual(ns.inputs.metadata.labels["pod-security.kubernetes.io/audit"], "restricted", "audits at the default's level");
+                    assert.notStrictEqual(ns.inputs.metadata.name, "kube-system", "the exempt namespace is K3s's, not ours");
                 }
             });
 
@@ -190,7 +289,12 @@ describe("K3s layer", () => {
                 const bastionIp = run().outputs.bastionIp;
                 assert.ok(commands().length > installs().length);
                 const dialSeconds = (c: { perDialTimeout: number; dialErrorLimit: number }) => c.perDialTimeout * c.dialErrorLimit;
-                for (const cmd of commands()) {
+                const forwarder = byName(`${stack}-api-forwarder`);
+                assert.strictEqual(forwarder.inputs.connection.host, bastionIp, "the forwarder's config goes to the bastion itself");
+                assert.strictEqual(forwarder.inputs.connection.proxy, undefined);
+                assert.strictEqual(dialSeconds(forwarder.inputs.connection), 600, "a new bastion may still be booting");
+                assert.strictEqual(forwarder.inputs.addPreviousOutputInEnv, false);
+                for (const cmd of commands().filter((c) => c !== forwarder)) {
                     assert.strictEqual(cmd.inputs.connection.proxy.host, bastionIp, cmd.name);
                     assert.ok(cmd.inputs.connection.perDialTimeout > 0 && cmd.inputs.connection.dialErrorLimit > 0, "0 and -1 mean unbounded");
                     assert.strictEqual(
@@ -202,6 +306,46 @@ describe("K3s layer", () => {
                     assert.match(cmd.inputs.connection.host, /^10\./, "nodes are reached on their private address");
                     assert.strictEqual(cmd.inputs.addPreviousOutputInEnv, false, `${cmd.name}: no previous stdout sent back to the node`);
                 }
+            });
+
+            it("pins the host key of the node and of the bastion hop on every command: the key each VM's first contact recorded", () => {
+                const reads = run().resources.filter((r) => r.type === COMMAND && r.name.endsWith("-host-key"));
+                const keyOf = (name: string) => (reads.find((r) => r.name === name) as RecordedResource).state.stdout as string;
+                const bastionKey = keyOf(`${stack}-bastion-host-key`);
+                const nodeKeys = new Map(nodeNames().map((n) => [byName(`${n}-k3s`).inputs.connection.host, keyOf(`${n}-host-key`)]));
+                assert.strictEqual(new Set(nodeKeys.values()).size, nodeNames().length, "one key per VM");
+                const forwarder = byName(`${stack}-api-forwarder`);
+                assert.strictEqual(forwarder.inputs.connection.hostKey, bastionKey, "the forwarder's config goes to the bastion's recorded key");
+                assert.ok(transitiveDeps(run(), forwarder.urn).has(byName(`${stack}-bastion-host-key`).urn));
+                for (const cmd of commands().filter((c) => c !== forwarder)) {
+                    assert.match(cmd.inputs.connection.hostKey, /^ssh-ed25519 \S+$/, cmd.name);
+                    assert.strictEqual(
+                        cmd.inputs.connection.hostKey,
+                        nodeKeys.get(cmd.inputs.connection.host),
+                        `${cmd.name}: the key of the node it connects to`,
+                    );
+                    assert.strictEqual(cmd.inputs.connection.proxy.hostKey, bastionKey, `${cmd.name}: the bastion's key`);
+                    const read = reads.find((r) => r.inputs.connection.host === cmd.inputs.connection.host) as RecordedResource;
+                    assert.ok(transitiveDeps(run(), cmd.urn).has(read.urn), `${cmd.name} after the read of its node's key`);
+                }
+            });
+
+            it("writes the forwarder's server list to the bastion over SSH (an unprivileged haproxy, every server), before any install", () => {
+                const forwarder = byName(`${stack}-api-forwarder`);
+                const cfg = Buffer.from(scriptVars(forwarder.inputs.stdin).HAPROXY_CFG_B64, "base64").toString("utf8");
+                const global = cfg.split(/\n(?=\S)/)[0];
+                for (const line of ["user haproxy", "group haproxy", "chroot /var/lib/haproxy"]) assert.match(global, new RegExp(`^\\s+${line}$`, "m"), line);
+                assert.match(cfg, /^ {2}bind :6443$/m, "every address: the public endpoint and the registration address");
+                const serverIps = installs()
+                    .filter((r) => isServer(r.name.replace(/-k3s$/, "")))
+                    .map((r) => r.inputs.connection.host);
+                assert.deepStrictEqual(
+                    [...cfg.matchAll(/^ {2}server server-\d+ (\S+):6443 check$/gm)].map((m) => m[1]),
+                    serverIps,
+                );
+                // A new bastion (its id) gets the list again; a new server address only updates the command.
+                assert.deepStrictEqual(forwarder.inputs.triggers, [`${stack}-bastion-id`]);
+                for (const install of installs()) assert.ok(install.dependencies.includes(forwarder.urn), `${install.name} after the forwarder`);
             });
 
             it("protects the server token from replacement; the agent token is separate", () => {

@@ -4,7 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { GeoplatformConfig, Taint } from "../../config/types";
 import { ClusterNode, ClusterNodes } from "../../infra/types";
-import { k3sConfigYaml, renderScript, ScriptName, shellQuote } from "./render";
+import { createHash } from "crypto";
+import { haproxyConfig } from "../../infra/bastion";
+import { auditPolicy, k3sConfigYaml, podSecurityAdmissionConfig, redactedConfig, renderScript, ScriptName, shellQuote, sysctlConf } from "./render";
 import { K3sCluster } from "./types";
 
 export { K3sCluster } from "./types";
@@ -26,6 +28,13 @@ const BOOT_DIAL = { perDialTimeout: 15, dialErrorLimit: 40 };
  */
 const SHUTDOWN_GRACE = { SHUTDOWN_GRACE: "60s", SHUTDOWN_GRACE_CRITICAL: "20s" };
 const DIAL = { perDialTimeout: 15, dialErrorLimit: 8 };
+
+const b64 = (text: string) => Buffer.from(text).toString("base64");
+/** The CIS files install-k3s.sh writes (docs/k3s.md, "CIS hardening"): kernel parameters everywhere, admission and audit on servers. */
+const cisFiles = (role: "server" | "agent"): Record<string, string> => ({
+    K3S_SYSCTL_B64: b64(sysctlConf()),
+    ...(role === "server" ? { K3S_PSA_B64: b64(podSecurityAdmissionConfig()), K3S_AUDIT_POLICY_B64: b64(auditPolicy()) } : {}),
+});
 
 /** The kubeconfig read's trigger: the UTC month (`YYYY-MM`), so the read runs once a month, not on every preview. */
 export const kubeconfigReadMonth = (now: Date) => now.toISOString().slice(0, 7);
@@ -64,8 +73,17 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
             host: node.privateIp,
             user: node.sshUser,
             privateKey: cluster.sshPrivateKey,
+            // Host keys recorded at each VM's first contact (infra/host-keys.ts): the token and scripts go to no other host.
+            hostKey: node.hostKey,
             ...dial,
-            proxy: { host: cluster.bastion.host, user: cluster.bastion.user, port: cluster.bastion.port, privateKey: cluster.sshPrivateKey, ...DIAL },
+            proxy: {
+                host: cluster.bastion.host,
+                user: cluster.bastion.user,
+                port: cluster.bastion.port,
+                privateKey: cluster.sshPrivateKey,
+                hostKey: cluster.bastion.hostKey,
+                ...DIAL,
+            },
         });
         const runScript = (
             resourceName: string,
@@ -93,33 +111,46 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         const servers = cluster.nodes.filter((n) => n.role === "server");
         const agents = cluster.nodes.filter((n) => n.role === "agent");
         const [first] = servers;
-        const joinUrl = pulumi.interpolate`https://${first.privateIp}:6443`;
+        // Nodes join through the bastion's forwarder at its private address, which no server replacement changes (the
+        // first server's included); once joined, K3s's agent load balancer connects to every server directly and
+        // keeps the registration address only as its fallback (docs/k3s.md, "Registration address").
+        const joinUrl = pulumi.interpolate`https://${cluster.registrationAddress}:6443`;
+
+        // The forwarder's server list, over SSH: in the bastion's user data it would replace the bastion whenever a
+        // server's address changes (cloud-init reads user data once). Runs again on a new bastion (its id).
+        const forwarder = new command.remote.Command(
+            `${name}-api-forwarder`,
+            {
+                connection: {
+                    host: cluster.bastion.host,
+                    user: cluster.bastion.user,
+                    port: cluster.bastion.port,
+                    privateKey: cluster.sshPrivateKey,
+                    hostKey: cluster.bastion.hostKey,
+                    ...BOOT_DIAL,
+                },
+                create: "sudo bash -s",
+                stdin: pulumi
+                    .all(servers.map((s) => s.privateIp))
+                    .apply((ips) => renderScript("configure-forwarder", { HAPROXY_CFG_B64: Buffer.from(haproxyConfig(ips)).toString("base64") })),
+                addPreviousOutputInEnv: false,
+                triggers: [cluster.forwarder.instanceId],
+                logging: "stdoutAndStderr",
+            },
+            { parent: this, dependsOn: [cluster.forwarder.resource, ...servers.map((s) => s.resource)] },
+        );
 
         const install = (node: ClusterNode, dependsOn: pulumi.Resource[]) => {
             const isFirst = node === first;
-            const configYaml = pulumi
-                .all([tokenValue, agentTokenValue, node.privateIp, joinUrl, cluster.apiEndpoint])
-                .apply(([serverToken, agentJoinToken, nodeIp, server, apiEndpoint]) =>
-                    k3sConfigYaml({
-                        role: node.role,
-                        token: node.role === "server" ? serverToken : agentJoinToken,
-                        agentToken: node.role === "server" ? agentJoinToken : undefined,
-                        nodeName: node.name,
-                        nodeIp,
-                        server: isFirst ? undefined : server,
-                        clusterInit: isFirst && servers.length > 1,
-                        tlsSans: [apiEndpoint],
-                        labels: node.labels,
-                        taints: node.taints,
-                    }),
-                );
+            const configYaml = configOf(node);
             const vars = {
                 K3S_VERSION: config.k3sVersion,
                 K3S_ROLE: node.role,
                 K3S_CONFIG_B64: configYaml.apply((yaml) => Buffer.from(yaml).toString("base64")),
+                ...cisFiles(node.role),
                 ...SHUTDOWN_GRACE,
-                // A replaced first server finds the running cluster through its peers instead of bootstrapping another.
-                ...(isFirst && servers.length > 1 ? { JOIN_PEERS: pulumi.all(servers.slice(1).map((s) => s.privateIp)).apply((ips) => ips.join(" ")) } : {}),
+                // A replaced first server finds the running cluster through the registration address instead of bootstrapping another.
+                ...(isFirst && servers.length > 1 ? { REGISTRATION_ADDRESS: cluster.registrationAddress } : {}),
             };
             return runScript(
                 `${node.name}-k3s`,
@@ -132,10 +163,35 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                     triggers: [config.k3sVersion, configYaml, SHUTDOWN_GRACE.SHUTDOWN_GRACE, SHUTDOWN_GRACE.SHUTDOWN_GRACE_CRITICAL, node.instanceId],
                     logging: "stdoutAndStderr",
                 },
-                { dependsOn: [node.resource, ...cluster.egress, ...dependsOn], additionalSecretOutputs: ["stdin"] },
+                { dependsOn: [node.resource, forwarder, ...cluster.egress, ...dependsOn], additionalSecretOutputs: ["stdin"] },
                 BOOT_DIAL,
             );
         };
+        const configs = new Map<ClusterNode, pulumi.Output<string>>();
+        function configOf(node: ClusterNode): pulumi.Output<string> {
+            const known = configs.get(node);
+            if (known) return known;
+            const isFirst = node === first;
+            const yaml = pulumi
+                .all([tokenValue, agentTokenValue, node.privateIp, joinUrl, cluster.apiEndpoint, cluster.registrationAddress, node.instanceId])
+                .apply(([serverToken, agentJoinToken, nodeIp, server, apiEndpoint, registrationAddress, instanceId]) =>
+                    k3sConfigYaml({
+                        role: node.role,
+                        token: node.role === "server" ? serverToken : agentJoinToken,
+                        agentToken: node.role === "server" ? agentJoinToken : undefined,
+                        nodeName: node.name,
+                        nodeIp,
+                        instanceId,
+                        server: isFirst ? undefined : server,
+                        clusterInit: isFirst && servers.length > 1,
+                        tlsSans: [apiEndpoint, registrationAddress],
+                        labels: node.labels,
+                        taints: node.taints,
+                    }),
+                );
+            configs.set(node, yaml);
+            return yaml;
+        }
 
         // Before any node installs a new version: a minor skip or a downgrade stops the run here, with every node untouched.
         const versionCheck = runScript(
@@ -156,7 +212,7 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 `${node.name}-k3s-forget`,
                 on,
                 "forget-node",
-                { NODE_NAME: node.name, NODE_IP: node.privateIp },
+                { NODE_NAME: node.name, NODE_IP: node.privateIp, INSTANCE_ID: node.instanceId },
                 { triggers: [node.instanceId] },
                 { dependsOn: [node.resource, ...dependsOn] },
                 // The second server may still be booting when the first is created.
@@ -174,13 +230,16 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         // Agents: all at once on creation, one at a time (cordoned, drained, back on the new version) on an upgrade:
         // roll-node.sh serialises them at run time with a lock in the cluster, which a dependency chain could not do
         // without also serialising creation.
+        // CONFIG_ID: the agent's config without its token, hashed: a new one (a label, a taint, the registration address)
+        // rolls the agent like a new version; a token change alone restarts it in place (docs/k3s.md, "Cluster changes").
+        const configId = (agent: ClusterNode) => configOf(agent).apply((yaml) => createHash("sha256").update(redactedConfig(yaml)).digest("hex").slice(0, 32));
         const roll = (agent: ClusterNode, phase: "before" | "after", dependsOn: pulumi.Resource[]) =>
             runScript(
                 `${agent.name}-k3s-roll-${phase}`,
                 first,
                 "roll-node",
-                { PHASE: phase, NODE_NAME: agent.name, K3S_VERSION: config.k3sVersion },
-                { triggers: [config.k3sVersion] },
+                { PHASE: phase, NODE_NAME: agent.name, K3S_VERSION: config.k3sVersion, CONFIG_ID: configId(agent) },
+                { triggers: [config.k3sVersion, configId(agent)] },
                 { dependsOn },
             );
         const agentInstalls = agents.map((agent) => install(agent, [lastServer, forget(agent, first, [lastServer]), roll(agent, "before", [lastServer])]));
@@ -203,6 +262,26 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                     { parent: this, dependsOn: [agent.resource, agentInstalls[i]] },
                 ),
         );
+        // OpenStack storage VMs: a replaced VM is deleted first, and its data volume's attachment before it, while the old VM
+        // still runs (Cinder has no stop-before-detach; AWS stops the instance, stopInstanceBeforeDetaching). This command
+        // holds the VM's id (replaced with it) and depends on the attachment, so the engine deletes it first: its delete
+        // drains the node on the first server, Longhorn's replicas there stop, and only then is the volume detached.
+        if (cluster.cloud === "openstack") {
+            for (const node of cluster.nodes.filter((n) => n.dataVolume && n !== first)) {
+                new command.remote.Command(
+                    `${node.name}-k3s-release-data`,
+                    {
+                        connection: connection(first),
+                        create: "true",
+                        delete: `sudo bash -c ${shellQuote(renderScript("drain-node", { NODE_NAME: node.name, KEEP_NODE: "true" }))}`,
+                        triggers: [node.instanceId],
+                        addPreviousOutputInEnv: false,
+                    },
+                    { parent: this, dependsOn: [node.dataVolume as pulumi.Resource, lastServer] },
+                );
+            }
+        }
+
         // Retired: until this release every agent also had `<agent>-k3s-uninstall`, whose delete ran k3s-agent-uninstall.sh
         // on the agent. The engine runs a resource's delete from its state when it leaves the program, so dropping it would
         // uninstall K3s from every agent on the next up. Kept under the same name, type and parent with nothing to run: that

@@ -4,6 +4,7 @@ import { controlPlaneHa } from "./control-plane-ha";
 import { ingressAuthentication } from "./ingress-authentication";
 import { ingressTls } from "./ingress-tls";
 import { loadBalancersOnlyForIngress } from "./load-balancers-only-for-ingress";
+import { namespaceDefaultDeny } from "./namespace-default-deny";
 import { namespacePodSecurity } from "./namespace-pod-security";
 import { noHostAccess } from "./no-host-access";
 import { noImdsFromPods } from "./no-imds-from-pods";
@@ -19,6 +20,7 @@ import { pinnedImagesInCustomResources } from "./pinned-images-in-custom-resourc
 import { pinnedReleases } from "./pinned-releases";
 import { postgresHa } from "./postgres-ha";
 import { publicAddressesOnlyAtEdge } from "./public-addresses-only-at-edge";
+import { sshHostKeysPinned } from "./ssh-host-keys-pinned";
 import { workloadResources } from "./workload-resources";
 import { workloadsOnNodeGroups } from "./workloads-on-node-groups";
 
@@ -41,9 +43,10 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     pinnedImagesInCustomResources,
     ingressAuthentication,
     noImdsFromPods,
+    sshHostKeysPinned,
 ];
 
-export const stackPolicies: StackValidationPolicy[] = [controlPlaneHa, postgresHa, nodeGroupsExist, noWorldAdminPortsInPieces];
+export const stackPolicies: StackValidationPolicy[] = [controlPlaneHa, postgresHa, nodeGroupsExist, noWorldAdminPortsInPieces, namespaceDefaultDeny];
 
 /** Every policy the pack serves, in the order it serves them. */
 export const policies = [...resourcePolicies, ...stackPolicies];

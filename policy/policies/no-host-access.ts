@@ -10,6 +10,8 @@ export const HOST_ACCESS_ALLOWED: { namespace: string; name: RegExp }[] = [
     // The node agents (iSCSI, mounts), and the chart's pre-upgrade hook, which reads the host's /proc to check the nodes before an upgrade (longhorn 1.12.1 templates/preupgrade-job.yaml).
     { namespace: "longhorn-system", name: /^(longhorn-manager|longhorn-csi-plugin|engine-image-ei-[0-9a-f]+|longhorn-pre-upgrade)$/ },
     { namespace: "monitoring", name: /(^|-)prometheus-node-exporter$/ },
+    // Spot nodes (AWS): IMDS mode needs the host network to reach the metadata service with a hop limit of 1, and reads the host's /proc/uptime (aws-node-termination-handler 0.27.6 templates/daemonset.linux.yaml).
+    { namespace: "kube-system", name: /^aws-node-termination-handler$/ },
 ];
 
 /** A privileged or host-namespace pod owns its node. */

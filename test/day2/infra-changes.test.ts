@@ -56,7 +56,7 @@ describe("day 2: infrastructure changes", function () {
             // The harness answers no image or AMI lookup: a lookup would have failed these runs.
         });
 
-        it("never lets a new image, key, zone or user data replace a running node; the bastion takes a new server list", async () => {
+        it("never lets a new image, key, zone or user data replace a running node or the bastion (its server list comes over SSH)", async () => {
             for (const [stack, node, bastion] of [
                 ["dev", OPENSTACK_NODE_IGNORED, OPENSTACK_BASTION_IGNORED],
                 ["prod", AWS_NODE_IGNORED, AWS_BASTION_IGNORED],
@@ -67,7 +67,8 @@ describe("day 2: infrastructure changes", function () {
             }
             assert.ok(AWS_NODE_IGNORED.includes("ami") && AWS_NODE_IGNORED.includes("keyName") && AWS_NODE_IGNORED.includes("userData"));
             assert.ok(OPENSTACK_NODE_IGNORED.includes("blockDevices") && OPENSTACK_NODE_IGNORED.includes("keyPair"));
-            assert.ok(!AWS_BASTION_IGNORED.includes("userData") && !OPENSTACK_BASTION_IGNORED.includes("userData"));
+            assert.ok(AWS_BASTION_IGNORED.includes("userData") && OPENSTACK_BASTION_IGNORED.includes("userData"));
+            assert.ok(!AWS_BASTION_IGNORED.includes("privateIp"), "the registration address is the bastion's own");
         });
 
         for (const stack of ["dev", "prod"] as const) {
@@ -113,7 +114,7 @@ describe("day 2: infrastructure changes", function () {
                         // What the engine plans with: ignored fields keep the old state's value (so --replace alone boots the old image).
                         const ignoresImage = vm.options.ignoreChanges.includes(stack === "dev" ? "blockDevices" : "ami");
                         assert.strictEqual(ignoresImage, vm.name !== name, vm.name);
-                        assert.strictEqual(vm.options.ignoreChanges.includes("userData"), vm.name !== name && !isBastion(vm), `${vm.name} userData`);
+                        assert.strictEqual(vm.options.ignoreChanges.includes("userData"), vm.name !== name, `${vm.name} userData`);
                     }
                     assert.strictEqual(imageOf(vms(after).find((vm) => vm.name === name) as RecordedResource), NEW_IMAGE[stack]);
                 });
@@ -163,7 +164,7 @@ describe("day 2: infrastructure changes", function () {
             }
         });
 
-        it("dev from 1 to 3 servers: two servers added, the bastion (its forwarder's list) replaced delete-first, nothing else replaced", async () => {
+        it("dev from 1 to 3 servers: two servers added, the forwarder's list updated over SSH, no VM replaced", async () => {
             const { after, plan } = await change(
                 "dev",
                 edited("dev", "nodeGroups", (g: any) => (g["control-plane"].count = 3)),
@@ -172,10 +173,12 @@ describe("day 2: infrastructure changes", function () {
             assert.deepStrictEqual(added, ["dev-control-plane-2", "dev-control-plane-3"]);
             assert.ok(plan.create.includes("dev-control-plane-2-port") && plan.create.includes("dev-control-plane-3-port"));
             const replacedVms = plan.replace.filter((n) => vms(after).some((vm) => vm.name === n));
-            assert.deepStrictEqual(replacedVms, ["dev-bastion"], JSON.stringify(plan.reasons));
-            assert.deepStrictEqual(plan.reasons["dev-bastion"], ["userData"]);
-            // The port and its floating IP (the bastion's address) stay.
-            assert.ok(!plan.replace.includes("dev-bastion-port") && !plan.replace.includes("dev-bastion-fip"));
+            assert.deepStrictEqual(replacedVms, [], JSON.stringify(plan.reasons));
+            assert.ok(plan.update.includes("dev-api-forwarder"), "the new servers join its list");
+            assert.ok(!plan.replace.includes("dev-api-forwarder"));
+            // The first server's config gains cluster-init (embedded etcd), so it restarts once; the agents' configs stay.
+            const installs = plan.replace.filter((n) => n.endsWith("-k3s"));
+            assert.deepStrictEqual(installs, ["dev-control-plane-1-k3s"], JSON.stringify(plan.reasons));
             assert.deepStrictEqual(plan.delete, []);
         });
     });
@@ -250,14 +253,23 @@ describe("day 2: infrastructure changes", function () {
         };
         for (const stack of ["dev", "prod"] as const) {
             for (const name of roles[stack]) {
-                it(`${stack}: replacing ${name} re-runs its install, its forget, its reconcile and the readiness wait (its new id), no other node's commands`, async () => {
+                it(`${stack}: replacing ${name} re-runs its install, its forget, its reconcile and the readiness wait (its new id; an OpenStack storage node's drain before the detach), no other node's commands`, async () => {
                     const before = await sharedStackRun(stack);
                     const after = await runStack(stack);
                     const vm = after.resources.find((r) => r.name === name && (r.type === AWS_VM || r.type === OS_VM)) as RecordedResource;
                     const plan = planChanges(before, after, [vm.urn]);
                     const commands = plan.replace.filter((n) => after.resources.some((r) => r.name === n && r.type === COMMAND)).sort();
                     const single = stack === "dev" && name.includes("control-plane");
-                    const expected = [`${name}-k3s`, `${name}-reconcile`, `${stack}-nodes-ready`, ...(single ? [] : [`${name}-k3s-forget`])].sort();
+                    const storage = stack === "dev" && name.includes("-system-");
+                    // Its host key is read again first (infra/host-keys.ts): the new VM has a new one.
+                    const expected = [
+                        `${name}-host-key`,
+                        `${name}-k3s`,
+                        `${name}-reconcile`,
+                        `${stack}-nodes-ready`,
+                        ...(single ? [] : [`${name}-k3s-forget`]),
+                        ...(storage ? [`${name}-k3s-release-data`] : []),
+                    ].sort();
                     assert.deepStrictEqual(commands, expected, JSON.stringify(plan.reasons));
                     assert.deepStrictEqual(plan.reasons[`${name}-k3s`], [`id of ${name}`]);
                     // On OpenStack the address is the port's and stays: only the id tells the install that the VM is new.
@@ -266,6 +278,113 @@ describe("day 2: infrastructure changes", function () {
                 });
             }
         }
+    });
+
+    describe("OpenStack: a storage VM is drained before its data volume is detached", () => {
+        it("dev: each storage node's release command holds its VM's id, depends on the attachment and drains (keeping the Node) when deleted", async () => {
+            const run = await sharedStackRun("dev");
+            const storage = vms(run).filter((vm) =>
+                run.resources.some((r) => r.type === "openstack:compute/volumeAttach:VolumeAttach" && r.name === `${vm.name}-data`),
+            );
+            assert.deepStrictEqual(
+                storage.map((vm) => vm.name),
+                ["dev-system-1"],
+            );
+            for (const vm of storage) {
+                const release = run.resources.find((r) => r.name === `${vm.name}-k3s-release-data`) as RecordedResource;
+                const attachment = run.resources.find(
+                    (r) => r.type === "openstack:compute/volumeAttach:VolumeAttach" && r.name === `${vm.name}-data`,
+                ) as RecordedResource;
+                assert.deepStrictEqual(release.inputs.triggers, [`${vm.name}-id`]);
+                assert.ok(release.dependencies.includes(attachment.urn), "deleted before the attachment it depends on");
+                assert.match(release.inputs.delete, /KEEP_NODE='"'"'true'"'"'/);
+                assert.match(release.inputs.delete, /kubectl drain "\$NODE_NAME"/);
+                assert.strictEqual(release.inputs.create, "true");
+                // Replacing the VM (delete-first) replaces the attachment and the release command with it.
+                const plan = planChanges(run, run, [vm.urn]);
+                assert.ok(plan.replace.includes(`${vm.name}-k3s-release-data`), JSON.stringify(plan.reasons));
+                assert.deepStrictEqual(plan.reasons[`${vm.name}-k3s-release-data`], [`id of ${vm.name}`]);
+            }
+            const prod = await sharedStackRun("prod");
+            assert.ok(!prod.resources.some((r) => r.name.endsWith("-k3s-release-data")), "AWS stops the instance before detaching");
+        });
+    });
+
+    describe("the registration address", () => {
+        // On AWS a replaced server gets a new private address. What holds a server's address: its own install (its
+        // node-ip) and the forwarder's list (an update over SSH); never the bastion, nor another node's config.
+        for (const stack of ["dev", "prod"] as const) {
+            it(`${stack}: no server's address reaches the bastion or another node's K3s config; all join through the bastion's private address`, async () => {
+                const run = await sharedStackRun(stack);
+                const servers = vms(run).filter((vm) => /-control-plane-\d+$/.test(vm.name));
+                const addressOf = (vm: RecordedResource) =>
+                    stack === "prod" ? vm.state.privateIp : (run.resources.find((r) => r.name === `${vm.name}-port`) as RecordedResource).state.allFixedIps[0];
+                const configOf = (r: RecordedResource) => {
+                    const b64 = /^K3S_CONFIG_B64='([^']*)'$/m.exec(r.inputs.stdin)?.[1] ?? "";
+                    return Buffer.from(b64, "base64").toString("utf8");
+                };
+                for (const server of servers) {
+                    const ip = addressOf(server);
+                    assert.match(ip, /^10\./);
+                    const text = (r: RecordedResource) => JSON.stringify(r.inputs) + (r.inputs.stdin ? configOf(r) : "");
+                    const holders = run.resources
+                        .filter((r) => r.custom && r.urn !== server.urn && !r.name.startsWith(`${server.name}-`))
+                        .filter((r) => text(r).includes(`"${ip}"`) || text(r).includes(`${ip}:`))
+                        .map((r) => r.name);
+                    // Commands that run on this server connect to it (connection.host); the forwarder lists it. Nothing else.
+                    const allowed = (n: string) =>
+                        n === `${stack}-api-forwarder` || (run.resources.find((r) => r.name === n) as RecordedResource).inputs.connection?.host === ip;
+                    assert.deepStrictEqual(
+                        holders.filter((n) => !allowed(n)),
+                        [],
+                        `${server.name} (${ip})`,
+                    );
+                }
+                const bastion = vms(run).find(isBastion) as RecordedResource;
+                for (const server of servers)
+                    assert.ok(!JSON.stringify(bastion.inputs).includes(addressOf(server)), "the bastion's inputs hold no server address");
+                const installs = run.resources.filter((r) => r.type === "command:remote:Command" && r.name.endsWith("-k3s"));
+                const registration =
+                    stack === "prod" ? "10.20.0.10" : (run.resources.find((r) => r.name === `${stack}-bastion-port`) as RecordedResource).state.allFixedIps[0];
+                for (const install of installs.slice(1))
+                    assert.match(configOf(install), new RegExp(`^server: "https://${registration.replace(/\./g, "\\.")}:6443"$`, "m"), install.name);
+            });
+        }
+
+        it("prod: replacing a server (the first included) replaces no bastion and no other node's install", async () => {
+            const run = await sharedStackRun("prod");
+            for (const name of ["prod-control-plane-1", "prod-control-plane-2"]) {
+                const vm = vms(run).find((r) => r.name === name) as RecordedResource;
+                const plan = planChanges(run, run, [vm.urn]);
+                assert.ok(!plan.replace.includes("prod-bastion"), JSON.stringify(plan.reasons));
+                const installs = plan.replace.filter((n) => n.endsWith("-k3s"));
+                assert.deepStrictEqual(installs, [`${name}-k3s`], JSON.stringify(plan.reasons));
+                assert.ok(!plan.replace.includes("prod-api-forwarder"), "a new server address is an update of its list, not a new bastion");
+            }
+        });
+
+        it("prod: the bastion keeps its fixed private address through a roll (delete-first), and the forwarder runs again on the new one", async () => {
+            const before = await sharedStackRun("prod");
+            const after = await runStack("prod", {
+                ...edited("prod", "aws", (a: any) => (a.ami = "ami-0fedcba9876543210")),
+                "geoplatform:rollNodes": ["prod-bastion"],
+            });
+            const plan = planChanges(before, after);
+            assert.deepStrictEqual(
+                plan.replace.filter((n) => vms(after).some((vm) => vm.name === n)),
+                ["prod-bastion"],
+            );
+            const bastion = vms(after).find(isBastion) as RecordedResource;
+            assert.strictEqual(bastion.inputs.privateIp, "10.20.0.10");
+            assert.strictEqual(bastion.options.deleteBeforeReplace, true);
+            assert.ok(plan.replace.includes("prod-api-forwarder"), "its haproxy gets the server list again");
+            assert.deepStrictEqual(plan.reasons["prod-api-forwarder"], ["id of prod-bastion"]);
+            assert.deepStrictEqual(
+                plan.replace.filter((n) => n.endsWith("-k3s")),
+                [],
+                "no node's config names the bastion's id or changing address",
+            );
+        });
     });
 
     it("removing a node label replaces and deletes no cloud resource", async () => {

@@ -53,7 +53,10 @@ export const RESOURCE_OUTPUTS: Record<string, OutputMock> = {
     }),
     "aws:ec2/eip:Eip": (name) => ({ publicIp: `198.51.100.${octetFor(`public:${name}`)}` }),
     "aws:ec2/keyPair:KeyPair": (_name, inputs) => ({ keyName: inputs.keyName }),
-    "command:remote:Command": (name) => ({ stdout: name.endsWith("-kubeconfig") ? mockKubeconfig(name) : "", stderr: "" }),
+    "command:remote:Command": (name) => ({
+        stdout: name.endsWith("-kubeconfig") ? mockKubeconfig(name) : name.endsWith("-host-key") ? `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5mock${name}` : "",
+        stderr: "",
+    }),
 };
 
 export const CALL_RESULTS: Record<string, (inputs: Record<string, any>) => Record<string, unknown>> = {

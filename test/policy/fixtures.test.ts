@@ -33,7 +33,23 @@ interface Case {
     config?: Record<string, unknown>;
 }
 
+const PINNED = { host: "10.20.128.3", hostKey: "ssh-ed25519 AAAAC3Nza", privateKey: "k", proxy: { host: "198.51.100.7", hostKey: "ssh-ed25519 AAAAC3Nzb" } };
 const CASES: Case[] = [
+    {
+        policy: "ssh-host-keys-pinned",
+        type: "command:remote:Command",
+        good: { connection: PINNED, create: "sudo bash -s", stdin: "K3S_VERSION='v1.33.5+k3s1'\n" },
+        bad: { connection: { ...PINNED, hostKey: undefined }, create: "sudo bash -s", stdin: "K3S_VERSION='v1.33.5+k3s1'\n" },
+        message: /sends its stdin to 10\.20\.128\.3 without checking the host key\. Set connection\.hostKey/,
+    },
+    {
+        policy: "ssh-host-keys-pinned",
+        type: "command:remote:Command",
+        // The first contact: a key read that sends nothing may go unpinned, but never through an unpinned bastion.
+        good: { connection: { ...PINNED, hostKey: undefined }, create: "cat /etc/ssh/ssh_host_ed25519_key.pub" },
+        bad: { connection: { ...PINNED, hostKey: undefined, proxy: { host: "198.51.100.7" } }, create: "cat /etc/ssh/ssh_host_ed25519_key.pub" },
+        message: /goes through the bastion 198\.51\.100\.7 without checking its host key\. Set connection\.proxy\.hostKey/,
+    },
     {
         policy: "no-world-admin-ports",
         type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
@@ -450,6 +466,41 @@ describe("policy pack: each policy on fixtures", () => {
         const policy = byName("postgres-ha") as never;
         assert.deepStrictEqual((await checkStack(policy, [cnpg(3)])).violations, []);
         assert.match((await checkStack(policy, [cnpg(1)])).violations[0], /has 1 instance\(s\)\. Set geoplatform:platform\.postgres\.instances to 3/);
+    });
+
+    const namespace = (name: string) => ({ type: "kubernetes:core/v1:Namespace", name: `ns-${name}`, props: { metadata: { name } } });
+    const netpol = (ns: string, name: string, spec: Record<string, unknown>) => ({
+        type: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        name: `${ns}-${name}`,
+        props: { metadata: { namespace: ns, name }, spec },
+    });
+    const deny = { podSelector: {}, policyTypes: ["Ingress", "Egress"] };
+
+    it("namespace-default-deny: accepts a deny-all in every namespace, rejects a namespace without one or with a partial one", async () => {
+        const policy = byName("namespace-default-deny") as never;
+        const allow = netpol("a", "egress-dns", { podSelector: {}, policyTypes: ["Egress"], egress: [{ ports: [{ protocol: "UDP", port: 53 }] }] });
+        assert.deepStrictEqual(
+            (await checkStack(policy, [namespace("a"), namespace("b"), netpol("a", "default-deny", deny), netpol("b", "default-deny", deny), allow]))
+                .violations,
+            [],
+        );
+        const { violations } = await checkStack(policy, [
+            namespace("a"),
+            namespace("b"),
+            namespace("c"),
+            netpol("a", "default-deny", deny),
+            // Ingress only, one pod only, or with a rule: none of these denies everything.
+            netpol("b", "deny-ingress", { podSelector: {}, policyTypes: ["Ingress"] }),
+            netpol("c", "deny-one", { podSelector: { matchLabels: { app: "x" } }, policyTypes: ["Ingress", "Egress"] }),
+            netpol("c", "allow-all", { ...deny, ingress: [{}] }),
+        ]);
+        assert.deepStrictEqual(violations.length, 2, violations.join("\n"));
+        assert.match(
+            violations[0],
+            /Namespace b has no default-deny NetworkPolicy: add one selecting every pod \(podSelector \{\}\) with policyTypes \[Ingress, Egress\]/,
+        );
+        assert.match(violations[1], /Namespace c has no default-deny/);
+        assert.ok((await checkStack(policy, [allow])).notApplicable);
     });
 
     const rule = (name: string, group: string, cidr: string, port: number | "all") => ({

@@ -6,12 +6,16 @@
 # instance, a dead VM) cannot evict anything, so it is removed without a
 # drain, and the pod garbage collector deletes its pods. A node that is
 # already gone is not an error.
+# With KEEP_NODE=true it only drains: before an OpenStack storage VM's data
+# volume is detached (the VM is replaced), so no Longhorn replica writes to it.
 #   NODE_NAME      the node name
 #   DRAIN_TIMEOUT  seconds for the drain of a Ready node; default below
+#   KEEP_NODE      true: drain, keep the Node (its replacement's forget-node.sh removes it)
 set -euo pipefail
 
 : "${NODE_NAME:?}"
 drain_timeout=${DRAIN_TIMEOUT:-300}
+keep_node=${KEEP_NODE:-false}
 
 kubectl() { timeout 30 k3s kubectl "$@"; }
 
@@ -29,7 +33,11 @@ if [[ $ready == True ]]; then
             exit 1
         }
 else
-    echo "geoplatform: node $NODE_NAME is not Ready (${ready:-no status}): removing it without a drain"
+    echo "geoplatform: node $NODE_NAME is not Ready (${ready:-no status}): no drain"
+fi
+if [[ $keep_node == true ]]; then
+    echo "geoplatform: drained node $NODE_NAME, kept"
+    exit 0
 fi
 kubectl delete node "$NODE_NAME" --ignore-not-found --wait=false >/dev/null
 echo "geoplatform: removed node $NODE_NAME"

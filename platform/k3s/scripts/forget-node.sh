@@ -3,34 +3,69 @@
 # Node that a VM of the same name left behind (a replaced VM), so that the
 # new one can register (K3s refuses a name whose node-password Secret exists,
 # k3s-io/k3s#3973, #4865; deleting the Node deletes that Secret, and for a
-# server its etcd member). A Node that is this VM (Ready at the VM's address)
-# is kept: this also runs once for every existing node when it is introduced.
+# server its etcd member). Decides by identity: K3s registers every VM with
+# the label geoplatform.io/instance-id (its cloud id, from node-label), so a
+# Node carrying this VM's id is this VM's and is kept; any other id is a
+# predecessor's. The address cannot tell: an OpenStack replacement keeps it.
+# A Node without the label registered before the label existed: it is this
+# VM's when Ready at this address (that is only the first run with the label).
+# Whether the predecessor still runs (AWS deletes the old VM at the end of the
+# run) is read from its kubelet's Lease, which a live kubelet renews every 10 s:
+# a Node that still reads Ready after its VM is gone (the controller marks it
+# NotReady only after its grace period) is removed without a drain, which a
+# dead kubelet could never finish. Every step is bounded.
 #   NODE_NAME      the node name
-#   NODE_IP        the new VM's private address
+#   INSTANCE_ID    the new VM's cloud id
+#   NODE_IP        the new VM's private address (for a Node without the label)
+#   LEASE_WATCH    seconds to watch the Lease for a renewal; default below
 #   DRAIN_TIMEOUT  seconds, for an old VM that still runs; default below
 set -euo pipefail
 
-: "${NODE_NAME:?}" "${NODE_IP:?}"
+: "${NODE_NAME:?}" "${INSTANCE_ID:?}" "${NODE_IP:?}"
+lease_watch=${LEASE_WATCH:-30}
 drain_timeout=${DRAIN_TIMEOUT:-300}
 
 kubectl() { timeout 30 k3s kubectl "$@"; }
 field() { kubectl get node "$NODE_NAME" -o "jsonpath=$1" 2>/dev/null || true; }
+renewed() { kubectl get lease "$NODE_NAME" -n kube-node-lease -o 'jsonpath={.spec.renewTime}' 2>/dev/null || true; }
 
 if ! command -v k3s >/dev/null 2>&1 || ! kubectl get node "$NODE_NAME" >/dev/null 2>&1; then
     echo "geoplatform: no Node $NODE_NAME yet"
     exit 0
 fi
+registered=$(field '{.metadata.labels.geoplatform\.io/instance-id}')
 address=$(field '{.status.addresses[?(@.type=="InternalIP")].address}')
 ready=$(field '{.status.conditions[?(@.type=="Ready")].status}')
-if [[ $address == "$NODE_IP" && $ready == True ]]; then
-    echo "geoplatform: Node $NODE_NAME is this VM ($NODE_IP): kept"
+if [[ $registered == "$INSTANCE_ID" ]]; then
+    echo "geoplatform: Node $NODE_NAME is this VM ($INSTANCE_ID): kept"
     exit 0
 fi
+if [[ -z $registered && $address == "$NODE_IP" && $ready == True ]]; then
+    echo "geoplatform: Node $NODE_NAME has no instance id yet and is Ready at this VM's address ($NODE_IP): kept"
+    exit 0
+fi
+
+alive=false
 if [[ $ready == True ]]; then
+    first=$(renewed)
+    deadline=$((SECONDS + lease_watch))
+    while ((SECONDS < deadline)); do
+        sleep 2
+        now=$(renewed)
+        if [[ -n $now && $now != "$first" ]]; then
+            alive=true
+            break
+        fi
+    done
+fi
+if [[ $alive == true ]]; then
+    # The old VM still runs: its pods move away under their PodDisruptionBudgets.
     timeout $((drain_timeout + 30)) k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${drain_timeout}s" || {
-        echo "geoplatform: drain of the old $NODE_NAME ($address) did not finish within ${drain_timeout}s (a PodDisruptionBudget?). Fix and re-run." >&2
+        echo "geoplatform: drain of the old $NODE_NAME (${registered:-no instance id}, $address) did not finish within ${drain_timeout}s (a PodDisruptionBudget?). Fix and re-run." >&2
         exit 1
     }
+elif [[ $ready == True ]]; then
+    echo "geoplatform: the old $NODE_NAME still reads Ready but its kubelet renewed no lease for ${lease_watch}s: its VM is gone, no drain"
 fi
 kubectl delete node "$NODE_NAME" --ignore-not-found --wait=false >/dev/null
-echo "geoplatform: removed the Node of the replaced VM $NODE_NAME (${address:-no address}, Ready: ${ready:-unknown})"
+echo "geoplatform: removed the Node of the replaced VM $NODE_NAME (${registered:-no instance id}, ${address:-no address}, Ready: ${ready:-unknown}, this VM: $INSTANCE_ID)"

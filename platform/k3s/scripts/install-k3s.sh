@@ -9,19 +9,25 @@
 #   K3S_VERSION     pinned release, e.g. v1.33.5+k3s1
 #   K3S_ROLE        server | agent
 #   K3S_CONFIG_B64  /etc/rancher/k3s/config.yaml, base64 (it holds the token)
+#   K3S_SYSCTL_B64  /etc/sysctl.d/90-kubelet.conf, base64: the kernel parameters
+#                   that protect-kernel-defaults requires, applied before K3s starts
+#   K3S_PSA_B64, K3S_AUDIT_POLICY_B64  servers only, base64: the API server's
+#                   Pod Security admission config and audit policy (K3s CIS guide)
 #   SHUTDOWN_GRACE, SHUTDOWN_GRACE_CRITICAL  kubelet graceful node shutdown
 #                   (total, and the part kept for critical pods), e.g. 60s 20s
-#   JOIN_PEERS      first server of an HA cluster only: the other servers'
-#                   addresses. Its config bootstraps etcd (cluster-init); if it
-#                   has no etcd data yet while a peer answers, the cluster
-#                   exists and this is a replaced first server: it joins
-#                   through that peer instead of starting a second cluster.
+#   REGISTRATION_ADDRESS  first server of an HA cluster only: the address
+#                   the other nodes join through (the bastion's forwarder to
+#                   every server). Its config bootstraps etcd (cluster-init);
+#                   if it has no etcd data yet while a server answers there,
+#                   the cluster exists and this is a replaced first server: it
+#                   joins through that address instead of starting a second
+#                   cluster.
 #   GEOPLATFORM_ROOT  filesystem prefix, empty on nodes (tests point it elsewhere)
 #   APT_LOCK_TIMEOUT, APT_RETRY_INTERVAL, START_TIMEOUT  seconds; defaults below
 #                   (tests shorten them)
 set -euo pipefail
 
-: "${K3S_VERSION:?}" "${K3S_ROLE:?}" "${K3S_CONFIG_B64:?}" "${SHUTDOWN_GRACE:?}" "${SHUTDOWN_GRACE_CRITICAL:?}"
+: "${K3S_VERSION:?}" "${K3S_ROLE:?}" "${K3S_CONFIG_B64:?}" "${K3S_SYSCTL_B64:?}" "${SHUTDOWN_GRACE:?}" "${SHUTDOWN_GRACE_CRITICAL:?}"
 root=${GEOPLATFORM_ROOT:-}
 config_dir="$root/etc/rancher/k3s"
 config_file="$config_dir/config.yaml"
@@ -29,6 +35,8 @@ config_file="$config_dir/config.yaml"
 # Graceful node shutdown has no kubelet flag, only these KubeletConfiguration fields.
 kubelet_dropin_dir="$root/var/lib/rancher/k3s/agent/etc/kubelet.conf.d"
 kubelet_dropin="$kubelet_dropin_dir/50-geoplatform-shutdown.conf"
+sysctl_file="$root/etc/sysctl.d/90-kubelet.conf"
+server_dir="$root/var/lib/rancher/k3s/server"
 state_dir="$root/var/lib/geoplatform"
 applied_file="$state_dir/k3s-applied"
 # unattended-upgrades holds the dpkg lock for minutes on a fresh Ubuntu VM.
@@ -38,7 +46,10 @@ apt_retry_interval=${APT_RETRY_INTERVAL:-10}
 start_timeout=${START_TIMEOUT:-600}
 
 case "$K3S_ROLE" in
-    server) service=k3s ;;
+    server)
+        service=k3s
+        : "${K3S_PSA_B64:?}" "${K3S_AUDIT_POLICY_B64:?}"
+        ;;
     agent) service=k3s-agent ;;
     *)
         echo "K3S_ROLE must be server or agent, got '$K3S_ROLE'" >&2
@@ -91,16 +102,15 @@ install -d -m 0700 "$config_dir" "$state_dir"
 new_config=$(mktemp)
 trap 'rm -f "$new_config"' EXIT
 base64 -d <<<"$K3S_CONFIG_B64" >"$new_config"
-if [[ -n ${JOIN_PEERS:-} && ! -d "$root/var/lib/rancher/k3s/server/db/etcd" ]] && grep -qx 'cluster-init: true' "$new_config"; then
-    for peer in $JOIN_PEERS; do
-        # The supervisor serves the cluster CA without authentication: an answer means a running server.
-        if curl -sfk --connect-timeout 5 --max-time 10 "https://$peer:6443/cacerts" -o /dev/null; then
-            sed -i '/^cluster-init: true$/d' "$new_config"
-            echo "server: \"https://$peer:6443\"" >>"$new_config"
-            echo "geoplatform: the cluster exists (server $peer answers): joining it instead of bootstrapping a new one"
-            break
-        fi
-    done
+registration=${REGISTRATION_ADDRESS:-}
+if [[ -n $registration && ! -d "$root/var/lib/rancher/k3s/server/db/etcd" ]] && grep -qx 'cluster-init: true' "$new_config"; then
+    # The supervisor serves the cluster CA without authentication: an answer means a running server behind the
+    # forwarder (this one is not running: the forwarder skips it).
+    if curl -sfk --connect-timeout 5 --max-time 10 "https://$registration:6443/cacerts" -o /dev/null; then
+        sed -i '/^cluster-init: true$/d' "$new_config"
+        echo "server: \"https://$registration:6443\"" >>"$new_config"
+        echo "geoplatform: the cluster exists (a server answers at $registration): joining it instead of bootstrapping a new one"
+    fi
 fi
 if ! cmp -s "$new_config" "$config_file"; then
     install -m 0600 "$new_config" "$config_file"
@@ -111,7 +121,40 @@ printf '%s\n' "apiVersion: kubelet.config.k8s.io/v1beta1" "kind: KubeletConfigur
 if ! cmp -s "$new_config" "$kubelet_dropin"; then
     install -m 0644 "$new_config" "$kubelet_dropin"
 fi
-wanted="$K3S_VERSION $(cat "$config_file" "$kubelet_dropin" | sha256sum | cut -d' ' -f1)"
+
+# CIS items (docs/k3s.md, "CIS hardening"). Writes base64 $1 to $2 with mode $3, replacing it only when it differs.
+put_file() {
+    base64 -d <<<"$1" >"$new_config"
+    if ! cmp -s "$new_config" "$2"; then
+        install -m "$3" "$new_config" "$2"
+    fi
+    chmod "$3" "$2"
+}
+# The kernel parameters protect-kernel-defaults requires: kept in sysctl.d for every boot (systemd-sysctl applies it
+# before K3s starts) and applied now, on every run, so a value changed since is set back before this start. Mode 0644
+# as every sysctl.d file: the values are public in /proc/sys anyway.
+install -d -m 0755 "$(dirname "$sysctl_file")"
+put_file "$K3S_SYSCTL_B64" "$sysctl_file" 0644
+status=0
+timeout 30 sysctl -q -p "$sysctl_file" >/dev/null || status=$?
+((status == 0)) || fail "sysctl -p $sysctl_file failed (status $status); with protect-kernel-defaults the kubelet would not start"
+while IFS='=' read -r key value; do
+    [[ -z $key || $key == \#* ]] && continue
+    actual=$(timeout 10 sysctl -n "$key") || fail "could not read the kernel parameter $key"
+    [[ $actual == "$value" ]] || fail "the kernel parameter $key is '$actual' after sysctl -p, not '$value'; with protect-kernel-defaults the kubelet would not start"
+done <"$sysctl_file"
+applied_files=("$config_file" "$kubelet_dropin" "$sysctl_file")
+if [[ $K3S_ROLE == server ]]; then
+    # Root-only, as K3s keeps its server directory (created here on a first install, before K3s does); the audit log
+    # records who did what in the cluster.
+    [[ -d $server_dir ]] || install -d -m 0700 "$server_dir"
+    install -d -m 0700 "$server_dir/logs"
+    put_file "$K3S_PSA_B64" "$server_dir/psa.yaml" 0600
+    put_file "$K3S_AUDIT_POLICY_B64" "$server_dir/audit.yaml" 0600
+    applied_files+=("$server_dir/psa.yaml" "$server_dir/audit.yaml")
+fi
+# A change to any of these files restarts K3s below, as a config change does.
+wanted="$K3S_VERSION $(cat "${applied_files[@]}" | sha256sum | cut -d' ' -f1)"
 
 binary_version() { (timeout 10 k3s --version 2>/dev/null || true) | awk '/^k3s version/ {print $3}'; }
 

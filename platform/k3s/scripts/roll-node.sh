@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
-# Runs on the first server around an agent's K3s upgrade, so agents upgrade
-# one at a time (ingress nodes never together) and drained. Pulumi starts
-# every agent's "before" at once; a lock (a ConfigMap that only one can
-# create) lets one through, and its "after" releases it. A node that does not
-# exist yet (a new agent) or already runs the version needs nothing, so
-# creating a cluster stays parallel.
+# Runs on the first server around an agent's K3s restart for a new version or
+# a new config, so agents restart one at a time (ingress nodes never together)
+# and drained. Pulumi starts every agent's "before" at once; a lock (a
+# ConfigMap that only one can create) lets one through, and its "after"
+# releases it. A node that does not exist yet (a new agent), or that already
+# runs the version with the config (the annotation geoplatform.io/k3s-config,
+# written by "after"), needs nothing, so creating a cluster stays parallel.
+# That the new config took effect is read from K3s itself: at every start it
+# writes the hash of its (token-redacted) arguments, config file included, to
+# the Node's k3s.io/node-config-hash (k3s-io/k3s pkg/nodeconfig/nodeconfig.go);
+# "before" records the running hash, "after" waits for a different one.
 #   PHASE        before: take the lock, cordon, drain | after: wait for the
-#                node on the new version, uncordon, release the lock
+#                node on the new version and config, uncordon, release the lock
 #   NODE_NAME    the agent
-#   K3S_VERSION  the version it is upgraded to
+#   K3S_VERSION  the version it runs after the restart
+#   CONFIG_ID    a hash of its config without the token
 #   LOCK_TIMEOUT, DRAIN_TIMEOUT, READY_TIMEOUT  seconds; defaults below
 set -euo pipefail
 
-: "${PHASE:?}" "${NODE_NAME:?}" "${K3S_VERSION:?}"
+: "${PHASE:?}" "${NODE_NAME:?}" "${K3S_VERSION:?}" "${CONFIG_ID:?}"
 lock=geoplatform-upgrade-lock
 # Ours, so only a cordon of ours is undone (not an administrator's).
 cordoned=geoplatform.io/cordoned-for-upgrade
+applied=geoplatform.io/k3s-config
+# The k3s.io/node-config-hash before the restart, while a config change rolls.
+rolled_from=geoplatform.io/rolled-from-config-hash
 lock_timeout=${LOCK_TIMEOUT:-3600}
 drain_timeout=${DRAIN_TIMEOUT:-300}
 ready_timeout=${READY_TIMEOUT:-900}
@@ -26,6 +35,7 @@ fail() {
     exit 1
 }
 node_field() { kubectl get node "$NODE_NAME" -o "jsonpath=$1" 2>/dev/null || true; }
+annotation() { node_field "{.metadata.annotations.${1//./\\.}}"; }
 holder() { kubectl get configmap "$lock" -n kube-system -o 'jsonpath={.data.holder}' 2>/dev/null || true; }
 
 case $PHASE in
@@ -34,8 +44,12 @@ case $PHASE in
             echo "geoplatform: $NODE_NAME is new: nothing to drain"
             exit 0
         fi
-        if [[ $(node_field '{.status.nodeInfo.kubeletVersion}') == "$K3S_VERSION" ]]; then
-            echo "geoplatform: $NODE_NAME already runs $K3S_VERSION"
+        same_version=false
+        [[ $(node_field '{.status.nodeInfo.kubeletVersion}') == "$K3S_VERSION" ]] && same_version=true
+        same_config=false
+        [[ $(annotation "$applied") == "$CONFIG_ID" ]] && same_config=true
+        if [[ $same_version == true && $same_config == true ]]; then
+            echo "geoplatform: $NODE_NAME already runs $K3S_VERSION with this config"
             exit 0
         fi
         deadline=$((SECONDS + lock_timeout))
@@ -51,8 +65,11 @@ case $PHASE in
             ((SECONDS < deadline)) || fail "waited ${lock_timeout}s for the upgrade of ${current:-another node} to finish (ConfigMap kube-system/$lock)"
             sleep 5
         done
+        if [[ $same_config == false && $(annotation "$rolled_from") == "" ]]; then
+            kubectl annotate --overwrite node "$NODE_NAME" "$rolled_from=$(annotation k3s.io/node-config-hash)" >/dev/null
+        fi
         if [[ $(node_field '{.status.conditions[?(@.type=="Ready")].status}') != True ]]; then
-            echo "geoplatform: $NODE_NAME is not Ready: upgrading it without a drain"
+            echo "geoplatform: $NODE_NAME is not Ready: restarting it without a drain"
             exit 0
         fi
         if [[ $(node_field '{.spec.unschedulable}') != true ]]; then
@@ -60,14 +77,17 @@ case $PHASE in
         fi
         timeout $((drain_timeout + 30)) k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${drain_timeout}s" ||
             fail "drain of $NODE_NAME did not finish within ${drain_timeout}s (a PodDisruptionBudget?); it stays cordoned and holds the upgrade lock. Fix and re-run."
-        echo "geoplatform: drained $NODE_NAME for $K3S_VERSION"
+        echo "geoplatform: drained $NODE_NAME for $K3S_VERSION (new version: $([[ $same_version == true ]] && echo no || echo yes), new config: $([[ $same_config == true ]] && echo no || echo yes))"
         ;;
     after)
         deadline=$((SECONDS + ready_timeout))
-        until [[ $(node_field '{.status.conditions[?(@.type=="Ready")].status}') == True && $(node_field '{.status.nodeInfo.kubeletVersion}') == "$K3S_VERSION" ]]; do
-            ((SECONDS < deadline)) || fail "$NODE_NAME is not Ready on $K3S_VERSION after ${ready_timeout}s; it stays cordoned and holds the upgrade lock"
+        from=$(annotation "$rolled_from")
+        restarted() { [[ -z $from || $(annotation k3s.io/node-config-hash) != "$from" ]]; }
+        until [[ $(node_field '{.status.conditions[?(@.type=="Ready")].status}') == True && $(node_field '{.status.nodeInfo.kubeletVersion}') == "$K3S_VERSION" ]] && restarted; do
+            ((SECONDS < deadline)) || fail "$NODE_NAME is not Ready on $K3S_VERSION with its new config (k3s.io/node-config-hash still ${from:-unset}) after ${ready_timeout}s; it stays cordoned and holds the upgrade lock"
             sleep 5
         done
+        kubectl annotate --overwrite node "$NODE_NAME" "$applied=$CONFIG_ID" "$rolled_from-" >/dev/null
         if [[ $(node_field "{.metadata.annotations.${cordoned//./\\.}}") == true ]]; then
             kubectl uncordon "$NODE_NAME" >/dev/null
             kubectl annotate node "$NODE_NAME" "$cordoned-" >/dev/null

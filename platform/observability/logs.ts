@@ -1,0 +1,227 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS } from "../../config/catalog";
+import { GeoplatformConfig, NODE_GROUP_LABEL, PlatformConfig } from "../../config/types";
+import { catalogRelease } from "../release";
+import { SYSTEM } from "../placement";
+
+/** Loki's bucket in the platform's object storage, and the S3 user that may use it (platform/index.ts). */
+export const LOKI_BUCKET = "loki-chunks";
+export const LOKI_S3_USER = "loki";
+/** The Secret (in the logging namespace) with the loki user's S3 keys, as environment variables. */
+export const LOKI_S3_SECRET = "loki-s3";
+
+/**
+ * Where Grafana and Alloy reach Loki: the single binary's Service (loki 18.11.0
+ * templates/monolithic/service.yaml, named by loki.fullname = the release name
+ * "loki"), HTTP port 3100 (loki.server.http_listen_port). No gateway: Loki runs
+ * single-tenant (auth_enabled false) and only Grafana and Alloy talk to it.
+ */
+export const LOKI_URL = `http://loki.${CHARTS.loki.namespace}.svc:3100`;
+
+/** Labels every log stream carries, set by Alloy from Kubernetes discovery. */
+export const LOG_LABELS = ["namespace", "pod", "container", "node", "node_group", "app"] as const;
+
+/** Prometheus relabels Kubernetes label names to [a-zA-Z0-9_] (prometheus/prometheus util/strutil SanitizeLabelName). */
+const metaLabel = (label: string) => label.replace(/[^a-zA-Z0-9_]/g, "_");
+
+/**
+ * Alloy's pipeline on each node: discover the pods of its own node (field
+ * selector spec.nodeName, NODE_NAME from the downward API) with their node's
+ * labels (attach_metadata node: grafana/alloy v1.18.1
+ * internal/component/discovery/kubernetes/kubernetes.go AttachMetadataConfig,
+ * which adds __meta_kubernetes_node_label_* to pod targets in Prometheus'
+ * discovery), keep namespace, pod, container, node and node group as labels,
+ * and tail the containers through the Kubernetes API (loki.source.kubernetes,
+ * RBAC pods/log in the chart's default rules): no hostPath mount of
+ * /var/log/pods, which the no-host-access policy refuses to collectors.
+ */
+export function alloyConfig(): string {
+    const group = `__meta_kubernetes_node_label_${metaLabel(NODE_GROUP_LABEL)}`;
+    const rule = (source: string, target: string) => `  rule {\n    source_labels = ["${source}"]\n    target_label  = "${target}"\n  }`;
+    return [
+        `discovery.kubernetes "pods" {`,
+        `  role = "pod"`,
+        `  selectors {`,
+        `    role  = "pod"`,
+        `    field = "spec.nodeName=" + sys.env("NODE_NAME")`,
+        `  }`,
+        `  attach_metadata {`,
+        `    node = true`,
+        `  }`,
+        `}`,
+        ``,
+        `discovery.relabel "pods" {`,
+        `  targets = discovery.kubernetes.pods.targets`,
+        // Pods that ended (Succeeded, Failed) have nothing more to tail.
+        `  rule {`,
+        `    source_labels = ["__meta_kubernetes_pod_phase"]`,
+        `    regex         = "Pending|Succeeded|Failed|Unknown"`,
+        `    action        = "drop"`,
+        `  }`,
+        rule("__meta_kubernetes_namespace", "namespace"),
+        rule("__meta_kubernetes_pod_name", "pod"),
+        rule("__meta_kubernetes_pod_container_name", "container"),
+        rule("__meta_kubernetes_pod_node_name", "node"),
+        rule(group, "node_group"),
+        rule("__meta_kubernetes_pod_label_app_kubernetes_io_name", "app"),
+        `}`,
+        ``,
+        `loki.source.kubernetes "pods" {`,
+        `  targets    = discovery.relabel.pods.output`,
+        `  forward_to = [loki.write.default.receiver]`,
+        `}`,
+        ``,
+        `loki.write "default" {`,
+        `  endpoint {`,
+        `    url = "${LOKI_URL}/loki/api/v1/push"`,
+        `  }`,
+        `}`,
+        ``,
+    ].join("\n");
+}
+
+/** Loki keeps `retention` (whole days or weeks, validated) as hours, its duration unit for retention_period. */
+export function retentionHours(retention: string): string {
+    const n = Number(retention.slice(0, -1));
+    return `${retention.endsWith("w") ? n * 7 * 24 : n * 24}h`;
+}
+
+export interface LogsArgs {
+    namespace: pulumi.Input<string>;
+    settings: PlatformConfig["logs"];
+    config: GeoplatformConfig;
+    storageClass: string;
+    /** The object storage: its S3 endpoint and region, and the Secret with the loki user's keys (already in this namespace). */
+    objectStorage: { endpoint: string; region: string; credentials: pulumi.Resource; ready: pulumi.Resource };
+    /** kube-prometheus-stack: the ServiceMonitor and PrometheusRule CRDs Loki's chart creates objects of. */
+    monitoringReady: pulumi.Resource;
+}
+
+/**
+ * Logs: Loki in monolithic mode (its chunks and index in object storage, a
+ * small volume per replica for the write-ahead log), replicated across system
+ * nodes in HA stacks, and Grafana Alloy on every node, processing nodes
+ * included, shipping every container's log lines with Kubernetes labels.
+ */
+export class Logs extends pulumi.ComponentResource {
+    readonly loki: pulumi.Resource;
+    readonly alloy: pulumi.Resource;
+
+    constructor(name: string, args: LogsArgs, opts: pulumi.ComponentResourceOptions) {
+        super("geoplatform:platform:Logs", name, {}, opts);
+        const { settings } = args;
+        // Each stream is written to replication_factor ingesters; with one replica there is one copy (plus the WAL).
+        const replication = Math.min(settings.replicas, 3);
+        const host = args.objectStorage.endpoint.replace(/^https?:\/\//, "");
+        // Loki 18.11.0's values.schema.json opens loki.storage and loki.limits_config (additionalProperties: true), which the
+        // generated values types (scripts/chart-types.ts) do not model: bucketNames and retention_period are passed as
+        // non-literal objects; test:charts' dead-key check shows the chart reads them.
+        const storage = {
+            type: "s3",
+            bucketNames: { chunks: LOKI_BUCKET, ruler: LOKI_BUCKET },
+            s3: {
+                endpoint: host,
+                region: args.objectStorage.region,
+                // Expanded by Loki from the environment (the chart always passes -config.expand-env=true): the keys stay in the Secret.
+                accessKeyId: "${AWS_ACCESS_KEY_ID}",
+                secretAccessKey: "${AWS_SECRET_ACCESS_KEY}",
+                s3ForcePathStyle: true,
+                insecure: args.objectStorage.endpoint.startsWith("http://"),
+            },
+        };
+        // reject_old_samples restates the chart's default (a type with no other key in common is refused by tsc).
+        const limits = { reject_old_samples: true, retention_period: retentionHours(settings.retention) };
+        this.loki = catalogRelease(
+            "loki",
+            CHARTS.loki,
+            args.namespace,
+            {
+                deploymentMode: "Monolithic",
+                loki: {
+                    auth_enabled: false,
+                    commonConfig: { replication_factor: replication },
+                    // tsdb + schema v13, the only schema the compactor's retention supports (Loki docs, operations/storage/retention).
+                    schemaConfig: {
+                        configs: [{ from: "2026-01-01", store: "tsdb", object_store: "s3", schema: "v13", index: { prefix: "index_", period: "24h" } }],
+                    },
+                    storage,
+                    // The compactor deletes chunks older than retention_period (Loki pkg/compactor/retention).
+                    compactor: { retention_enabled: true, delete_request_store: "s3" },
+                    limits_config: limits,
+                },
+                singleBinary: {
+                    replicas: settings.replicas,
+                    nodeSelector: SYSTEM,
+                    // The sidecar loads Loki ruler rules from ConfigMaps; there are none (alerts are Prometheus rules).
+                    sidecar: false,
+                    extraEnvFrom: [{ secretRef: { name: LOKI_S3_SECRET } }],
+                    resources:
+                        settings.replicas > 1
+                            ? { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "4Gi" } }
+                            : { requests: { cpu: "100m", memory: "512Mi" }, limits: { memory: "2Gi" } },
+                    persistence: { storageClass: args.storageClass, size: `${settings.storageGb}Gi` },
+                },
+                // Monolithic: no simple-scalable targets.
+                read: { replicas: 0 },
+                write: { replicas: 0 },
+                backend: { replicas: 0 },
+                // Only Grafana and Alloy talk to Loki, in the cluster: no nginx gateway, no canary or Helm test pods.
+                gateway: { enabled: false },
+                lokiCanary: { enabled: false },
+                test: { enabled: false },
+                // Memcached caches are sized for large installs (8 GiB chunks cache by default); queries read object storage.
+                chunksCache: { enabled: false },
+                resultsCache: { enabled: false },
+                // The chart's own ServiceMonitor, Loki alerts and dashboards (ConfigMaps labelled grafana_dashboard: "1", which Grafana's sidecar loads).
+                monitoring: {
+                    serviceMonitor: { enabled: true },
+                    alerts: { enabled: true },
+                    dashboards: { enabled: true },
+                },
+            },
+            { parent: this, dependsOn: [args.objectStorage.credentials, args.objectStorage.ready, args.monitoringReady] },
+        );
+
+        // Every configured taint, so the collector runs on every node group (processing included).
+        const taints = Object.values(args.config.nodeGroups).flatMap((g) => g.taints);
+        const tolerations = [...new Map(taints.map((t) => [`${t.key}=${t.value}:${t.effect}`, t])).values()].map((t) => ({
+            key: t.key,
+            operator: "Equal",
+            value: t.value,
+            effect: t.effect,
+        }));
+        this.alloy = catalogRelease(
+            "alloy",
+            CHARTS.alloy,
+            args.namespace,
+            {
+                // The PodLogs CRD is for Alloy's podlogs component, which is not used.
+                crds: { create: false },
+                alloy: {
+                    configMap: { content: alloyConfig() },
+                    extraEnv: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
+                    enableReporting: false,
+                    resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+                },
+                configReloader: { resources: { requests: { cpu: "10m", memory: "50Mi" }, limits: { memory: "64Mi" } } },
+                controller: {
+                    type: "daemonset",
+                    tolerations,
+                    // Every named node group, so the collector stays on the platform's nodes (and the placement policy sees its groups).
+                    affinity: {
+                        nodeAffinity: {
+                            requiredDuringSchedulingIgnoredDuringExecution: {
+                                nodeSelectorTerms: [
+                                    { matchExpressions: [{ key: NODE_GROUP_LABEL, operator: "In", values: Object.keys(args.config.nodeGroups) }] },
+                                ],
+                            },
+                        },
+                    },
+                },
+                serviceMonitor: { enabled: true },
+            },
+            { parent: this, dependsOn: [this.loki, args.monitoringReady] },
+        );
+        this.registerOutputs({});
+    }
+}
