@@ -2,7 +2,20 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { APP_VOLUMES_GB, CHARTS } from "../config/catalog";
 import { PROCESSING_GROUP } from "../config/types";
+import { GROUPS_CLAIM, REALM_GROUPS } from "../platform/keycloak";
+import { NOTEBOOK_SPARK_NAMESPACE } from "../platform/namespaces";
+import { EXAMPLE_NOTEBOOK, exampleNotebook } from "./example-notebook";
 import { hostFor, ingressAnnotations, tlsSecretName } from "./ingress";
+import { STS_DURATION_SECONDS, stsPreSpawnHook } from "./jupyterhub-sts";
+import {
+    NOTEBOOK_SERVICE_ACCOUNT,
+    NOTEBOOK_SPARK_CONF_DIR,
+    NOTEBOOK_SPARK_CONFIGMAP,
+    NOTEBOOK_SPARK_RULES,
+    notebookEgress,
+    notebookIngress,
+    notebookSparkConfigMapData,
+} from "./notebook-spark";
 import { placement } from "./placement";
 import { AppArgs, bucketFor, childOptions, needDatabase, needObjectStorage, needOidc, splitImage } from "./types";
 import { catalogRelease, ReleaseValues } from "../platform/release";
@@ -14,6 +27,12 @@ const PROFILES = [
     { display_name: "Small (2 CPU, 8 GiB)", slug: "small", default: true, cpu: 2, memory: "8G" },
     { display_name: "Large (8 CPU, 32 GiB)", slug: "large", cpu: 8, memory: "32G" },
 ];
+
+/** The example notebooks, mounted read-only and copied into each home at start (never over a user's copy). */
+export const EXAMPLES_CONFIGMAP = "notebook-examples";
+const EXAMPLES_DIR = "/opt/geoplatform/examples";
+/** The spark app's bucket of sample data (platform/index.ts APP_NEEDS.spark.buckets.samples). */
+export const SAMPLES_BUCKET = "spark-samples";
 
 /** z2jh values; exported so tests can check them without a cluster. */
 export function jupyterhubValues({ config, platform, binding }: AppArgs): ReleaseValues<typeof CHART> {
@@ -41,10 +60,19 @@ export function jupyterhubValues({ config, platform, binding }: AppArgs): Releas
                     login_service: "Keycloak",
                     username_claim: "preferred_username",
                     scope: ["openid", "profile", "email"],
-                    // JupyterHub 5 admits nobody by default: every user of the realm may log in.
-                    allow_all: true,
+                    // Tokens in auth_state (encrypted with the chart's generated hub.config.CryptKeeper.keys): the
+                    // pre-spawn hook trades the access token for the user's MinIO credentials.
+                    enable_auth_state: true,
+                    // Realm groups decide who logs in and who administers (oauthenticator 17.4.0 oauth2.py:
+                    // allowed_groups, admin_groups, auth_state_groups_key, all requiring manage_groups). The groups
+                    // claim is in the userinfo response, which auth_state keeps under "oauth_user".
+                    manage_groups: true,
+                    auth_state_groups_key: `oauth_user.${GROUPS_CLAIM}`,
+                    allowed_groups: [REALM_GROUPS.users, REALM_GROUPS.admins],
+                    admin_groups: [REALM_GROUPS.admins],
                 },
             },
+            extraConfig: { "geoplatform-minio-sts": stsPreSpawnHook(storage.endpoint) },
             // The password comes from PGPASSWORD (libpq), never from the URL.
             db: { type: "postgres", url: `postgresql+psycopg2://${db.username}@${db.host}:${db.port}/${db.database}` },
             extraEnv: {
@@ -54,6 +82,8 @@ export function jupyterhubValues({ config, platform, binding }: AppArgs): Releas
             nodeSelector: system.nodeSelector,
             tolerations: system.tolerations,
         },
+        // A server never outlives its temporary credentials.
+        cull: { enabled: true, maxAge: STS_DURATION_SECONDS },
         proxy: {
             // Traefik (the Ingress below) is the entry point; no LoadBalancer exists on K3s without servicelb.
             service: { type: "ClusterIP" },
@@ -61,15 +91,47 @@ export function jupyterhubValues({ config, platform, binding }: AppArgs): Releas
         },
         singleuser: {
             image: { name: image.name, tag: image.tag },
+            // The image's CMD is the chart's singleuser.cmd, jupyterhub-singleuser (images/notebook/Dockerfile).
+            cmd: "jupyterhub-singleuser",
             nodeSelector: processing.nodeSelector,
             extraTolerations: processing.tolerations,
-            storage: { type: "dynamic", capacity: `${APP_VOLUMES_GB.jupyterUser}Gi`, dynamic: { storageClass: platform.storageClass } },
+            serviceAccountName: NOTEBOOK_SERVICE_ACCOUNT,
+            // z2jh's iptables init container needs NET_ADMIN, which the namespace's Pod Security (baseline) refuses;
+            // the singleuser NetworkPolicy blocks the metadata server instead (its nonPrivateIPs rule excepts
+            // <cloudMetadata.ip>/32 and cloudMetadataServer stays false: templates/_helpers-netpol.tpl).
+            cloudMetadata: { blockWithIptables: false, ip: "169.254.169.254" },
+            networkPolicy: {
+                enabled: true,
+                egressAllowRules: { cloudMetadataServer: false, privateIPs: false, nonPrivateIPs: true },
+                egress: notebookEgress(config, config.enabledApps.includes("geocube")),
+                ingress: notebookIngress(),
+            },
+            storage: {
+                type: "dynamic",
+                capacity: `${APP_VOLUMES_GB.jupyterUser}Gi`,
+                dynamic: { storageClass: platform.storageClass },
+                // The image's HOME and working directory (images/notebook/Dockerfile): notebooks land on the volume.
+                homeMountPath: "/home/jovyan",
+                extraVolumes: [
+                    { name: "spark-conf", configMap: { name: NOTEBOOK_SPARK_CONFIGMAP } },
+                    { name: "examples", configMap: { name: EXAMPLES_CONFIGMAP } },
+                ],
+                extraVolumeMounts: [
+                    { name: "spark-conf", mountPath: NOTEBOOK_SPARK_CONF_DIR, readOnly: true },
+                    { name: "examples", mountPath: EXAMPLES_DIR, readOnly: true },
+                ],
+            },
+            lifecycleHooks: { postStart: { exec: { command: ["sh", "-c", `mkdir -p "$HOME/examples" && cp -n ${EXAMPLES_DIR}/*.ipynb "$HOME/examples/"`] } } },
+            // No object-store credentials here: the hub's pre-spawn hook adds the user's own (apps/jupyterhub-sts.ts).
             extraEnv: {
-                AWS_ACCESS_KEY_ID: fromSecret(storage.secretName, "AWS_ACCESS_KEY_ID"),
-                AWS_SECRET_ACCESS_KEY: fromSecret(storage.secretName, "AWS_SECRET_ACCESS_KEY"),
                 AWS_ENDPOINT_URL: storage.endpoint,
                 AWS_DEFAULT_REGION: storage.region,
+                AWS_REGION: storage.region,
+                SPARK_CONF_DIR: NOTEBOOK_SPARK_CONF_DIR,
+                // spark.driver.host for client mode (images/notebook/geoplatform_spark.py).
+                POD_IP: { valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
                 NOTEBOOKS_BUCKET: bucketFor("jupyterhub", storage, "notebooks"),
+                SAMPLES_BUCKET,
             },
             profileList: PROFILES.map((p) => ({
                 display_name: p.display_name,
@@ -95,13 +157,50 @@ export function jupyterhubValues({ config, platform, binding }: AppArgs): Releas
     };
 }
 
-/** JupyterHub (z2jh): Keycloak login, hub DB on PostgreSQL, notebooks on the processing nodes. */
+/** JupyterHub (z2jh): Keycloak login by realm group, hub DB on PostgreSQL, notebooks on the processing nodes with Spark client mode. */
 export class JupyterHub extends pulumi.ComponentResource {
     readonly release: k8s.helm.v3.Release;
 
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:apps:JupyterHub", name, {}, opts);
-        this.release = catalogRelease(name, CHART, args.binding.namespace, jupyterhubValues(args), childOptions(this, args), "jupyterhub");
+        const namespace = args.binding.namespace;
+        const o = childOptions(this, args);
+        const storage = needObjectStorage("jupyterhub", args.binding);
+        const sparkConf = new k8s.core.v1.ConfigMap(
+            NOTEBOOK_SPARK_CONFIGMAP,
+            { metadata: { name: NOTEBOOK_SPARK_CONFIGMAP, namespace }, data: notebookSparkConfigMapData(args.config, storage) },
+            o,
+        );
+        const examples = new k8s.core.v1.ConfigMap(
+            EXAMPLES_CONFIGMAP,
+            { metadata: { name: EXAMPLES_CONFIGMAP, namespace }, data: { [EXAMPLE_NOTEBOOK]: exampleNotebook(SAMPLES_BUCKET) } },
+            o,
+        );
+        // Spark client mode from the notebook: its ServiceAccount may manage executor pods and their ConfigMap in
+        // the executors' namespace, nothing else.
+        const account = new k8s.core.v1.ServiceAccount(NOTEBOOK_SERVICE_ACCOUNT, { metadata: { name: NOTEBOOK_SERVICE_ACCOUNT, namespace } }, o);
+        const role = new k8s.rbac.v1.Role(
+            NOTEBOOK_SERVICE_ACCOUNT,
+            { metadata: { name: "notebook-executors", namespace: NOTEBOOK_SPARK_NAMESPACE }, rules: NOTEBOOK_SPARK_RULES },
+            o,
+        );
+        const binding = new k8s.rbac.v1.RoleBinding(
+            NOTEBOOK_SERVICE_ACCOUNT,
+            {
+                metadata: { name: "notebook-executors", namespace: NOTEBOOK_SPARK_NAMESPACE },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                subjects: [{ kind: "ServiceAccount", name: NOTEBOOK_SERVICE_ACCOUNT, namespace }],
+            },
+            o,
+        );
+        this.release = catalogRelease(
+            name,
+            CHART,
+            namespace,
+            jupyterhubValues(args),
+            childOptions(this, args, [sparkConf, examples, account, binding]),
+            "jupyterhub",
+        );
         this.registerOutputs({});
     }
 }

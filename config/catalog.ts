@@ -103,14 +103,21 @@ export const PLATFORM_IMAGES = {
 export const GEOCUBE_IMAGES = { registry: "ghcr.io/geoplatform", tag: "1.0.3-1" } as const;
 
 /**
+ * Images this repository builds (images/<name>/Dockerfile) and .github/workflows/images.yml publishes on every
+ * release as <registry>/geoplatform-<name>:<release tag>. The tag follows package.json's version (a test checks),
+ * so a release publishes the images that its own catalog pins. Set `registry` to the owner the workflow pushes to.
+ */
+export const PROJECT_IMAGES = { registry: "ghcr.io/geoplatform", tag: "v0.1.0" } as const;
+
+/**
  * Container images of the apps' raw workloads and chart-configurable images:
  * defaults for the `geoplatform:apps.<app>.*Image` settings. Always a pinned tag.
  */
 export const IMAGES = {
-    /** Single-user notebook image: JupyterLab with PySpark and Apache Sedona. */
-    jupyterSingleuser: "apache/sedona:1.7.1",
-    /** Spark with a Python runtime for drivers, executors and the History Server. */
-    spark: "apache/spark:3.5.6-python3",
+    /** Single-user notebook image (images/notebook): jupyterhub-singleuser of the hub's JupyterHub, PySpark, Sedona, the EO stack. */
+    jupyterSingleuser: `${PROJECT_IMAGES.registry}/geoplatform-notebook:${PROJECT_IMAGES.tag}`,
+    /** Spark with Sedona and S3A baked in (images/spark), for drivers, executors and the History Server. */
+    spark: `${PROJECT_IMAGES.registry}/geoplatform-spark:${PROJECT_IMAGES.tag}`,
     /** openEO geotrellis backend (driver and batch jobs). */
     openeo: "eoepca/openeo-geotrellis-kube:2.0-beta2",
     zookeeper: "zookeeper:3.9.3",
@@ -145,20 +152,30 @@ export const OPENEO_STAC_COLLECTION = {
 } as const;
 
 /**
- * Maven coordinates Spark resolves at submit time for Sedona and S3A, pinned
- * to the Spark 3.5 / Scala 2.12 line of IMAGES.spark. Bake them into the image
- * instead when the cluster has no egress to Maven Central.
+ * The one Spark line of the platform, every piece traced at its pinned version (docs/workflows.md, "Notebooks and Spark"):
+ * spark-operator 2.5.2 builds on apache/spark:4.0.4 (kubeflow/spark-operator v2.5.2 Dockerfile), so Spark 4.0 and its
+ * only Scala, 2.13; Spark 4.0 ships Hadoop 3.4.1, whose hadoop-aws is built on AWS SDK v2 bundle 2.24.6; Sedona publishes
+ * sedona-spark-shaded-4.0_2.13 from 1.8.0 on. images/spark and images/notebook build from these (tests compare them).
  */
-export const SPARK_PACKAGES = [
-    "org.apache.sedona:sedona-spark-shaded-3.5_2.12:1.7.1",
-    "org.datasyslab:geotools-wrapper:1.7.1-28.5",
-    "org.apache.hadoop:hadoop-aws:3.3.4",
-] as const;
+export const SPARK_LINE = {
+    spark: "4.0.3",
+    scala: "2.13",
+    hadoop: "3.4.1",
+    awsSdkV2: "2.24.6",
+    sedona: "1.9.0",
+    geotoolsWrapper: "1.9.0-33.5",
+    /** apache/spark:4.0.3-python3 is Ubuntu 22.04 (eclipse-temurin:17-jammy): Python 3.10. Driver and executors must share it. */
+    python: "3.10",
+    /** JupyterHub of z2jh 4.4.0's hub image (jupyterhub/zero-to-jupyterhub-k8s 4.4.0 images/hub/requirements.txt). */
+    jupyterhub: "5.5.0",
+} as const;
 
-/** Jars the Spark History Server needs on its classpath to read event logs over S3A (Hadoop 3.3.4 line). */
-export const S3A_JARS = [
-    "https://repo1.maven.org/maven2/org/apache/hadoop/hadoop-aws/3.3.4/hadoop-aws-3.3.4.jar",
-    "https://repo1.maven.org/maven2/com/amazonaws/aws-java-sdk-bundle/1.12.262/aws-java-sdk-bundle-1.12.262.jar",
+/** Jars the Spark image bakes into /opt/spark/jars (Maven Central coordinates), so no job resolves packages at submit time. */
+export const SPARK_JARS = [
+    `org.apache.sedona:sedona-spark-shaded-4.0_${SPARK_LINE.scala}:${SPARK_LINE.sedona}`,
+    `org.datasyslab:geotools-wrapper:${SPARK_LINE.geotoolsWrapper}`,
+    `org.apache.hadoop:hadoop-aws:${SPARK_LINE.hadoop}`,
+    `software.amazon.awssdk:bundle:${SPARK_LINE.awsSdkV2}`,
 ] as const;
 
 /**

@@ -12,7 +12,7 @@ import { K3sCluster } from "./k3s/types";
 import { Keycloak, OidcClientSpec } from "./keycloak";
 import { Longhorn } from "./longhorn";
 import { Monitoring } from "./monitoring";
-import { APP_NAMESPACES, Namespaces, POSTGRES_NAMESPACE, PROCESSING_APPS, PROCESSING_NAMESPACE } from "./namespaces";
+import { APP_NAMESPACES, Namespaces, NOTEBOOK_SPARK_NAMESPACE, POSTGRES_NAMESPACE, PROCESSING_APPS, PROCESSING_NAMESPACE } from "./namespaces";
 import { NetworkPolicies, platformModel } from "./network";
 import { ObjectStorage, S3User } from "./object-storage";
 import { AlertReceivers, AlertRules, Dashboards, LOKI_BUCKET, LOKI_S3_SECRET, LOKI_S3_USER, Logs, Monitors } from "./observability";
@@ -42,7 +42,8 @@ const APP_NEEDS: Record<
     }
 > = {
     jupyterhub: { buckets: { notebooks: "jupyterhub-notebooks" }, database: true, oidc: { host: "jupyter", callbackPath: "/hub/oauth_callback" } },
-    spark: { buckets: { eventLogs: "spark-event-logs" }, database: false, sso: ["spark-history"] },
+    // samples: the example data a seed Job uploads; results: what the example job writes (never the event-log bucket).
+    spark: { buckets: { eventLogs: "spark-event-logs", samples: "spark-samples", results: "spark-results" }, database: false, sso: ["spark-history"] },
     // Users log in from the openEO Python client (device flow), which holds no secret: a public client.
     openeo: {
         buckets: { results: "openeo-results" },
@@ -322,6 +323,8 @@ export class PlatformLayer extends pulumi.ComponentResource {
                 // Same Secret name in the job namespace: the app's config names one Secret for both.
                 ready.push(storage.credentials(`${app}-s3-processing`, ns(PROCESSING_NAMESPACE), app, this, {}, `${app}-s3`));
             }
+            // JupyterHub's notebooks start executors in their own namespace: its RBAC waits for it.
+            if (app === "jupyterhub") ready.push(namespaces.byName[NOTEBOOK_SPARK_NAMESPACE]);
             const binding: AppBinding = {
                 namespace,
                 objectStorage: { endpoint: storage.endpoint, region: storage.region, buckets: needs.buckets, secretName: `${app}-s3` },

@@ -32,6 +32,14 @@ export const PROCESSING_NAMESPACE = "processing";
 /** Apps whose jobs run in the processing namespace. */
 export const PROCESSING_APPS: AppName[] = ["spark", "argo"];
 
+/**
+ * Namespace of the executors that notebooks start in Spark client mode (apps/jupyterhub.ts), when JupyterHub is on.
+ * Its own namespace, holding no Secret: a user who may create pods in a namespace may mount its Secrets, so the
+ * notebooks' executors stay out of the processing namespace (spark-s3, argo-s3). Restricted: the executor pod
+ * template complies.
+ */
+export const NOTEBOOK_SPARK_NAMESPACE = "notebook-spark";
+
 /** App namespaces (created here so a disabled app gets none): user and batch pods need baseline. */
 export const APP_NAMESPACES: Record<AppName, string> = {
     jupyterhub: CHARTS.jupyterhub.namespace,
@@ -50,6 +58,7 @@ export class Namespaces extends pulumi.ComponentResource {
         const levels: Record<string, PodSecurityLevel> = { ...PLATFORM_LEVELS };
         for (const app of args.apps) levels[APP_NAMESPACES[app]] = "baseline";
         if (args.apps.some((app) => PROCESSING_APPS.includes(app))) levels[PROCESSING_NAMESPACE] = "baseline";
+        if (args.apps.includes("jupyterhub")) levels[NOTEBOOK_SPARK_NAMESPACE] = "restricted";
         for (const [namespace, level] of Object.entries(levels)) {
             this.byName[namespace] = new k8s.core.v1.Namespace(
                 `ns-${namespace}`,

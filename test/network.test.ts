@@ -156,6 +156,8 @@ const ALLOWED: Case[] = [
     ["a Spark driver creates executors through the API server", P.driver, SERVER, 6443, "TCP", "processing/egress-processing-apiserver", "-"],
     ["Traefik watches the API server", P.traefik, SERVER, 6443, "TCP", "traefik/egress-traefik-apiserver", "-"],
     ["the hub spawns through the API server", P.hub, SERVER, 6443, "TCP", "jupyterhub/egress-jupyterhub-hub-apiserver", "-"],
+    // Issue 15: a notebook's kernel is a client-mode Spark driver that creates its executor pods.
+    ["a notebook's Spark driver creates executors through the API server", P.notebook, SERVER, 6443, "TCP", "jupyterhub/egress-jupyterhub-singleuser-apiserver", "-"],
     ["Grafana's OIDC back-channel to auth.<domain>", P.grafana, WORLD("203.0.113.80"), 443, "TCP", "monitoring/egress-grafana-oidc-to-world", "-"],
     ["the hub's OIDC back-channel", P.hub, WORLD("203.0.113.80"), 443, "TCP", "jupyterhub/egress-jupyterhub-oidc-to-world", "-"],
     ["cert-manager talks ACME", P.certManager, WORLD("172.65.32.248"), 443, "TCP", "cert-manager/egress-cert-manager-acme-to-world", "-"],
@@ -254,7 +256,6 @@ const DENIED: [string, End | ((run: StackRun) => End), End | ((run: StackRun) =>
     ["a pod (not a host) to CNPG's webhook", P.driver, P.cnpg, 9443, "TCP"],
     ["a Spark job to the instance metadata service", P.driver, WORLD("169.254.169.254"), 80, "TCP"],
     ["a notebook to the kubelet", P.notebook, SERVER, 10250, "TCP"],
-    ["a notebook to the API server", P.notebook, SERVER, 6443, "TCP"],
     ["Keycloak to the world on 22", P.keycloak, WORLD(), 22, "TCP"],
     ["PostgreSQL to the world but HTTPS", P.postgres, WORLD(), 80, "TCP"],
     ["the internet to Keycloak's pod", WORLD(), P.keycloak, 8080, "TCP"],

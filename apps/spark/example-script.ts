@@ -1,22 +1,20 @@
 /**
- * The example job: a Sedona spatial join (points in polygons) on generated
- * data, written as GeoParquet to the object store. Mounted from a ConfigMap.
+ * The example job: a Sedona spatial join (points in polygons) on the sample dataset in the object store,
+ * written back as GeoParquet to the results bucket. Mounted from a ConfigMap; arguments: samples prefix, output.
  */
-export const SPATIAL_JOIN_PY = `"""Sedona spatial join: count generated points per grid polygon."""
+export const SPATIAL_JOIN_PY = `"""Sedona spatial join: count the sample points in each grid cell."""
 import sys
 
 from sedona.spark import SedonaContext
 
-output = sys.argv[1]
+samples, output = sys.argv[1], sys.argv[2]
 sedona = SedonaContext.create(SedonaContext.builder().appName("sedona-spatial-join").getOrCreate())
 
-sedona.range(0, 100000).selectExpr(
-    "id", "ST_Point(rand(1) * 10, rand(2) * 10) AS geom"
+read = sedona.read.option("header", "true")
+read.csv(f"{samples}/points.csv").selectExpr(
+    "CAST(id AS BIGINT) AS id", "ST_Point(CAST(lon AS DOUBLE), CAST(lat AS DOUBLE)) AS geom"
 ).createOrReplaceTempView("points")
-sedona.range(0, 100).selectExpr(
-    "id AS cell",
-    "ST_PolygonFromEnvelope(id % 10, floor(id / 10), id % 10 + 1, floor(id / 10) + 1) AS geom",
-).createOrReplaceTempView("cells")
+read.csv(f"{samples}/cells.csv").selectExpr("CAST(cell AS INT) AS cell", "ST_GeomFromWKT(wkt) AS geom").createOrReplaceTempView("cells")
 
 joined = sedona.sql(
     "SELECT c.cell, c.geom, count(*) AS points FROM cells c JOIN points p "

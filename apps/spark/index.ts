@@ -2,8 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../../config/catalog";
 import { placement } from "../placement";
-import { AppArgs, bucketFor, childOptions, needObjectStorage } from "../types";
-import { renderSparkDefaults, SPARK_DEFAULTS_CONFIGMAP, sparkDefaults } from "./defaults";
+import { AppArgs, childOptions } from "../types";
 import { sparkExample } from "./example";
 import { historyServer } from "./history-server";
 import { catalogRelease, ReleaseValues } from "../../platform/release";
@@ -29,25 +28,16 @@ export function sparkOperatorValues(args: SparkArgs): ReleaseValues<typeof CHART
     };
 }
 
-/** Spark with Sedona: the operator, Sedona-ready defaults, the History Server and an example job. */
+/** Spark with Sedona: the operator, the History Server and an example job (settings: defaults.ts platformSparkApplication). */
 export class Spark extends pulumi.ComponentResource {
     readonly operator: k8s.helm.v3.Release;
 
     constructor(name: string, args: SparkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:apps:Spark", name, {}, opts);
         const { binding } = args;
-        const storage = needObjectStorage("spark", binding);
         this.operator = catalogRelease(`${name}-operator`, CHART, binding.namespace, sparkOperatorValues(args), childOptions(this, args), "spark-operator");
-        const defaults = new k8s.core.v1.ConfigMap(
-            `${name}-defaults`,
-            {
-                metadata: { name: SPARK_DEFAULTS_CONFIGMAP, namespace: binding.namespace },
-                data: { "spark-defaults.conf": renderSparkDefaults(sparkDefaults(storage, bucketFor("spark", storage, "eventLogs"))) },
-            },
-            childOptions(this, args),
-        );
-        historyServer(this, args, defaults);
-        sparkExample(this, args, SPARK_SERVICE_ACCOUNT, [this.operator, defaults]);
+        historyServer(this, args);
+        sparkExample(this, args, SPARK_SERVICE_ACCOUNT, [this.operator]);
         this.registerOutputs({});
     }
 }

@@ -1,6 +1,6 @@
 import { CHARTS } from "../../config/catalog";
 import { AppName } from "../../config/types";
-import { APP_NAMESPACES, POSTGRES_NAMESPACE, PROCESSING_NAMESPACE } from "../namespaces";
+import { APP_NAMESPACES, NOTEBOOK_SPARK_NAMESPACE, POSTGRES_NAMESPACE, PROCESSING_NAMESPACE } from "../namespaces";
 import { Endpoint, Flow, Labels, NetworkModel, Pods, PortSpec, tcp } from "./model";
 import { ANYWHERE, API_SERVER_PORTS, apiServer, DNS_PORTS, HOSTS, KUBE_DNS, nodes, world } from "./peers";
 
@@ -24,11 +24,10 @@ const NS = {
 };
 
 /**
- * Namespaces that parallel changes add (issue 18's Loki and Alloy, issue 15's client-mode executors); their flows
- * below apply once the program creates them. At merge: CHARTS.loki.namespace, NOTEBOOK_SPARK_NAMESPACE.
+ * Namespaces that parallel changes add (issue 18's Loki and Alloy); their flows below apply once the program
+ * creates them. At merge: CHARTS.loki.namespace.
  */
 export const LOGGING_NAMESPACE = "logging";
-export const NOTEBOOK_SPARK_NAMESPACE = "notebook-spark";
 
 const pods = (namespace: string, matchLabels?: Labels): Pods => ({ namespace, ...(matchLabels ? { pods: { matchLabels } } : {}) });
 const named = (namespace: string, name: string) => pods(namespace, { "app.kubernetes.io/name": name });
@@ -271,10 +270,8 @@ export function platformFlows(ctx: FlowContext): Flow[] {
             toApi("spark", pods(NS.spark), "operator controller and webhook, hook Job, drivers create executors"),
             fromApiServer("spark-operator-webhook", PODS.sparkOperatorWebhook, 9443, "admission webhooks (SparkApplication, driver and executor pods)"),
             scrape("spark-operator", pods(NS.spark, { "app.kubernetes.io/name": "spark-operator" }), [8080]),
-            toWorld("spark-operator", PODS.sparkOperatorController, [443], "spark-submit resolves spark.jars.packages from Maven Central"),
             fromTraefik("spark-history", PODS.sparkHistory, 18080, "Spark History Server"),
             toMinio("spark-history", PODS.sparkHistory, "reads event logs"),
-            toWorld("spark-history", PODS.sparkHistory, [443], "the init container fetches the S3A jars from Maven Central"),
             flow(
                 "spark-jobs-internal",
                 PODS.sparkJobsInSpark,
@@ -283,7 +280,7 @@ export function platformFlows(ctx: FlowContext): Flow[] {
                 "driver and executors (the example job) talk on Spark's dynamic ports",
             ),
             toMinio("spark-jobs", PODS.sparkJobsInSpark, "jobs read and write their buckets, write event logs"),
-            toWorld("spark-jobs", PODS.sparkJobsInSpark, [443], "drivers resolve spark.jars.packages from Maven Central"),
+            toWorld("spark-jobs", PODS.sparkJobsInSpark, [443], "jobs read public data (HTTPS, S3); Sedona and S3A jars are in the image"),
             sparkScrape(NS.spark),
             toMinio("spark-seed", PODS.sparkSeed, "the seed Job writes the example's sample data"),
         );

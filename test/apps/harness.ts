@@ -62,3 +62,13 @@ export function realmClientIds(run: AppsRun): string[] {
     if (!realm) throw new Error("no Keycloak realm ConfigMap");
     return JSON.parse(Object.values(realm.inputs.data)[0] as string).clients.map((c: { clientId: string }) => c.clientId);
 }
+
+/** spark-defaults.conf (`key value` lines) parsed back into a map. */
+export function confOf(text: string): Record<string, string> {
+    return Object.fromEntries(
+        text
+            .trim()
+            .split("\n")
+            .map((l) => [l.slice(0, l.indexOf(" ")), l.slice(l.indexOf(" ") + 1)]),
+    );
+}

@@ -1,10 +1,15 @@
 import * as assert from "assert";
-import { CHARTS } from "../../config/catalog";
+import { CHARTS, IMAGES } from "../../config/catalog";
 import { NODE_GROUP_LABEL } from "../../config/types";
 import { validateConfig } from "../../config/validate";
 import { rawGeoplatformConfig, STACKS } from "../harness/stack-config";
-import { AppsRun, realmClientIds, realmIssuer, releaseNamed, runApps } from "./harness";
+import { AppsRun, confOf, one, realmClientIds, realmIssuer, releaseNamed, runApps } from "./harness";
 import { releaseChart } from "../../platform/release";
+import * as yaml from "js-yaml";
+import { STS_DURATION_SECONDS } from "../../apps/jupyterhub-sts";
+import { GROUPS_CLAIM, REALM_GROUPS } from "../../platform/keycloak";
+import { dependsTransitively } from "../harness/dependencies";
+import { RecordedResource } from "../harness/run-stack";
 
 const processingTaint = { key: NODE_GROUP_LABEL, operator: "Equal", value: "processing", effect: "NoSchedule" };
 
@@ -63,7 +68,7 @@ for (const stack of STACKS) {
             assert.strictEqual(oauth.userdata_url, `${realmIssuer(stack)}/protocol/openid-connect/userinfo`);
             const domain = validateConfig(rawGeoplatformConfig(stack), stack).domain;
             assert.strictEqual(oauth.oauth_callback_url, `https://jupyter.${domain}/hub/oauth_callback`);
-            assert.strictEqual(oauth.allow_all, true);
+            assert.strictEqual(oauth.allow_all, undefined, "admission by realm group, not everyone");
             assert.ok(!("client_secret" in oauth));
             assert.deepStrictEqual(v.hub.extraEnv.OAUTH_CLIENT_SECRET, { valueFrom: { secretKeyRef: { name: "jupyterhub-oidc", key: "client-secret" } } });
         });
@@ -85,8 +90,156 @@ for (const stack of STACKS) {
             );
             assert.notStrictEqual(s.image.tag, "latest");
             assert.ok(s.image.name && s.image.tag);
-            assert.deepStrictEqual(s.extraEnv.AWS_SECRET_ACCESS_KEY, { valueFrom: { secretKeyRef: { name: "jupyterhub-s3", key: "AWS_SECRET_ACCESS_KEY" } } });
             assert.strictEqual(s.extraEnv.NOTEBOOKS_BUCKET, "jupyterhub-notebooks");
+        });
+
+        it("admits the realm's data scientists and admins by group, admins from platform-admins (oauthenticator 17.4.0)", () => {
+            const oauth = values().hub.config.GenericOAuthenticator;
+            assert.strictEqual(oauth.manage_groups, true, "allowed_groups, admin_groups and auth_state_groups_key require it");
+            assert.strictEqual(oauth.enable_auth_state, true);
+            assert.strictEqual(oauth.auth_state_groups_key, `oauth_user.${GROUPS_CLAIM}`);
+            assert.deepStrictEqual([...oauth.allowed_groups].sort(), [REALM_GROUPS.admins, REALM_GROUPS.users].sort());
+            assert.deepStrictEqual(oauth.admin_groups, [REALM_GROUPS.admins]);
+            // 17.x renamed GenericOAuthenticator.claim_groups_key to auth_state_groups_key.
+            assert.strictEqual(oauth.claim_groups_key, undefined);
+        });
+
+        it("gives each user their own temporary MinIO credentials at spawn, and no shared key", () => {
+            const v = values();
+            const env = v.singleuser.extraEnv;
+            for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) assert.strictEqual(env[key], undefined, key);
+            assert.ok(!JSON.stringify(v.singleuser).includes("jupyterhub-s3"), "the app's shared S3 Secret never reaches a notebook");
+            const hook = v.hub.extraConfig["geoplatform-minio-sts"];
+            assert.match(hook, /^c\.Spawner\.pre_spawn_hook = geoplatform_minio_credentials$/m);
+            assert.match(hook, /_STS_ENDPOINT = "http:\/\/minio\.minio\.svc:9000"/);
+            assert.match(hook, /"Action": "AssumeRoleWithWebIdentity"/);
+            assert.strictEqual(v.cull.maxAge, STS_DURATION_SECONDS, "the culler stops a server before its credentials expire");
+            assert.match(hook, new RegExp(`_STS_DURATION = "${STS_DURATION_SECONDS}"`));
+        });
+
+        it("gives boto3 and S3A the same endpoint and region: AWS_ENDPOINT_URL and spark-defaults via SPARK_CONF_DIR", () => {
+            const s = values().singleuser;
+            assert.strictEqual(s.extraEnv.AWS_ENDPOINT_URL, "http://minio.minio.svc:9000");
+            assert.strictEqual(s.extraEnv.AWS_DEFAULT_REGION, "us-east-1");
+            assert.strictEqual(s.extraEnv.SPARK_CONF_DIR, "/etc/geoplatform/spark");
+            const mount = s.storage.extraVolumeMounts.find((m: any) => m.mountPath === s.extraEnv.SPARK_CONF_DIR);
+            const volume = s.storage.extraVolumes.find((x: any) => x.name === mount.name);
+            const conf = confOf(one(run, "ConfigMap", volume.configMap.name).inputs.data["spark-defaults.conf"]);
+            assert.strictEqual(conf["spark.hadoop.fs.s3a.endpoint"], s.extraEnv.AWS_ENDPOINT_URL);
+            assert.strictEqual(conf["spark.hadoop.fs.s3a.endpoint.region"], s.extraEnv.AWS_DEFAULT_REGION);
+            assert.strictEqual(conf["spark.hadoop.fs.s3a.path.style.access"], "true");
+            assert.strictEqual(conf["spark.sql.extensions"], "org.apache.sedona.sql.SedonaSqlExtensions");
+            assert.ok(!/access\.key|secret\.key/.test(JSON.stringify(conf)));
+        });
+
+        it("blocks the metadata server by NetworkPolicy, not z2jh's NET_ADMIN init container the namespace's Pod Security refuses", () => {
+            const s = values().singleuser;
+            assert.strictEqual(s.cloudMetadata.blockWithIptables, false);
+            assert.strictEqual(s.networkPolicy.enabled, true);
+            assert.strictEqual(s.networkPolicy.egressAllowRules.cloudMetadataServer, false);
+            assert.strictEqual(s.networkPolicy.egressAllowRules.privateIPs, false);
+            const ns = run.all.find((r) => r.type === "kubernetes:core/v1:Namespace" && r.inputs.metadata.name === "jupyterhub") as RecordedResource;
+            assert.strictEqual(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "baseline");
+        });
+
+        it("lets notebooks reach MinIO, their executors, the Kubernetes API and Geocube, and executors call the driver back", () => {
+            const np = values().singleuser.networkPolicy;
+            const to = (ns: string) => np.egress.find((r: any) => r.to[0].namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === ns);
+            assert.deepStrictEqual(to("minio").ports, [{ port: 9000, protocol: "TCP" }]);
+            assert.deepStrictEqual(to("notebook-spark").ports, [{ port: 7079, protocol: "TCP" }]);
+            assert.deepStrictEqual(to("geocube").ports, [{ port: 8080, protocol: "TCP" }]);
+            const cidr = validateConfig(rawGeoplatformConfig(stack), stack)[stack === "dev" ? "openstack" : "aws"] as any;
+            const api = np.egress.find((r: any) => r.to[0].ipBlock);
+            assert.deepStrictEqual(api, { to: [{ ipBlock: { cidr: cidr.networkCidr ?? cidr.vpcCidr } }], ports: [{ port: 6443, protocol: "TCP" }] });
+            assert.deepStrictEqual(np.ingress, [
+                {
+                    from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "notebook-spark" } } }],
+                    ports: [
+                        { port: 7078, protocol: "TCP" },
+                        { port: 7079, protocol: "TCP" },
+                    ],
+                },
+            ]);
+            const conf = confOf(one(run, "ConfigMap", "notebook-spark-conf").inputs.data["spark-defaults.conf"]);
+            assert.strictEqual(conf["spark.driver.port"], "7078");
+            assert.strictEqual(conf["spark.blockManager.port"], "7079");
+            assert.strictEqual(conf["spark.driver.blockManager.port"], "7079");
+        });
+
+        it("runs Spark client mode with a ServiceAccount that may only manage pods and ConfigMaps in the executors' namespace", () => {
+            const s = values().singleuser;
+            assert.strictEqual(s.serviceAccountName, "notebook-spark");
+            assert.deepStrictEqual(s.extraEnv.POD_IP, { valueFrom: { fieldRef: { fieldPath: "status.podIP" } } });
+            const role = one(run, "Role", "notebook-executors").inputs;
+            assert.strictEqual(role.metadata.namespace, "notebook-spark");
+            assert.deepStrictEqual(role.rules, [
+                { apiGroups: [""], resources: ["pods"], verbs: ["create", "get", "list", "watch", "delete", "deletecollection"] },
+                { apiGroups: [""], resources: ["configmaps"], verbs: ["create", "get", "list", "watch", "delete", "deletecollection"] },
+            ]);
+            const binding = one(run, "RoleBinding", "notebook-executors");
+            const rb = binding.inputs;
+            assert.strictEqual(rb.metadata.namespace, "notebook-spark");
+            assert.deepStrictEqual(rb.subjects, [{ kind: "ServiceAccount", name: "notebook-spark", namespace: "jupyterhub" }]);
+            assert.strictEqual(rb.roleRef.kind, "Role");
+            // The executors' namespace holds no Secret a pod could mount, and enforces restricted.
+            assert.deepStrictEqual(
+                run.all.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.namespace === "notebook-spark"),
+                [],
+            );
+            const ns = run.all.find((r) => r.type === "kubernetes:core/v1:Namespace" && r.inputs.metadata.name === "notebook-spark") as RecordedResource;
+            assert.strictEqual(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
+            assert.ok(dependsTransitively({ ...run, resources: run.all }, binding, ns), "the binding waits for its namespace");
+        });
+
+        it("puts executors on processing with a restricted pod template and the platform's Spark image", () => {
+            const data = one(run, "ConfigMap", "notebook-spark-conf").inputs.data;
+            const conf = confOf(data["spark-defaults.conf"]);
+            assert.strictEqual(conf["spark.kubernetes.namespace"], "notebook-spark");
+            assert.strictEqual(conf["spark.kubernetes.container.image"], IMAGES.spark);
+            assert.strictEqual(conf["spark.kubernetes.executor.podTemplateFile"], "/etc/geoplatform/spark/executor-template.yaml");
+            const template = yaml.load(data["executor-template.yaml"]) as any;
+            assert.deepStrictEqual(template.spec.nodeSelector, { [NODE_GROUP_LABEL]: "processing" });
+            assert.deepStrictEqual(template.spec.tolerations, [processingTaint]);
+            assert.strictEqual(template.spec.automountServiceAccountToken, false);
+            assert.deepStrictEqual(template.spec.securityContext, {
+                runAsNonRoot: true,
+                runAsUser: 185,
+                fsGroup: 185,
+                seccompProfile: { type: "RuntimeDefault" },
+            });
+            assert.strictEqual(template.spec.containers[0].name, conf["spark.kubernetes.executor.podTemplateContainerName"]);
+            assert.deepStrictEqual(template.spec.containers[0].securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+        });
+
+        it("ships the example notebook read-only and copies it into the persistent home without overwriting a user's copy", () => {
+            const s = values().singleuser;
+            assert.strictEqual(s.storage.homeMountPath, "/home/jovyan");
+            const mount = s.storage.extraVolumeMounts.find((m: any) => m.name === "examples");
+            assert.deepStrictEqual(mount, { name: "examples", mountPath: "/opt/geoplatform/examples", readOnly: true });
+            assert.deepStrictEqual(s.lifecycleHooks.postStart.exec.command, [
+                "sh",
+                "-c",
+                'mkdir -p "$HOME/examples" && cp -n /opt/geoplatform/examples/*.ipynb "$HOME/examples/"',
+            ]);
+            const nb = JSON.parse(one(run, "ConfigMap", "notebook-examples").inputs.data["sedona-spatial-sql.ipynb"]);
+            assert.strictEqual(nb.nbformat, 4);
+            assert.strictEqual(nb.metadata.kernelspec.name, "python3");
+            for (const cell of nb.cells) {
+                assert.ok(["markdown", "code"].includes(cell.cell_type));
+                assert.ok(Array.isArray(cell.source) && cell.source.every((l: unknown) => typeof l === "string"));
+                if (cell.cell_type === "code") assert.deepStrictEqual([cell.execution_count, cell.outputs], [null, []]);
+            }
+            const code = nb.cells.filter((c: any) => c.cell_type === "code").map((c: any) => c.source.join(""));
+            assert.ok(
+                code.some((c: string) => /session\("sedona-local"\)/.test(c)),
+                "a local session",
+            );
+            assert.ok(
+                code.some((c: string) => /session\("sedona-cluster", executors=2\)/.test(c)),
+                "a cluster session",
+            );
+            assert.ok(code.filter((c: string) => /ST_Contains/.test(c)).length >= 2);
+            assert.ok(code.some((c: string) => c.includes("s3a://spark-samples/sedona-sample/points.csv")));
         });
 
         it("serves jupyter.<domain> over TLS with a cert-manager certificate", () => {

@@ -111,4 +111,4 @@ for (const stack of STACKS) {
 }
 
 /** Batch/user workloads (raw) that belong on the processing nodes. */
-const EXPECTED_ON_PROCESSING = ["ReplicationController/geocube-consolidater", "SparkApplication/sedona-spatial-join"];
+const EXPECTED_ON_PROCESSING = ["Job/seed-sample-data", "ReplicationController/geocube-consolidater", "SparkApplication/sedona-spatial-join"];

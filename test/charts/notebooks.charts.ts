@@ -1,0 +1,76 @@
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { sharedStackRun } from "../harness/run-stack";
+import { REPO_ROOT, STACKS } from "../harness/stack-config";
+import { K8sObject, kubeVersion, ReleaseInput, releasesOf, render } from "./render";
+
+// What z2jh 4.4.0 does with the notebook values, read from the chart itself: the singleuser NetworkPolicy it
+// renders, the hub config code that adds the NET_ADMIN init container, and the defaults the notebook image
+// matches (cmd, uid, fsGid, home mount).
+
+/** A file of the cached chart archive. */
+function chartFile(archive: string, file: string): string {
+    return execFileSync("tar", ["-xzOf", archive, file], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+}
+
+const IMAGE = fs.readFileSync(path.join(REPO_ROOT, "images/notebook/Dockerfile"), "utf8");
+
+for (const stack of STACKS) {
+    describe(`charts: JupyterHub notebooks (${stack})`, () => {
+        let hub: ReleaseInput;
+        let objects: K8sObject[];
+        before(async () => {
+            const run = await sharedStackRun(stack);
+            hub = releasesOf(run).find((r) => r.entry.chart === "jupyterhub") as ReleaseInput;
+            objects = await render(hub, hub.values, { kubeVersion: kubeVersion(stack), apiVersions: [] });
+        });
+        const singleuserPolicy = () => objects.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "singleuser") as K8sObject;
+
+        it("renders the singleuser NetworkPolicy with our egress and ingress rules and the metadata server excepted", () => {
+            const np = singleuserPolicy();
+            assert.ok(np, "singleuser NetworkPolicy rendered");
+            const egress = np.spec.egress as any[];
+            const open = egress.find((r) => r.to?.[0]?.ipBlock?.cidr === "0.0.0.0/0");
+            assert.ok(open.to[0].ipBlock.except.includes("169.254.169.254/32"), "public egress excepts the metadata server");
+            assert.ok(!egress.some((r) => r.to?.some((t: any) => t.ipBlock?.cidr === "10.0.0.0/8" && !r.ports)), "no blanket private-IP egress");
+            const toNamespace = (ns: string) => egress.find((r) => r.to?.[0]?.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === ns);
+            assert.deepStrictEqual(toNamespace("minio").ports, [{ port: 9000, protocol: "TCP" }]);
+            assert.deepStrictEqual(toNamespace("notebook-spark").ports, [{ port: 7079, protocol: "TCP" }]);
+            assert.ok(
+                egress.some((r) => r.ports?.[0]?.port === 6443),
+                "Kubernetes API",
+            );
+            const ingress = np.spec.ingress as any[];
+            assert.ok(ingress.some((r) => r.from?.[0]?.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "notebook-spark"));
+        });
+
+        it("adds the NET_ADMIN iptables init container only when blockWithIptables is true, which we turn off", () => {
+            const config = chartFile(hub.archive, "jupyterhub/files/hub/jupyterhub_config.py");
+            assert.match(config, /if cloud_metadata\.get\("blockWithIptables"\) == True:/);
+            assert.match(config, /"NET_ADMIN"/);
+            assert.strictEqual((hub.values as any).singleuser.cloudMetadata.blockWithIptables, false);
+        });
+
+        it("runs jupyterhub-singleuser as uid 1000, fsGroup 100, home at /home/jovyan: what the notebook image is built for", () => {
+            const defaults = (yaml.load(chartFile(hub.archive, "jupyterhub/values.yaml")) as any).singleuser;
+            const ours = (hub.values as any).singleuser;
+            const effective = (k: string) => ours[k] ?? defaults[k];
+            assert.strictEqual(effective("cmd"), "jupyterhub-singleuser");
+            assert.match(IMAGE, new RegExp(`CMD \\["${effective("cmd")}"\\]`));
+            assert.match(IMAGE, new RegExp(`USER ${effective("uid")}:${effective("fsGid")}`));
+            const home = ours.storage.homeMountPath ?? defaults.storage.homeMountPath;
+            assert.strictEqual(home, "/home/jovyan");
+            assert.match(IMAGE, new RegExp(`WORKDIR ${home}`));
+        });
+
+        it("puts the STS pre-spawn hook into the hub's configuration", () => {
+            const secret = objects.find((o) => o.kind === "Secret" && o.metadata.name === "hub") as K8sObject;
+            const values = yaml.load(Buffer.from(secret.data["values.yaml"], "base64").toString("utf8")) as any;
+            assert.match(values.hub.extraConfig["geoplatform-minio-sts"], /c\.Spawner\.pre_spawn_hook = geoplatform_minio_credentials/);
+            assert.strictEqual(values.cull.maxAge, 43200);
+        });
+    });
+}
