@@ -1,4 +1,4 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as k8s from "../platform/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { APP_VOLUMES_GB, CHARTS } from "../config/catalog";
 import { PROCESSING_GROUP } from "../config/types";

@@ -94,10 +94,16 @@ function checkVolume(c: Checker, key: string, raw: unknown): RestoreVolume {
         },
     };
     if (claim.release !== undefined) {
-        volume.claim.release = c.string(`${key}.claim.release`, claim.release, { pattern: DNS_LABEL, expected: "the name of the Helm release that renders the claim" });
+        volume.claim.release = c.string(`${key}.claim.release`, claim.release, {
+            pattern: DNS_LABEL,
+            expected: "the name of the Helm release that renders the claim",
+        });
     }
     if (v.backup !== undefined || v.sourceVolume !== undefined) {
-        volume.backup = c.string(`${key}.backup`, v.backup, { pattern: /^backup-[a-z0-9]+$/, expected: "a Longhorn backup name (backup-...) with sourceVolume" });
+        volume.backup = c.string(`${key}.backup`, v.backup, {
+            pattern: /^backup-[a-z0-9]+$/,
+            expected: "a Longhorn backup name (backup-...) with sourceVolume",
+        });
         volume.sourceVolume = c.string(`${key}.sourceVolume`, v.sourceVolume, {
             pattern: NAME,
             expected: "the name of the volume the backup was taken of (its backup volume, e.g. pvc-...)",
@@ -113,7 +119,8 @@ export function checkRestore(c: Checker, raw: unknown, backup: BackupConfig): Re
     if (c.failed("restore")) return undefined;
     c.noUnknownKeys("restore", r, ["bucket", "k3s", "postgres", "longhorn"]);
     const restore: RestoreConfig = {};
-    if (r.bucket !== undefined) restore.bucket = c.string("restore.bucket", r.bucket, { pattern: BUCKET, expected: "the S3 bucket name that holds the backups" });
+    if (r.bucket !== undefined)
+        restore.bucket = c.string("restore.bucket", r.bucket, { pattern: BUCKET, expected: "the S3 bucket name that holds the backups" });
     if (r.k3s !== undefined) {
         const k = c.object("restore.k3s", r.k3s);
         c.noUnknownKeys("restore.k3s", k, ["snapshot"]);

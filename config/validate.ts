@@ -465,7 +465,9 @@ function checkReceiver(c: Checker, key: string, raw: unknown): AlertReceiver {
     const at = `${key}.${kind}`;
     const o = c.object(at, r[kind]);
     const credential = (field: string) =>
-        c.string(`${at}.${field}`, o[field], { expected: `a non-empty string, set as a secret (pulumi config set --secret --path 'geoplatform:platform.${at.slice("platform.".length)}.${field}')` });
+        c.string(`${at}.${field}`, o[field], {
+            expected: `a non-empty string, set as a secret (pulumi config set --secret --path 'geoplatform:platform.${at.slice("platform.".length)}.${field}')`,
+        });
     if (kind === "email") {
         c.noUnknownKeys(at, o, ["to", "from", "smarthost", "authUsername", "authPassword", "requireTls"]);
         const email = {
@@ -500,7 +502,9 @@ function checkAlerting(c: Checker, raw: unknown): AlertingConfig {
     const a = c.object("platform.alerting", raw);
     if (c.failed("platform.alerting")) return { receivers: [], defaultReceiver: "" };
     c.noUnknownKeys("platform.alerting", a, ["receivers", "defaultReceiver", "criticalReceiver"]);
-    const receivers = c.array("platform.alerting.receivers", a.receivers, { minLength: 1 }).map((r, i) => checkReceiver(c, `platform.alerting.receivers[${i}]`, r));
+    const receivers = c
+        .array("platform.alerting.receivers", a.receivers, { minLength: 1 })
+        .map((r, i) => checkReceiver(c, `platform.alerting.receivers[${i}]`, r));
     const names: string[] = [];
     receivers.forEach((r, i) => {
         if (r.name && names.includes(r.name)) c.fail(`platform.alerting.receivers[${i}].name`, r.name, "a name no other receiver has");
@@ -565,9 +569,11 @@ function checkStacCollection(c: Checker, key: string, raw: unknown): StacCollect
         expected: "the https URL of a STAC API collection, https://<api>/collections/<id>",
     });
     if (obj.bands === undefined) return { url, bands: [...OPENEO_STAC_COLLECTION.bands] };
-    const bands = c.array(`${key}.bands`, obj.bands, { minLength: 1 }).map((b, i) =>
-        c.string(`${key}.bands[${i}]`, b, { pattern: STAC_BAND, expected: "an asset key of the collection's items (letters, digits, '.', '_', '-')" }),
-    );
+    const bands = c
+        .array(`${key}.bands`, obj.bands, { minLength: 1 })
+        .map((b, i) =>
+            c.string(`${key}.bands[${i}]`, b, { pattern: STAC_BAND, expected: "an asset key of the collection's items (letters, digits, '.', '_', '-')" }),
+        );
     return { url, bands };
 }
 

@@ -118,9 +118,17 @@ export class PlatformLayer extends pulumi.ComponentResource {
         );
         const tls = { clusterIssuer: certManager.clusterIssuer, ingressClass: ingress.ingressClass };
 
-        const appUsers: S3User[] = apps.map((app) => ({ name: app, buckets: Object.values(APP_NEEDS[app].buckets), listAllBuckets: APP_NEEDS[app].listAllBuckets }));
+        const appUsers: S3User[] = apps.map((app) => ({
+            name: app,
+            buckets: Object.values(APP_NEEDS[app].buckets),
+            listAllBuckets: APP_NEEDS[app].listAllBuckets,
+        }));
         const mirrored = appUsers.flatMap((u) => u.buckets);
-        const s3Users: S3User[] = [{ name: LOKI_S3_USER, buckets: [LOKI_BUCKET] }, ...appUsers, ...(mirrored.length > 0 ? [{ name: MIRROR_USER, buckets: mirrored, readOnly: true }] : [])];
+        const s3Users: S3User[] = [
+            { name: LOKI_S3_USER, buckets: [LOKI_BUCKET] },
+            ...appUsers,
+            ...(mirrored.length > 0 ? [{ name: MIRROR_USER, buckets: mirrored, readOnly: true }] : []),
+        ];
         // Every host behind the SSO gate: each gets oauth2-proxy's /oauth2/ routes and a redirect URI in its client.
         const gatedHosts = [hosts.longhorn, ...apps.flatMap((app) => APP_NEEDS[app].sso ?? []).map((label) => `${label}.${config.domain}`)];
         const oidcClients: OidcClientSpec[] = [

@@ -1,5 +1,5 @@
 import * as yaml from "js-yaml";
-import * as k8s from "@pulumi/kubernetes";
+import * as k8s from "./kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../config/catalog";
 import { catalogRelease, tlsAnnotations } from "./release";

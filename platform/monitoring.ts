@@ -126,7 +126,9 @@ export class Monitoring extends pulumi.ComponentResource {
                     sidecar: { resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } } },
                     admin: { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" },
                     // Logs: Loki, single-tenant, reached in the cluster (platform/observability/logs.ts).
-                    additionalDataSources: [{ name: "Loki", uid: "loki", type: "loki", access: "proxy", url: LOKI_URL, editable: false, jsonData: { maxLines: 5000 } }],
+                    additionalDataSources: [
+                        { name: "Loki", uid: "loki", type: "loki", access: "proxy", url: LOKI_URL, editable: false, jsonData: { maxLines: 5000 } },
+                    ],
                     envValueFrom: {
                         GF_AUTH_GENERIC_OAUTH_CLIENT_ID: { secretKeyRef: { name: args.oidc.secretName, key: "client-id" } },
                         GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET: { secretKeyRef: { name: args.oidc.secretName, key: "client-secret" } },

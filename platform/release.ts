@@ -1,4 +1,4 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as k8s from "./kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartArchive, ChartEntry } from "../config/catalog";
 import { CHART_VALUES_VERSIONS, ChartValues } from "../config/chart-values";

@@ -31,7 +31,11 @@ class Box {
         return c ? c.split("\n") : [];
     }
     run(shell: string, args: string[], input: string, env: Record<string, string> = {}) {
-        const r = spawnSync(shell, args, { input, env: { PATH: `${this.dir}/bin:/usr/bin:/bin`, SANDBOX: this.dir, HOME: this.dir, ...env }, encoding: "utf8" });
+        const r = spawnSync(shell, args, {
+            input,
+            env: { PATH: `${this.dir}/bin:/usr/bin:/bin`, SANDBOX: this.dir, HOME: this.dir, ...env },
+            encoding: "utf8",
+        });
         return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     }
     cleanup(): void {
@@ -62,7 +66,11 @@ esac`,
         beforeEach(() => (box = new Box(fakes)));
         afterEach(() => box.cleanup());
         const restore = (vars: Record<string, string>) =>
-            box.run("bash", ["-s"], renderScript("restore-etcd", { GEOPLATFORM_ROOT: path.join(box.dir, "root"), START_TIMEOUT: "2", RESET_TIMEOUT: "5", ...vars }));
+            box.run(
+                "bash",
+                ["-s"],
+                renderScript("restore-etcd", { GEOPLATFORM_ROOT: path.join(box.dir, "root"), START_TIMEOUT: "2", RESET_TIMEOUT: "5", ...vars }),
+            );
         const SNAP = "etcd-snapshot-prod-control-plane-1-1764547200.zip";
 
         it("stops K3s, resets from the snapshot (config file's bucket, or the one named), starts it, waits for the API, records it", () => {

@@ -52,12 +52,19 @@ describe("backups (issue 14)", () => {
                 return r.inputs;
             };
             assert.strictEqual(setting("aws:s3/bucketVersioning:BucketVersioning").versioningConfiguration.status, "Enabled");
-            assert.strictEqual(setting("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
+            assert.strictEqual(
+                setting("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").rules[0].applyServerSideEncryptionByDefault
+                    .sseAlgorithm,
+                "AES256",
+            );
             const pab = setting("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
             for (const k of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.strictEqual(pab[k], true, k);
             const rules = setting("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").rules;
             assert.strictEqual(rules[0].noncurrentVersionExpiration.noncurrentDays, BACKUP_DEFAULTS.noncurrentVersionDays);
-            assert.ok(rules.every((r: any) => r.expiration?.days === undefined), "no current object expires by age (Longhorn blocks, Barman chains)");
+            assert.ok(
+                rules.every((r: any) => r.expiration?.days === undefined),
+                "no current object expires by age (Longhorn blocks, Barman chains)",
+            );
             const policy = JSON.parse(setting("aws:s3/bucketPolicy:BucketPolicy").policy);
             assert.deepStrictEqual(policy.Statement[0].Condition, { Bool: { "aws:SecureTransport": "false" } });
             assert.strictEqual(policy.Statement[0].Effect, "Deny");
@@ -81,16 +88,29 @@ describe("backups (issue 14)", () => {
             assert.ok(one(runOf("dev"), "openstack:identity/ec2CredentialV3:Ec2CredentialV3").additionalSecretOutputs.includes("secret"));
         });
         it("creates none where the config names a bucket elsewhere, and uses that one", async () => {
-            const external = { endpoint: "https://s3.example.net", region: "eu-1", bucket: "dev-backups", accessKeyId: "AKID", secretAccessKey: "s3cr3t-external" };
+            const external = {
+                endpoint: "https://s3.example.net",
+                region: "eu-1",
+                bucket: "dev-backups",
+                accessKeyId: "AKID",
+                secretAccessKey: "s3cr3t-external",
+            };
             const run = await runStack("dev", { "geoplatform:backup": { external } });
             assert.strictEqual(byType(run, "openstack:objectstorage/container:Container").length, 0);
             const server = byType(run, COMMAND).find((r) => r.name === "dev-control-plane-1-k3s") as RecordedResource;
             assert.strictEqual(k3sConfigOf(server)["etcd-s3-bucket"], "dev-backups");
             assert.strictEqual(k3sConfigOf(server)["etcd-s3-endpoint"], "s3.example.net");
             // The configured key is a value of the config, not a mock sentinel: it must sit in secret inputs only.
-            const plain = run.resources.flatMap((r) => pathsWith(r.inputs, "s3cr3t-external", "").filter((p) => !r.secretPaths.some((s) => p === s || p.startsWith(`${s}.`) || p.startsWith(`${s}[`))).map((p) => `${r.name}: ${p}`));
+            const plain = run.resources.flatMap((r) =>
+                pathsWith(r.inputs, "s3cr3t-external", "")
+                    .filter((p) => !r.secretPaths.some((s) => p === s || p.startsWith(`${s}.`) || p.startsWith(`${s}[`)))
+                    .map((p) => `${r.name}: ${p}`),
+            );
             assert.deepStrictEqual(plain, []);
-            assert.ok(run.resources.some((r) => pathsWith(r.inputs, "s3cr3t-external", "").length > 0), "the key is used");
+            assert.ok(
+                run.resources.some((r) => pathsWith(r.inputs, "s3cr3t-external", "").length > 0),
+                "the key is used",
+            );
         });
     });
 
@@ -122,7 +142,9 @@ describe("backups (issue 14)", () => {
                 const values = release(run(), "longhorn").inputs.values;
                 assert.strictEqual(values.persistence.reclaimPolicy, "Retain");
                 assert.match(values.defaultBackupStore.backupTarget, /^s3:\/\/[^@]+mock@[a-zA-Z0-9-]+\/longhorn\/$/);
-                const secret = byType(run(), "kubernetes:core/v1:Secret").find((r) => r.inputs.metadata.name === values.defaultBackupStore.backupTargetCredentialSecret);
+                const secret = byType(run(), "kubernetes:core/v1:Secret").find(
+                    (r) => r.inputs.metadata.name === values.defaultBackupStore.backupTargetCredentialSecret,
+                );
                 assert.ok(secret && secret.inputs.stringData.AWS_SECRET_ACCESS_KEY.startsWith(SECRET_SENTINEL));
                 assert.strictEqual(secret.inputs.stringData.AWS_ENDPOINTS !== undefined, stack === "dev", "a custom endpoint only off AWS");
                 const jobs = byType(run(), "kubernetes:longhorn.io/v1beta2:RecurringJob").map((r) => r.inputs.spec);
@@ -144,13 +166,20 @@ describe("backups (issue 14)", () => {
                 assert.strictEqual(store.inputs.spec.configuration.s3Credentials.secretAccessKey.name, "postgres-backup-s3");
                 const cluster = one(run(), "kubernetes:postgresql.cnpg.io/v1:Cluster");
                 assert.deepStrictEqual(cluster.inputs.spec.plugins, [
-                    { name: "barman-cloud.cloudnative-pg.io", isWALArchiver: true, parameters: { barmanObjectName: store.inputs.metadata.name, serverName: "geoplatform-pg" } },
+                    {
+                        name: "barman-cloud.cloudnative-pg.io",
+                        isWALArchiver: true,
+                        parameters: { barmanObjectName: store.inputs.metadata.name, serverName: "geoplatform-pg" },
+                    },
                 ]);
                 assert.strictEqual(cluster.inputs.spec.backup, undefined, "no in-tree barmanObjectStore");
                 assert.strictEqual(cluster.inputs.spec.bootstrap, undefined);
                 assert.ok(cluster.options.protect, "the database cluster is protected");
                 const scheduled = one(run(), "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup").inputs.spec;
-                assert.deepStrictEqual([scheduled.method, scheduled.pluginConfiguration.name, scheduled.immediate], ["plugin", "barman-cloud.cloudnative-pg.io", true]);
+                assert.deepStrictEqual(
+                    [scheduled.method, scheduled.pluginConfiguration.name, scheduled.immediate],
+                    ["plugin", "barman-cloud.cloudnative-pg.io", true],
+                );
             });
 
             it("mirrors MinIO's buckets to the bucket with a pinned mc, on system, Pod Security restricted, keys from a Secret", () => {
@@ -166,7 +195,9 @@ describe("backups (issue 14)", () => {
                 const buckets = c.env.find((e: any) => e.name === "BUCKETS").value.split(" ");
                 const minioBuckets = release(run(), "minio").inputs.values.buckets.map((b: any) => b.name);
                 assert.deepStrictEqual(buckets.sort(), minioBuckets.sort(), "every MinIO bucket");
-                const secret = byType(run(), "kubernetes:core/v1:Secret").find((r) => r.inputs.metadata.name === c.envFrom[0].secretRef.name) as RecordedResource;
+                const secret = byType(run(), "kubernetes:core/v1:Secret").find(
+                    (r) => r.inputs.metadata.name === c.envFrom[0].secretRef.name,
+                ) as RecordedResource;
                 assert.match(secret.inputs.stringData.MC_HOST_src, /^http:\/\/backup-mirror:MOCKSECRET[^@]*@minio\.minio\.svc:9000$/);
                 assert.ok(secret.secretPaths.includes("stringData"));
                 const policy = release(run(), "minio").inputs.values.policies.find((p: any) => p.name === "backup-mirror-rw");
@@ -176,7 +207,9 @@ describe("backups (issue 14)", () => {
             it("keeps the token that encrypts K3s' bootstrap data and the data volumes from destroy", () => {
                 const token = run().resources.find((r) => r.name === `${stack}-token`) as RecordedResource;
                 assert.ok(token.options.protect);
-                const volumes = run().resources.filter((r) => /-data$/.test(r.name) && (r.type === "aws:ebs/volume:Volume" || r.type === "openstack:blockstorage/volume:Volume"));
+                const volumes = run().resources.filter(
+                    (r) => /-data$/.test(r.name) && (r.type === "aws:ebs/volume:Volume" || r.type === "openstack:blockstorage/volume:Volume"),
+                );
                 assert.ok(volumes.length > 0 && volumes.every((v) => v.options.protect && v.options.retainOnDelete));
                 assert.strictEqual(config().backup.postgresServerName, "geoplatform-pg");
             });
@@ -194,21 +227,36 @@ describe("backups (issue 14)", () => {
             postgres: { serverName: "geoplatform-pg", targetTime: "2026-12-01T10:00:00Z" },
             longhorn: {
                 volumes: [
-                    { name: "minio-data", backup: "backup-0123abcd", sourceVolume: "pvc-1111", sizeGb: 50, claim: { namespace: "minio", name: "minio", release: "minio" } },
+                    {
+                        name: "minio-data",
+                        backup: "backup-0123abcd",
+                        sourceVolume: "pvc-1111",
+                        sizeGb: 50,
+                        claim: { namespace: "minio", name: "minio", release: "minio" },
+                    },
                     { name: "pvc-2222", sizeGb: 10, claim: { namespace: "jupyterhub", name: "claim-alice" } },
                 ],
             },
         };
         let run: StackRun;
         before(async () => {
-            run = await runStack("dev", { "geoplatform:restore": restore, "geoplatform:backup": { ...(rawGeoplatformConfig("dev").backup as object), postgresServerName: "geoplatform-pg-2" } });
+            run = await runStack("dev", {
+                "geoplatform:restore": restore,
+                "geoplatform:backup": { ...(rawGeoplatformConfig("dev").backup as object), postgresServerName: "geoplatform-pg-2" },
+            });
         });
 
         it("bootstraps PostgreSQL by recovery from the plugin's object store, to the point in time, archiving under a new name", () => {
             const cluster = one(run, "kubernetes:postgresql.cnpg.io/v1:Cluster");
             assert.deepStrictEqual(cluster.inputs.spec.bootstrap, { recovery: { source: "origin", recoveryTarget: { targetTime: "2026-12-01T10:00:00Z" } } });
             assert.deepStrictEqual(cluster.inputs.spec.externalClusters, [
-                { name: "origin", plugin: { name: "barman-cloud.cloudnative-pg.io", parameters: { barmanObjectName: "geoplatform-pg-restore-source", serverName: "geoplatform-pg" } } },
+                {
+                    name: "origin",
+                    plugin: {
+                        name: "barman-cloud.cloudnative-pg.io",
+                        parameters: { barmanObjectName: "geoplatform-pg-restore-source", serverName: "geoplatform-pg" },
+                    },
+                },
             ]);
             assert.strictEqual(cluster.inputs.spec.plugins[0].parameters.serverName, "geoplatform-pg-2");
             assert.ok(cluster.options.ignoreChanges.includes("spec.bootstrap"), "switching restore on for a running cluster changes nothing");
@@ -222,10 +270,13 @@ describe("backups (issue 14)", () => {
             assert.match(volume.inputs.spec.fromBackup, /^s3:\/\/\S+mock@WAW3-2\/longhorn\/\?backup=backup-0123abcd&volume=pvc-1111$/);
             assert.strictEqual(volume.inputs.spec.size, String(50 * 1024 ** 3));
             const pvs = byType(run, "kubernetes:core/v1:PersistentVolume");
-            assert.deepStrictEqual(pvs.map((p) => [p.inputs.spec.csi.volumeHandle, p.inputs.spec.claimRef.name, p.inputs.spec.persistentVolumeReclaimPolicy]).sort(), [
-                ["minio-data", "minio", "Retain"],
-                ["pvc-2222", "claim-alice", "Retain"],
-            ]);
+            assert.deepStrictEqual(
+                pvs.map((p) => [p.inputs.spec.csi.volumeHandle, p.inputs.spec.claimRef.name, p.inputs.spec.persistentVolumeReclaimPolicy]).sort(),
+                [
+                    ["minio-data", "minio", "Retain"],
+                    ["pvc-2222", "claim-alice", "Retain"],
+                ],
+            );
             const claims = byType(run, "kubernetes:core/v1:PersistentVolumeClaim").filter((c) => c.name.startsWith("restore-"));
             assert.deepStrictEqual(claims.map((c) => c.inputs.spec.volumeName).sort(), ["minio-data", "pvc-2222"]);
             // MinIO's release (which would otherwise provision an empty claim) waits for the restored one.
@@ -265,7 +316,12 @@ describe("backups (issue 14)", () => {
         });
         it("refuses a point in time without a zone, a volume backup without its volume, an empty restore", () => {
             assert.match(check("dev", { restore: { bucket: "b-old", postgres: { targetTime: "2026-12-01 10:00" } } }).join(), /restore\.postgres\.targetTime/);
-            assert.match(check("dev", { restore: { longhorn: { volumes: [{ name: "v", backup: "backup-1", sizeGb: 1, claim: { namespace: "a", name: "b" } }] } } }).join(), /sourceVolume/);
+            assert.match(
+                check("dev", {
+                    restore: { longhorn: { volumes: [{ name: "v", backup: "backup-1", sizeGb: 1, claim: { namespace: "a", name: "b" } }] } },
+                }).join(),
+                /sourceVolume/,
+            );
             assert.match(check("dev", { restore: {} }).join(), /geoplatform:restore: got \{\}, expected at least one of/);
         });
         it("needs the S3 endpoint on OpenStack and refuses it on AWS", () => {

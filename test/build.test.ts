@@ -14,7 +14,7 @@ function programSources(): string[] {
     return execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--listFilesOnly"], { cwd: REPO_ROOT, encoding: "utf8" })
         .split("\n")
         .map((f) => path.relative(REPO_ROOT, f.trim()))
-        .filter((f) => f && !f.startsWith("node_modules"));
+        .filter((f) => f && !f.split(path.sep).includes("node_modules"));
 }
 
 describe("the build", function () {
@@ -44,5 +44,13 @@ describe("the build", function () {
             [...imported].filter((name) => !(name in dependencies)),
             [],
         );
+    });
+
+    it("loads @pulumi/kubernetes by sub-path only: its index requires every API group", () => {
+        const index = files.filter((f) => /from "@pulumi\/kubernetes"/.test(fs.readFileSync(path.join(REPO_ROOT, f), "utf8")));
+        assert.deepStrictEqual(index, [], "import platform/kubernetes.ts instead of the package index");
+        const script = `require("./program"); console.log(JSON.stringify(Object.keys(require.cache).filter((f) => /@pulumi[\\/\\\\]kubernetes[\\/\\\\]index\\.js$/.test(f))))`;
+        const loaded = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: REPO_ROOT, encoding: "utf8" });
+        assert.deepStrictEqual(JSON.parse(loaded), [], "requiring the program loads no @pulumi/kubernetes index");
     });
 });

@@ -157,7 +157,15 @@ const ALLOWED: Case[] = [
     ["Traefik watches the API server", P.traefik, SERVER, 6443, "TCP", "traefik/egress-traefik-apiserver", "-"],
     ["the hub spawns through the API server", P.hub, SERVER, 6443, "TCP", "jupyterhub/egress-jupyterhub-hub-apiserver", "-"],
     // Issue 15: a notebook's kernel is a client-mode Spark driver that creates its executor pods.
-    ["a notebook's Spark driver creates executors through the API server", P.notebook, SERVER, 6443, "TCP", "jupyterhub/egress-jupyterhub-singleuser-apiserver", "-"],
+    [
+        "a notebook's Spark driver creates executors through the API server",
+        P.notebook,
+        SERVER,
+        6443,
+        "TCP",
+        "jupyterhub/egress-jupyterhub-singleuser-apiserver",
+        "-",
+    ],
     ["Grafana's OIDC back-channel to auth.<domain>", P.grafana, WORLD("203.0.113.80"), 443, "TCP", "monitoring/egress-grafana-oidc-to-world", "-"],
     ["the hub's OIDC back-channel", P.hub, WORLD("203.0.113.80"), 443, "TCP", "jupyterhub/egress-jupyterhub-oidc-to-world", "-"],
     ["cert-manager talks ACME", P.certManager, WORLD("172.65.32.248"), 443, "TCP", "cert-manager/egress-cert-manager-acme-to-world", "-"],

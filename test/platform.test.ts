@@ -151,7 +151,8 @@ describe("platform layer", () => {
                 // A service-account token Secret is created empty: Kubernetes writes the token into it.
                 const tokens = secrets.filter((s) => s.inputs.type === "kubernetes.io/service-account-token");
                 for (const t of tokens) assert.deepStrictEqual([t.inputs.data, t.inputs.stringData], [undefined, undefined], t.name);
-                for (const s of secrets.filter((x) => !tokens.includes(x))) assert.ok(s.secretPaths.includes("stringData"), `${s.name} data is a Pulumi secret`);
+                for (const s of secrets.filter((x) => !tokens.includes(x)))
+                    assert.ok(s.secretPaths.includes("stringData"), `${s.name} data is a Pulumi secret`);
                 for (const output of ["keycloakAdminPassword", "realmAdminPassword", "grafanaAdminPassword", "minioRootPassword", "kubeconfig"]) {
                     assert.ok(run().secretOutputs.includes(output), output);
                 }

@@ -1,4 +1,4 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as k8s from "../../platform/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../../config/catalog";
 import { placement } from "../placement";

@@ -1,5 +1,5 @@
 import * as crypto from "crypto";
-import * as k8s from "@pulumi/kubernetes";
+import * as k8s from "../kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PLATFORM_IMAGES } from "../../config/catalog";
 import { SYSTEM } from "../placement";

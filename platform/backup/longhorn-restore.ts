@@ -1,4 +1,4 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as k8s from "../kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RestoreConfig, RestoreVolume } from "../../config/types";
 import { BackupStore } from "../../infra/types";
@@ -60,7 +60,12 @@ export class LonghornRestore extends pulumi.ComponentResource {
         this.registerOutputs({ volumes: volumes.map((v) => v.name) });
     }
 
-    private bind(v: RestoreVolume, targetUrl: pulumi.Output<string>, args: { namespace: pulumi.Input<string>; replicas: number; ns: (n: string) => pulumi.Input<string> }, waitFor: pulumi.Resource[]) {
+    private bind(
+        v: RestoreVolume,
+        targetUrl: pulumi.Output<string>,
+        args: { namespace: pulumi.Input<string>; replicas: number; ns: (n: string) => pulumi.Input<string> },
+        waitFor: pulumi.Resource[],
+    ) {
         const size = `${v.sizeGb}Gi`;
         const volume = v.backup
             ? [

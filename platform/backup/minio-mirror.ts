@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import * as k8s from "@pulumi/kubernetes";
+import * as k8s from "../kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_FOLDERS, PLATFORM_IMAGES } from "../../config/catalog";
 import { BackupStore } from "../../infra/types";
@@ -64,7 +64,11 @@ export class MinioMirror extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: store.ready },
         );
-        const script = new k8s.core.v1.ConfigMap(`${name}-script`, { metadata: { name: `${name}-script`, namespace: args.namespace }, data: { [SCRIPT]: mirrorScript() } }, { parent: this });
+        const script = new k8s.core.v1.ConfigMap(
+            `${name}-script`,
+            { metadata: { name: `${name}-script`, namespace: args.namespace }, data: { [SCRIPT]: mirrorScript() } },
+            { parent: this },
+        );
         const drop = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
         this.cronJob = new k8s.batch.v1.CronJob(
             name,

@@ -1,4 +1,4 @@
-import * as k8s from "@pulumi/kubernetes";
+import * as k8s from "../kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_FOLDERS, CHARTS } from "../../config/catalog";
 import { BackupConfig, RestoreConfig } from "../../config/types";

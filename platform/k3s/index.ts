@@ -1,5 +1,5 @@
 import * as command from "@pulumi/command";
-import * as k8s from "@pulumi/kubernetes";
+import * as k8s from "../kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { GeoplatformConfig, Taint } from "../../config/types";
@@ -178,35 +178,54 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
             const { backup } = args;
             const s3 = pulumi.all({ s3Endpoint: backup.endpoint, bucket: backup.bucket, accessKey: backup.accessKeyId, secretKey: backup.secretAccessKey });
             const yaml = pulumi
-                .all([tokenValue, agentTokenValue, node.privateIp, joinUrl, cluster.apiEndpoint, cluster.registrationAddress, withId ? node.instanceId : "-", s3])
-                .apply(([serverToken, agentJoinToken, nodeIp, server, apiEndpoint, registrationAddress, instanceId, { s3Endpoint, bucket, accessKey, secretKey }]) =>
-                    k3sConfigYaml({
-                        role: node.role,
-                        token: node.role === "server" ? serverToken : agentJoinToken,
-                        agentToken: node.role === "server" ? agentJoinToken : undefined,
-                        nodeName: node.name,
+                .all([
+                    tokenValue,
+                    agentTokenValue,
+                    node.privateIp,
+                    joinUrl,
+                    cluster.apiEndpoint,
+                    cluster.registrationAddress,
+                    withId ? node.instanceId : "-",
+                    s3,
+                ])
+                .apply(
+                    ([
+                        serverToken,
+                        agentJoinToken,
                         nodeIp,
+                        server,
+                        apiEndpoint,
+                        registrationAddress,
                         instanceId,
-                        server: isFirst ? undefined : server,
-                        // Embedded etcd on every stack, single servers too: snapshots to S3 exist for etcd only. An existing
-                        // single server on SQLite moves its data into etcd at this restart (docs/restore.md, "SQLite to etcd").
-                        clusterInit: isFirst,
-                        tlsSans: [apiEndpoint, registrationAddress],
-                        labels: node.labels,
-                        taints: node.taints,
-                        etcdBackup:
-                            node.role === "server"
-                                ? {
-                                      endpoint: etcdS3Endpoint(s3Endpoint),
-                                      region: backup.region,
-                                      bucket,
-                                      accessKey,
-                                      secretKey,
-                                      schedule: config.backup.etcdSnapshotCron,
-                                      retention: config.backup.etcdSnapshotRetention,
-                                  }
-                                : undefined,
-                    }),
+                        { s3Endpoint, bucket, accessKey, secretKey },
+                    ]) =>
+                        k3sConfigYaml({
+                            role: node.role,
+                            token: node.role === "server" ? serverToken : agentJoinToken,
+                            agentToken: node.role === "server" ? agentJoinToken : undefined,
+                            nodeName: node.name,
+                            nodeIp,
+                            instanceId,
+                            server: isFirst ? undefined : server,
+                            // Embedded etcd on every stack, single servers too: snapshots to S3 exist for etcd only. An existing
+                            // single server on SQLite moves its data into etcd at this restart (docs/restore.md, "SQLite to etcd").
+                            clusterInit: isFirst,
+                            tlsSans: [apiEndpoint, registrationAddress],
+                            labels: node.labels,
+                            taints: node.taints,
+                            etcdBackup:
+                                node.role === "server"
+                                    ? {
+                                          endpoint: etcdS3Endpoint(s3Endpoint),
+                                          region: backup.region,
+                                          bucket,
+                                          accessKey,
+                                          secretKey,
+                                          schedule: config.backup.etcdSnapshotCron,
+                                          retention: config.backup.etcdSnapshotRetention,
+                                      }
+                                    : undefined,
+                        }),
                 );
             configs.set(key, yaml);
             return yaml;

@@ -17,7 +17,16 @@ function scriptsDir(): string {
 }
 
 export type ScriptName =
-    "install-k3s" | "wait-ready" | "drain-node" | "read-kubeconfig" | "reconcile-node" | "check-version" | "roll-node" | "forget-node" | "configure-forwarder" | "restore-etcd";
+    | "install-k3s"
+    | "wait-ready"
+    | "drain-node"
+    | "read-kubeconfig"
+    | "reconcile-node"
+    | "check-version"
+    | "roll-node"
+    | "forget-node"
+    | "configure-forwarder"
+    | "restore-etcd";
 
 export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'"'"'`)}'`;

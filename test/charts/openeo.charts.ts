@@ -19,7 +19,10 @@ for (const stack of STACKS) {
         const app = () => objects.find((o) => o.kind === "SparkApplication") as K8sObject;
 
         it("renders the backend config and layer catalog ConfigMaps and mounts them where the driver reads them", () => {
-            const maps = objects.filter((o) => o.kind === "ConfigMap").map((o) => o.metadata.name).sort();
+            const maps = objects
+                .filter((o) => o.kind === "ConfigMap")
+                .map((o) => o.metadata.name)
+                .sort();
             assert.deepStrictEqual(maps, ["openeo-backend-config", "openeo-layercatalog"]);
             const driver = app().spec.driver;
             const env = Object.fromEntries(driver.env.map((e: any) => [e.name, e.value]));
@@ -31,7 +34,9 @@ for (const stack of STACKS) {
                 "/opt/layercatalog.json": "openeo-layercatalog",
             });
             assert.strictEqual(env.OPENEO_CATALOG_FILES, "/opt/layercatalog.json");
-            const volumes = app().spec.volumes.map((v: any) => v.configMap.name).sort();
+            const volumes = app()
+                .spec.volumes.map((v: any) => v.configMap.name)
+                .sort();
             assert.deepStrictEqual(volumes, ["openeo-backend-config", "openeo-batch-job-template", "openeo-layercatalog"]);
         });
 

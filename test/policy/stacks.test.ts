@@ -46,7 +46,14 @@ describe("policy pack on the mocked stacks", () => {
     for (const stack of STACKS) {
         it(`${stack}: ingress-authentication is advisory and flags exactly the UIs without a login of their own`, async () => {
             assert.strictEqual(enforcement(stack)["ingress-authentication"], "advisory");
-            assert.deepStrictEqual(policyConfig(stack)["ingress-authentication"].selfAuthenticatingHosts, ["jupyter", "argo", "grafana", "minio", "auth", "openeo"]);
+            assert.deepStrictEqual(policyConfig(stack)["ingress-authentication"].selfAuthenticatingHosts, [
+                "jupyter",
+                "argo",
+                "grafana",
+                "minio",
+                "auth",
+                "openeo",
+            ]);
             const flagged = (await analyze(runOf(stack), stack)).filter((v) => v.policy === "ingress-authentication").map((v) => v.resource);
             // Longhorn and the Spark History Server are behind the SSO gate; openEO takes the realm's bearer tokens (issue 16).
             assert.deepStrictEqual(flagged.sort(), []);
