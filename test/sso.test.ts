@@ -135,6 +135,7 @@ describe("single sign-on and roles", () => {
                 const container = pod.containers[0];
                 assert.match(job.inputs.metadata.name, /^keycloak-realm-sync-[0-9a-f]{10}$/);
                 assert.strictEqual(job.inputs.metadata.namespace, CHARTS.keycloak.namespace);
+                assert.strictEqual(job.inputs.metadata.annotations["pulumi.com/replaceUnready"], "true", "a failed sync is replaced by the next up");
                 assert.deepStrictEqual(pod.nodeSelector, { [NODE_GROUP_LABEL]: "system" });
                 assert.strictEqual(container.image, `docker.io/adorsys/keycloak-config-cli:${PLATFORM_IMAGES.keycloakConfigCli.tag}`);
                 assert.match(PLATFORM_IMAGES.keycloakConfigCli.tag, /^\d+\.\d+\.\d+-26\.\d+\.\d+$/, "built for Keycloak 26");

@@ -47,7 +47,14 @@ export class RealmSync extends pulumi.ComponentResource {
         this.job = new k8s.batch.v1.Job(
             "keycloak-realm-sync",
             {
-                metadata: { name: jobName, namespace: args.namespace, labels: { "app.kubernetes.io/name": "keycloak-realm-sync" } },
+                metadata: {
+                    name: jobName,
+                    namespace: args.namespace,
+                    labels: { "app.kubernetes.io/name": "keycloak-realm-sync" },
+                    // A Job that failed (Keycloak not up, a bad realm) is replaced by the next `up` instead of staying failed
+                    // with the same name (pulumi/pulumi-kubernetes, annotation pulumi.com/replaceUnready).
+                    annotations: { "pulumi.com/replaceUnready": "true" },
+                },
                 spec: {
                     backoffLimit: 3,
                     activeDeadlineSeconds: 900,
