@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AppName, GeoplatformConfig } from "../config/types";
+import { secretEnv } from "../platform/secrets";
 import { AppBinding, AppDatabase, AppObjectStorage, AppOidcClient, Platform } from "../platform/types";
 
 /** What every app component is built from. */
@@ -41,10 +42,7 @@ export function bucketFor(app: AppName, storage: AppObjectStorage, purpose: stri
     return need(app, `bucket for ${purpose}`, storage.buckets[purpose]);
 }
 
-/** `env` entry reading one key of a Secret, so the value never passes through Pulumi. */
-export function secretEnv(name: string, secretName: string, key: string) {
-    return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
-}
+export { secretEnv };
 
 /** The object-storage Secret's keys as env vars (the names the AWS SDKs and Hadoop's S3A read). */
 export function s3CredentialEnv(storage: AppObjectStorage) {

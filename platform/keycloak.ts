@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../config/catalog";
 import { catalogRelease, tlsAnnotations } from "./release";
 import { SYSTEM } from "./placement";
-import { k8sSecret, randomSecret } from "./secrets";
+import { k8sSecret, randomSecret, secretEnv } from "./secrets";
 import { RealmSync } from "./auth/realm-sync";
 
 export const REALM = "geoplatform";
@@ -177,10 +177,9 @@ export class Keycloak extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const fromSecret = (env: string, secret: string, key: string) => ({ name: env, valueFrom: { secretKeyRef: { name: secret, key } } });
         const env = [
-            fromSecret("KC_BOOTSTRAP_ADMIN_USERNAME", "keycloak-admin", "username"),
-            fromSecret("KC_BOOTSTRAP_ADMIN_PASSWORD", "keycloak-admin", "password"),
+            secretEnv("KC_BOOTSTRAP_ADMIN_USERNAME", "keycloak-admin", "username"),
+            secretEnv("KC_BOOTSTRAP_ADMIN_PASSWORD", "keycloak-admin", "password"),
             { name: "KC_HOSTNAME", value: `https://${args.host}` },
         ];
         const allowlist = new k8s.apiextensions.CustomResource(

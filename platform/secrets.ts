@@ -32,3 +32,8 @@ export function k8sSecret(
         opts,
     );
 }
+
+/** `env` entry reading one key of a Secret, so the value never passes through Pulumi. */
+export function secretEnv(name: string, secretName: string, key: string) {
+    return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
+}

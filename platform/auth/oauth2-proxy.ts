@@ -4,7 +4,7 @@ import { CHARTS } from "../../config/catalog";
 import { GROUPS_CLAIM, REALM_GROUPS } from "../keycloak";
 import { SYSTEM } from "../placement";
 import { catalogRelease, tlsAnnotations } from "../release";
-import { k8sSecret, randomSecret } from "../secrets";
+import { k8sSecret, randomSecret, secretEnv } from "../secrets";
 
 /** Traefik Middleware that lets in any member of a realm group (the shared contract: Ingresses reference `<ns>-oauth2-proxy@kubernetescrd`). */
 export const SSO_MIDDLEWARE = "oauth2-proxy";
@@ -78,7 +78,7 @@ export class SsoGate extends pulumi.ComponentResource {
                     emailDomains: ["*"],
                     upstreams: ["static://202"],
                 },
-                extraEnv: [{ name: "OAUTH2_PROXY_COOKIE_SECRET", valueFrom: { secretKeyRef: { name: COOKIE_SECRET, key: "cookie-secret" } } }],
+                extraEnv: [secretEnv("OAUTH2_PROXY_COOKIE_SECRET", COOKIE_SECRET, "cookie-secret")],
                 // Rendered as --key=value (templates/deployment.yaml); list flags take comma-separated values (pflag StringSlice).
                 extraArgs: {
                     provider: "oidc",

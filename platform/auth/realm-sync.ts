@@ -3,6 +3,7 @@ import * as k8s from "../kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PLATFORM_IMAGES } from "../../config/catalog";
 import { SYSTEM } from "../placement";
+import { secretEnv } from "../secrets";
 
 export interface RealmSyncArgs {
     namespace: pulumi.Input<string>;
@@ -42,7 +43,6 @@ export class RealmSync extends pulumi.ComponentResource {
             { metadata: { name: "keycloak-realm", namespace: args.namespace }, data: { [fileName]: args.realmFile } },
             { parent: this },
         );
-        const fromAdmin = (env: string, key: string) => ({ name: env, valueFrom: { secretKeyRef: { name: args.adminSecret, key } } });
         const jobName = realmSyncJobName(args.realmFile);
         this.job = new k8s.batch.v1.Job(
             "keycloak-realm-sync",
@@ -71,8 +71,8 @@ export class RealmSync extends pulumi.ComponentResource {
                                     image: `${PLATFORM_IMAGES.keycloakConfigCli.repository}:${PLATFORM_IMAGES.keycloakConfigCli.tag}`,
                                     env: [
                                         { name: "KEYCLOAK_URL", value: args.keycloakUrl },
-                                        fromAdmin("KEYCLOAK_USER", "username"),
-                                        fromAdmin("KEYCLOAK_PASSWORD", "password"),
+                                        secretEnv("KEYCLOAK_USER", args.adminSecret, "username"),
+                                        secretEnv("KEYCLOAK_PASSWORD", args.adminSecret, "password"),
                                         // Keycloak may still be starting (first install, upgrade): wait for it rather than fail.
                                         { name: "KEYCLOAK_AVAILABILITYCHECK_ENABLED", value: "true" },
                                         { name: "KEYCLOAK_AVAILABILITYCHECK_TIMEOUT", value: "300s" },
