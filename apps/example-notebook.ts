@@ -68,7 +68,16 @@ sedona.read.option("header", "true").csv("${samples}/points.csv").selectExpr(
 sedona.read.option("header", "true").csv("${samples}/cells.csv").selectExpr(
     "CAST(cell AS INT) AS cell", "ST_GeomFromWKT(wkt) AS geom"
 ).createOrReplaceTempView("cells")
-sedona.sql("SELECT c.cell, count(*) AS points FROM cells c JOIN points p ON ST_Contains(c.geom, p.geom) GROUP BY c.cell").show(5)
+counts = sedona.sql("SELECT c.cell, count(*) AS points FROM cells c JOIN points p ON ST_Contains(c.geom, p.geom) GROUP BY c.cell")
+counts.show(5)`),
+                markdown(`
+## Keep the result
+
+Written as Parquet to the notebooks bucket (\`NOTEBOOKS_BUCKET\`), under a prefix of your user name: the data-scientists group may write there.`),
+                code(`
+results = f"s3a://{os.environ['NOTEBOOKS_BUCKET']}/{os.environ['JUPYTERHUB_USER']}/sedona-counts"
+counts.write.mode("overwrite").parquet(results)
+print(results)
 sedona.stop()`),
             ],
         },

@@ -4,6 +4,12 @@
 // them into the server's environment. MinIO gives them the policies its OpenID config maps the token to, so the
 // user is who MinIO sees: no shared identity. The call is an unsigned form POST, answered in XML (MinIO
 // cmd/sts-handlers.go; AWS STS 2011-06-15 response shape), so the hub needs no extra Python package.
+// No RoleArn: MinIO then validates against its one claim-based provider, the console's (sts-handlers.go
+// AssumeRoleWithSSO uses openid.DummyRoleARN), which accepts the token because the jupyterhub client's access tokens
+// carry its client id in `aud` (platform/object-storage.ts MINIO_OIDC_CLIENT), and maps the token's `groups` claim to
+// the policies of the same names: the credentials are the user's own (MinIO's parent user is a hash of sub and iss),
+// their rights those of the user's realm groups. MinIO takes DurationSeconds from 900 s to 365 days
+// (internal/config/identity/openid/openid.go GetDefaultExpiration) and refuses a token without `sub`.
 
 /** Lifetime of a notebook's credentials; the culler stops servers at that age (cull.maxAge), so none outlives them. */
 export const STS_DURATION_SECONDS = 12 * 3600;

@@ -14,7 +14,7 @@ import { Longhorn } from "./longhorn";
 import { Monitoring } from "./monitoring";
 import { APP_NAMESPACES, Namespaces, NOTEBOOK_SPARK_NAMESPACE, POSTGRES_NAMESPACE, PROCESSING_APPS, PROCESSING_NAMESPACE } from "./namespaces";
 import { NetworkPolicies, platformModel } from "./network";
-import { ObjectStorage, S3User } from "./object-storage";
+import { MINIO_OIDC_CLIENT, ObjectStorage, S3User } from "./object-storage";
 import { AlertReceivers, AlertRules, Dashboards, LOKI_BUCKET, LOKI_S3_SECRET, LOKI_S3_USER, Logs, Monitors } from "./observability";
 import { Postgres } from "./postgres";
 import { SpotTermination, spotGroups } from "./spot";
@@ -34,14 +34,20 @@ const APP_NEEDS: Record<
         buckets: Record<string, string>;
         database: boolean;
         extensions?: string[];
-        oidc?: { host: string; callbackPath: string; issuerAtStart?: boolean; publicClient?: boolean; deviceAuthorizationGrant?: boolean };
+        oidc?: { host: string; callbackPath: string; issuerAtStart?: boolean; publicClient?: boolean; deviceAuthorizationGrant?: boolean; audiences?: string[] };
         /** The app lists all buckets before it uses its own (S3User.listAllBuckets). */
         listAllBuckets?: boolean;
         /** First DNS labels of the app's UIs without a login of their own: served behind the SSO gate (platform.sso). */
         sso?: string[];
     }
 > = {
-    jupyterhub: { buckets: { notebooks: "jupyterhub-notebooks" }, database: true, oidc: { host: "jupyter", callbackPath: "/hub/oauth_callback" } },
+    // audiences: the hub trades its users' access tokens for MinIO STS credentials (apps/jupyterhub-sts.ts), which MinIO
+    // grants only to tokens carrying its client id (platform/object-storage.ts MINIO_OIDC_CLIENT).
+    jupyterhub: {
+        buckets: { notebooks: "jupyterhub-notebooks" },
+        database: true,
+        oidc: { host: "jupyter", callbackPath: "/hub/oauth_callback", audiences: [MINIO_OIDC_CLIENT] },
+    },
     // samples: the example data a seed Job uploads; results: what the example job writes (never the event-log bucket).
     spark: { buckets: { eventLogs: "spark-event-logs", samples: "spark-samples", results: "spark-results" }, database: false, sso: ["spark-history"] },
     // Users log in from the openEO Python client (device flow), which holds no secret: a public client.
@@ -145,7 +151,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
                 secretName: "grafana-oidc",
             },
             {
-                clientId: "minio-console",
+                clientId: MINIO_OIDC_CLIENT,
                 redirectUris: [`https://${hosts.minioConsole}/oauth_callback`],
                 namespace: ns(CHARTS.minio.namespace),
                 secretName: "minio-oidc",
@@ -161,6 +167,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
                               secretName: `${app}-oidc`,
                               publicClient: oidc.publicClient,
                               deviceAuthorizationGrant: oidc.deviceAuthorizationGrant,
+                              audiences: oidc.audiences,
                           },
                       ]
                     : [];

@@ -29,6 +29,11 @@ export interface OidcClientSpec {
     publicClient?: boolean;
     /** OAuth 2.0 Device Authorization Grant (RFC 8628), for clients without a browser redirect. Default false. */
     deviceAuthorizationGrant?: boolean;
+    /**
+     * Client ids of resource servers this client's access tokens are meant for too: added to the access token's `aud`
+     * (Keycloak's oidc-audience-mapper), for a server that accepts only tokens naming its own client id there.
+     */
+    audiences?: string[];
 }
 
 /** The realm's first administrator, a member of platform-admins; its password is generated and set only when the user is created. */
@@ -111,6 +116,14 @@ export function realmJson(clients: OidcClientSpec[], adminEmail: string): string
                             "userinfo.token.claim": "true",
                         },
                     },
+                    // AudienceProtocolMapper (keycloak/keycloak services/.../oidc/mappers/AudienceProtocolMapper.java) adds
+                    // `included.client.audience` to `aud`; access token only, the ID token stays the client's own.
+                    ...(c.audiences ?? []).map((audience) => ({
+                        name: `audience-${audience}`,
+                        protocol: "openid-connect",
+                        protocolMapper: "oidc-audience-mapper",
+                        config: { "included.client.audience": audience, "id.token.claim": "false", "access.token.claim": "true" },
+                    })),
                 ],
             })),
         },

@@ -39,6 +39,15 @@ export interface ObjectStorageArgs {
     oidc: { issuerUrl: string; secretName: string };
 }
 
+/**
+ * MinIO's OpenID client id: the console logs in with it, and it is the one claim-based provider (no role_policy), so
+ * STS AssumeRoleWithWebIdentity without a RoleArn validates against it. MinIO accepts a token whose `aud` (or, when
+ * `aud` names others, `azp`) holds this id (minio/minio internal/config/identity/openid/jwt.go Validate, at the pinned
+ * release); signature and expiry are checked against the issuer's JWKS, the issuer itself is not compared. A client
+ * whose users get MinIO credentials asks Keycloak for this audience (OidcClientSpec.audiences).
+ */
+export const MINIO_OIDC_CLIENT = "minio-console";
+
 /** Consumers whose buckets hold platform state (every pod's logs), not users' data: data scientists get no access. */
 const PLATFORM_USERS = [LOKI_S3_USER];
 
@@ -147,6 +156,10 @@ export class ObjectStorage extends pulumi.ComponentResource {
                     // The realm's groups claim (a JSON array): MinIO applies every policy named like one of the user's groups
                     // (minio/pkg v3.0.23 policy.GetValuesFromClaims takes an array or a comma-separated string; IAM drops
                     // names with no policy, and refuses a login left with none: cmd/sts-handlers.go).
+                    // The same claim-based provider serves the notebooks' STS exchange (apps/jupyterhub-sts.ts): MinIO allows
+                    // one provider without role_policy (openid.go LookupConfig, errSingleProvider), and with no RoleArn in the
+                    // request STS uses it (sts-handlers.go AssumeRoleWithSSO, DummyRoleARN). No rolePolicy here: with one,
+                    // claimName is refused.
                     claimName: GROUPS_CLAIM,
                     scopes: "openid,profile,email",
                     redirectUri: `https://${args.consoleHost}/oauth_callback`,

@@ -3,6 +3,7 @@ import * as jmespath from "jmespath";
 import { CHARTS, PLATFORM_IMAGES } from "../config/catalog";
 import { NODE_GROUP_LABEL } from "../config/types";
 import { validateConfig } from "../config/validate";
+import { MINIO_OIDC_CLIENT } from "../platform/object-storage";
 import { exposures } from "../policy/policies/ingress-authentication";
 import { dependsTransitively } from "./harness/dependencies";
 import { SECRET_SENTINEL } from "./harness/mock-outputs";
@@ -38,6 +39,47 @@ function allExposures(run: StackRun) {
                 .map((m) => m.trim())
                 .filter((m) => m),
         })),
+    );
+}
+
+/**
+ * The claims Keycloak puts in an access token that `client` gets for a user in `groups`, as far as the realm's
+ * protocol mappers decide them: `azp` is the client, `aud` holds what the audience mappers add plus `account`
+ * (the user's default roles include the account client's). Only mappers with access.token.claim "true" count.
+ */
+function accessTokenClaims(client: any, groups: string[]): Record<string, unknown> {
+    const inAccessToken = (kind: string) => client.protocolMappers.filter((m: any) => m.protocolMapper === kind && m.config["access.token.claim"] === "true");
+    const claims: Record<string, unknown> = { sub: "0b6e-user-id", azp: client.clientId };
+    claims.aud = [...inAccessToken("oidc-audience-mapper").map((m: any) => m.config["included.client.audience"]), "account"];
+    for (const m of inAccessToken("oidc-group-membership-mapper")) claims[m.config["claim.name"]] = groups;
+    return claims;
+}
+
+/**
+ * MinIO's answer to AssumeRoleWithWebIdentity without RoleArn, for a token with these (signature-checked) claims:
+ * the claim-based provider's checks (minio/minio RELEASE.2024-12-18T13-15-44Z internal/config/identity/openid/jwt.go
+ * Validate: `aud` must exist and hold the client id, else `azp` must; cmd/sts-handlers.go AssumeRoleWithSSO: the
+ * claim must name at least one defined policy, `sub` is required). The policies applied, or MinIO's refusal.
+ */
+function minioSts(claims: Record<string, unknown>, provider: { clientId: string; claimName: string }, policies: string[]): string[] | string {
+    const values = (v: unknown) => (Array.isArray(v) ? v : typeof v === "string" ? v.split(",") : undefined);
+    const aud = values(claims.aud);
+    if (!aud) return "`aud` claim invalid";
+    if (!aud.includes(provider.clientId) && !values(claims.azp)?.includes(provider.clientId)) return "`azp` claim invalid";
+    const named = values(claims[provider.claimName]);
+    if (!named) return `${provider.claimName} claim missing`;
+    const defined = named.filter((p) => policies.includes(p));
+    if (defined.length === 0) return "none of the given policies are defined";
+    if (!claims.sub) return "`sub` claim missing";
+    return defined;
+}
+
+/** Whether one of the MinIO policy's statements allows `action` on `arn` (`*` wildcards; the chart's statements are all Allow). */
+function allows(policy: any, action: string, arn: string): boolean {
+    const glob = (pattern: string) => new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.?+^$()[\]{}|\\]/g, "\\$&")).join(".*")}$`);
+    return policy.statements.some(
+        (s: any) =>
+            (s.actions as string[]).some((a) => glob(a).test(action)) && ((s.resources as string[] | undefined) ?? []).some((r) => glob(r).test(arn)),
     );
 }
 
@@ -197,6 +239,35 @@ describe("single sign-on and roles", () => {
                 assert.ok(!policy("data-scientists").statements.some((s: any) => s.actions.some((a: string) => a.startsWith("admin:"))));
                 // The realm no longer maps a `policy` user attribute (Keycloak 26's user profile drops undeclared ones).
                 for (const c of realmOf(run()).clients) assert.ok(!c.protocolMappers.some((m: any) => m.name === "policy"), c.clientId);
+            });
+
+            it("issues notebook users MinIO credentials: the jupyterhub client's token passes MinIO's STS checks and maps to their groups' policies", () => {
+                const minio = release(run(), "minio").inputs.values;
+                // The one claim-based provider: a claim name and no role policy (the chart renders MINIO_IDENTITY_OPENID_* from these).
+                assert.strictEqual(minio.oidc.enabled, true);
+                assert.strictEqual(minio.oidc.rolePolicy, undefined);
+                const clientId = named(run(), minio.oidc.existingClientSecretName).inputs.stringData[minio.oidc.existingClientIdKey];
+                assert.strictEqual(clientId, MINIO_OIDC_CLIENT);
+                const provider = { clientId, claimName: minio.oidc.claimName };
+                const policies = minio.policies.map((p: any) => p.name);
+                const client = (id: string) => realmOf(run()).clients.find((c: any) => c.clientId === id);
+
+                assert.deepStrictEqual(minioSts(accessTokenClaims(client("jupyterhub"), ["data-scientists"]), provider, policies), ["data-scientists"]);
+                assert.deepStrictEqual(minioSts(accessTokenClaims(client("jupyterhub"), ["platform-admins"]), provider, policies), ["platform-admins"]);
+                assert.strictEqual(minioSts(accessTokenClaims(client("jupyterhub"), ["someone-else"]), provider, policies), "none of the given policies are defined");
+                // Clients that have no business with MinIO get nothing for their tokens.
+                for (const other of ["grafana", "argo", "oauth2-proxy"]) {
+                    if (client(other)) assert.strictEqual(minioSts(accessTokenClaims(client(other), ["data-scientists"]), provider, policies), "`azp` claim invalid", other);
+                }
+
+                // What the example notebook does with those credentials (apps/example-notebook.ts): read the samples, write its result.
+                const users = minio.policies.find((p: any) => p.name === "data-scientists");
+                const env = release(run(), "jupyterhub").inputs.values.singleuser.extraEnv;
+                assert.ok(allows(users, "s3:ListBucket", `arn:aws:s3:::${env.SAMPLES_BUCKET}`));
+                assert.ok(allows(users, "s3:GetObject", `arn:aws:s3:::${env.SAMPLES_BUCKET}/sedona-sample/points.csv`));
+                assert.ok(allows(users, "s3:PutObject", `arn:aws:s3:::${env.NOTEBOOKS_BUCKET}/ada/sedona-counts/part-00000.parquet`));
+                assert.ok(allows(users, "s3:DeleteObject", `arn:aws:s3:::${env.NOTEBOOKS_BUCKET}/ada/sedona-counts/_SUCCESS`), "overwrite mode deletes the old result");
+                assert.ok(!allows(users, "s3:GetObject", "arn:aws:s3:::loki-chunks/fake/chunk"), "not the platform's log bucket");
             });
 
             it("serves the admin console and the master realm only to adminCidrs", () => {
