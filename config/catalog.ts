@@ -96,35 +96,49 @@ export const PLATFORM_IMAGES = {
 } as const satisfies Record<string, ImageEntry>;
 
 /**
+ * Default of `geoplatform:imageRegistry`: where the stack pulls the images this repository builds (notebook, Spark,
+ * Geocube). The workflows push to ghcr.io/<lower-cased repository owner>; this default matches a repository owned by
+ * `geoplatform`. Nothing is published there until those workflows have run: a fork sets imageRegistry to its own.
+ */
+export const DEFAULT_IMAGE_REGISTRY = "ghcr.io/geoplatform";
+
+/**
  * Geocube's images, built by .github/workflows/geocube-images.yml from images/geocube/Dockerfile (the upstream
  * source at GEOCUBE_SQL.commit, v1.0.3) and pushed as <registry>/geoplatform-geocube-<component>:<tag>. The tag is
  * Geocube's version plus a build number of ours; a test checks the workflow and the Dockerfile agree with it.
  */
-export const GEOCUBE_IMAGES = { registry: "ghcr.io/geoplatform", tag: "1.0.3-1" } as const;
+export const GEOCUBE_IMAGES = { registry: DEFAULT_IMAGE_REGISTRY, tag: "1.0.3-1" } as const;
 
 /**
  * Images this repository builds (images/<name>/Dockerfile) and .github/workflows/images.yml publishes on every
  * release as <registry>/geoplatform-<name>:<release tag>. The tag follows package.json's version (a test checks),
- * so a release publishes the images that its own catalog pins. Set `registry` to the owner the workflow pushes to.
+ * and the workflow refuses a release tagged otherwise, so a release publishes the images that its own catalog pins.
  */
-export const PROJECT_IMAGES = { registry: "ghcr.io/geoplatform", tag: "v0.1.0" } as const;
+export const PROJECT_IMAGES = { registry: DEFAULT_IMAGE_REGISTRY, tag: "v0.1.0" } as const;
+
+/** The images this repository builds, pulled from `registry` (`geoplatform:imageRegistry`). */
+export function builtImages(registry: string) {
+    return {
+        /** Single-user notebook image (images/notebook): jupyterhub-singleuser of the hub's JupyterHub, PySpark, Sedona, the EO stack. */
+        jupyterSingleuser: `${registry}/geoplatform-notebook:${PROJECT_IMAGES.tag}`,
+        /** Spark with Sedona and S3A baked in (images/spark), for drivers, executors and the History Server. */
+        spark: `${registry}/geoplatform-spark:${PROJECT_IMAGES.tag}`,
+        // Geocube publishes no images (its docs say to build them): images/geocube builds them from the pinned source.
+        geocubeApiserver: `${registry}/geoplatform-geocube-apiserver:${GEOCUBE_IMAGES.tag}`,
+        geocubeConsolidater: `${registry}/geoplatform-geocube-consolidater:${GEOCUBE_IMAGES.tag}`,
+        geocubeAutoscaler: `${registry}/geoplatform-geocube-autoscaler:${GEOCUBE_IMAGES.tag}`,
+    };
+}
 
 /**
  * Container images of the apps' raw workloads and chart-configurable images:
- * defaults for the `geoplatform:apps.<app>.*Image` settings. Always a pinned tag.
+ * defaults for the `geoplatform:apps.<app>.*Image` settings (those of builtImages follow `imageRegistry`). Always a pinned tag.
  */
 export const IMAGES = {
-    /** Single-user notebook image (images/notebook): jupyterhub-singleuser of the hub's JupyterHub, PySpark, Sedona, the EO stack. */
-    jupyterSingleuser: `${PROJECT_IMAGES.registry}/geoplatform-notebook:${PROJECT_IMAGES.tag}`,
-    /** Spark with Sedona and S3A baked in (images/spark), for drivers, executors and the History Server. */
-    spark: `${PROJECT_IMAGES.registry}/geoplatform-spark:${PROJECT_IMAGES.tag}`,
+    ...builtImages(DEFAULT_IMAGE_REGISTRY),
     /** openEO geotrellis backend (driver and batch jobs). */
     openeo: "eoepca/openeo-geotrellis-kube:2.0-beta2",
     zookeeper: "zookeeper:3.9.3",
-    // Geocube publishes no images (its docs say to build them): images/geocube builds them from the pinned source.
-    geocubeApiserver: `${GEOCUBE_IMAGES.registry}/geoplatform-geocube-apiserver:${GEOCUBE_IMAGES.tag}`,
-    geocubeConsolidater: `${GEOCUBE_IMAGES.registry}/geoplatform-geocube-consolidater:${GEOCUBE_IMAGES.tag}`,
-    geocubeAutoscaler: `${GEOCUBE_IMAGES.registry}/geoplatform-geocube-autoscaler:${GEOCUBE_IMAGES.tag}`,
     /** Fetches what an image lacks in init containers: the History Server's S3A jars, Geocube's SQL. */
     curl: "curlimages/curl:8.14.1",
 } as const;

@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import { checkBackup, checkRestore } from "./backup";
 import { Checker, ConfigError } from "./checker";
-import { DATA_DISK_FS_OVERHEAD_PERCENT, IMAGES, LONGHORN_SCHEDULING, OPENEO_STAC_COLLECTION } from "./catalog";
+import { builtImages, DATA_DISK_FS_OVERHEAD_PERCENT, DEFAULT_IMAGE_REGISTRY, IMAGES, LONGHORN_SCHEDULING, OPENEO_STAC_COLLECTION } from "./catalog";
 import { PROCESSING_TOLERATION } from "../platform/placement";
 import { Cidr, cidrsOverlap, hasHostBits, networkOf, parseCidr, worldCoveredBy } from "./net";
 import { longhornFit, longhornVolumes, storageGroups } from "./storage";
@@ -44,6 +44,7 @@ const TOP_LEVEL_KEYS = [
     "rollNodes",
     "backup",
     "restore",
+    "imageRegistry",
 ] as const;
 const NODE_GROUP_KEYS = ["role", "count", "size", "diskGb", "labels", "taints", "spot", "ingress", "dataDiskGb"] as const;
 const OPENSTACK_KEYS = [
@@ -538,18 +539,24 @@ function checkLogReplicas(c: Checker, platform: PlatformConfig, groups: Record<s
 /** `name:tag` (or `name@sha256:...`) with an explicit, non-`latest` tag. */
 const PINNED_IMAGE = /^[a-z0-9]([a-z0-9._\/:-]*[a-z0-9])?(:(?!latest$)[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$/;
 
-/** Settings (besides `enabled`) each app accepts: key -> default image. */
-const APP_IMAGE_SETTINGS = {
-    jupyterhub: { singleuserImage: IMAGES.jupyterSingleuser },
-    spark: { image: IMAGES.spark },
-    openeo: { image: IMAGES.openeo, zookeeperImage: IMAGES.zookeeper },
-    geocube: {
-        apiserverImage: IMAGES.geocubeApiserver,
-        consolidaterImage: IMAGES.geocubeConsolidater,
-        autoscalerImage: IMAGES.geocubeAutoscaler,
-    },
-    argo: {},
-} as const satisfies Record<AppName, Record<string, string>>;
+/** A registry host (optional port) and path, lower case (ghcr.io refuses upper-case names), no tag, no trailing slash. */
+const IMAGE_REGISTRY = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)+$/;
+
+/** Settings (besides `enabled`) each app accepts: key -> default image; the images this repository builds come from `registry`. */
+function appImageSettings(registry: string): Record<AppName, Record<string, string>> {
+    const built = builtImages(registry);
+    return {
+        jupyterhub: { singleuserImage: built.jupyterSingleuser },
+        spark: { image: built.spark },
+        openeo: { image: IMAGES.openeo, zookeeperImage: IMAGES.zookeeper },
+        geocube: {
+            apiserverImage: built.geocubeApiserver,
+            consolidaterImage: built.geocubeConsolidater,
+            autoscalerImage: built.geocubeAutoscaler,
+        },
+        argo: {},
+    };
+}
 
 /** Size settings (GiB) some apps accept: key -> default. */
 const APP_SIZE_SETTINGS: Partial<Record<AppName, Record<string, number>>> = {
@@ -577,14 +584,20 @@ function checkStacCollection(c: Checker, key: string, raw: unknown): StacCollect
     return { url, bands };
 }
 
-function checkApps(c: Checker, raw: unknown, nodeGroups: Record<string, NodeGroupConfig>): { enabledApps: AppName[]; apps: AppsConfig } {
+function checkApps(c: Checker, raw: unknown, rawRegistry: unknown, nodeGroups: Record<string, NodeGroupConfig>): { enabledApps: AppName[]; apps: AppsConfig } {
+    const registry = c.string("imageRegistry", rawRegistry, {
+        fallback: DEFAULT_IMAGE_REGISTRY,
+        pattern: IMAGE_REGISTRY,
+        expected: "a lower-case registry and path without tag or trailing slash, such as ghcr.io/<owner> (where .github/workflows push)",
+    });
+    const settingsOf = appImageSettings(c.failed("imageRegistry") ? DEFAULT_IMAGE_REGISTRY : registry);
     const obj = c.object("apps", raw, { optional: true });
     c.noUnknownKeys("apps", obj, APP_NAMES);
     const apps = Object.fromEntries(
         APP_NAMES.map((app) => {
             const key = `apps.${app}`;
             const settings = c.object(key, obj[app], { optional: true });
-            const images: Record<string, string> = APP_IMAGE_SETTINGS[app];
+            const images = settingsOf[app];
             const sizes = APP_SIZE_SETTINGS[app] ?? {};
             const extra = app === "openeo" ? ["stacCollection"] : [];
             c.noUnknownKeys(key, settings, ["enabled", ...Object.keys(images), ...Object.keys(sizes), ...extra]);
@@ -702,7 +715,7 @@ export function validateConfig(raw: RawConfig, stack: string): GeoplatformConfig
     const platform = checkPlatform(c, raw.platform);
     checkLonghornReplicas(c, platform, nodeGroups);
     checkLogReplicas(c, platform, nodeGroups);
-    const { enabledApps, apps } = checkApps(c, raw.apps, nodeGroups);
+    const { enabledApps, apps } = checkApps(c, raw.apps, raw.imageRegistry, nodeGroups);
     const rollNodes = checkRollNodes(c, raw.rollNodes, stack, nodeGroups);
     const backup = checkBackup(c, raw.backup, known);
     const restore = checkRestore(c, raw.restore, backup);

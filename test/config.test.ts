@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { IMAGES } from "../config/catalog";
+import { DEFAULT_IMAGE_REGISTRY, GEOCUBE_IMAGES, IMAGES, PROJECT_IMAGES } from "../config/catalog";
 import { ConfigError } from "../config/checker";
 import { cidrsOverlap, Cidr, hasHostBits, ipv4Subnet, isWorldCidr, networkOf, parseCidr, worldCoveredBy } from "../config/net";
 import { APP_NAMES } from "../config/types";
@@ -400,6 +400,23 @@ describe("stack configuration", () => {
         assert.strictEqual(config.apps.openeo.zookeeperImage, "zookeeper:3.9.2");
         assert.strictEqual(config.apps.spark.image, IMAGES.spark);
         assert.deepStrictEqual(config.enabledApps, ["jupyterhub", "spark", "openeo", "argo"]);
+    });
+
+    it("takes the images this repository builds from imageRegistry, and refuses a registry that is not one", () => {
+        const config = validateConfig(
+            devWith((r) => Object.assign(r, { imageRegistry: "registry.example.org:5000/geo/team", apps: { spark: { image: "apache/spark:4.0.3" } } })),
+            "dev",
+        );
+        assert.strictEqual(config.apps.jupyterhub.singleuserImage, `registry.example.org:5000/geo/team/geoplatform-notebook:${PROJECT_IMAGES.tag}`);
+        assert.strictEqual(config.apps.geocube.apiserverImage, `registry.example.org:5000/geo/team/geoplatform-geocube-apiserver:${GEOCUBE_IMAGES.tag}`);
+        assert.strictEqual(config.apps.spark.image, "apache/spark:4.0.3", "an explicit image wins");
+        assert.strictEqual(config.apps.openeo.image, IMAGES.openeo, "upstream images do not move");
+        assert.strictEqual(validateConfig(devWith(() => undefined), "dev").apps.jupyterhub.singleuserImage, `${DEFAULT_IMAGE_REGISTRY}/geoplatform-notebook:${PROJECT_IMAGES.tag}`);
+        for (const bad of ["ghcr.io/Some-Org", "ghcr.io/some-org/", "ghcr.io", "ghcr.io/org/geoplatform-notebook:v1", "", 42]) {
+            const problems = problemsOf(devWith((r) => (r.imageRegistry = bad)));
+            assert.strictEqual(problems.length, 1, `${JSON.stringify(bad)}: ${problems.join("\n")}`);
+            assert.match(problems[0], /^geoplatform:imageRegistry: got .*expected a lower-case registry and path/);
+        }
     });
 
     it("accepts what is close to a mistake but is not one", () => {

@@ -1,9 +1,12 @@
 import * as assert from "assert";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
+import * as os from "os";
 import * as path from "path";
 import { IMAGES, PROJECT_IMAGES, SPARK_JARS, SPARK_LINE } from "../config/catalog";
-import { REPO_ROOT } from "./harness/stack-config";
+import { validateConfig } from "../config/validate";
+import { rawGeoplatformConfig, REPO_ROOT } from "./harness/stack-config";
 
 // The images cannot be built here (no Docker): what their Dockerfiles and requirement files say is checked
 // against the versions the platform runs, and against what z2jh and the operator run in them.
@@ -149,5 +152,39 @@ describe("images: release workflow", () => {
     it("names the images the catalog defaults to", () => {
         assert.strictEqual(IMAGES.spark, `${PROJECT_IMAGES.registry}/geoplatform-spark:${PROJECT_IMAGES.tag}`);
         assert.strictEqual(IMAGES.jupyterSingleuser, `${PROJECT_IMAGES.registry}/geoplatform-notebook:${PROJECT_IMAGES.tag}`);
+    });
+
+    /** The refs the workflow pushes for a release `tag` of repository owner `owner`, as its shell and expressions compute them. */
+    function pushedRefs(owner: string, tag: string): string[] {
+        const registryStep = steps.find((s) => s.name === "registry");
+        const script = `${registryStep.run}\necho "TAG=$TAG" >> "$GITHUB_ENV"`;
+        const envFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "images-wf-")), "env");
+        execFileSync("bash", ["-euo", "pipefail", "-c", script], { env: { PATH: process.env.PATH, OWNER: owner, TAG: tag, GITHUB_ENV: envFile } });
+        const env = Object.fromEntries(
+            fs
+                .readFileSync(envFile, "utf8")
+                .trim()
+                .split("\n")
+                .map((l) => l.split("=", 2)),
+        );
+        return steps
+            .filter((s) => String(s.uses).startsWith("docker/build-push-action@"))
+            .map((s) => String(s.with.tags).replace(/\$\{\{ env\.(\w+) \}\}/g, (_, name) => env[name]));
+    }
+
+    it("pushes exactly the refs a stack pulls with imageRegistry ghcr.io/<owner> (lower-cased), for this version's release", () => {
+        const stack = rawGeoplatformConfig("dev");
+        const config = validateConfig({ ...stack, imageRegistry: "ghcr.io/some-org" }, "dev");
+        assert.deepStrictEqual(pushedRefs("Some-Org", PROJECT_IMAGES.tag), [config.apps.spark.image, config.apps.jupyterhub.singleuserImage]);
+        assert.deepStrictEqual(pushedRefs("geoplatform", PROJECT_IMAGES.tag), [IMAGES.spark, IMAGES.jupyterSingleuser], "the default registry");
+    });
+
+    it("refuses a release whose tag is not the version the catalog pins", () => {
+        const script = steps.find((s) => s.name === "tag").run;
+        const run = (tag: string) => spawnSync("bash", ["-euo", "pipefail", "-c", script], { cwd: REPO_ROOT, env: { PATH: process.env.PATH, TAG: tag }, encoding: "utf8" });
+        assert.strictEqual(run(PROJECT_IMAGES.tag).status, 0, run(PROJECT_IMAGES.tag).stderr);
+        const wrong = run("v9.9.9");
+        assert.notStrictEqual(wrong.status, 0);
+        assert.match(wrong.stderr, new RegExp(`release tag v9\\.9\\.9 is not ${PROJECT_IMAGES.tag.replace(/\./g, "\\.")}`));
     });
 });
