@@ -215,6 +215,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
                 storageReady,
                 consoleHost: hosts.minioConsole,
                 oidc: { issuerUrl, secretName: "minio-oidc" },
+                userPrefixBuckets: apps.includes("jupyterhub") ? [APP_NEEDS.jupyterhub.buckets.notebooks] : [],
                 ...tls,
             },
             child,

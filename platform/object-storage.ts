@@ -37,6 +37,8 @@ export interface ObjectStorageArgs {
     ingressClass: string;
     /** OIDC for the console: issuer URL and the Secret (in this namespace) with client-id/client-secret. */
     oidc: { issuerUrl: string; secretName: string };
+    /** Buckets where each data scientist may write, under a prefix of their own user name (the notebooks bucket). */
+    userPrefixBuckets: string[];
 }
 
 /**
@@ -52,10 +54,13 @@ export const MINIO_OIDC_CLIENT = "minio-console";
 const PLATFORM_USERS = [LOKI_S3_USER];
 
 /**
- * MinIO policies named after the realm groups, which the console's OIDC login maps from the groups claim:
- * platform-admins administer MinIO (admin:* and every bucket), data-scientists read and write the apps' buckets.
+ * MinIO policies named after the realm groups, which the console's OIDC login and the notebooks' STS credentials map
+ * from the groups claim: platform-admins administer MinIO (admin:* and every bucket); data-scientists read the apps'
+ * buckets and write only under `<user name>/` of `userPrefixBuckets`. `${jwt:preferred_username}` is a policy variable
+ * MinIO fills from the token's claims (minio/pkg policy/condition jwt keys: jwt:preferred_username), which Keycloak's
+ * `profile` scope puts in the access token.
  */
-export function groupPolicies(users: S3User[]) {
+export function groupPolicies(users: S3User[], userPrefixBuckets: string[] = []) {
     const appBuckets = [...new Set(users.filter((u) => !PLATFORM_USERS.includes(u.name)).flatMap((u) => u.buckets))];
     return [
         {
@@ -70,7 +75,11 @@ export function groupPolicies(users: S3User[]) {
             name: REALM_GROUPS.users,
             statements: [
                 { resources: appBuckets.map((b) => `arn:aws:s3:::${b}`), actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"] },
-                { resources: appBuckets.map((b) => `arn:aws:s3:::${b}/*`), actions: ["s3:*"] },
+                // Read only: the sample data, event logs and the apps' results stay as the apps wrote them.
+                { resources: appBuckets.map((b) => `arn:aws:s3:::${b}/*`), actions: ["s3:GetObject"] },
+                ...(userPrefixBuckets.length > 0
+                    ? [{ resources: userPrefixBuckets.map((b) => `arn:aws:s3:::${b}/\${jwt:preferred_username}/*`), actions: ["s3:*"] }]
+                    : []),
             ],
         },
     ];
@@ -120,7 +129,7 @@ export class ObjectStorage extends pulumi.ComponentResource {
                 makeUserJob: { resources: JOB_RESOURCES },
                 buckets: [...new Set(args.users.flatMap((u) => u.buckets))].map((bucket) => ({ name: bucket, policy: "none", purge: false })),
                 policies: [
-                    ...groupPolicies(args.users),
+                    ...groupPolicies(args.users, args.userPrefixBuckets),
                     ...args.users.map((user) => ({
                         name: `${user.name}-rw`,
                         statements: [

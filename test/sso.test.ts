@@ -74,12 +74,16 @@ function minioSts(claims: Record<string, unknown>, provider: { clientId: string;
     return defined;
 }
 
-/** Whether one of the MinIO policy's statements allows `action` on `arn` (`*` wildcards; the chart's statements are all Allow). */
-function allows(policy: any, action: string, arn: string): boolean {
+/**
+ * Whether one of the MinIO policy's statements allows `action` on `arn` for a user whose token says `preferred_username`
+ * (`*` wildcards, `${jwt:...}` variables filled from the claims; the chart's statements are all Allow).
+ */
+function allows(policy: any, action: string, arn: string, claims: Record<string, string> = { preferred_username: "ada" }): boolean {
     const glob = (pattern: string) => new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.?+^$()[\]{}|\\]/g, "\\$&")).join(".*")}$`);
     return policy.statements.some(
         (s: any) =>
-            (s.actions as string[]).some((a) => glob(a).test(action)) && ((s.resources as string[] | undefined) ?? []).some((r) => glob(r).test(arn)),
+            (s.actions as string[]).some((a) => glob(a).test(action)) &&
+            ((s.resources as string[] | undefined) ?? []).some((r) => glob(r.replace(/\$\{jwt:(\w+)\}/g, (_, k) => claims[k])).test(arn)),
     );
 }
 
@@ -268,6 +272,10 @@ describe("single sign-on and roles", () => {
                 assert.ok(allows(users, "s3:PutObject", `arn:aws:s3:::${env.NOTEBOOKS_BUCKET}/ada/sedona-counts/part-00000.parquet`));
                 assert.ok(allows(users, "s3:DeleteObject", `arn:aws:s3:::${env.NOTEBOOKS_BUCKET}/ada/sedona-counts/_SUCCESS`), "overwrite mode deletes the old result");
                 assert.ok(!allows(users, "s3:GetObject", "arn:aws:s3:::loki-chunks/fake/chunk"), "not the platform's log bucket");
+                // Nobody else's prefix, and the apps' data stays as the apps wrote it.
+                assert.ok(!allows(users, "s3:PutObject", `arn:aws:s3:::${env.NOTEBOOKS_BUCKET}/grace/sedona-counts/part-00000.parquet`));
+                assert.ok(!allows(users, "s3:DeleteObject", `arn:aws:s3:::${env.SAMPLES_BUCKET}/sedona-sample/points.csv`));
+                assert.ok(!allows(users, "s3:PutObject", "arn:aws:s3:::spark-event-logs/spark-123"));
             });
 
             it("serves the admin console and the master realm only to adminCidrs", () => {
