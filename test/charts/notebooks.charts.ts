@@ -74,3 +74,41 @@ for (const stack of STACKS) {
         });
     });
 }
+
+for (const stack of STACKS) {
+    describe(`charts: MinIO's OpenID provider for the notebooks' STS credentials (${stack})`, () => {
+        let minio: ReleaseInput;
+        let objects: K8sObject[];
+        before(async () => {
+            const run = await sharedStackRun(stack);
+            minio = releasesOf(run).find((r) => r.entry.chart === "minio") as ReleaseInput;
+            objects = await render(minio, minio.values, { kubeVersion: kubeVersion(stack), apiVersions: [] });
+        });
+
+        it("configures one claim-based provider: client id from the minio-oidc Secret, groups claim, no role policy", () => {
+            const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "minio") as K8sObject;
+            const env = (deployment as any).spec.template.spec.containers[0].env as any[];
+            const openid = env.filter((e) => e.name.startsWith("MINIO_IDENTITY_OPENID_"));
+            assert.deepStrictEqual(openid.find((e) => e.name === "MINIO_IDENTITY_OPENID_CLIENT_ID").valueFrom, {
+                secretKeyRef: { name: "minio-oidc", key: "client-id" },
+            });
+            assert.strictEqual(openid.find((e) => e.name === "MINIO_IDENTITY_OPENID_CLAIM_NAME").value, "groups");
+            // A role policy or a second provider (MINIO_IDENTITY_OPENID_<KEY>_<NAME>) would change which tokens STS takes without RoleArn.
+            assert.deepStrictEqual(
+                openid.filter((e) => /ROLE_POLICY|CONFIG_URL_/.test(e.name)),
+                [],
+            );
+        });
+
+        it("renders the data-scientists policy with the per-user prefix as MinIO reads it", () => {
+            const config = objects.find((o) => o.kind === "ConfigMap" && (o as any).data?.["add-policy"]) as any;
+            const index = (minio.values as any).policies.findIndex((p: any) => p.name === "data-scientists");
+            const policy = JSON.parse(config.data[`policy_${index}.json`]);
+            const writes = policy.Statement.filter((st: any) => st.Action.includes("s3:*"));
+            assert.deepStrictEqual(
+                writes.map((st: any) => [st.Effect, st.Resource]),
+                [["Allow", ["arn:aws:s3:::jupyterhub-notebooks/${jwt:preferred_username}/*"]]],
+            );
+        });
+    });
+}
