@@ -11,8 +11,13 @@
 // their rights those of the user's realm groups. MinIO takes DurationSeconds from 900 s to 365 days
 // (internal/config/identity/openid/openid.go GetDefaultExpiration) and refuses a token without `sub`.
 
-/** Lifetime of a notebook's credentials; the culler stops servers at that age (cull.maxAge), so none outlives them. */
+/** Lifetime of a notebook's credentials, counted from the pre-spawn hook, before the pod starts. */
 export const STS_DURATION_SECONDS = 12 * 3600;
+/** z2jh's culler runs this often (cull.every) and a spawn may take this long (singleuser.startTimeout): set explicitly. */
+export const CULL_EVERY_SECONDS = 600;
+export const START_TIMEOUT_SECONDS = 300;
+/** Server age the culler stops at (cull.maxAge): the credentials outlast a slow start plus one culler period. */
+export const SERVER_MAX_AGE_SECONDS = STS_DURATION_SECONDS - START_TIMEOUT_SECONDS - CULL_EVERY_SECONDS;
 
 /** hub.extraConfig snippet: the pre_spawn_hook. Values are passed as JSON literals, valid Python. */
 export function stsPreSpawnHook(endpoint: string, durationSeconds = STS_DURATION_SECONDS): string {

@@ -6,7 +6,7 @@ import { GROUPS_CLAIM, REALM_GROUPS } from "../platform/keycloak";
 import { NOTEBOOK_SPARK_NAMESPACE } from "../platform/namespaces";
 import { EXAMPLE_NOTEBOOK, exampleNotebook } from "./example-notebook";
 import { hostFor, ingressAnnotations, tlsSecretName } from "./ingress";
-import { STS_DURATION_SECONDS, stsPreSpawnHook } from "./jupyterhub-sts";
+import { CULL_EVERY_SECONDS, SERVER_MAX_AGE_SECONDS, START_TIMEOUT_SECONDS, stsPreSpawnHook } from "./jupyterhub-sts";
 import {
     NOTEBOOK_SERVICE_ACCOUNT,
     NOTEBOOK_SPARK_CONF_DIR,
@@ -83,7 +83,7 @@ export function jupyterhubValues({ config, platform, binding }: AppArgs): Releas
             tolerations: system.tolerations,
         },
         // A server never outlives its temporary credentials.
-        cull: { enabled: true, maxAge: STS_DURATION_SECONDS },
+        cull: { enabled: true, every: CULL_EVERY_SECONDS, maxAge: SERVER_MAX_AGE_SECONDS },
         proxy: {
             // Traefik (the Ingress below) is the entry point; no LoadBalancer exists on K3s without servicelb.
             service: { type: "ClusterIP" },
@@ -91,6 +91,7 @@ export function jupyterhubValues({ config, platform, binding }: AppArgs): Releas
         },
         singleuser: {
             image: { name: image.name, tag: image.tag },
+            startTimeout: START_TIMEOUT_SECONDS,
             // The image's CMD is the chart's singleuser.cmd, jupyterhub-singleuser (images/notebook/Dockerfile).
             cmd: "jupyterhub-singleuser",
             nodeSelector: processing.nodeSelector,
