@@ -204,7 +204,7 @@ describe("observability (issue 18)", () => {
             it("provisions a dashboard per monitored component and a job-logs dashboard, for Grafana's sidecar", () => {
                 const maps = run().resources.filter((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.inputs.metadata?.labels?.grafana_dashboard === "1");
                 const monitored = [...byKind(run(), "ServiceMonitor"), ...byKind(run(), "PodMonitor")].map((m) => `dashboard-${m.inputs.metadata.name}`);
-                assert.deepStrictEqual(maps.map((m) => m.inputs.metadata.name).sort(), ["dashboard-job-logs", ...monitored].sort());
+                assert.deepStrictEqual(maps.map((m) => m.inputs.metadata.name).sort(), ["dashboard-job-logs", "dashboard-my-jobs", ...monitored].sort());
                 for (const m of maps) {
                     const json = JSON.parse(Object.values(m.inputs.data)[0] as string);
                     assert.ok(json.uid && json.title && json.panels.length > 0, m.name);
