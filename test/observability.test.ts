@@ -362,6 +362,21 @@ describe("observability (issue 18)", () => {
         for (const [key, value] of Object.entries(SPARK_PROMETHEUS_CONF)) assert.strictEqual(parsed[key], value, key);
     });
 
+    it("fires LogShippingStopped also when Loki's metric is gone, scrapes only MinIO's API Service, tails ended pods, meshes Alertmanager", () => {
+        const rule = Object.values(alertRules(validateConfig(rawGeoplatformConfig("dev"), "dev")))
+            .flat()
+            .find((r) => r.alert === "LogShippingStopped");
+        assert.match(rule?.expr ?? "", / or absent\(loki_distributor_lines_received_total\)$/);
+        // minio 5.4.0: only the API Service carries monitoring: "true"; minio-console has a port named http too.
+        assert.strictEqual(MONITORS.find((m) => m.component === "minio")?.selector.matchLabels?.monitoring, "true");
+        assert.match(alloyConfig(), /source_labels = \["__meta_kubernetes_pod_phase"\]\n {4}regex {9}= "Pending\|Unknown"\n {4}action {8}= "drop"/);
+        const mesh = platformFlows({ namespaces: ["monitoring"], apps: [], nodeCidr: "10.0.0.0/16" }).find((f) => f.name === "alertmanager-mesh");
+        assert.deepStrictEqual(mesh?.ports, [
+            { protocol: "TCP", port: 9094 },
+            { protocol: "UDP", port: 9094 },
+        ]);
+    });
+
     it("keeps logs whole days: retention in hours for Loki", () => {
         assert.strictEqual(retentionHours("7d"), "168h");
         assert.strictEqual(retentionHours("4w"), "672h");

@@ -216,6 +216,14 @@ export function platformFlows(ctx: FlowContext): Flow[] {
         scrape("kube-state-metrics", PODS.kubeStateMetrics, [8080]),
         scrape("prometheus-operator", PODS.prometheusOperator, [10250]),
         scrape("alertmanager", PODS.alertmanager, [9093, 8080], "alerts, and metrics of Alertmanager and its config reloader"),
+        // prometheus-operator v0.93.0 pkg/alertmanager/statefulset.go: --cluster.listen-address and --cluster.peer on 9094, TCP and UDP gossip.
+        flow(
+            "alertmanager-mesh",
+            PODS.alertmanager,
+            PODS.alertmanager,
+            [...tcp(9094), { protocol: "UDP", port: 9094 }],
+            "replicas gossip silences and the notification log, so each alert is sent once",
+        ),
         scrape("grafana", PODS.grafana, [3000]),
         toWorld("alertmanager", PODS.alertmanager, [443, 587, 465], "receivers: webhooks and chat over HTTPS, e-mail over SMTP submission"),
 

@@ -73,10 +73,11 @@ export function alloyConfig(): string {
         ``,
         `discovery.relabel "pods" {`,
         `  targets = discovery.kubernetes.pods.targets`,
-        // Pods that ended (Succeeded, Failed) have nothing more to tail.
+        // Pending pods have no logs yet. Ended pods (Succeeded, Failed) stay: the API serves their logs until the pod is
+        // deleted, and a failed job's last lines are the ones wanted most.
         `  rule {`,
         `    source_labels = ["__meta_kubernetes_pod_phase"]`,
-        `    regex         = "Pending|Succeeded|Failed|Unknown"`,
+        `    regex         = "Pending|Unknown"`,
         `    action        = "drop"`,
         `  }`,
         rule("__meta_kubernetes_namespace", "namespace"),

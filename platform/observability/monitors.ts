@@ -98,11 +98,12 @@ export const MONITORS: Monitor[] = [
         endpoints: [{ port: "manager", path: "/metrics" }],
     },
     // minio 5.4.0: service minio port http (9000); the chart sets MINIO_PROMETHEUS_AUTH_TYPE=public (metrics.serviceMonitor.public, default true).
+    // monitoring: "true" is on that Service only (templates/service.yaml), not on minio-console, whose port is also named http.
     {
         component: "minio",
         kind: "ServiceMonitor",
         namespaces: [CHARTS.minio.namespace],
-        selector: { matchLabels: { app: "minio", release: "minio" } },
+        selector: { matchLabels: { app: "minio", release: "minio", monitoring: "true" } },
         endpoints: [
             { port: "http", path: "/minio/v2/metrics/cluster" },
             { port: "http", path: "/minio/v2/metrics/node" },

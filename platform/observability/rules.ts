@@ -254,7 +254,8 @@ export function alertRules(config: GeoplatformConfig): Record<string, AlertRule[
             },
             {
                 alert: "LogShippingStopped",
-                expr: "sum(rate(loki_distributor_lines_received_total[15m])) == 0",
+                // absent(): with Loki down or unscraped the series is gone, and sum() of nothing is no sample at all.
+                expr: "sum(rate(loki_distributor_lines_received_total[15m])) == 0 or absent(loki_distributor_lines_received_total)",
                 for: "30m",
                 severity: "warning",
                 summary: "Loki received no log line for 30 minutes: Alloy or Loki is down (see the Alloy and Loki dashboards)",
