@@ -367,6 +367,11 @@ describe("observability (issue 18)", () => {
             .flat()
             .find((r) => r.alert === "LogShippingStopped");
         assert.match(rule?.expr ?? "", / or absent\(loki_distributor_lines_received_total\)$/);
+        const keycloak = Object.values(alertRules(validateConfig(rawGeoplatformConfig("dev"), "dev")))
+            .flat()
+            .find((r) => r.alert === "KeycloakDown");
+        assert.match(keycloak?.expr ?? "", /absent\(up\{namespace="keycloak", job="keycloakx"\} == 1\)/);
+        assert.strictEqual(MONITORS.find((m) => m.component === "keycloak")?.selector.matchLabels?.["app.kubernetes.io/name"], "keycloakx");
         // minio 5.4.0: only the API Service carries monitoring: "true"; minio-console has a port named http too.
         assert.strictEqual(MONITORS.find((m) => m.component === "minio")?.selector.matchLabels?.monitoring, "true");
         assert.match(alloyConfig(), /source_labels = \["__meta_kubernetes_pod_phase"\]\n {4}regex {9}= "Pending\|Unknown"\n {4}action {8}= "drop"/);
