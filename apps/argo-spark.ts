@@ -2,6 +2,7 @@ import * as k8s from "../platform/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { PROCESSING_GROUP } from "../config/types";
+import { SPARK_PROMETHEUS_CONF } from "../platform/observability/monitors";
 import { placement } from "./placement";
 import { SPARK_SERVICE_ACCOUNT } from "./spark";
 import { AppArgs, childOptions } from "./types";
@@ -34,6 +35,8 @@ export function sparkPiManifest(args: AppArgs, namespace: string): Record<string
             // Argo substitutes the workflow's parameter before it creates the resource.
             arguments: ["{{inputs.parameters.partitions}}"],
             sparkVersion: "3.5.6",
+            // The driver's metrics for the `spark` PodMonitor (processing namespace), as platformSparkApplication sets them.
+            sparkConf: { ...SPARK_PROMETHEUS_CONF },
             restartPolicy: { type: "Never" },
             driver: pod,
             executor: { ...pod, instances: 1 },

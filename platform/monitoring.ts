@@ -143,6 +143,10 @@ export class Monitoring extends pulumi.ComponentResource {
                             token_url: `${realm}/protocol/openid-connect/token`,
                             api_url: `${realm}/protocol/openid-connect/userinfo`,
                             allow_sign_up: true,
+                            // Grafana's login (${__user.login} in dashboards) is the realm username, as JupyterHub's and the
+                            // logs' `user` label: Keycloak's userinfo has no `login` or `username` field, which Grafana tries
+                            // first (grafana/grafana pkg/login/social/connectors/generic_oauth.go extractLogin).
+                            login_attribute_path: "preferred_username",
                             ...GRAFANA_ROLE_MAPPING,
                         },
                     },

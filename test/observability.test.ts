@@ -4,7 +4,11 @@ import { NODE_GROUP_LABEL } from "../config/types";
 import { validateConfig } from "../config/validate";
 import { alertmanagerConfig, alertmanagerRoute } from "../platform/observability/alerting";
 import { alloyConfig, retentionHours } from "../platform/observability/logs";
-import { MONITORS } from "../platform/observability/monitors";
+import * as yaml from "js-yaml";
+import { batchJobTemplate } from "../apps/openeo/files";
+import { myJobsDashboard } from "../platform/observability/dashboards";
+import { MONITORS, SPARK_PROMETHEUS_CONF, SPARK_UI_PORT } from "../platform/observability/monitors";
+import { platformFlows } from "../platform/network/flows";
 import { alertRules } from "../platform/observability/rules";
 import { SECRET_SENTINEL } from "./harness/mock-outputs";
 import { chartOf } from "./harness/releases";
@@ -193,6 +197,43 @@ describe("observability (issue 18)", () => {
                 assert.strictEqual(release(run(), "jupyterhub").inputs.values.hub.config.JupyterHub.authenticate_prometheus, false);
             });
 
+            it("puts the PrometheusServlet conf into every SparkApplication the program makes: the example, Argo's Spark Pi, openEO's driver", () => {
+                const apps = run().resources.filter((r) => r.inputs?.kind === "SparkApplication");
+                assert.ok(apps.length > 0);
+                const template = named(run(), "kubernetes:argoproj.io/v1alpha1:WorkflowTemplate", "spark-pi");
+                const argo = yaml.load(template.inputs.spec.templates[0].resource.manifest) as any;
+                const openeo = release(run(), "sparkapplication").inputs.values;
+                const specs = [...apps.map((a) => [a.inputs.metadata.name, a.inputs.spec]), ["argo spark-pi", argo.spec], ["openeo", openeo]];
+                for (const [name, spec] of specs) {
+                    for (const [key, value] of Object.entries(SPARK_PROMETHEUS_CONF)) assert.strictEqual(spec.sparkConf?.[key], value, `${name} ${key}`);
+                    // The monitors select the driver's spark-ui port at Spark's default: no job moves or disables the UI, none uses the JMX agent.
+                    assert.ok(!("spark.ui.enabled" in spec.sparkConf) && !("spark.ui.port" in spec.sparkConf), name);
+                    assert.strictEqual(spec.monitoring, undefined, name);
+                }
+            });
+
+            it("scrapes Spark where the operator runs jobs, on a port Spark declares on its drivers, which the network allows", () => {
+                const operator = release(run(), "spark-operator").inputs.values;
+                const flows = platformFlows({ namespaces: [...operator.spark.jobNamespaces], apps: ["spark", "openeo"], nodeCidr: "10.0.0.0/16" });
+                for (const m of MONITORS.filter((x) => x.component === "spark" || x.component === "openeo")) {
+                    // Spark's Kubernetes backend labels drivers spark-role=driver and names their UI port spark-ui; executors expose nothing.
+                    assert.deepStrictEqual(m.selector, { matchLabels: { "spark-role": "driver" } });
+                    assert.deepStrictEqual([...new Set(m.endpoints.map((e) => e.port))], [SPARK_UI_PORT.name]);
+                    for (const ns of m.namespaces) {
+                        assert.ok(operator.spark.jobNamespaces.includes(ns), `${m.component}: the operator runs no job in ${ns}`);
+                        const f = flows.find((x) => x.name === `prometheus-to-spark-pods-${ns}`);
+                        assert.deepStrictEqual(f?.ports.map((p) => p.port), [SPARK_UI_PORT.port], ns);
+                    }
+                }
+            });
+
+            it("logs users in to Grafana by their realm username, the login the My jobs dashboard filters on", () => {
+                const ini = release(run(), "kube-prometheus-stack").inputs.values.grafana["grafana.ini"]["auth.generic_oauth"];
+                assert.strictEqual(ini.login_attribute_path, "preferred_username");
+                const json = JSON.parse(Object.values(named(run(), "kubernetes:core/v1:ConfigMap", "dashboard-my-jobs").inputs.data)[0] as string);
+                assert.deepStrictEqual(json, myJobsDashboard());
+            });
+
             it("leaves out the monitors and dashboards of a disabled app", async () => {
                 const lab = await runStack(stack, { "geoplatform:apps": { openeo: { enabled: false }, argo: { enabled: false } } });
                 const names = [...byKind(lab, "ServiceMonitor"), ...byKind(lab, "PodMonitor")].map((m) => m.inputs.metadata.name);
@@ -204,7 +245,7 @@ describe("observability (issue 18)", () => {
             it("provisions a dashboard per monitored component and a job-logs dashboard, for Grafana's sidecar", () => {
                 const maps = run().resources.filter((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.inputs.metadata?.labels?.grafana_dashboard === "1");
                 const monitored = [...byKind(run(), "ServiceMonitor"), ...byKind(run(), "PodMonitor")].map((m) => `dashboard-${m.inputs.metadata.name}`);
-                assert.deepStrictEqual(maps.map((m) => m.inputs.metadata.name).sort(), ["dashboard-job-logs", ...monitored].sort());
+                assert.deepStrictEqual(maps.map((m) => m.inputs.metadata.name).sort(), ["dashboard-job-logs", "dashboard-my-jobs", ...monitored].sort());
                 for (const m of maps) {
                     const json = JSON.parse(Object.values(m.inputs.data)[0] as string);
                     assert.ok(json.uid && json.title && json.panels.length > 0, m.name);
@@ -288,6 +329,57 @@ describe("observability (issue 18)", () => {
         assert.match(config, /field = "spec.nodeName=" \+ sys.env\("NODE_NAME"\)/);
         assert.match(config, /attach_metadata \{\n {4}node = true/);
         assert.match(config, /url = "http:\/\/loki\.logging\.svc:3100\/loki\/api\/v1\/push"/);
+    });
+
+    it("labels streams with their user (z2jh's username label, else geoplatform.io/user) and Argo's workflow", () => {
+        const config = alloyConfig();
+        const rule = (source: string) => new RegExp(`source_labels = \\["${source}"\\]\n {4}regex {9}= "\\(\\.\\+\\)"\n {4}target_label {2}= "user"`);
+        assert.match(config, rule("__meta_kubernetes_pod_label_hub_jupyter_org_username"));
+        assert.match(config, rule("__meta_kubernetes_pod_label_geoplatform_io_user"));
+        // Rules apply in order and a later match overwrites: z2jh's label comes last, so it wins.
+        assert.ok(config.indexOf("geoplatform_io_user") < config.indexOf("hub_jupyter_org_username"));
+        assert.match(config, /source_labels = \["__meta_kubernetes_pod_label_workflows_argoproj_io_workflow"\]\n {4}target_label {2}= "workflow"/);
+    });
+
+    it("shows a user their own streams and their notebooks' executors, by Grafana's login", () => {
+        const exprs = (myJobsDashboard() as any).panels.map((p: any) => p.targets[0].expr);
+        assert.deepStrictEqual(exprs, ['{user="${__user.login}"} |~ "$search"', '{namespace="notebook-spark", pod=~"${__user.login}-.+"} |~ "$search"']);
+    });
+
+    it("gives openEO's batch jobs the PrometheusServlet conf in the template the driver renders", () => {
+        const text = batchJobTemplate({
+            serviceAccount: "sa",
+            backendConfigMap: "b",
+            layerCatalogMap: "l",
+            s3: { secretName: "s", endpoint: "http://minio.minio.svc:9000", region: "us-east-1" },
+            tolerations: [],
+            nodeGroupLabel: "geoplatform.io/node-group",
+            nodeGroup: "processing",
+        });
+        // Jinja expressions aside, the sparkConf block is YAML: read it as such.
+        const conf = /\n  sparkConf:\n((?: {4}.*\n)+)/.exec(text)?.[1] ?? "";
+        const parsed = yaml.load(conf.replace(/\{\{.*?\}\}/g, "x")) as Record<string, string>;
+        for (const [key, value] of Object.entries(SPARK_PROMETHEUS_CONF)) assert.strictEqual(parsed[key], value, key);
+    });
+
+    it("fires LogShippingStopped also when Loki's metric is gone, scrapes only MinIO's API Service, tails ended pods, meshes Alertmanager", () => {
+        const rule = Object.values(alertRules(validateConfig(rawGeoplatformConfig("dev"), "dev")))
+            .flat()
+            .find((r) => r.alert === "LogShippingStopped");
+        assert.match(rule?.expr ?? "", / or absent\(loki_distributor_lines_received_total\)$/);
+        const keycloak = Object.values(alertRules(validateConfig(rawGeoplatformConfig("dev"), "dev")))
+            .flat()
+            .find((r) => r.alert === "KeycloakDown");
+        assert.match(keycloak?.expr ?? "", /absent\(up\{namespace="keycloak", job="keycloakx"\} == 1\)/);
+        assert.strictEqual(MONITORS.find((m) => m.component === "keycloak")?.selector.matchLabels?.["app.kubernetes.io/name"], "keycloakx");
+        // minio 5.4.0: only the API Service carries monitoring: "true"; minio-console has a port named http too.
+        assert.strictEqual(MONITORS.find((m) => m.component === "minio")?.selector.matchLabels?.monitoring, "true");
+        assert.match(alloyConfig(), /source_labels = \["__meta_kubernetes_pod_phase"\]\n {4}regex {9}= "Pending\|Unknown"\n {4}action {8}= "drop"/);
+        const mesh = platformFlows({ namespaces: ["monitoring"], apps: [], nodeCidr: "10.0.0.0/16" }).find((f) => f.name === "alertmanager-mesh");
+        assert.deepStrictEqual(mesh?.ports, [
+            { protocol: "TCP", port: 9094 },
+            { protocol: "UDP", port: 9094 },
+        ]);
     });
 
     it("keeps logs whole days: retention in hours for Loki", () => {

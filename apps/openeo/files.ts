@@ -1,4 +1,5 @@
 import { StacCollection } from "../../config/types";
+import { SPARK_PROMETHEUS_CONF } from "../../platform/observability/monitors";
 import { Toleration } from "../placement";
 
 // The files openEO's geotrellis driver reads (openeo-geopyspark-driver 0.61.0a1, commit 1c5e99976a3d, the driver
@@ -196,6 +197,10 @@ spec:
     spark.eventLog.enabled: "false"
     spark.archives: {{ archives | string | tojson }}
     spark.openeo.access_token: {{ access_token | string | tojson }}
+    # The driver's metrics on its UI port, for the openeo PodMonitor (platform/observability/monitors.ts).
+${Object.entries(SPARK_PROMETHEUS_CONF)
+    .map(([k, v]) => `    ${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+    .join("\n")}
   restartPolicy:
     type: Never
   volumes:

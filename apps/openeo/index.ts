@@ -6,6 +6,7 @@ import { tlsIngress } from "../ingress";
 import { placement, podPlacement } from "../placement";
 import { AppArgs, bucketFor, childOptions, needObjectStorage, needOidc, resources, s3CredentialEnv, splitImage } from "../types";
 import { zookeeper } from "./zookeeper";
+import { SPARK_PROMETHEUS_CONF } from "../../platform/observability/monitors";
 import { catalogRelease, ReleaseValues } from "../../platform/release";
 import { BACKEND_CONFIG_PATH, backendConfigPy, BATCH_TEMPLATE_PATH, batchJobTemplate, LAYER_CATALOG_PATH, layerCatalogJson, SITE_PACKAGES } from "./files";
 
@@ -82,6 +83,9 @@ export function openeoValues(args: AppArgs, zookeeperNodes: string): ReleaseValu
         },
         executor: { affinity },
         restartPolicy: { type: "Always" },
+        // The driver's PrometheusServlet on its UI port, scraped by the openeo PodMonitor. Not the chart's JMX exporter
+        // (jmxExporterJar, spec.monitoring): that needs the agent jar in the pinned image, which cannot be checked here.
+        sparkConf: SPARK_PROMETHEUS_CONF,
     };
 }
 

@@ -1,3 +1,4 @@
+import { SPARK_PROMETHEUS_CONF } from "../../platform/observability/monitors";
 import { AppObjectStorage } from "../../platform/types";
 import { s3CredentialEnv } from "../types";
 
@@ -48,10 +49,10 @@ export interface SparkApplicationSpec {
 }
 
 /**
- * The one way the platform builds a SparkApplication spec: Sedona, event-log and S3A settings in
- * sparkConf/hadoopConf, and the job's S3 credentials in driver and executor env, read from the job's Secret
+ * The one way the platform builds a SparkApplication spec: Sedona, event-log, metrics (the driver's
+ * PrometheusServlet, which the `spark` PodMonitor scrapes) and S3A settings in sparkConf/hadoopConf, and the job's S3 credentials in driver and executor env, read from the job's Secret
  * (never written into the spec). A job that sets one of these keys itself is refused: the platform's value is
- * what the History Server and the object store rely on.
+ * what the History Server, Prometheus and the object store rely on.
  */
 export function platformSparkApplication(name: string, spec: SparkApplicationSpec, storage: AppObjectStorage, eventLogBucket: string): SparkApplicationSpec {
     const merge = (field: "sparkConf" | "hadoopConf", platform: Record<string, string>) => {
@@ -65,7 +66,7 @@ export function platformSparkApplication(name: string, spec: SparkApplicationSpe
     const env = s3CredentialEnv(storage);
     return {
         ...spec,
-        sparkConf: merge("sparkConf", { ...SEDONA_CONF, ...eventLogConf(eventLogBucket) }),
+        sparkConf: merge("sparkConf", { ...SEDONA_CONF, ...eventLogConf(eventLogBucket), ...SPARK_PROMETHEUS_CONF }),
         hadoopConf: merge("hadoopConf", s3aHadoopConf(storage)),
         driver: { ...spec.driver, env: [...env, ...(spec.driver.env ?? [])] },
         executor: { ...spec.executor, env: [...env, ...(spec.executor.env ?? [])] },

@@ -1,6 +1,7 @@
 import { CHARTS } from "../../config/catalog";
 import { AppName } from "../../config/types";
 import { APP_NAMESPACES, NOTEBOOK_SPARK_NAMESPACE, POSTGRES_NAMESPACE, PROCESSING_NAMESPACE } from "../namespaces";
+import { SPARK_UI_PORT } from "../observability/monitors";
 import { Endpoint, Flow, Labels, NetworkModel, Pods, PortSpec, tcp } from "./model";
 import { ANYWHERE, API_SERVER_PORTS, apiServer, DNS_PORTS, HOSTS, KUBE_DNS, nodes, world } from "./peers";
 
@@ -120,9 +121,9 @@ export function platformFlows(ctx: FlowContext): Flow[] {
         toWorld(`${name}-oidc`, from, [443], "OIDC back-channel (discovery, token, userinfo) to https://auth.<domain>, the ingress nodes' public address");
 
     const has = (ns: string) => ctx.namespaces.includes(ns);
-    // Spark's driver UI (4040, PrometheusServlet) and the JMX exporter javaagent (8090, the operator's and VITO chart's default).
+    // Spark drivers' UI port, where PrometheusServlet serves the driver's and executors' metrics (platform/observability/monitors.ts).
     const sparkScrape = (ns: string) =>
-        scrape(`spark-pods-${ns}`, { namespace: ns, pods: { matchExpressions: [{ key: "spark-role", operator: "Exists" }] } }, [4040, 8090], "Spark metrics");
+        scrape(`spark-pods-${ns}`, pods(ns, { "spark-role": "driver" }), [SPARK_UI_PORT.port], "Spark metrics (PrometheusServlet on the driver's UI)");
     const flows: Flow[] = ctx.namespaces.map((ns) => flow(`${ns}-dns`, pods(ns), KUBE_DNS, DNS_PORTS, "name resolution (CoreDNS)"));
 
     flows.push(
@@ -215,6 +216,14 @@ export function platformFlows(ctx: FlowContext): Flow[] {
         scrape("kube-state-metrics", PODS.kubeStateMetrics, [8080]),
         scrape("prometheus-operator", PODS.prometheusOperator, [10250]),
         scrape("alertmanager", PODS.alertmanager, [9093, 8080], "alerts, and metrics of Alertmanager and its config reloader"),
+        // prometheus-operator v0.93.0 pkg/alertmanager/statefulset.go: --cluster.listen-address and --cluster.peer on 9094, TCP and UDP gossip.
+        flow(
+            "alertmanager-mesh",
+            PODS.alertmanager,
+            PODS.alertmanager,
+            [...tcp(9094), { protocol: "UDP", port: 9094 }],
+            "replicas gossip silences and the notification log, so each alert is sent once",
+        ),
         scrape("grafana", PODS.grafana, [3000]),
         toWorld("alertmanager", PODS.alertmanager, [443, 587, 465], "receivers: webhooks and chat over HTTPS, e-mail over SMTP submission"),
 

@@ -1,6 +1,7 @@
 import * as k8s from "../kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AppName } from "../../config/types";
+import { NOTEBOOK_SPARK_NAMESPACE } from "../namespaces";
 import { monitorsFor } from "./monitors";
 
 // Dashboards as code: small ones of our own, one per monitored component, and
@@ -110,9 +111,34 @@ export function jobLogsDashboard(): Record<string, unknown> {
     );
 }
 
-/** Every dashboard of the stack, by ConfigMap name: one per monitored component, plus job logs. */
+/**
+ * The signed-in user's own logs: Grafana fills ${__user.login} into the queries (a global variable since
+ * Grafana 7.1, with __user.id and __user.email: Grafana docs dashboards/variables "Global variables"; the login is
+ * the realm username, platform/monitoring.ts login_attribute_path). Streams whose `user` label is theirs (notebook servers, labelled
+ * SparkApplications: platform/observability/logs.ts USER_LABEL_SOURCES), and the executors of their notebooks'
+ * Spark sessions, which the session helper names `<user>-<app>-exec-<n>` (images/notebook/geoplatform_spark.py
+ * spark.kubernetes.executor.podNamePrefix). A filter, not a permission: docs/operations.md "Who sees what".
+ */
+export function myJobsDashboard(): Record<string, unknown> {
+    return dashboard(
+        "geoplatform-my-jobs",
+        "My jobs",
+        [
+            { title: "My notebooks and labelled jobs", type: "logs", datasource: "loki", expr: '{user="${__user.login}"} |~ "$search"' },
+            {
+                title: "My notebooks' Spark executors",
+                type: "logs",
+                datasource: "loki",
+                expr: `{namespace="${NOTEBOOK_SPARK_NAMESPACE}", pod=~"\${__user.login}-.+"} |~ "$search"`,
+            },
+        ],
+        [{ name: "search", type: "textbox", query: "", label: "Line contains (regex)" }],
+    );
+}
+
+/** Every dashboard of the stack, by ConfigMap name: one per monitored component, plus job logs and my jobs. */
 export function dashboardsFor(apps: AppName[]): Record<string, Record<string, unknown>> {
-    const out: Record<string, Record<string, unknown>> = { "dashboard-job-logs": jobLogsDashboard() };
+    const out: Record<string, Record<string, unknown>> = { "dashboard-job-logs": jobLogsDashboard(), "dashboard-my-jobs": myJobsDashboard() };
     for (const m of monitorsFor(apps)) {
         out[`dashboard-${m.component}`] = dashboard(`geoplatform-${m.component}`, `geoplatform / ${m.component}`, COMPONENT_PANELS[m.component] ?? []);
     }

@@ -21,6 +21,24 @@ export const LOKI_URL = `http://loki.${CHARTS.loki.namespace}.svc:3100`;
 /** Labels every log stream carries, set by Alloy from Kubernetes discovery. */
 export const LOG_LABELS = ["namespace", "pod", "container", "node", "node_group", "app"] as const;
 
+/**
+ * The pod label naming the platform user a workload belongs to, for pods that z2jh does not label: a
+ * SparkApplication with it in metadata.labels passes it to its driver and executor pods (the operator adds the
+ * application's labels as spark.kubernetes.driver/executor.label.* at submission), spec.driver/executor.labels
+ * do the same. A convention, set by whoever submits: nothing checks it is the submitter's own name.
+ */
+export const POD_USER_LABEL = "geoplatform.io/user";
+
+/**
+ * Where Alloy finds a log stream's `user` label, first found wins: notebook servers carry their user as
+ * z2jh/KubeSpawner labels them (jupyterhub/kubespawner 7 spawner.py _build_common_labels:
+ * hub.jupyter.org/username = safe_slug(user.name), the name itself when it is a valid label value), other
+ * pods POD_USER_LABEL. Argo workflow pods carry their workflow's name (workflows.argoproj.io/workflow), kept as
+ * `workflow`: the creator labels Argo's server sets stay on the Workflow object, not on its pods.
+ */
+export const USER_LABEL_SOURCES = ["hub.jupyter.org/username", POD_USER_LABEL] as const;
+export const WORKFLOW_POD_LABEL = "workflows.argoproj.io/workflow";
+
 /** Prometheus relabels Kubernetes label names to [a-zA-Z0-9_] (prometheus/prometheus util/strutil SanitizeLabelName). */
 const metaLabel = (label: string) => label.replace(/[^a-zA-Z0-9_]/g, "_");
 
@@ -37,7 +55,10 @@ const metaLabel = (label: string) => label.replace(/[^a-zA-Z0-9_]/g, "_");
  */
 export function alloyConfig(): string {
     const group = `__meta_kubernetes_node_label_${metaLabel(NODE_GROUP_LABEL)}`;
-    const rule = (source: string, target: string) => `  rule {\n    source_labels = ["${source}"]\n    target_label  = "${target}"\n  }`;
+    // With a regex that needs a value, an absent source leaves the target as it is (Prometheus relabel "replace").
+    const rule = (source: string, target: string, regex?: string) =>
+        `  rule {\n    source_labels = ["${source}"]\n${regex ? `    regex         = "${regex}"\n` : ""}    target_label  = "${target}"\n  }`;
+    const podLabel = (label: string) => `__meta_kubernetes_pod_label_${metaLabel(label)}`;
     return [
         `discovery.kubernetes "pods" {`,
         `  role = "pod"`,
@@ -52,10 +73,11 @@ export function alloyConfig(): string {
         ``,
         `discovery.relabel "pods" {`,
         `  targets = discovery.kubernetes.pods.targets`,
-        // Pods that ended (Succeeded, Failed) have nothing more to tail.
+        // Pending pods have no logs yet. Ended pods (Succeeded, Failed) stay: the API serves their logs until the pod is
+        // deleted, and a failed job's last lines are the ones wanted most.
         `  rule {`,
         `    source_labels = ["__meta_kubernetes_pod_phase"]`,
-        `    regex         = "Pending|Succeeded|Failed|Unknown"`,
+        `    regex         = "Pending|Unknown"`,
         `    action        = "drop"`,
         `  }`,
         rule("__meta_kubernetes_namespace", "namespace"),
@@ -64,6 +86,9 @@ export function alloyConfig(): string {
         rule("__meta_kubernetes_pod_node_name", "node"),
         rule(group, "node_group"),
         rule("__meta_kubernetes_pod_label_app_kubernetes_io_name", "app"),
+        // Later sources first, so the earlier one wins where a pod has both.
+        ...[...USER_LABEL_SOURCES].reverse().map((label) => rule(podLabel(label), "user", "(.+)")),
+        rule(podLabel(WORKFLOW_POD_LABEL), "workflow"),
         `}`,
         ``,
         `loki.source.kubernetes "pods" {`,

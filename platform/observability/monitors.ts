@@ -29,21 +29,32 @@ export interface Monitor {
 }
 
 /**
- * Spark drivers and executors: the Prometheus JMX exporter javaagent on port
- * `jmx-exporter`, the way the openEO deployment does (Open-EO
- * openeo-geotrellis-kubernetes sparkapplication 1.3.1 templates/podmonitor.yaml
- * and templates/sparkapplication.yaml spec.monitoring.prometheus), or Spark's
- * own PrometheusServlet on the driver UI port `spark-ui` (apache/spark
- * resource-managers/kubernetes Constants.UI_PORT_NAME) with
- * spark.ui.prometheus.enabled (executors' metrics, served by the driver at
- * /metrics/executors/prometheus). Spark on Kubernetes labels every pod
- * spark-role=driver|executor (Constants.SPARK_ROLE_LABEL).
+ * Spark's metrics, the way every Spark pod of the platform exposes them: Spark's own PrometheusServlet
+ * (apache/spark core/src/main/scala/org/apache/spark/metrics/sink/PrometheusServlet.scala, keys read by
+ * MetricsConfig from `spark.metrics.conf.*` properties) serves the driver's metrics on the driver's UI, and
+ * spark.ui.prometheus.enabled adds the executors' at /metrics/executors/prometheus (PrometheusResource; default
+ * true from Spark 4.0, false in 3.x: set explicitly, openEO runs Spark 3.2). Executors have no UI and expose
+ * nothing themselves. Chosen over the JMX exporter javaagent (spark-operator spec.monitoring.prometheus, port
+ * jmx-exporter), which needs its jar in every image: the platform's Spark image has none.
+ * apps/spark/defaults.ts puts this into every SparkApplication; apps/openeo into its driver and batch jobs.
  */
 export const SPARK_PROMETHEUS_CONF: Record<string, string> = {
     "spark.ui.prometheus.enabled": "true",
     "spark.metrics.conf.*.sink.prometheusServlet.class": "org.apache.spark.metrics.sink.PrometheusServlet",
     "spark.metrics.conf.*.sink.prometheusServlet.path": "/metrics/prometheus",
 };
+
+/**
+ * The driver pod's UI container port: Spark's Kubernetes backend declares it on every driver it builds
+ * (resource-managers/kubernetes BasicDriverFeatureStep: Constants.UI_PORT_NAME "spark-ui", port spark.ui.port,
+ * 4040) and labels the pod spark-role=driver (Constants.SPARK_ROLE_LABEL, SPARK_POD_DRIVER_ROLE).
+ */
+export const SPARK_UI_PORT = { name: "spark-ui", port: 4040 } as const;
+const SPARK_DRIVERS = { matchLabels: { "spark-role": "driver" } };
+const SPARK_ENDPOINTS: Endpoint[] = [
+    { port: SPARK_UI_PORT.name, path: SPARK_PROMETHEUS_CONF["spark.metrics.conf.*.sink.prometheusServlet.path"] },
+    { port: SPARK_UI_PORT.name, path: "/metrics/executors/prometheus" },
+];
 
 export const MONITORS: Monitor[] = [
     // traefik 41.3.0 values.yaml ports.metrics (9100, entryPoint metrics) and metrics.prometheus.
@@ -87,11 +98,12 @@ export const MONITORS: Monitor[] = [
         endpoints: [{ port: "manager", path: "/metrics" }],
     },
     // minio 5.4.0: service minio port http (9000); the chart sets MINIO_PROMETHEUS_AUTH_TYPE=public (metrics.serviceMonitor.public, default true).
+    // monitoring: "true" is on that Service only (templates/service.yaml), not on minio-console, whose port is also named http.
     {
         component: "minio",
         kind: "ServiceMonitor",
         namespaces: [CHARTS.minio.namespace],
-        selector: { matchLabels: { app: "minio", release: "minio" } },
+        selector: { matchLabels: { app: "minio", release: "minio", monitoring: "true" } },
         endpoints: [
             { port: "http", path: "/minio/v2/metrics/cluster" },
             { port: "http", path: "/minio/v2/metrics/node" },
@@ -123,30 +135,24 @@ export const MONITORS: Monitor[] = [
         selector: { matchLabels: { "app.kubernetes.io/name": "spark-operator", "app.kubernetes.io/component": "controller" } },
         endpoints: [{ port: "metrics", path: "/metrics" }],
     },
+    // SparkApplications' drivers (the example, users' jobs, Argo's Spark steps). Notebooks' client-mode drivers are not
+    // scraped: the driver is the notebook pod, whose only declared port is the notebook's (docs/operations.md).
     {
         component: "spark",
         kind: "PodMonitor",
         app: "spark",
         namespaces: [PROCESSING_NAMESPACE, APP_NAMESPACES.spark],
-        selector: { matchExpressions: [{ key: "spark-role", operator: "In", values: ["driver", "executor"] }] },
-        endpoints: [
-            { port: "jmx-exporter", path: "/metrics" },
-            { port: "spark-ui", path: "/metrics/prometheus" },
-            { port: "spark-ui", path: "/metrics/executors/prometheus" },
-        ],
+        selector: SPARK_DRIVERS,
+        endpoints: SPARK_ENDPOINTS,
     },
-    // openEO's driver and batch-job executors are Spark pods in its namespace (sparkapplication 1.3.1).
+    // openEO's web-app driver (the sparkapplication 1.3.1 chart's SparkApplication) and its batch jobs' drivers.
     {
         component: "openeo",
         kind: "PodMonitor",
         app: "openeo",
         namespaces: [APP_NAMESPACES.openeo],
-        selector: { matchExpressions: [{ key: "spark-role", operator: "In", values: ["driver", "executor"] }] },
-        endpoints: [
-            { port: "jmx-exporter", path: "/metrics" },
-            { port: "spark-ui", path: "/metrics/prometheus" },
-            { port: "spark-ui", path: "/metrics/executors/prometheus" },
-        ],
+        selector: SPARK_DRIVERS,
+        endpoints: SPARK_ENDPOINTS,
     },
     // argo-workflows 1.0.18 controller.metricsConfig (containerPort metrics 9090) on the workflow controller.
     {

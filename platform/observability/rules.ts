@@ -235,7 +235,9 @@ export function alertRules(config: GeoplatformConfig): Record<string, AlertRule[
         services: [
             {
                 alert: "KeycloakDown",
-                expr: `sum(kube_statefulset_status_replicas_ready{namespace="${CHARTS.keycloak.namespace}"}) < 1 or absent(up{namespace="${CHARTS.keycloak.namespace}"} == 1)`,
+                // job: the keycloak ServiceMonitor's jobLabel (app.kubernetes.io/name of the keycloakx Service), so oauth2-proxy
+                // or any other target in the namespace cannot mask Keycloak's absence.
+                expr: `sum(kube_statefulset_status_replicas_ready{namespace="${CHARTS.keycloak.namespace}"}) < 1 or absent(up{namespace="${CHARTS.keycloak.namespace}", job="keycloakx"} == 1)`,
                 for: "5m",
                 severity: "critical",
                 summary: "Keycloak has no ready replica or no scrapeable pod: nobody can log in to the platform's UIs",
@@ -254,7 +256,8 @@ export function alertRules(config: GeoplatformConfig): Record<string, AlertRule[
             },
             {
                 alert: "LogShippingStopped",
-                expr: "sum(rate(loki_distributor_lines_received_total[15m])) == 0",
+                // absent(): with Loki down or unscraped the series is gone, and sum() of nothing is no sample at all.
+                expr: "sum(rate(loki_distributor_lines_received_total[15m])) == 0 or absent(loki_distributor_lines_received_total)",
                 for: "30m",
                 severity: "warning",
                 summary: "Loki received no log line for 30 minutes: Alloy or Loki is down (see the Alloy and Loki dashboards)",

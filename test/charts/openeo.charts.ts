@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { PROCESSING_TOLERATION } from "../../platform/placement";
 import { BATCH_TEMPLATE_PATH } from "../../apps/openeo/files";
+import { MONITORS, SPARK_PROMETHEUS_CONF } from "../../platform/observability/monitors";
 import { sharedStackRun } from "../harness/run-stack";
 import { STACKS } from "../harness/stack-config";
 import { K8sObject, kubeVersion, releasesOf, render } from "./render";
@@ -38,6 +39,18 @@ for (const stack of STACKS) {
                 .spec.volumes.map((v: any) => v.configMap.name)
                 .sort();
             assert.deepStrictEqual(volumes, ["openeo-backend-config", "openeo-batch-job-template", "openeo-layercatalog"]);
+        });
+
+        it("gives the rendered SparkApplication the PrometheusServlet conf the openeo monitor scrapes, with no JMX exporter", () => {
+            const spec = app().spec;
+            for (const [key, value] of Object.entries(SPARK_PROMETHEUS_CONF)) assert.strictEqual(spec.sparkConf?.[key], value, key);
+            // The UI (and so the driver's spark-ui port, which the monitor selects) stays on, at its default port.
+            assert.ok(!("spark.ui.enabled" in spec.sparkConf) && !("spark.ui.port" in spec.sparkConf));
+            // spec.monitoring would add a javaagent whose jar the pinned image may lack.
+            assert.strictEqual(spec.monitoring, undefined);
+            const monitor = MONITORS.find((m) => m.component === "openeo");
+            assert.deepStrictEqual(monitor?.selector, { matchLabels: { "spark-role": "driver" } });
+            assert.ok(monitor?.endpoints.every((e) => e.port === "spark-ui"));
         });
 
         it("sends the driver and executors to processing: the values' affinity, the post-renderer's toleration", () => {
