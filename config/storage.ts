@@ -9,6 +9,12 @@ export function storageGroups(nodeGroups: Record<string, NodeGroupConfig>): [str
     return Object.entries(nodeGroups).filter(([, g]) => g.labels[LONGHORN_DISK_LABEL] === "true" && g.count > 0);
 }
 
+/**
+ * Prometheus servers: two on stacks with two or more system nodes (each scrapes every target, so either alone
+ * keeps alerting; Alertmanager deduplicates their alerts), one otherwise. Each has its own volume.
+ */
+export const prometheusReplicas = (config: GeoplatformConfig) => Math.min(config.nodeGroups.system.count, 2);
+
 export interface LonghornVolume {
     name: string;
     sizeGb: number;
@@ -27,7 +33,7 @@ export function longhornVolumes(config: GeoplatformConfig): LonghornVolume[] {
     return [
         { name: "postgres", sizeGb: p.postgres.storageGb, count: p.postgres.instances },
         { name: "objectStorage", sizeGb: p.objectStorage.storageGb, count: 1 },
-        { name: "prometheus", sizeGb: p.prometheus.storageGb, count: 1 },
+        { name: "prometheus", sizeGb: p.prometheus.storageGb, count: prometheusReplicas(config) },
         { name: "loki", sizeGb: p.logs.storageGb, count: p.logs.replicas },
         ...(apps.includes("geocube") ? [{ name: "geocube", sizeGb: config.apps.geocube.storageGb, count: 1 }] : []),
         ...(apps.includes("openeo") ? [{ name: "zookeeper", sizeGb: APP_VOLUMES_GB.zookeeper, count: 1 }] : []),

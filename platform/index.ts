@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../config/catalog";
+import { prometheusReplicas } from "../config/storage";
 import { AppName, GeoplatformConfig } from "../config/types";
 import { ADMIN_SSO_MIDDLEWARE, callbackUris, middlewareRef, OAUTH2_PROXY_CLIENT, SsoGate } from "./auth/oauth2-proxy";
 import { BackupStore } from "../infra/types";
@@ -34,7 +35,14 @@ const APP_NEEDS: Record<
         buckets: Record<string, string>;
         database: boolean;
         extensions?: string[];
-        oidc?: { host: string; callbackPath: string; issuerAtStart?: boolean; publicClient?: boolean; deviceAuthorizationGrant?: boolean; audiences?: string[] };
+        oidc?: {
+            host: string;
+            callbackPath: string;
+            issuerAtStart?: boolean;
+            publicClient?: boolean;
+            deviceAuthorizationGrant?: boolean;
+            audiences?: string[];
+        };
         /** The app lists all buckets before it uses its own (S3User.listAllBuckets). */
         listAllBuckets?: boolean;
         /** First DNS labels of the app's UIs without a login of their own: served behind the SSO gate (platform.sso). */
@@ -295,6 +303,7 @@ export class PlatformLayer extends pulumi.ComponentResource {
                 alerting: config.platform.alerting,
                 receivers: receivers.secret,
                 alertmanagerReplicas: Math.min(config.nodeGroups.system.count, 3),
+                prometheusReplicas: prometheusReplicas(config),
                 storageClass: longhorn.storageClass,
                 storageReady,
                 host: hosts.grafana,

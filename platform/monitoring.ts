@@ -26,6 +26,8 @@ export interface MonitoringArgs {
     receivers: pulumi.Resource;
     /** Sized per stack: the number of system nodes Alertmanager spreads over. */
     alertmanagerReplicas: number;
+    /** Prometheus servers (config/storage.ts prometheusReplicas), kept on distinct nodes. */
+    prometheusReplicas: number;
     storageClass: string;
     /** The release that creates the StorageClass of Prometheus' volume. */
     storageReady: pulumi.Resource;
@@ -90,6 +92,9 @@ export class Monitoring extends pulumi.ComponentResource {
                 prometheus: {
                     prometheusSpec: {
                         nodeSelector: SYSTEM,
+                        replicas: args.prometheusReplicas,
+                        // Two replicas on one node would fail together (templates/prometheus/prometheus.yaml: "hard" is a required anti-affinity on the hostname).
+                        podAntiAffinity: "hard",
                         // Select every ServiceMonitor, PodMonitor and PrometheusRule in every namespace (platform/observability/, charts' own),
                         // not only those labelled release=monitoring (templates/prometheus/prometheus.yaml).
                         serviceMonitorSelectorNilUsesHelmValues: false,

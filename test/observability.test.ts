@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { CHARTS } from "../config/catalog";
+import { longhornVolumes } from "../config/storage";
 import { NODE_GROUP_LABEL } from "../config/types";
 import { validateConfig } from "../config/validate";
 import { alertmanagerConfig, alertmanagerRoute } from "../platform/observability/alerting";
@@ -104,10 +105,15 @@ describe("observability (issue 18)", () => {
                 assert.ok(minio.buckets.some((b: any) => b.name === "loki-chunks"));
             });
 
-            it("keeps dev small and prod replicated: one Loki and one Alertmanager in dev, three of each in prod", () => {
+            it("keeps dev small and prod replicated: one Loki, Alertmanager and Prometheus in dev; three, three and two on distinct nodes in prod", () => {
                 const expected = stack === "dev" ? 1 : 3;
                 assert.strictEqual(release(run(), "loki").inputs.values.singleBinary.replicas, expected);
-                assert.strictEqual(release(run(), "kube-prometheus-stack").inputs.values.alertmanager.alertmanagerSpec.replicas, expected);
+                const values = release(run(), "kube-prometheus-stack").inputs.values;
+                assert.strictEqual(values.alertmanager.alertmanagerSpec.replicas, expected);
+                assert.strictEqual(values.prometheus.prometheusSpec.replicas, stack === "dev" ? 1 : 2);
+                assert.strictEqual(values.prometheus.prometheusSpec.podAntiAffinity, "hard");
+                const prometheusVolumes = longhornVolumes(config()).find((v) => v.name === "prometheus")!;
+                assert.strictEqual(prometheusVolumes.count, values.prometheus.prometheusSpec.replicas, "the Longhorn fit counts every Prometheus volume");
                 assert.strictEqual(config().platform.logs.retention, stack === "dev" ? "7d" : "30d");
             });
 
@@ -222,7 +228,11 @@ describe("observability (issue 18)", () => {
                     for (const ns of m.namespaces) {
                         assert.ok(operator.spark.jobNamespaces.includes(ns), `${m.component}: the operator runs no job in ${ns}`);
                         const f = flows.find((x) => x.name === `prometheus-to-spark-pods-${ns}`);
-                        assert.deepStrictEqual(f?.ports.map((p) => p.port), [SPARK_UI_PORT.port], ns);
+                        assert.deepStrictEqual(
+                            f?.ports.map((p) => p.port),
+                            [SPARK_UI_PORT.port],
+                            ns,
+                        );
                     }
                 }
             });
