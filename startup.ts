@@ -119,7 +119,7 @@ function defer(request: string, from: string): void {
     const load = (): object => {
         if (real === undefined) {
             delete require.cache[file];
-            real = require(file) as object;
+            real = nodeModule.createRequire(file)(file) as object;
         }
         return real;
     };

@@ -9,7 +9,9 @@ import { REPO_ROOT } from "./harness/stack-config";
 // tests run plain Node, as `cmd/run` does (no ts-node, which would load TypeScript itself), with and without the
 // preload: the modules stay unloaded, and function serialization answers exactly as without the deferral.
 
-const preload = ts.transpileModule(fs.readFileSync(path.join(REPO_ROOT, "startup.ts"), "utf8"), { compilerOptions: { module: ts.ModuleKind.CommonJS } }).outputText;
+const preload = ts.transpileModule(fs.readFileSync(path.join(REPO_ROOT, "startup.ts"), "utf8"), {
+    compilerOptions: { module: ts.ModuleKind.CommonJS },
+}).outputText;
 
 /** Runs `script` in plain Node from the project root, after the compiled startup.ts when `withPreload`; returns its JSON. */
 function node(script: string, withPreload: boolean): any {
