@@ -1,4 +1,5 @@
 import * as nodeModule from "module";
+import * as path from "path";
 
 // Preloaded before anything else: by Pulumi.yaml's `nodeargs` (`--require ./startup.js`, before the SDK's
 // `cmd/run` loads) and by .mocharc.json for the tests. Measured in bench/results.md.
@@ -91,3 +92,61 @@ function installSkippingFormatter(): void {
 
 // With PULUMI_DEBUG_PROMISE_LEAKS set the SDK prints these stacks, so they are left as they are.
 if (!process.env.PULUMI_DEBUG_PROMISE_LEAKS) installSkippingFormatter();
+
+/**
+ * `@pulumi/pulumi`'s index requires runtime/index.js, which requires the closure serializer eagerly: @npmcli/arborist
+ * (runtime/closure/codePaths.js, about 580 modules) and TypeScript (typescript-shim.js, from parseFunction.js). Only
+ * `runtime.serializeFunction` and `runtime.computeCodePaths` use them (function serialization: dynamic providers,
+ * callback functions), and this program calls neither. So each is entered in require.cache as a stand-in that
+ * requires the real module on first use and forwards to it; `__esModule` is answered without loading, so that
+ * TypeScript's `__importStar` in codePaths.js keeps the stand-in instead of copying (and so loading) its keys.
+ * A module already loaded (TypeScript under ts-node, for the tests) is left alone.
+ */
+export const DEFERRED_MODULES = [
+    { request: "@npmcli/arborist", from: "runtime/closure", requiredBy: "runtime/closure/codePaths.js" },
+    { request: "typescript", from: ".", requiredBy: "typescript-shim.js" },
+];
+
+function defer(request: string, from: string): void {
+    let file: string;
+    try {
+        file = require.resolve(request, { paths: [from] });
+    } catch {
+        return; // not installed where the SDK looks (typescript-shim then falls back to its vendored copy)
+    }
+    if (require.cache[file]) return;
+    let real: object | undefined;
+    const load = (): object => {
+        if (real === undefined) {
+            delete require.cache[file];
+            real = nodeModule.createRequire(file)(file) as object;
+        }
+        return real;
+    };
+    const stub = new nodeModule.Module(file);
+    stub.filename = file;
+    stub.loaded = true;
+    stub.exports = new Proxy(
+        {},
+        {
+            get: (_, key) => (key === "__esModule" ? true : Reflect.get(load(), key)),
+            has: (_, key) => Reflect.has(load(), key),
+            ownKeys: () => Reflect.ownKeys(load()),
+            getOwnPropertyDescriptor: (_, key) => {
+                const descriptor = Reflect.getOwnPropertyDescriptor(load(), key);
+                return descriptor && { ...descriptor, configurable: true };
+            },
+            set: (_, key, value) => Reflect.set(load(), key, value),
+        },
+    );
+    require.cache[file] = stub;
+}
+
+const sdkRoot = (() => {
+    try {
+        return path.dirname(require.resolve("@pulumi/pulumi"));
+    } catch {
+        return undefined;
+    }
+})();
+if (sdkRoot) for (const { request, from } of DEFERRED_MODULES) defer(request, path.join(sdkRoot, from));
