@@ -247,3 +247,10 @@ export const BACKUP_DEFAULTS = {
 
 /** Folders of the backup bucket, one per kind of backup. */
 export const BACKUP_FOLDERS = { etcd: "k3s-etcd", longhorn: "longhorn", postgres: "postgres", minio: "minio" } as const;
+
+/**
+ * The ports Alertmanager may reach outside the cluster (its egress NetworkPolicy, platform/network/flows.ts): HTTPS
+ * for webhooks and Slack, SMTP submission (STARTTLS) and SMTPS for e-mail. Validation refuses receivers elsewhere,
+ * whose notifications the policy would drop.
+ */
+export const ALERT_RECEIVER_PORTS = { https: 443, smtp: [587, 465] } as const;

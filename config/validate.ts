@@ -1,7 +1,15 @@
 import { isIP } from "node:net";
 import { checkBackup, checkRestore } from "./backup";
 import { Checker, ConfigError } from "./checker";
-import { builtImages, DATA_DISK_FS_OVERHEAD_PERCENT, DEFAULT_IMAGE_REGISTRY, IMAGES, LONGHORN_SCHEDULING, OPENEO_STAC_COLLECTION } from "./catalog";
+import {
+    ALERT_RECEIVER_PORTS,
+    builtImages,
+    DATA_DISK_FS_OVERHEAD_PERCENT,
+    DEFAULT_IMAGE_REGISTRY,
+    IMAGES,
+    LONGHORN_SCHEDULING,
+    OPENEO_STAC_COLLECTION,
+} from "./catalog";
 import { PROCESSING_TOLERATION } from "../platform/placement";
 import { Cidr, cidrsOverlap, hasHostBits, networkOf, parseCidr, worldCoveredBy } from "./net";
 import { longhornFit, longhornVolumes, storageGroups } from "./storage";
@@ -450,7 +458,27 @@ function checkLogs(c: Checker, raw: unknown): PlatformConfig["logs"] {
 
 const RECEIVER_KINDS = ["email", "webhook", "slack"] as const;
 const HOST_PORT = /^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?:\d{1,5}$/;
-const HTTPS_URL = /^https?:\/\/[^\s]+$/;
+
+/**
+ * A receiver URL Alertmanager can reach: https on port 443 outside the cluster, the only web egress its NetworkPolicy
+ * allows (an in-cluster Service or another port would time out silently). The URL is a secret: never echoed.
+ */
+function checkReceiverUrl(c: Checker, key: string, raw: string, what: string): void {
+    let url: URL | undefined;
+    try {
+        url = new URL(raw);
+    } catch {
+        url = undefined;
+    }
+    if (!url || url.protocol !== "https:") {
+        c.fail(key, "(secret)", what);
+        return;
+    }
+    const port = url.port === "" ? ALERT_RECEIVER_PORTS.https : Number(url.port);
+    if (port !== ALERT_RECEIVER_PORTS.https || /(\.svc|\.cluster\.local)$/.test(url.hostname)) {
+        c.fail(key, "(secret)", `${what} on port ${ALERT_RECEIVER_PORTS.https} outside the cluster: Alertmanager's egress NetworkPolicy allows only that`);
+    }
+}
 
 function checkReceiver(c: Checker, key: string, raw: unknown): AlertReceiver {
     const r = c.object(key, raw);
@@ -477,6 +505,14 @@ function checkReceiver(c: Checker, key: string, raw: unknown): AlertReceiver {
             smarthost: c.string(`${at}.smarthost`, o.smarthost, { pattern: HOST_PORT, expected: "an SMTP relay as host:port such as smtp.example.org:587" }),
             requireTls: c.boolean(`${at}.requireTls`, o.requireTls, true),
         } as NonNullable<AlertReceiver["email"]>;
+        const smtpPorts: readonly number[] = ALERT_RECEIVER_PORTS.smtp;
+        if (email.smarthost && HOST_PORT.test(email.smarthost) && !smtpPorts.includes(Number(email.smarthost.split(":")[1]))) {
+            c.fail(
+                `${at}.smarthost`,
+                email.smarthost,
+                `a relay on port ${smtpPorts.join(" or ")}: Alertmanager's egress NetworkPolicy allows only those for e-mail`,
+            );
+        }
         if ((o.authUsername === undefined) !== (o.authPassword === undefined)) {
             const missing = o.authUsername === undefined ? "authUsername" : "authPassword";
             c.fail(`${at}.${missing}`, undefined, "authUsername and authPassword together, or neither for a relay without authentication");
@@ -489,12 +525,12 @@ function checkReceiver(c: Checker, key: string, raw: unknown): AlertReceiver {
     if (kind === "webhook") {
         c.noUnknownKeys(at, o, ["url"]);
         const url = credential("url");
-        if (url && !HTTPS_URL.test(url)) c.fail(`${at}.url`, "(secret)", "an http(s) URL");
+        if (url) checkReceiverUrl(c, `${at}.url`, url, "an https URL");
         return { name, webhook: { url } };
     }
     c.noUnknownKeys(at, o, ["apiUrl", "channel"]);
     const apiUrl = credential("apiUrl");
-    if (apiUrl && !HTTPS_URL.test(apiUrl)) c.fail(`${at}.apiUrl`, "(secret)", "an http(s) URL (a Slack incoming webhook)");
+    if (apiUrl) checkReceiverUrl(c, `${at}.apiUrl`, apiUrl, "an https URL (a Slack incoming webhook)");
     return { name, slack: { apiUrl, channel: c.string(`${at}.channel`, o.channel, { pattern: /^[#@]\S+$/, expected: "a channel such as #alerts" }) } };
 }
 

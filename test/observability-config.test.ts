@@ -100,7 +100,27 @@ describe("config: alerting receivers and logs", () => {
         [
             "a webhook URL that is no URL, without echoing it",
             (raw) => receivers(raw).push({ name: "hook", webhook: { url: "token-abc" } }),
-            'geoplatform:platform.alerting.receivers[1].webhook.url: got "(secret)", expected an http(s) URL',
+            'geoplatform:platform.alerting.receivers[1].webhook.url: got "(secret)", expected an https URL',
+        ],
+        [
+            "an SMTP relay on a port Alertmanager's egress policy blocks",
+            (raw) => (receivers(raw)[0].email.smarthost = "smtp.example.org:25"),
+            'geoplatform:platform.alerting.receivers[0].email.smarthost: got "smtp.example.org:25", expected a relay on port 587 or 465: Alertmanager\'s egress NetworkPolicy allows only those for e-mail',
+        ],
+        [
+            "a plain-http webhook, without echoing it",
+            (raw) => receivers(raw).push({ name: "hook", webhook: { url: "http://hooks.example.org/token-abc" } }),
+            'geoplatform:platform.alerting.receivers[1].webhook.url: got "(secret)", expected an https URL',
+        ],
+        [
+            "a webhook on another port",
+            (raw) => receivers(raw).push({ name: "hook", webhook: { url: "https://hooks.example.org:8443/token-abc" } }),
+            'geoplatform:platform.alerting.receivers[1].webhook.url: got "(secret)", expected an https URL on port 443 outside the cluster: Alertmanager\'s egress NetworkPolicy allows only that',
+        ],
+        [
+            "a webhook to an in-cluster Service",
+            (raw) => receivers(raw).push({ name: "hook", webhook: { url: "https://matrix-bridge.chat.svc/hook" } }),
+            'geoplatform:platform.alerting.receivers[1].webhook.url: got "(secret)", expected an https URL on port 443 outside the cluster: Alertmanager\'s egress NetworkPolicy allows only that',
         ],
         [
             "a Slack channel without #",

@@ -1,4 +1,4 @@
-import { CHARTS } from "../../config/catalog";
+import { ALERT_RECEIVER_PORTS, CHARTS } from "../../config/catalog";
 import { AppName } from "../../config/types";
 import { APP_NAMESPACES, NOTEBOOK_SPARK_NAMESPACE, POSTGRES_NAMESPACE, PROCESSING_NAMESPACE } from "../namespaces";
 import { SPARK_UI_PORT } from "../observability/monitors";
@@ -225,7 +225,12 @@ export function platformFlows(ctx: FlowContext): Flow[] {
             "replicas gossip silences and the notification log, so each alert is sent once",
         ),
         scrape("grafana", PODS.grafana, [3000]),
-        toWorld("alertmanager", PODS.alertmanager, [443, 587, 465], "receivers: webhooks and chat over HTTPS, e-mail over SMTP submission"),
+        toWorld(
+            "alertmanager",
+            PODS.alertmanager,
+            [ALERT_RECEIVER_PORTS.https, ...ALERT_RECEIVER_PORTS.smtp],
+            "receivers: webhooks and chat over HTTPS, e-mail over SMTP submission",
+        ),
 
         // SSO gate and realm reconciliation (issue 17 items 2-3).
         fromTraefik("oauth2-proxy", PODS.oauth2Proxy, 4180, "forward auth of every gated Ingress, and the gate's own /oauth2/ routes"),
