@@ -41,15 +41,15 @@ describe("day 2: Longhorn data volumes", function () {
             });
         });
 
-        it("counts every volume the stack asks for: prod needs 915 GiB per storage node with 3 replicas, dev 185 GiB", () => {
+        it("counts every volume the stack asks for: prod needs 1015 GiB per storage node with 3 replicas, dev 185 GiB", () => {
             const prod = validateConfig(rawGeoplatformConfig("prod"), "prod");
             assert.deepStrictEqual(
                 longhornVolumes(prod).map((v) => `${v.name}:${v.count}x${v.sizeGb}`),
-                ["postgres:3x50", "objectStorage:1x500", "prometheus:1x100", "loki:3x20", "geocube:1x100", "zookeeper:1x5"],
+                ["postgres:3x50", "objectStorage:1x500", "prometheus:2x100", "loki:3x20", "geocube:1x100", "zookeeper:1x5"],
             );
-            assert.deepStrictEqual(longhornFit(prod, 1500), { perNodeGb: 915, usablePercent: 68.6, usableGb: 1028, missingGb: 0, minimumDiskGb: 1334 });
+            assert.deepStrictEqual(longhornFit(prod, 1700), { perNodeGb: 1015, usablePercent: 68.6, usableGb: 1166, missingGb: 0, minimumDiskGb: 1480 });
             // The root disks the issue found: 150 GB holds about 100 GiB of replicas.
-            assert.strictEqual(longhornFit(prod, 150).missingGb, 915 - 102);
+            assert.strictEqual(longhornFit(prod, 150).missingGb, 1015 - 102);
             const dev = validateConfig(rawGeoplatformConfig("dev"), "dev");
             assert.strictEqual(longhornFit(dev, 300).perNodeGb, 185);
             // Fewer replicas than storage nodes: a node holds its even share, at least the largest volume.
@@ -73,7 +73,7 @@ describe("day 2: Longhorn data volumes", function () {
             assert.strictEqual(problems.length, 1, problems.join("\n"));
             assert.match(
                 problems[0],
-                /^geoplatform:nodeGroups.system.dataDiskGb: got 1000, expected at least 1334: each storage node must hold 915 GiB of replicas \(postgres 3x50, objectStorage 500, prometheus 100, loki 3x20, geocube 100, zookeeper 5 GiB, 3 replica\(s\) over 3 storage node\(s\)\), .* which is 686 GiB: 229 GiB missing per node$/,
+                /^geoplatform:nodeGroups.system.dataDiskGb: got 1000, expected at least 1480: each storage node must hold 1015 GiB of replicas \(postgres 3x50, objectStorage 500, prometheus 2x100, loki 3x20, geocube 100, zookeeper 5 GiB, 3 replica\(s\) over 3 storage node\(s\)\), .* which is 686 GiB: 329 GiB missing per node$/,
             );
             // A larger MinIO volume is what pushes it over.
             assert.match(
