@@ -11,7 +11,7 @@ import {
     OPENEO_STAC_COLLECTION,
 } from "./catalog";
 import { PROCESSING_TOLERATION } from "../platform/placement";
-import { Cidr, cidrsOverlap, hasHostBits, networkOf, parseCidr, worldCoveredBy } from "./net";
+import { Cidr, cidrsOverlap, hasHostBits, isNonPublicHost, networkOf, parseCidr, worldCoveredBy } from "./net";
 import { longhornFit, longhornVolumes, storageGroups } from "./storage";
 import { bastionName, planNodes } from "../infra/node-plan";
 import {
@@ -475,8 +475,8 @@ function checkReceiverUrl(c: Checker, key: string, raw: string, what: string): v
         return;
     }
     const port = url.port === "" ? ALERT_RECEIVER_PORTS.https : Number(url.port);
-    if (port !== ALERT_RECEIVER_PORTS.https || /(\.svc|\.cluster\.local)$/.test(url.hostname)) {
-        c.fail(key, "(secret)", `${what} on port ${ALERT_RECEIVER_PORTS.https} outside the cluster: Alertmanager's egress NetworkPolicy allows only that`);
+    if (port !== ALERT_RECEIVER_PORTS.https || isNonPublicHost(url.hostname) || /(\.svc|\.cluster\.local)$/.test(url.hostname)) {
+        c.fail(key, "(secret)", `${what} to a public host on port ${ALERT_RECEIVER_PORTS.https}: Alertmanager's egress NetworkPolicy allows only that`);
     }
 }
 
@@ -506,11 +506,12 @@ function checkReceiver(c: Checker, key: string, raw: unknown): AlertReceiver {
             requireTls: c.boolean(`${at}.requireTls`, o.requireTls, true),
         } as NonNullable<AlertReceiver["email"]>;
         const smtpPorts: readonly number[] = ALERT_RECEIVER_PORTS.smtp;
-        if (email.smarthost && HOST_PORT.test(email.smarthost) && !smtpPorts.includes(Number(email.smarthost.split(":")[1]))) {
+        const [relayHost, relayPort] = (email.smarthost ?? "").split(":");
+        if (email.smarthost && HOST_PORT.test(email.smarthost) && (!smtpPorts.includes(Number(relayPort)) || isNonPublicHost(relayHost))) {
             c.fail(
                 `${at}.smarthost`,
                 email.smarthost,
-                `a relay on port ${smtpPorts.join(" or ")}: Alertmanager's egress NetworkPolicy allows only those for e-mail`,
+                `a public relay on port ${smtpPorts.join(" or ")}: Alertmanager's egress NetworkPolicy allows only those for e-mail`,
             );
         }
         if ((o.authUsername === undefined) !== (o.authPassword === undefined)) {

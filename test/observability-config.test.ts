@@ -105,7 +105,7 @@ describe("config: alerting receivers and logs", () => {
         [
             "an SMTP relay on a port Alertmanager's egress policy blocks",
             (raw) => (receivers(raw)[0].email.smarthost = "smtp.example.org:25"),
-            'geoplatform:platform.alerting.receivers[0].email.smarthost: got "smtp.example.org:25", expected a relay on port 587 or 465: Alertmanager\'s egress NetworkPolicy allows only those for e-mail',
+            'geoplatform:platform.alerting.receivers[0].email.smarthost: got "smtp.example.org:25", expected a public relay on port 587 or 465: Alertmanager\'s egress NetworkPolicy allows only those for e-mail',
         ],
         [
             "a plain-http webhook, without echoing it",
@@ -115,12 +115,22 @@ describe("config: alerting receivers and logs", () => {
         [
             "a webhook on another port",
             (raw) => receivers(raw).push({ name: "hook", webhook: { url: "https://hooks.example.org:8443/token-abc" } }),
-            'geoplatform:platform.alerting.receivers[1].webhook.url: got "(secret)", expected an https URL on port 443 outside the cluster: Alertmanager\'s egress NetworkPolicy allows only that',
+            'geoplatform:platform.alerting.receivers[1].webhook.url: got "(secret)", expected an https URL to a public host on port 443: Alertmanager\'s egress NetworkPolicy allows only that',
+        ],
+        [
+            "an SMTP relay at a private address",
+            (raw) => (receivers(raw)[0].email.smarthost = "10.1.2.3:587"),
+            'geoplatform:platform.alerting.receivers[0].email.smarthost: got "10.1.2.3:587", expected a public relay on port 587 or 465: Alertmanager\'s egress NetworkPolicy allows only those for e-mail',
+        ],
+        [
+            "a webhook to a Service's short name",
+            (raw) => receivers(raw).push({ name: "hook", webhook: { url: "https://matrix-bridge/hook" } }),
+            'geoplatform:platform.alerting.receivers[1].webhook.url: got "(secret)", expected an https URL to a public host on port 443: Alertmanager\'s egress NetworkPolicy allows only that',
         ],
         [
             "a webhook to an in-cluster Service",
             (raw) => receivers(raw).push({ name: "hook", webhook: { url: "https://matrix-bridge.chat.svc/hook" } }),
-            'geoplatform:platform.alerting.receivers[1].webhook.url: got "(secret)", expected an https URL on port 443 outside the cluster: Alertmanager\'s egress NetworkPolicy allows only that',
+            'geoplatform:platform.alerting.receivers[1].webhook.url: got "(secret)", expected an https URL to a public host on port 443: Alertmanager\'s egress NetworkPolicy allows only that',
         ],
         [
             "a Slack channel without #",

@@ -8,7 +8,7 @@ import { alloyConfig, retentionHours } from "../platform/observability/logs";
 import * as yaml from "js-yaml";
 import { batchJobTemplate } from "../apps/openeo/files";
 import { myJobsDashboard } from "../platform/observability/dashboards";
-import { MONITORS, SPARK_PROMETHEUS_CONF, SPARK_UI_PORT } from "../platform/observability/monitors";
+import { MONITORS, SPARK_METRICS_LABEL, SPARK_PROMETHEUS_CONF, SPARK_UI_PORT } from "../platform/observability/monitors";
 import { platformFlows } from "../platform/network/flows";
 import { alertRules } from "../platform/observability/rules";
 import { SECRET_SENTINEL } from "./harness/mock-outputs";
@@ -223,7 +223,10 @@ describe("observability (issue 18)", () => {
                 const flows = platformFlows({ namespaces: [...operator.spark.jobNamespaces], apps: ["spark", "openeo"], nodeCidr: "10.0.0.0/16" });
                 for (const m of MONITORS.filter((x) => x.component === "spark" || x.component === "openeo")) {
                     // Spark's Kubernetes backend labels drivers spark-role=driver and names their UI port spark-ui; executors expose nothing.
-                    assert.deepStrictEqual(m.selector, { matchLabels: { "spark-role": "driver" } });
+                    // Only drivers whose conf turns the servlet on carry the metrics label (spark.kubernetes.driver.label.*): a user's own
+                    // job without it is no target, so no TargetDown alert.
+                    assert.deepStrictEqual(m.selector, { matchLabels: { "spark-role": "driver", [SPARK_METRICS_LABEL]: "true" } });
+                    assert.strictEqual(SPARK_PROMETHEUS_CONF[`spark.kubernetes.driver.label.${SPARK_METRICS_LABEL}`], "true");
                     assert.deepStrictEqual([...new Set(m.endpoints.map((e) => e.port))], [SPARK_UI_PORT.name]);
                     for (const ns of m.namespaces) {
                         assert.ok(operator.spark.jobNamespaces.includes(ns), `${m.component}: the operator runs no job in ${ns}`);

@@ -1,4 +1,4 @@
-import { ipv4Subnet } from "../../config/net";
+import { ipv4Subnet, NON_PUBLIC } from "../../config/net";
 import { K3S_CIDRS } from "../../config/validate";
 import { Addresses, Pods, PortSpec, within } from "./model";
 
@@ -49,11 +49,8 @@ export const HOST_TUNNEL_ADDRESSES: string[] = Array.from({ length: 2 ** NODE_SU
 );
 export const HOSTS: Addresses = { addresses: "the nodes' host network (API server, kubelet, kernel)", cidrs: HOST_TUNNEL_ADDRESSES };
 
-/**
- * Private and link-local ranges the world excludes: the pod, service and node networks (all inside
- * these), the instance metadata service (169.254.169.254) and anything else private a cloud routes.
- */
-export const NON_PUBLIC = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"];
+/** Private and link-local ranges the world excludes (config/net.ts, shared with validation). */
+export { NON_PUBLIC };
 
 /**
  * Public addresses: ACME, Maven Central, GitHub, an external S3, and the platform's own public

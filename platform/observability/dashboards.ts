@@ -57,8 +57,10 @@ const COMPONENT_PANELS: Record<string, Panel[]> = {
     ],
     "spark-operator": [{ title: "Running applications", expr: "spark_application_running_count" }],
     spark: [
-        { title: "Scrapeable Spark pods", expr: 'count by (namespace, spark_role) (up{job=~".*spark.*"} == 1)' },
-        { title: "Driver JVM heap used (bytes)", expr: 'sum by (pod) (jvm_memory_bytes_used{area="heap"})' },
+        { title: "Drivers scraped", expr: "count by (namespace) (metrics_spark_driver_jvm_heap_used_Value)" },
+        { title: "Driver JVM heap used (bytes)", expr: "sum by (namespace, pod) (metrics_spark_driver_jvm_heap_used_Value)" },
+        // The executors' summary the driver serves at /metrics/executors/prometheus (status/api/v1/PrometheusResource.scala).
+        { title: "Active tasks per executor", expr: 'sum by (namespace, pod, executor_id) (metrics_executor_activeTasks{executor_id!="driver"})' },
     ],
     openeo: [{ title: "Scrapeable openEO Spark pods", expr: 'count by (pod) (up{namespace="openeo"} == 1)' }],
     argo: [

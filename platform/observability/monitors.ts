@@ -28,6 +28,9 @@ export interface Monitor {
     app?: AppName;
 }
 
+/** The driver label that marks a Spark driver serving SPARK_PROMETHEUS_CONF's metrics. */
+export const SPARK_METRICS_LABEL = "geoplatform.io/spark-metrics";
+
 /**
  * Spark's metrics, the way every Spark pod of the platform exposes them: Spark's own PrometheusServlet
  * (apache/spark core/src/main/scala/org/apache/spark/metrics/sink/PrometheusServlet.scala, keys read by
@@ -42,6 +45,14 @@ export const SPARK_PROMETHEUS_CONF: Record<string, string> = {
     "spark.ui.prometheus.enabled": "true",
     "spark.metrics.conf.*.sink.prometheusServlet.class": "org.apache.spark.metrics.sink.PrometheusServlet",
     "spark.metrics.conf.*.sink.prometheusServlet.path": "/metrics/prometheus",
+    // The JVM's heap, GC and buffer pools (metrics/source/JvmSource.scala), not registered unless configured.
+    "spark.metrics.conf.*.source.jvm.class": "org.apache.spark.metrics.source.JvmSource",
+    // Metric names start with this instead of each run's application id (MetricsSystem.buildRegistryName), so they
+    // are the same for every job: metrics_spark_driver_<source>_<name>_Value; the pod label tells runs apart.
+    "spark.metrics.namespace": "spark",
+    // Only drivers that serve these metrics are scraped: a user's own job without them would be a target that is
+    // always down, and the chart's TargetDown alert would fire (Spark on Kubernetes: spark.kubernetes.driver.label.*).
+    [`spark.kubernetes.driver.label.${SPARK_METRICS_LABEL}`]: "true",
 };
 
 /**
@@ -50,7 +61,7 @@ export const SPARK_PROMETHEUS_CONF: Record<string, string> = {
  * 4040) and labels the pod spark-role=driver (Constants.SPARK_ROLE_LABEL, SPARK_POD_DRIVER_ROLE).
  */
 export const SPARK_UI_PORT = { name: "spark-ui", port: 4040 } as const;
-const SPARK_DRIVERS = { matchLabels: { "spark-role": "driver" } };
+const SPARK_DRIVERS = { matchLabels: { "spark-role": "driver", [SPARK_METRICS_LABEL]: "true" } };
 const SPARK_ENDPOINTS: Endpoint[] = [
     { port: SPARK_UI_PORT.name, path: SPARK_PROMETHEUS_CONF["spark.metrics.conf.*.sink.prometheusServlet.path"] },
     { port: SPARK_UI_PORT.name, path: "/metrics/executors/prometheus" },

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { PROCESSING_TOLERATION } from "../../platform/placement";
 import { BATCH_TEMPLATE_PATH } from "../../apps/openeo/files";
-import { MONITORS, SPARK_PROMETHEUS_CONF } from "../../platform/observability/monitors";
+import { MONITORS, SPARK_METRICS_LABEL, SPARK_PROMETHEUS_CONF } from "../../platform/observability/monitors";
 import { sharedStackRun } from "../harness/run-stack";
 import { STACKS } from "../harness/stack-config";
 import { K8sObject, kubeVersion, releasesOf, render } from "./render";
@@ -49,7 +49,7 @@ for (const stack of STACKS) {
             // spec.monitoring would add a javaagent whose jar the pinned image may lack.
             assert.strictEqual(spec.monitoring, undefined);
             const monitor = MONITORS.find((m) => m.component === "openeo");
-            assert.deepStrictEqual(monitor?.selector, { matchLabels: { "spark-role": "driver" } });
+            assert.deepStrictEqual(monitor?.selector, { matchLabels: { "spark-role": "driver", [SPARK_METRICS_LABEL]: "true" } });
             assert.ok(monitor?.endpoints.every((e) => e.port === "spark-ui"));
         });
 
