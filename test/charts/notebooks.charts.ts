@@ -72,7 +72,8 @@ for (const stack of STACKS) {
             assert.ok(role && binding, "z2jh renders the hub Role and RoleBinding (rbac.create)");
             const onSecrets = (role as any).rules.filter((r: any) => r.apiGroups.includes("") && r.resources.includes("secrets")).flatMap((r: any) => r.verbs);
             for (const verb of ["create", "delete"]) assert.ok(onSecrets.includes(verb), verb);
-            assert.deepStrictEqual((binding as any).subjects.map((s: any) => s.name), [hub.values.hub?.serviceAccount?.name ?? "hub"]);
+            const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "hub") as any;
+            assert.deepStrictEqual((binding as any).subjects.map((s: any) => s.name), [deployment.spec.template.spec.serviceAccountName], "bound to the hub pod's ServiceAccount");
         });
 
         it("puts the STS pre-spawn hook into the hub's configuration", () => {
