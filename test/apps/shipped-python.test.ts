@@ -26,7 +26,10 @@ function syntaxErrors(sources: [string, string][]): string[] {
 
 describe("apps: shipped Python compiles", () => {
     it("reports a syntax error in a source (the check can fail)", () => {
-        const errors = syntaxErrors([["ok", "x = 1\n"], ["broken", "x = 1\nif x\n    pass\n"]]);
+        const errors = syntaxErrors([
+            ["ok", "x = 1\n"],
+            ["broken", "x = 1\nif x\n    pass\n"],
+        ]);
         assert.strictEqual(errors.length, 1);
         assert.match(errors[0], /^broken:2: /);
     });
