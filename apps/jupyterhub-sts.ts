@@ -94,7 +94,10 @@ async def geoplatform_minio_credentials(spawner):
     if response.code != 200:
         spawner.log.warning("MinIO STS refused %s (HTTP %s): %s", spawner.user.name, response.code, (response.body or b"")[:300])
         _geoplatform_refuse(403, f"the object store (MinIO STS) refused your login token (HTTP {response.code}); ask an admin to check your groups, or log in again")
-    credentials = ElementTree.fromstring(response.body).find(".//sts:Credentials", _STS_NS)
+    try:
+        credentials = ElementTree.fromstring(response.body).find(".//sts:Credentials", _STS_NS)
+    except ElementTree.ParseError:
+        credentials = None
     if credentials is None:
         _geoplatform_refuse(502, "the object store (MinIO STS) answered without credentials; ask an admin")
     name = _geoplatform_secret_name(spawner)

@@ -15,6 +15,7 @@ requests, warnings, k8s = [], [], []
 ANSWERS = {
     "refused": (403, b"<Error><Code>AccessDenied</Code></Error>"),
     "empty": (200, b'<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"></AssumeRoleWithWebIdentityResponse>'),
+    "garbled": (200, b"<html>proxy error"),
 }
 OK = (200, b'<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>AKTMP</AccessKeyId><SecretAccessKey>SKTMP</SecretAccessKey><SessionToken>STTMP</SessionToken><Expiration>2026-12-02T12:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>')
 
@@ -83,7 +84,7 @@ print(json.dumps({"requests": requests, "warnings": warnings, "environment": spa
                   "k8s": k8s, "secrets": after_spawn, "secretsAtEnd": {"/".join(k): v for k, v in secrets.items()}}))
 `;
 
-type Kase = "ok" | "refused" | "notoken" | "empty" | "leftover" | "forbidden" | "stop";
+type Kase = "ok" | "refused" | "notoken" | "empty" | "garbled" | "leftover" | "forbidden" | "stop";
 interface HookRun {
     requests: any[];
     warnings: string[];
@@ -173,12 +174,14 @@ describe("apps: JupyterHub per-user MinIO credentials (pre-spawn hook)", () => {
         assert.strictEqual(r.environment.AWS_ACCESS_KEY_ID, undefined);
     });
 
-    it("fails the spawn when STS answers without credentials", () => {
-        const r = runHook("empty");
-        assert.strictEqual(r.error?.status, 502);
-        assert.match(r.error?.jupyterhub_message ?? "", /answered without credentials/);
-        assert.deepStrictEqual(r.k8s, []);
-    });
+    for (const kase of ["empty", "garbled"] as const) {
+        it(`fails the spawn when STS answers 200 without credentials (${kase})`, () => {
+            const r = runHook(kase);
+            assert.strictEqual(r.error?.status, 502);
+            assert.match(r.error?.jupyterhub_message ?? "", /answered without credentials/);
+            assert.deepStrictEqual(r.k8s, []);
+        });
+    }
 
     it("fails the spawn, asking the user to log in again, when auth_state holds no access token", () => {
         const r = runHook("notoken");
