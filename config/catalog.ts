@@ -139,7 +139,7 @@ export const IMAGES = {
     /** openEO geotrellis backend (driver and batch jobs). */
     openeo: "eoepca/openeo-geotrellis-kube:2.0-beta2",
     zookeeper: "zookeeper:3.9.3",
-    /** Fetches what an image lacks in init containers: the History Server's S3A jars, Geocube's SQL. */
+    /** Fetches what an image lacks in an init container: Geocube's SQL (apps/geocube/schema.ts). */
     curl: "curlimages/curl:8.14.1",
 } as const;
 

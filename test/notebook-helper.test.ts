@@ -58,10 +58,31 @@ describe("images: notebook session helper (geoplatform_spark)", () => {
         assert.strictEqual(r.conf["spark.submit.deployMode"], "client");
         assert.strictEqual(r.conf["spark.driver.host"], "10.42.3.7");
         assert.strictEqual(r.conf["spark.executor.instances"], "2");
-        assert.strictEqual(r.conf["spark.kubernetes.executor.podNamePrefix"], "ada-lovelace-sedona-cluster");
+        assert.match(r.conf["spark.kubernetes.executor.podNamePrefix"], /^ada-lovelace-sedona-cluster-[0-9a-f]{4}$/);
         // Ports come from spark-defaults.conf (the NetworkPolicies name them), not from the helper.
         assert.strictEqual(r.conf["spark.driver.port"], undefined);
         assert.ok(DRIVER_PORT > 0);
+    });
+
+    // apache/spark resource-managers/kubernetes Config.scala isValidExecutorPodNamePrefix: a DNS-1123 label, and
+    // "-exec-" plus Int.MaxValue's 10 digits must still fit in 63 characters.
+    const validPrefix = (p: string) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p) && p.length + 16 <= 63;
+
+    it("gives a valid executor name prefix when the 40th character is a separator, and never an empty base", () => {
+        // "ada-" + 35 characters of app name puts "-" (from the space) at position 40.
+        const app = "x".repeat(35) + " more";
+        const prefix = run({ ...USER, JUPYTERHUB_USER: "ada" }, app, 2).conf["spark.kubernetes.executor.podNamePrefix"];
+        assert.match(prefix, new RegExp(`^ada-${"x".repeat(35)}-[0-9a-f]{4}$`));
+        assert.ok(validPrefix(prefix), prefix);
+        const long = run({ ...USER, JUPYTERHUB_USER: "a".repeat(80) }, "nb", 2).conf["spark.kubernetes.executor.podNamePrefix"];
+        assert.ok(validPrefix(long), long);
+        const symbols = run({ ...USER, JUPYTERHUB_USER: "ü" }, "ß", 2).conf["spark.kubernetes.executor.podNamePrefix"];
+        assert.match(symbols, /^notebook-[0-9a-f]{4}$/);
+    });
+
+    it("gives two kernels of one user with the same app name different executor name prefixes", () => {
+        const prefixes = new Set([1, 2, 3].map(() => run(USER, "Sedona Cluster", 2).conf["spark.kubernetes.executor.podNamePrefix"]));
+        assert.strictEqual(prefixes.size, 3);
     });
 
     it("sets no credentials when the hub gave none, so S3 access fails rather than using someone else's", () => {

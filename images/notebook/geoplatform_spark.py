@@ -10,6 +10,7 @@ SPARK_CONF_DIR; this module adds what is known only in the pod: its address and 
 
 import os
 import re
+import secrets
 
 from pyspark.sql import SparkSession
 from sedona.spark import SedonaContext
@@ -32,8 +33,13 @@ def _credentials(builder):
 
 
 def _pod_name_prefix(app_name):
+    # Spark wants a DNS-1123 label that leaves room for "-exec-<Int.MaxValue>" in 63 characters, so at most 47
+    # (apache/spark resource-managers/kubernetes Config.scala isValidExecutorPodNamePrefix): truncate, then strip,
+    # so no "-" is left at the end. The random suffix keeps two kernels of one user (same app name) from
+    # colliding on executor pod names in the shared namespace.
     user = os.environ.get("JUPYTERHUB_USER", "notebook")
-    return re.sub(r"[^a-z0-9-]+", "-", f"{user}-{app_name}".lower()).strip("-")[:40]
+    base = re.sub(r"[^a-z0-9-]+", "-", f"{user}-{app_name}".lower())[:40].strip("-") or "notebook"
+    return f"{base}-{secrets.token_hex(2)}"
 
 
 def session(app_name="notebook", executors=0, executor_cores=1, executor_memory="2g"):

@@ -1,21 +1,23 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
-import { STS_DURATION_SECONDS, stsPreSpawnHook } from "../../apps/jupyterhub-sts";
+import { STS_DURATION_SECONDS, STS_SECRET_LABELS, STS_SECRET_SUFFIX, stsPreSpawnHook } from "../../apps/jupyterhub-sts";
 
 // The hub's pre-spawn hook, run by python3 as the hub would run it (c.Spawner.pre_spawn_hook awaited with the
-// spawner), against a stand-in for tornado's HTTP client that answers as MinIO's STS does.
+// spawner), against a stand-in for tornado's HTTP client that answers as MinIO's STS does, and a stand-in for
+// KubeSpawner's CoreV1Api that answers as the API server does.
 
 const HARNESS = String.raw`
 import asyncio, json, sys, types
 from urllib.parse import parse_qs
 
 hook_source, case = sys.argv[1], sys.argv[2]
-requests, warnings = [], []
+requests, warnings, k8s = [], [], []
 ANSWERS = {
-    "ok": (200, b'<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>AKTMP</AccessKeyId><SecretAccessKey>SKTMP</SecretAccessKey><SessionToken>STTMP</SessionToken><Expiration>2026-12-02T12:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>'),
     "refused": (403, b"<Error><Code>AccessDenied</Code></Error>"),
-    "notoken": (200, b""),
+    "empty": (200, b'<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"></AssumeRoleWithWebIdentityResponse>'),
+    "garbled": (200, b"<html>proxy error"),
 }
+OK = (200, b'<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>AKTMP</AccessKeyId><SecretAccessKey>SKTMP</SecretAccessKey><SessionToken>STTMP</SessionToken><Expiration>2026-12-02T12:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>')
 
 class Response:
     def __init__(self, code, body): self.code, self.body = code, body
@@ -27,11 +29,34 @@ class HTTPRequest:
 class AsyncHTTPClient:
     async def fetch(self, request, raise_error=True):
         requests.append({"url": request.url, "method": request.method, "form": {k: v[0] for k, v in parse_qs(request.body).items()}})
-        return Response(*ANSWERS[case])
+        return Response(*ANSWERS.get(case, OK))
 
-tornado = types.ModuleType("tornado"); httpclient = types.ModuleType("tornado.httpclient")
-httpclient.AsyncHTTPClient, httpclient.HTTPRequest = AsyncHTTPClient, HTTPRequest
-sys.modules["tornado"], sys.modules["tornado.httpclient"] = tornado, httpclient
+class HTTPError(Exception):
+    # tornado.web.HTTPError's constructor and str (tornado 6.5 web.py).
+    def __init__(self, status_code=500, log_message=None, *args):
+        self.status_code, self.log_message, self.args = status_code, log_message, args
+    def __str__(self): return "HTTP %d: (%s)" % (self.status_code, self.log_message % self.args)
+
+class ApiException(Exception):
+    def __init__(self, status): self.status = status
+
+def module(name, **attrs):
+    m = types.ModuleType(name); m.__dict__.update(attrs); sys.modules[name] = m
+module("tornado"); module("tornado.httpclient", AsyncHTTPClient=AsyncHTTPClient, HTTPRequest=HTTPRequest); module("tornado.web", HTTPError=HTTPError)
+module("kubernetes_asyncio"); module("kubernetes_asyncio.client"); module("kubernetes_asyncio.client.rest", ApiException=ApiException)
+
+# KubeSpawner's CoreV1Api (kubernetes_asyncio): create_namespaced_secret(namespace, body), delete_namespaced_secret(name, namespace);
+# the API server's answers: 409 on an existing name, 404 on a missing one, 403 where the Role does not allow it.
+secrets = {("jupyterhub", "jupyter-ada-s3-credentials"): {"stale": True}} if case == "leftover" else {}
+class CoreV1Api:
+    async def create_namespaced_secret(self, namespace, body):
+        k8s.append(["create", namespace, body["metadata"]["name"]])
+        if case == "forbidden": raise ApiException(403)
+        if (namespace, body["metadata"]["name"]) in secrets: raise ApiException(409)
+        secrets[(namespace, body["metadata"]["name"])] = json.loads(json.dumps(body))
+    async def delete_namespaced_secret(self, name, namespace):
+        k8s.append(["delete", namespace, name])
+        if secrets.pop((namespace, name), None) is None: raise ApiException(404)
 
 class Log:
     def warning(self, *a): warnings.append(a[0] % a[1:])
@@ -42,22 +67,45 @@ class User:
 
 shared = {"AWS_ENDPOINT_URL": "http://minio.minio.svc:9000"}
 class Spawner:
-    log, user, environment = Log(), User(), shared
+    log, user, environment, api, namespace, pod_name = Log(), User(), shared, CoreV1Api(), "jupyterhub", "jupyter-ada"
 
 c = types.SimpleNamespace(Spawner=types.SimpleNamespace())
 exec(hook_source, {"c": c})
-spawner = Spawner()
-asyncio.run(c.Spawner.pre_spawn_hook(spawner))
-print(json.dumps({"requests": requests, "warnings": warnings, "environment": spawner.environment, "shared": shared}))
+spawner, error = Spawner(), None
+try:
+    asyncio.run(c.Spawner.pre_spawn_hook(spawner))
+except HTTPError as e:
+    error = {"status": e.status_code, "jupyterhub_message": getattr(e, "jupyterhub_message", None), "str": str(e)}
+after_spawn = {"/".join(k): v for k, v in secrets.items()}
+if case == "stop":
+    asyncio.run(c.Spawner.post_stop_hook(spawner))
+    asyncio.run(c.Spawner.post_stop_hook(spawner))  # a second stop (Secret already gone) is not an error
+print(json.dumps({"requests": requests, "warnings": warnings, "environment": spawner.environment, "shared": shared, "error": error,
+                  "k8s": k8s, "secrets": after_spawn, "secretsAtEnd": {"/".join(k): v for k, v in secrets.items()}}))
 `;
 
-function runHook(kase: "ok" | "refused" | "notoken") {
-    const out = execFileSync("python3", ["-c", HARNESS, stsPreSpawnHook("http://minio.minio.svc:9000"), kase], { encoding: "utf8" });
-    return JSON.parse(out) as { requests: any[]; warnings: string[]; environment: Record<string, string>; shared: Record<string, string> };
+type Kase = "ok" | "refused" | "notoken" | "empty" | "garbled" | "leftover" | "forbidden" | "stop";
+interface HookRun {
+    requests: any[];
+    warnings: string[];
+    environment: Record<string, any>;
+    shared: Record<string, string>;
+    error: { status: number; jupyterhub_message: string | null; str: string } | null;
+    k8s: string[][];
+    secrets: Record<string, any>;
+    secretsAtEnd: Record<string, any>;
 }
 
+function runHook(kase: Kase): HookRun {
+    const out = execFileSync("python3", ["-c", HARNESS, stsPreSpawnHook("http://minio.minio.svc:9000"), kase], { encoding: "utf8" });
+    return JSON.parse(out) as HookRun;
+}
+
+const SECRET = "jupyter-ada" + STS_SECRET_SUFFIX;
+const CREDENTIAL_VALUES = ["AKTMP", "SKTMP", "STTMP"];
+
 describe("apps: JupyterHub per-user MinIO credentials (pre-spawn hook)", () => {
-    it("trades the user's access token for temporary credentials and gives them to this server only", () => {
+    it("trades the user's access token for temporary credentials, stores them in a Secret of this server, and refers to it", () => {
         const r = runHook("ok");
         assert.deepStrictEqual(r.requests, [
             {
@@ -71,27 +119,85 @@ describe("apps: JupyterHub per-user MinIO credentials (pre-spawn hook)", () => {
                 },
             },
         ]);
+        const ref = (key: string) => ({ valueFrom: { secretKeyRef: { name: SECRET, key } } });
         assert.deepStrictEqual(r.environment, {
             AWS_ENDPOINT_URL: "http://minio.minio.svc:9000",
-            AWS_ACCESS_KEY_ID: "AKTMP",
-            AWS_SECRET_ACCESS_KEY: "SKTMP",
-            AWS_SESSION_TOKEN: "STTMP",
+            AWS_ACCESS_KEY_ID: ref("AWS_ACCESS_KEY_ID"),
+            AWS_SECRET_ACCESS_KEY: ref("AWS_SECRET_ACCESS_KEY"),
+            AWS_SESSION_TOKEN: ref("AWS_SESSION_TOKEN"),
             AWS_CREDENTIALS_EXPIRATION: "2026-12-02T12:00:00Z",
         });
+        const env = JSON.stringify(r.environment);
+        for (const v of CREDENTIAL_VALUES) assert.ok(!env.includes(v), `${v} is not in the pod's environment`);
+        assert.deepStrictEqual(r.secrets, {
+            [`jupyterhub/${SECRET}`]: {
+                apiVersion: "v1",
+                kind: "Secret",
+                type: "Opaque",
+                stringData: { AWS_ACCESS_KEY_ID: "AKTMP", AWS_SECRET_ACCESS_KEY: "SKTMP", AWS_SESSION_TOKEN: "STTMP" },
+                metadata: { name: SECRET, labels: STS_SECRET_LABELS, annotations: { "hub.jupyter.org/username": "ada" } },
+            },
+        });
+        assert.deepStrictEqual(r.k8s, [["create", "jupyterhub", SECRET]], "only the verbs z2jh 4.4.0's hub Role grants on secrets (create, delete)");
         assert.deepStrictEqual(r.shared, { AWS_ENDPOINT_URL: "http://minio.minio.svc:9000" }, "the configured (shared) environment is not touched");
         assert.deepStrictEqual(r.warnings, []);
+        assert.strictEqual(r.error, null);
     });
 
-    it("spawns without credentials, saying why, when MinIO refuses the token", () => {
+    it("replaces a leftover Secret (hub died before the stop hook) by delete and create: the Role has no update or patch", () => {
+        const r = runHook("leftover");
+        assert.deepStrictEqual(r.k8s, [
+            ["create", "jupyterhub", SECRET],
+            ["delete", "jupyterhub", SECRET],
+            ["create", "jupyterhub", SECRET],
+        ]);
+        assert.strictEqual(r.secrets[`jupyterhub/${SECRET}`].stringData.AWS_SECRET_ACCESS_KEY, "SKTMP");
+        assert.strictEqual(r.error, null);
+    });
+
+    it("deletes the Secret when the server stops, and a second stop finds it gone without an error", () => {
+        const r = runHook("stop");
+        assert.deepStrictEqual(r.k8s, [
+            ["create", "jupyterhub", SECRET],
+            ["delete", "jupyterhub", SECRET],
+            ["delete", "jupyterhub", SECRET],
+        ]);
+        assert.deepStrictEqual(r.secretsAtEnd, {});
+    });
+
+    it("fails the spawn with a message for the user when MinIO refuses the token", () => {
         const r = runHook("refused");
-        assert.strictEqual(r.environment.AWS_ACCESS_KEY_ID, undefined);
+        assert.strictEqual(r.error?.status, 403);
+        assert.match(r.error?.jupyterhub_message ?? "", /object store \(MinIO STS\) refused your login token \(HTTP 403\)/);
         assert.match(r.warnings[0], /MinIO STS refused ada \(HTTP 403\)/);
+        assert.deepStrictEqual(r.k8s, [], "no Secret");
+        assert.strictEqual(r.environment.AWS_ACCESS_KEY_ID, undefined);
     });
 
-    it("spawns without credentials, saying why, when auth_state holds no access token", () => {
+    for (const kase of ["empty", "garbled"] as const) {
+        it(`fails the spawn when STS answers 200 without credentials (${kase})`, () => {
+            const r = runHook(kase);
+            assert.strictEqual(r.error?.status, 502);
+            assert.match(r.error?.jupyterhub_message ?? "", /answered without credentials/);
+            assert.deepStrictEqual(r.k8s, []);
+        });
+    }
+
+    it("fails the spawn, asking the user to log in again, when auth_state holds no access token", () => {
         const r = runHook("notoken");
         assert.deepStrictEqual(r.requests, []);
+        assert.strictEqual(r.error?.status, 403);
+        assert.match(r.error?.jupyterhub_message ?? "", /no login token is stored for your account.*log in again/);
         assert.strictEqual(r.environment.AWS_ACCESS_KEY_ID, undefined);
-        assert.match(r.warnings[0], /no access token in auth_state for ada/);
+    });
+
+    it("fails the spawn when the Secret cannot be written, and logs no credential", () => {
+        const r = runHook("forbidden");
+        assert.strictEqual(r.error?.status, 500);
+        assert.match(r.error?.jupyterhub_message ?? "", /could not store your object-store credentials/);
+        assert.deepStrictEqual(r.warnings, [`cannot write Secret ${SECRET} for ada: 403`]);
+        const logged = JSON.stringify([r.warnings, r.error]);
+        for (const v of CREDENTIAL_VALUES) assert.ok(!logged.includes(v), `${v} is neither logged nor shown`);
+        assert.strictEqual(r.environment.AWS_ACCESS_KEY_ID, undefined);
     });
 });

@@ -111,6 +111,7 @@ for (const stack of STACKS) {
             assert.ok(!JSON.stringify(v.singleuser).includes("jupyterhub-s3"), "the app's shared S3 Secret never reaches a notebook");
             const hook = v.hub.extraConfig["geoplatform-minio-sts"];
             assert.match(hook, /^c\.Spawner\.pre_spawn_hook = geoplatform_minio_credentials$/m);
+            assert.match(hook, /^c\.Spawner\.post_stop_hook = geoplatform_minio_credentials_cleanup$/m);
             assert.match(hook, /_STS_ENDPOINT = "http:\/\/minio\.minio\.svc:9000"/);
             assert.match(hook, /"Action": "AssumeRoleWithWebIdentity"/);
             // Issued before the pod starts; the culler acts up to one period after maxAge.

@@ -66,10 +66,21 @@ for (const stack of STACKS) {
             assert.match(IMAGE, new RegExp(`WORKDIR ${home}`));
         });
 
+        it("lets the hub's ServiceAccount create and delete the per-server credential Secrets, the only verbs the hook uses", () => {
+            const role = objects.find((o) => o.kind === "Role" && o.metadata.name === "hub") as K8sObject;
+            const binding = objects.find((o) => o.kind === "RoleBinding" && o.metadata.name === "hub") as K8sObject;
+            assert.ok(role && binding, "z2jh renders the hub Role and RoleBinding (rbac.create)");
+            const onSecrets = (role as any).rules.filter((r: any) => r.apiGroups.includes("") && r.resources.includes("secrets")).flatMap((r: any) => r.verbs);
+            for (const verb of ["create", "delete"]) assert.ok(onSecrets.includes(verb), verb);
+            const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "hub") as any;
+            assert.deepStrictEqual((binding as any).subjects.map((s: any) => s.name), [deployment.spec.template.spec.serviceAccountName], "bound to the hub pod's ServiceAccount");
+        });
+
         it("puts the STS pre-spawn hook into the hub's configuration", () => {
             const secret = objects.find((o) => o.kind === "Secret" && o.metadata.name === "hub") as K8sObject;
             const values = yaml.load(Buffer.from(secret.data["values.yaml"], "base64").toString("utf8")) as any;
             assert.match(values.hub.extraConfig["geoplatform-minio-sts"], /c\.Spawner\.pre_spawn_hook = geoplatform_minio_credentials/);
+            assert.match(values.hub.extraConfig["geoplatform-minio-sts"], /c\.Spawner\.post_stop_hook = geoplatform_minio_credentials_cleanup/);
             // The culler's settings as the hub reads them: a server is stopped before its 12 h credentials expire.
             assert.ok(values.cull.maxAge + values.cull.every + values.singleuser.startTimeout <= 43200);
             assert.deepStrictEqual([values.cull.every, values.singleuser.startTimeout], [600, 300]);
