@@ -411,7 +411,13 @@ describe("stack configuration", () => {
         assert.strictEqual(config.apps.geocube.apiserverImage, `registry.example.org:5000/geo/team/geoplatform-geocube-apiserver:${GEOCUBE_IMAGES.tag}`);
         assert.strictEqual(config.apps.spark.image, "apache/spark:4.0.3", "an explicit image wins");
         assert.strictEqual(config.apps.openeo.image, IMAGES.openeo, "upstream images do not move");
-        assert.strictEqual(validateConfig(devWith(() => undefined), "dev").apps.jupyterhub.singleuserImage, `${DEFAULT_IMAGE_REGISTRY}/geoplatform-notebook:${PROJECT_IMAGES.tag}`);
+        assert.strictEqual(
+            validateConfig(
+                devWith(() => undefined),
+                "dev",
+            ).apps.jupyterhub.singleuserImage,
+            `${DEFAULT_IMAGE_REGISTRY}/geoplatform-notebook:${PROJECT_IMAGES.tag}`,
+        );
         for (const bad of ["ghcr.io/Some-Org", "ghcr.io/some-org/", "ghcr.io", "ghcr.io/org/geoplatform-notebook:v1", "", 42]) {
             const problems = problemsOf(devWith((r) => (r.imageRegistry = bad)));
             assert.strictEqual(problems.length, 1, `${JSON.stringify(bad)}: ${problems.join("\n")}`);

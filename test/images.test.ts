@@ -181,7 +181,8 @@ describe("images: release workflow", () => {
 
     it("refuses a release whose tag is not the version the catalog pins", () => {
         const script = steps.find((s) => s.name === "tag").run;
-        const run = (tag: string) => spawnSync("bash", ["-euo", "pipefail", "-c", script], { cwd: REPO_ROOT, env: { PATH: process.env.PATH, TAG: tag }, encoding: "utf8" });
+        const run = (tag: string) =>
+            spawnSync("bash", ["-euo", "pipefail", "-c", script], { cwd: REPO_ROOT, env: { PATH: process.env.PATH, TAG: tag }, encoding: "utf8" });
         assert.strictEqual(run(PROJECT_IMAGES.tag).status, 0, run(PROJECT_IMAGES.tag).stderr);
         const wrong = run("v9.9.9");
         assert.notStrictEqual(wrong.status, 0);

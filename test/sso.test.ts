@@ -79,7 +79,13 @@ function minioSts(claims: Record<string, unknown>, provider: { clientId: string;
  * (`*` wildcards, `${jwt:...}` variables filled from the claims; the chart's statements are all Allow).
  */
 function allows(policy: any, action: string, arn: string, claims: Record<string, string> = { preferred_username: "ada" }): boolean {
-    const glob = (pattern: string) => new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.?+^$()[\]{}|\\]/g, "\\$&")).join(".*")}$`);
+    const glob = (pattern: string) =>
+        new RegExp(
+            `^${pattern
+                .split("*")
+                .map((p) => p.replace(/[.?+^$()[\]{}|\\]/g, "\\$&"))
+                .join(".*")}$`,
+        );
     return policy.statements.some(
         (s: any) =>
             (s.actions as string[]).some((a) => glob(a).test(action)) &&
@@ -258,10 +264,14 @@ describe("single sign-on and roles", () => {
 
                 assert.deepStrictEqual(minioSts(accessTokenClaims(client("jupyterhub"), ["data-scientists"]), provider, policies), ["data-scientists"]);
                 assert.deepStrictEqual(minioSts(accessTokenClaims(client("jupyterhub"), ["platform-admins"]), provider, policies), ["platform-admins"]);
-                assert.strictEqual(minioSts(accessTokenClaims(client("jupyterhub"), ["someone-else"]), provider, policies), "none of the given policies are defined");
+                assert.strictEqual(
+                    minioSts(accessTokenClaims(client("jupyterhub"), ["someone-else"]), provider, policies),
+                    "none of the given policies are defined",
+                );
                 // Clients that have no business with MinIO get nothing for their tokens.
                 for (const other of ["grafana", "argo", "oauth2-proxy"]) {
-                    if (client(other)) assert.strictEqual(minioSts(accessTokenClaims(client(other), ["data-scientists"]), provider, policies), "`azp` claim invalid", other);
+                    if (client(other))
+                        assert.strictEqual(minioSts(accessTokenClaims(client(other), ["data-scientists"]), provider, policies), "`azp` claim invalid", other);
                 }
 
                 // What the example notebook does with those credentials (apps/example-notebook.ts): read the samples, write its result.
@@ -270,7 +280,10 @@ describe("single sign-on and roles", () => {
                 assert.ok(allows(users, "s3:ListBucket", `arn:aws:s3:::${env.SAMPLES_BUCKET}`));
                 assert.ok(allows(users, "s3:GetObject", `arn:aws:s3:::${env.SAMPLES_BUCKET}/sedona-sample/points.csv`));
                 assert.ok(allows(users, "s3:PutObject", `arn:aws:s3:::${env.NOTEBOOKS_BUCKET}/ada/sedona-counts/part-00000.parquet`));
-                assert.ok(allows(users, "s3:DeleteObject", `arn:aws:s3:::${env.NOTEBOOKS_BUCKET}/ada/sedona-counts/_SUCCESS`), "overwrite mode deletes the old result");
+                assert.ok(
+                    allows(users, "s3:DeleteObject", `arn:aws:s3:::${env.NOTEBOOKS_BUCKET}/ada/sedona-counts/_SUCCESS`),
+                    "overwrite mode deletes the old result",
+                );
                 assert.ok(!allows(users, "s3:GetObject", "arn:aws:s3:::loki-chunks/fake/chunk"), "not the platform's log bucket");
                 // Nobody else's prefix, and the apps' data stays as the apps wrote it.
                 assert.ok(!allows(users, "s3:PutObject", `arn:aws:s3:::${env.NOTEBOOKS_BUCKET}/grace/sedona-counts/part-00000.parquet`));

@@ -115,7 +115,10 @@ for (const stack of STACKS) {
             assert.match(hook, /_STS_ENDPOINT = "http:\/\/minio\.minio\.svc:9000"/);
             assert.match(hook, /"Action": "AssumeRoleWithWebIdentity"/);
             // Issued before the pod starts; the culler acts up to one period after maxAge.
-            assert.ok(v.cull.maxAge > 0 && v.cull.maxAge + v.cull.every + v.singleuser.startTimeout <= STS_DURATION_SECONDS, "the culler stops a server before its credentials expire");
+            assert.ok(
+                v.cull.maxAge > 0 && v.cull.maxAge + v.cull.every + v.singleuser.startTimeout <= STS_DURATION_SECONDS,
+                "the culler stops a server before its credentials expire",
+            );
             assert.match(hook, new RegExp(`_STS_DURATION = "${STS_DURATION_SECONDS}"`));
         });
 

@@ -73,7 +73,11 @@ for (const stack of STACKS) {
             const onSecrets = (role as any).rules.filter((r: any) => r.apiGroups.includes("") && r.resources.includes("secrets")).flatMap((r: any) => r.verbs);
             for (const verb of ["create", "delete"]) assert.ok(onSecrets.includes(verb), verb);
             const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "hub") as any;
-            assert.deepStrictEqual((binding as any).subjects.map((s: any) => s.name), [deployment.spec.template.spec.serviceAccountName], "bound to the hub pod's ServiceAccount");
+            assert.deepStrictEqual(
+                (binding as any).subjects.map((s: any) => s.name),
+                [deployment.spec.template.spec.serviceAccountName],
+                "bound to the hub pod's ServiceAccount",
+            );
         });
 
         it("puts the STS pre-spawn hook into the hub's configuration", () => {
