@@ -71,7 +71,8 @@ INSTALLER`,
  * k3s kubectl against a fake API: a node is a folder $SANDBOX/node/<name> with files ready (True/False), version,
  * unschedulable, labels (k=v lines), taints (k=v:Effect lines) and annotations (k=v lines); `get nodes` lists every
  * version; a ConfigMap is a file $SANDBOX/cm/<name> holding its `holder`; a node's Lease is $SANDBOX/lease/<name>
- * (a number of seconds). $SANDBOX/drain-fails makes drains fail.
+ * (a number of seconds). $SANDBOX/drain-fails makes drains fail; $SANDBOX/bare-pod puts a pod with no controller (a
+ * JupyterHub user server) on every node, which kubectl refuses to drain without --force.
  */
 const K3S_KUBECTL = `echo "k3s $*" >>"$SANDBOX/calls"
 shift # kubectl
@@ -109,7 +110,11 @@ case "$cmd" in
       *annotations*) key=$(echo "$*" | sed 's/.*annotations\\.//; s/}.*//; s/\\\\\\././g'); sed -n "s|^$key=||p" "$n/annotations" 2>/dev/null ;;
       *spec.taints*) sed 's/=[^:]*:/:/' "$n/taints" 2>/dev/null | tr '\\n' ' ' ;;
     esac ;;
-  drain) [ ! -f "$SANDBOX/drain-fails" ] && echo true >"$n/unschedulable" ;;
+  drain)
+    # kubectl pkg/drain filters.go unreplicatedFilter: a pod with no controller stops the drain at once, without --force.
+    if [ -f "$SANDBOX/bare-pod" ]; then case " $* " in *" --force "*) ;; *)
+      echo "error: unable to drain node \"$name\" due to error: cannot delete cannot delete Pods that declare no controller (use --force to override): jupyterhub/jupyter-alice, continuing command..." >&2; exit 1 ;; esac; fi
+    [ ! -f "$SANDBOX/drain-fails" ] && echo true >"$n/unschedulable" ;;
   uncordon) rm -f "$n/unschedulable" ;;
   delete) rm -rf "$n" ;;
   label)
@@ -604,6 +609,15 @@ describe("K3s node scripts", () => {
             assert.match(gone.stdout, /already gone/);
         });
 
+        it("drains a node holding a pod with no controller (a JupyterHub user server) with --force, instead of failing at once", () => {
+            box.node("dev-processing-1");
+            box.write("bare-pod", "");
+            const result = box.run("drain-node", { NODE_NAME: "dev-processing-1" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain dev-processing-1 ") && c.split(" ").includes("--force")));
+            assert.ok(!box.exists("node/dev-processing-1"));
+        });
+
         it("removes a dead node (not Ready: its kubelet cannot evict) without draining it", () => {
             box.node("prod-processing-2", { ready: false });
             const result = box.run("drain-node", { NODE_NAME: "prod-processing-2" });
@@ -774,6 +788,16 @@ describe("K3s node scripts", () => {
             assert.ok(box.exists("node/a"), "kept, so nothing is lost");
         });
 
+        it("drains a live predecessor holding a pod with no controller (a JupyterHub user server) with --force", () => {
+            registeredAs("i-old", { ip: "10.0.0.9" });
+            box.write("lease-alive", "");
+            box.write("bare-pod", "");
+            const result = forget();
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain a ") && c.split(" ").includes("--force")));
+            assert.ok(!box.exists("node/a"));
+        });
+
         it("removes a NotReady predecessor at once", () => {
             registeredAs("i-old", { ready: false });
             const started = Date.now();
@@ -804,6 +828,15 @@ describe("K3s node scripts", () => {
             assert.match(roll("before", "a").stdout, /a already runs v1\.33\.5\+k3s1 with this config/);
             assert.ok(!box.exists("cm/geoplatform-upgrade-lock"), "no lock taken");
             assert.ok(!box.calls().some((c) => c.includes("drain")));
+        });
+
+        it("drains a node holding a pod with no controller (a JupyterHub user server) with --force, so it is not left cordoned with the lock", () => {
+            box.node("a", { version: OLD, annotations: ["geoplatform.io/k3s-config=c1"] });
+            box.write("bare-pod", "");
+            const before = roll("before", "a");
+            assert.strictEqual(before.status, 0, before.stderr);
+            assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain a ") && c.split(" ").includes("--force")));
+            assert.match(before.stdout, /drained a for v1\.33\.5\+k3s1/);
         });
 
         it("takes the lock, cordons (recording it) and drains; after the upgrade uncordons, records the config and releases", () => {

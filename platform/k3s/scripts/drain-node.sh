@@ -27,7 +27,9 @@ ready=$(kubectl get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=
 if [[ $ready == True ]]; then
     # A PodDisruptionBudget (Longhorn's last replica, a single database
     # instance) may block the drain: fail rather than lose data.
-    timeout $((drain_timeout + 30)) k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${drain_timeout}s" ||
+    # --force: a pod with no controller (a JupyterHub user server) would stop the drain at once; it is deleted
+    # (its user re-spawns at the next login, an open kernel is lost).
+    timeout $((drain_timeout + 30)) k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${drain_timeout}s" --force ||
         {
             echo "geoplatform: drain of $NODE_NAME did not finish within ${drain_timeout}s (a PodDisruptionBudget?); the node stays, cordoned. Fix and re-run." >&2
             exit 1
