@@ -712,21 +712,40 @@ function checkLonghornStorage(c: Checker, config: GeoplatformConfig): void {
 
 /**
  * `rollNodes`: names of VMs the program creates in this stack (`<stack>-<group>-<n>`, `<stack>-bastion`), each once. An
- * unknown name would roll nothing and hide the mistake.
+ * unknown name would roll nothing and hide the mistake. Servers: never the only one (its replacement boots with
+ * `cluster-init` and nothing to join, a new empty cluster with a new CA, while the state still lists every Kubernetes
+ * object), and at most one per run (etcd keeps quorum with one of three servers away, not two).
  */
 function checkRollNodes(c: Checker, raw: unknown, stack: string, nodeGroups: Record<string, NodeGroupConfig>): string[] {
     const list = c.array("rollNodes", raw, { optional: true });
     // Without valid groups the VM names are unknown.
     if (c.failed("nodeGroups")) return [];
-    const vms = [...planNodes({ nodeGroups } as GeoplatformConfig, stack).map((n) => n.name), bastionName(stack)];
+    const planned = planNodes({ nodeGroups } as GeoplatformConfig, stack);
+    const vms = [...planned.map((n) => n.name), bastionName(stack)];
+    const servers = planned.filter((n) => n.spec.role === "server");
     const names: string[] = [];
+    let rolledServer: { key: string; name: string } | undefined;
     list.forEach((item, i) => {
         const key = `rollNodes[${i}]`;
         const name = c.string(key, item, { expected: "a VM name" });
         if (!name) return;
+        const server = servers.find((n) => n.name === name);
         if (!vms.includes(name)) c.fail(key, name, `the name of a VM of stack ${stack} (${vms.join(", ")})`);
         else if (names.includes(name)) c.fail(key, name, "each VM once");
-        else names.push(name);
+        else if (server && servers.length === 1) {
+            c.fail(
+                key,
+                name,
+                `not the stack's only server: its replacement would start a new, empty cluster (cluster-init, nothing to join) and every Kubernetes object would be lost; ` +
+                    `go to 3 servers first (nodeGroups.${server.group}.count: 3) and roll them one per run, or rebuild from an etcd snapshot with geoplatform:restore.k3s ` +
+                    `(docs/restore.md, "The whole cluster into new VMs")`,
+            );
+        } else if (server && rolledServer) {
+            c.fail(key, name, `one server per run (${rolledServer.key} is ${rolledServer.name}): etcd keeps quorum with one server away, not two`);
+        } else {
+            if (server) rolledServer = { key, name };
+            names.push(name);
+        }
     });
     return names;
 }

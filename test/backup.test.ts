@@ -10,6 +10,7 @@ import { chartOf } from "./harness/releases";
 import { RecordedResource, runStack, sharedStackRuns, StackRun } from "./harness/run-stack";
 import { plainSecretLeaks } from "./harness/secrets";
 import { rawGeoplatformConfig, STACKS } from "./harness/stack-config";
+import { planChanges } from "./day2/plan";
 
 // Issue 14: every stack backs its data up to a bucket outside the cluster, keeps its data volumes when claims go, and
 // recovers from the backups when `geoplatform:restore` says so (docs/restore.md).
@@ -299,6 +300,30 @@ describe("backups (issue 14)", () => {
             for (const agent of byType(run, COMMAND).filter((r) => /-(system|processing)-\d+-k3s$/.test(r.name))) {
                 assert.ok(transitiveDeps(run, agent.urn).has(reset.urn), `${agent.name} joins the restored cluster`);
             }
+        });
+
+        it("a first server replaced later with restore.k3s still set: no reset of the live cluster; only a new snapshot restores", async () => {
+            const reset = one(run, COMMAND, "dev-etcd-restore");
+            const vm = run.resources.find((r) => r.name === "dev-control-plane-1" && r.type === "openstack:compute/instance:Instance") as RecordedResource;
+            // The replacement re-reads the first server's host key (infra/host-keys.ts), which this command's connection
+            // holds: the engine updates it, and pulumi-command v1.2.1 then runs `update`, or `create` when it is unset
+            // (provider/pkg/provider/remote/commandController.go, Update).
+            const plan = planChanges(run, run, [vm.urn]);
+            assert.ok(plan.replace.includes("dev-control-plane-1-host-key"), JSON.stringify(plan.reasons));
+            assert.ok(reset.dependencies.includes(one(run, COMMAND, "dev-control-plane-1-host-key").urn), "its connection holds the host key");
+            assert.ok(!plan.replace.includes("dev-etcd-restore"), JSON.stringify(plan.reasons));
+            const runOnUpdate = reset.inputs.update ?? reset.inputs.create;
+            assert.strictEqual(runOnUpdate, "true", "an update of the restore command runs nothing");
+            // A new snapshot is a replacement (triggers are replaceOnChanges), whose create runs the restore.
+            const other = await runStack("dev", {
+                "geoplatform:restore": { ...restore, k3s: { snapshot: "etcd-snapshot-dev-control-plane-1-1764633600.zip" } },
+                "geoplatform:backup": { ...(rawGeoplatformConfig("dev").backup as object), postgresServerName: "geoplatform-pg-2" },
+            });
+            const again = planChanges(run, other);
+            assert.deepStrictEqual(again.reasons["dev-etcd-restore"], ["triggers[0]"]);
+            const next = one(other, COMMAND, "dev-etcd-restore");
+            assert.strictEqual(next.inputs.create, "sudo bash -s");
+            assert.match(next.inputs.stdin, /--cluster-reset/);
         });
     });
 

@@ -71,7 +71,8 @@ INSTALLER`,
  * k3s kubectl against a fake API: a node is a folder $SANDBOX/node/<name> with files ready (True/False), version,
  * unschedulable, labels (k=v lines), taints (k=v:Effect lines) and annotations (k=v lines); `get nodes` lists every
  * version; a ConfigMap is a file $SANDBOX/cm/<name> holding its `holder`; a node's Lease is $SANDBOX/lease/<name>
- * (a number of seconds). $SANDBOX/drain-fails makes drains fail.
+ * (a number of seconds). $SANDBOX/drain-fails makes drains fail; $SANDBOX/bare-pod puts a pod with no controller (a
+ * JupyterHub user server) on every node, which kubectl refuses to drain without --force.
  */
 const K3S_KUBECTL = `echo "k3s $*" >>"$SANDBOX/calls"
 shift # kubectl
@@ -109,7 +110,11 @@ case "$cmd" in
       *annotations*) key=$(echo "$*" | sed 's/.*annotations\\.//; s/}.*//; s/\\\\\\././g'); sed -n "s|^$key=||p" "$n/annotations" 2>/dev/null ;;
       *spec.taints*) sed 's/=[^:]*:/:/' "$n/taints" 2>/dev/null | tr '\\n' ' ' ;;
     esac ;;
-  drain) [ ! -f "$SANDBOX/drain-fails" ] && echo true >"$n/unschedulable" ;;
+  drain)
+    # kubectl pkg/drain filters.go unreplicatedFilter: a pod with no controller stops the drain at once, without --force.
+    if [ -f "$SANDBOX/bare-pod" ]; then case " $* " in *" --force "*) ;; *)
+      echo "error: unable to drain node \"$name\" due to error: cannot delete cannot delete Pods that declare no controller (use --force to override): jupyterhub/jupyter-alice, continuing command..." >&2; exit 1 ;; esac; fi
+    [ ! -f "$SANDBOX/drain-fails" ] && echo true >"$n/unschedulable" ;;
   uncordon) rm -f "$n/unschedulable" ;;
   delete) rm -rf "$n" ;;
   label)
@@ -589,9 +594,15 @@ describe("K3s node scripts", () => {
 
     describe("drain-node", () => {
         beforeEach(() => box.preinstallK3s(VERSION));
+        /** A Ready node whose kubelet renews its Lease. */
+        const live = (name: string) => {
+            box.node(name);
+            box.write(`lease/${name}`, "1");
+            box.write("lease-alive", "");
+        };
 
         it("drains and removes a leaving node, and accepts one that is already gone", () => {
-            box.node("dev-system-1");
+            live("dev-system-1");
             const drained = box.run("drain-node", { NODE_NAME: "dev-system-1" });
             assert.strictEqual(drained.status, 0, drained.stderr);
             const calls = box.calls();
@@ -604,6 +615,15 @@ describe("K3s node scripts", () => {
             assert.match(gone.stdout, /already gone/);
         });
 
+        it("drains a node holding a pod with no controller (a JupyterHub user server) with --force, instead of failing at once", () => {
+            live("dev-processing-1");
+            box.write("bare-pod", "");
+            const result = box.run("drain-node", { NODE_NAME: "dev-processing-1" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain dev-processing-1 ") && c.split(" ").includes("--force")));
+            assert.ok(!box.exists("node/dev-processing-1"));
+        });
+
         it("removes a dead node (not Ready: its kubelet cannot evict) without draining it", () => {
             box.node("prod-processing-2", { ready: false });
             const result = box.run("drain-node", { NODE_NAME: "prod-processing-2" });
@@ -614,8 +634,22 @@ describe("K3s node scripts", () => {
             assert.ok(!box.exists("node/prod-processing-2"));
         });
 
+        it("removes a node that still reads Ready but whose kubelet renews no Lease (a VM gone seconds ago) without draining it, within the watch", () => {
+            box.node("prod-processing-2");
+            box.write("lease/prod-processing-2", "1");
+            const started = Date.now();
+            const result = box.run("drain-node", { NODE_NAME: "prod-processing-2", LEASE_WATCH: "3" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.match(result.stdout, /prod-processing-2 still reads Ready but its kubelet renewed no lease for 3s: its VM is gone, no drain/);
+            const calls = box.calls();
+            assert.ok(!calls.some((c) => c.includes(" drain ")), "no drain that would wait for pods that never terminate");
+            assert.ok(calls.some((c) => c.includes("get lease prod-processing-2 -n kube-node-lease")));
+            assert.ok(!box.exists("node/prod-processing-2"));
+            assert.ok(Date.now() - started < 15000, "bounded by the watch");
+        });
+
         it("with KEEP_NODE=true drains and keeps the Node (before an OpenStack data volume is detached), and fails on a blocked drain", () => {
-            box.node("dev-system-1");
+            live("dev-system-1");
             const result = box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true" });
             assert.strictEqual(result.status, 0, result.stderr);
             assert.match(result.stdout, /drained node dev-system-1, kept/);
@@ -626,7 +660,7 @@ describe("K3s node scripts", () => {
         });
 
         it("keeps a Ready node whose drain does not finish, and says so", () => {
-            box.node("dev-system-1");
+            live("dev-system-1");
             box.write("drain-fails", "");
             const result = box.run("drain-node", { NODE_NAME: "dev-system-1", DRAIN_TIMEOUT: "5" });
             assert.strictEqual(result.status, 1);
@@ -774,6 +808,16 @@ describe("K3s node scripts", () => {
             assert.ok(box.exists("node/a"), "kept, so nothing is lost");
         });
 
+        it("drains a live predecessor holding a pod with no controller (a JupyterHub user server) with --force", () => {
+            registeredAs("i-old", { ip: "10.0.0.9" });
+            box.write("lease-alive", "");
+            box.write("bare-pod", "");
+            const result = forget();
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain a ") && c.split(" ").includes("--force")));
+            assert.ok(!box.exists("node/a"));
+        });
+
         it("removes a NotReady predecessor at once", () => {
             registeredAs("i-old", { ready: false });
             const started = Date.now();
@@ -804,6 +848,15 @@ describe("K3s node scripts", () => {
             assert.match(roll("before", "a").stdout, /a already runs v1\.33\.5\+k3s1 with this config/);
             assert.ok(!box.exists("cm/geoplatform-upgrade-lock"), "no lock taken");
             assert.ok(!box.calls().some((c) => c.includes("drain")));
+        });
+
+        it("drains a node holding a pod with no controller (a JupyterHub user server) with --force, so it is not left cordoned with the lock", () => {
+            box.node("a", { version: OLD, annotations: ["geoplatform.io/k3s-config=c1"] });
+            box.write("bare-pod", "");
+            const before = roll("before", "a");
+            assert.strictEqual(before.status, 0, before.stderr);
+            assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain a ") && c.split(" ").includes("--force")));
+            assert.match(before.stdout, /drained a for v1\.33\.5\+k3s1/);
         });
 
         it("takes the lock, cordons (recording it) and drains; after the upgrade uncordons, records the config and releases", () => {

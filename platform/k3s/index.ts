@@ -264,7 +264,10 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 "restore-etcd",
                 { SNAPSHOT: config.restore?.k3s?.snapshot ?? "", RESTORE_BUCKET: config.restore?.bucket ?? "" },
                 // Not the VM's id: a first server replaced later joins its peers and must not reset the cluster to an old snapshot.
-                { triggers: [config.restore?.k3s?.snapshot ?? ""], logging: "stdoutAndStderr" },
+                // Its new host key and address change `connection`, an update, which runs `create` again when `update` is unset
+                // (pulumi/pulumi-command v1.2.1 provider/pkg/provider/remote/commandController.go, Update): `true` instead. Only a
+                // new snapshot (triggers: replaceOnChanges, provider/pkg/provider/common/inputs.go) runs the restore.
+                { triggers: [config.restore?.k3s?.snapshot ?? ""], update: "true", logging: "stdoutAndStderr" },
                 { dependsOn: [firstInstall] },
             );
         // Servers strictly one after another: joiners need the first, and an upgrade must never take two down at once.

@@ -91,7 +91,8 @@ describe("day 2: infrastructure changes", function () {
         const newImage = (stack: StackName) =>
             stack === "dev" ? edited(stack, "openstack", (o: any) => (o.imageId = NEW_IMAGE.dev)) : edited(stack, "aws", (a: any) => (a.ami = NEW_IMAGE.prod));
         const imageOf = (vm: RecordedResource) => (vm.type === OS_VM ? vm.inputs.blockDevices[0].uuid : vm.inputs.ami);
-        const rolls = { dev: ["dev-control-plane-1", "dev-system-1", "dev-bastion"], prod: ["prod-control-plane-2", "prod-processing-1", "prod-bastion"] };
+        // Not dev's only server: validation refuses it (below).
+        const rolls = { dev: ["dev-system-1", "dev-processing-1", "dev-bastion"], prod: ["prod-control-plane-2", "prod-processing-1", "prod-bastion"] };
         for (const stack of ["dev", "prod"] as const) {
             for (const name of rolls[stack]) {
                 it(`${stack}: a new image with rollNodes [${name}] replaces ${name} alone, which boots the new image; the others keep ignoring it`, async () => {
@@ -120,6 +121,46 @@ describe("day 2: infrastructure changes", function () {
                 });
             }
         }
+
+        it("dev: the new image published, then rollNodes [dev-control-plane-1] (its only server) is refused before any resource is registered", async () => {
+            await runStack("dev", newImage("dev"));
+            const error = await runStack("dev", { ...newImage("dev"), "geoplatform:rollNodes": ["dev-control-plane-1"] }).then(
+                () => assert.fail("the roll of dev's only server was accepted"),
+                (e: Error & { recorded?: RecordedResource[] }) => e,
+            );
+            const lines = error.message.split("\n").slice(1);
+            assert.strictEqual(lines.length, 1, error.message);
+            assert.match(
+                lines[0],
+                /geoplatform:rollNodes\[0\]: got "dev-control-plane-1", expected not the stack's only server: its replacement would start a new, empty cluster .*go to 3 servers first \(nodeGroups\.control-plane\.count: 3\).*geoplatform:restore\.k3s/,
+            );
+            assert.deepStrictEqual(vms({ resources: error.recorded ?? [] } as StackRun), []);
+        });
+
+        it("refuses a stack's only server and more than one server per run, one message each; one of three servers with agents is accepted", () => {
+            const problems = (stack: StackName, rollNodes: unknown) => {
+                try {
+                    validateConfig({ ...rawGeoplatformConfig(stack), rollNodes }, stack);
+                    return [];
+                } catch (e) {
+                    return (e as Error).message.split("\n").slice(1);
+                }
+            };
+            assert.deepStrictEqual(problems("prod", ["prod-control-plane-1", "prod-processing-1", "prod-bastion"]), []);
+            const two = problems("prod", ["prod-control-plane-1", "prod-system-1", "prod-control-plane-2", "prod-control-plane-3"]);
+            assert.deepStrictEqual(two, [
+                '  - geoplatform:rollNodes[2]: got "prod-control-plane-2", expected one server per run (rollNodes[0] is prod-control-plane-1): etcd keeps quorum with one server away, not two',
+                '  - geoplatform:rollNodes[3]: got "prod-control-plane-3", expected one server per run (rollNodes[0] is prod-control-plane-1): etcd keeps quorum with one server away, not two',
+            ]);
+            const only = problems("dev", ["dev-system-1", "dev-control-plane-1"]);
+            assert.strictEqual(only.length, 1, only.join("\n"));
+            assert.match(only[0], /rollNodes\[1\]: got "dev-control-plane-1", expected not the stack's only server/);
+            // Growing dev to 3 servers (one run) makes its servers rollable one at a time (the next runs).
+            const grown = { ...rawGeoplatformConfig("dev") } as any;
+            grown.nodeGroups = structuredClone(grown.nodeGroups);
+            grown.nodeGroups["control-plane"].count = 3;
+            assert.doesNotThrow(() => validateConfig({ ...grown, rollNodes: ["dev-control-plane-1"] }, "dev"));
+        });
 
         it("refuses a name that is not a VM of the stack, a repeated one and a non-string, one message each", () => {
             const problems = (stack: StackName, rollNodes: unknown) => {
@@ -165,10 +206,20 @@ describe("day 2: infrastructure changes", function () {
         });
 
         it("dev from 1 to 3 servers: two servers added, the forwarder's list updated over SSH, no VM replaced", async () => {
-            const { after, plan } = await change(
+            const { before, after, plan } = await change(
                 "dev",
                 edited("dev", "nodeGroups", (g: any) => (g["control-plane"].count = 3)),
             );
+            // The first server's K3s config (cluster-init included) is the same: only its script's input gains the registration address.
+            const firstVars = (run: StackRun) => {
+                const install = run.resources.find((r) => r.name === "dev-control-plane-1-k3s") as RecordedResource;
+                return Object.fromEntries([...String(install.inputs.stdin).matchAll(/^([A-Z0-9_]+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
+            };
+            const [was, is] = [firstVars(before), firstVars(after)];
+            assert.ok(was.K3S_CONFIG_B64 && Buffer.from(was.K3S_CONFIG_B64, "base64").toString("utf8").includes("cluster-init: true"));
+            assert.strictEqual(is.K3S_CONFIG_B64, was.K3S_CONFIG_B64);
+            const changed = [...new Set([...Object.keys(was), ...Object.keys(is)])].filter((k) => was[k] !== is[k]);
+            assert.deepStrictEqual(changed, ["REGISTRATION_ADDRESS"]);
             const added = plan.create.filter((n) => after.resources.some((r) => r.name === n && r.type === OS_VM));
             assert.deepStrictEqual(added, ["dev-control-plane-2", "dev-control-plane-3"]);
             assert.ok(plan.create.includes("dev-control-plane-2-port") && plan.create.includes("dev-control-plane-3-port"));

@@ -60,7 +60,9 @@ if [[ $ready == True ]]; then
 fi
 if [[ $alive == true ]]; then
     # The old VM still runs: its pods move away under their PodDisruptionBudgets.
-    timeout $((drain_timeout + 30)) k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${drain_timeout}s" || {
+    # --force: a pod with no controller (a JupyterHub user server) would stop the drain at once; it is deleted
+    # (its user re-spawns at the next login, an open kernel is lost).
+    timeout $((drain_timeout + 30)) k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${drain_timeout}s" --force || {
         echo "geoplatform: drain of the old $NODE_NAME (${registered:-no instance id}, $address) did not finish within ${drain_timeout}s (a PodDisruptionBudget?). Fix and re-run." >&2
         exit 1
     }

@@ -75,7 +75,9 @@ case $PHASE in
         if [[ $(node_field '{.spec.unschedulable}') != true ]]; then
             kubectl annotate --overwrite node "$NODE_NAME" "$cordoned=true" >/dev/null
         fi
-        timeout $((drain_timeout + 30)) k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${drain_timeout}s" ||
+        # --force: a pod with no controller (a JupyterHub user server) blocks a drain at once otherwise; it is deleted, its
+        # user re-spawns at the next login (an open kernel is lost) and the node does not stay cordoned holding the lock.
+        timeout $((drain_timeout + 30)) k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${drain_timeout}s" --force ||
             fail "drain of $NODE_NAME did not finish within ${drain_timeout}s (a PodDisruptionBudget?); it stays cordoned and holds the upgrade lock. Fix and re-run."
         echo "geoplatform: drained $NODE_NAME for $K3S_VERSION (new version: $([[ $same_version == true ]] && echo no || echo yes), new config: $([[ $same_config == true ]] && echo no || echo yes))"
         ;;
