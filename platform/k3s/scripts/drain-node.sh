@@ -4,46 +4,27 @@
 # name can register (K3s refuses a name whose node-password Secret exists,
 # k3s-io/k3s#3973). Bounded: a node that is not Ready (a vanished spot
 # instance, a dead VM) cannot evict anything, so it is removed without a
-# drain, and the pod garbage collector deletes its pods; so is a node that
-# still reads Ready but whose kubelet renews no Lease (it renews every 10 s;
-# the controller marks a dead node NotReady only after its grace period, and a
-# drain of it would wait for pods that never terminate). A node that is
+# drain, and the pod garbage collector deletes its pods. A node that is
 # already gone is not an error.
 # With KEEP_NODE=true it only drains: before an OpenStack storage VM's data
 # volume is detached (the VM is replaced), so no Longhorn replica writes to it.
 #   NODE_NAME      the node name
 #   DRAIN_TIMEOUT  seconds for the drain of a Ready node; default below
 #   KEEP_NODE      true: drain, keep the Node (its replacement's forget-node.sh removes it)
-#   LEASE_WATCH    seconds to watch a Ready node's Lease for a renewal; default below
 set -euo pipefail
 
 : "${NODE_NAME:?}"
 drain_timeout=${DRAIN_TIMEOUT:-300}
 keep_node=${KEEP_NODE:-false}
-lease_watch=${LEASE_WATCH:-30}
 
 kubectl() { timeout 30 k3s kubectl "$@"; }
-renewed() { kubectl get lease "$NODE_NAME" -n kube-node-lease -o 'jsonpath={.spec.renewTime}' 2>/dev/null || true; }
 
 if ! kubectl get node "$NODE_NAME" >/dev/null 2>&1; then
     echo "geoplatform: node $NODE_NAME already gone"
     exit 0
 fi
 ready=$(kubectl get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
-alive=false
 if [[ $ready == True ]]; then
-    first=$(renewed)
-    deadline=$((SECONDS + lease_watch))
-    while ((SECONDS < deadline)); do
-        sleep 2
-        now=$(renewed)
-        if [[ -n $now && $now != "$first" ]]; then
-            alive=true
-            break
-        fi
-    done
-fi
-if [[ $alive == true ]]; then
     # A PodDisruptionBudget (Longhorn's last replica, a single database
     # instance) may block the drain: fail rather than lose data.
     # --force: a pod with no controller (a JupyterHub user server) would stop the drain at once; it is deleted
@@ -53,8 +34,6 @@ if [[ $alive == true ]]; then
             echo "geoplatform: drain of $NODE_NAME did not finish within ${drain_timeout}s (a PodDisruptionBudget?); the node stays, cordoned. Fix and re-run." >&2
             exit 1
         }
-elif [[ $ready == True ]]; then
-    echo "geoplatform: node $NODE_NAME still reads Ready but its kubelet renewed no lease for ${lease_watch}s: its VM is gone, no drain"
 else
     echo "geoplatform: node $NODE_NAME is not Ready (${ready:-no status}): no drain"
 fi
