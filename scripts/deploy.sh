@@ -64,12 +64,6 @@ if [[ $action == up ]]; then
 fi
 
 policy=()
-# `up` reads the cloud first (--refresh), as the deploy workflow does: a reclaimed spot
-# instance or a VM deleted outside Pulumi leaves the state and is re-created.
-refresh=()
-if [[ $action == up ]]; then
-    refresh=(--refresh)
-fi
 if [[ $action == preview || $action == up ]]; then
     policy=(--policy-pack policy)
     if [[ -f policy/config/$stack.json ]]; then
@@ -88,4 +82,4 @@ if ! grep -q '^encryptionsalt:' "$original" && salt=$(grep '^encryptionsalt:' "P
     { printf '%s\n' "$salt"; cat "$original"; } >"Pulumi.$stack.yaml"
     echo "Pulumi.$stack.yaml now starts with the stack's encryptionsalt: commit it (it is not secret; with the passphrase it decrypts the stack's secrets)." >&2
 fi
-"${pulumi_cli[@]}" "$action" --stack "$stack" "${refresh[@]}" "${policy[@]}" "$@"
+"${pulumi_cli[@]}" "$action" --stack "$stack" "${policy[@]}" "$@"

@@ -112,19 +112,6 @@ describe("scripts/deploy.sh (the main command)", () => {
         assert.ok(!calls.some((c) => c.startsWith("pulumi")), "pulumi never ran");
     });
 
-    it("runs `up` with --refresh (a reclaimed spot instance or a VM deleted outside Pulumi leaves the state), a preview without", () => {
-        const project = new Project().withPulumiOnPath(PINNED);
-        const up = project.run(["dev", "up", "--yes"]);
-        assert.strictEqual(up.status, 0, up.stderr);
-        const backend = `file://${project.dir}/.pulumi-state`;
-        assert.strictEqual(
-            up.calls[up.calls.length - 1],
-            `pulumi PULUMI_BACKEND_URL=${backend} up --stack dev --refresh --policy-pack policy --policy-pack-config policy/config/dev.json --yes`,
-        );
-        const preview = project.run(["dev", "preview"]);
-        assert.ok(!preview.calls[preview.calls.length - 1].includes("--refresh"), preview.calls.join("\n"));
-    });
-
     it("works for any Pulumi.<stack>.yaml and refuses a stack that has none, naming the ones there are", () => {
         const project = new Project().withPulumiOnPath(PINNED);
         fs.copyFileSync(path.join(project.dir, "Pulumi.dev.yaml"), path.join(project.dir, "Pulumi.staging.yaml"));
