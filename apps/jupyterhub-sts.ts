@@ -30,7 +30,7 @@ export const STS_SECRET_LABELS = { "app.kubernetes.io/component": "notebook-s3-c
  * (apihandlers/users.py progress, utils.format_exception reads `jupyterhub_message`), rather than a notebook that
  * fails at its first cell. An HTTPError is logged without a traceback (user.py spawn).
  */
-export function stsPreSpawnHook(endpoint: string, durationSeconds = STS_DURATION_SECONDS): string {
+export function stsPreSpawnHook(endpoint: string, sessionPolicy: string, durationSeconds = STS_DURATION_SECONDS): string {
     return `
 import asyncio
 from urllib.parse import urlencode
@@ -42,6 +42,8 @@ from tornado.web import HTTPError
 
 _STS_ENDPOINT = ${JSON.stringify(endpoint)}
 _STS_DURATION = ${JSON.stringify(String(durationSeconds))}
+# At most the data-scientists policy, whatever the user's groups map to (MinIO intersects them).
+_STS_SESSION_POLICY = ${JSON.stringify(sessionPolicy)}
 _STS_NS = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/"}
 _STS_SECRET_SUFFIX = ${JSON.stringify(STS_SECRET_SUFFIX)}
 _STS_SECRET_LABELS = ${JSON.stringify(STS_SECRET_LABELS)}
@@ -88,7 +90,7 @@ async def geoplatform_minio_credentials(spawner):
     token = auth_state.get("access_token")
     if not token:
         _geoplatform_refuse(403, "no login token is stored for your account, so no object-store credentials can be issued: log out, log in again and restart your server")
-    body = urlencode({"Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15", "WebIdentityToken": token, "DurationSeconds": _STS_DURATION})
+    body = urlencode({"Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15", "WebIdentityToken": token, "DurationSeconds": _STS_DURATION, "Policy": _STS_SESSION_POLICY})
     request = HTTPRequest(_STS_ENDPOINT, method="POST", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"}, request_timeout=20)
     response = await AsyncHTTPClient().fetch(request, raise_error=False)
     if response.code != 200:

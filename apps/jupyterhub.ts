@@ -72,7 +72,7 @@ export function jupyterhubValues({ config, platform, binding }: AppArgs): Releas
                     admin_groups: [REALM_GROUPS.admins],
                 },
             },
-            extraConfig: { "geoplatform-minio-sts": stsPreSpawnHook(storage.endpoint) },
+            extraConfig: { "geoplatform-minio-sts": stsPreSpawnHook(storage.endpoint, storage.userSessionPolicy) },
             // The password comes from PGPASSWORD (libpq), never from the URL.
             db: { type: "postgres", url: `postgresql+psycopg2://${db.username}@${db.host}:${db.port}/${db.database}` },
             extraEnv: {

@@ -352,7 +352,13 @@ export class PlatformLayer extends pulumi.ComponentResource {
             if (app === "jupyterhub") ready.push(namespaces.byName[NOTEBOOK_SPARK_NAMESPACE]);
             const binding: AppBinding = {
                 namespace,
-                objectStorage: { endpoint: storage.endpoint, region: storage.region, buckets: needs.buckets, secretName: `${app}-s3` },
+                objectStorage: {
+                    endpoint: storage.endpoint,
+                    region: storage.region,
+                    buckets: needs.buckets,
+                    secretName: `${app}-s3`,
+                    userSessionPolicy: storage.notebookSessionPolicy,
+                },
                 ready,
             };
             if (needs.database) {

@@ -80,9 +80,35 @@ export function groupPolicies(users: S3User[], userPrefixBuckets: string[] = [])
                 ...(userPrefixBuckets.length > 0
                     ? [{ resources: userPrefixBuckets.map((b) => `arn:aws:s3:::${b}/\${jwt:preferred_username}/*`), actions: ["s3:*"] }]
                     : []),
+                // MinIO lets a user create service accounts for themselves unless a policy denies it explicitly
+                // (cmd/admin-handlers-users.go commonAddServiceAccount, DenyOnly); one would copy the session's claims
+                // with no expiry and outlive the temporary credentials, the culler and a removal from the group.
+                { effect: "Deny", actions: SERVICE_ACCOUNT_ACTIONS },
             ],
         },
     ];
+}
+
+const SERVICE_ACCOUNT_ACTIONS = ["admin:CreateServiceAccount", "admin:UpdateServiceAccount"];
+
+/** A policy's statements as the IAM document MinIO reads, rendered as the chart's templates/_helper_policy.tpl does. */
+export function policyDocument(statements: { effect?: string; actions: string[]; resources?: string[] }[]): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: statements.map((st) => ({ Effect: st.effect ?? "Allow", Action: st.actions, ...(st.resources ? { Resource: st.resources } : {}) })),
+    });
+}
+
+/**
+ * The session policy of every notebook's STS credentials: the data-scientists policy. MinIO intersects a session
+ * policy with what the token's groups map to (cmd/sts-handlers.go AssumeRoleWithSSO, claims.populateSessionPolicy
+ * from the `Policy` form field), so a platform admin's notebook, whose keys other notebook users can reach
+ * (docs/security.md), holds no admin:* and no write outside the admin's own prefix; admins administer through the
+ * console.
+ */
+export function notebookSessionPolicy(users: S3User[], userPrefixBuckets: string[]): string {
+    const policy = groupPolicies(users, userPrefixBuckets).find((p) => p.name === REALM_GROUPS.users)!;
+    return policyDocument(policy.statements);
 }
 
 export class ObjectStorage extends pulumi.ComponentResource {
@@ -94,10 +120,13 @@ export class ObjectStorage extends pulumi.ComponentResource {
     readonly rootUsername = "geoplatform-admin";
     readonly rootPassword: pulumi.Output<string>;
     private readonly secretKeys: Record<string, pulumi.Output<string>> = {};
+    /** What a notebook's STS credentials may do at most (notebookSessionPolicy). */
+    readonly notebookSessionPolicy: string;
 
     constructor(name: string, args: ObjectStorageArgs, opts: pulumi.ComponentResourceOptions) {
         super("geoplatform:platform:ObjectStorage", name, {}, opts);
         const namespace = args.namespace;
+        this.notebookSessionPolicy = notebookSessionPolicy(args.users, args.userPrefixBuckets);
         this.rootPassword = randomSecret("minio-root", this).value;
         const root = k8sSecret("minio-root", { namespace, data: { rootUser: this.rootUsername, rootPassword: this.rootPassword } }, { parent: this });
         const userSecrets = args.users.map((user) => {

@@ -26,6 +26,8 @@ export interface AppObjectStorage {
     buckets: Record<string, string>;
     /** Secret in the app's namespace, keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`. */
     secretName: string;
+    /** The IAM document that limits users' temporary (STS) credentials: the data-scientists policy. */
+    userSessionPolicy: string;
 }
 
 /** The app's OIDC client in the Keycloak realm. */

@@ -86,11 +86,12 @@ function allows(policy: any, action: string, arn: string, claims: Record<string,
                 .map((p) => p.replace(/[.?+^$()[\]{}|\\]/g, "\\$&"))
                 .join(".*")}$`,
         );
-    return policy.statements.some(
-        (s: any) =>
-            (s.actions as string[]).some((a) => glob(a).test(action)) &&
-            ((s.resources as string[] | undefined) ?? []).some((r) => glob(r.replace(/\$\{jwt:(\w+)\}/g, (_, k) => claims[k])).test(arn)),
-    );
+    // IAM evaluation: an explicit Deny wins over any Allow; a statement without resources (admin actions) matches any.
+    const matches = (s: any) =>
+        (s.actions as string[]).some((a) => glob(a).test(action)) &&
+        (s.resources === undefined || (s.resources as string[]).some((r) => glob(r.replace(/\$\{jwt:(\w+)\}/g, (_, k) => claims[k])).test(arn)));
+    const statements = policy.statements.filter(matches);
+    return statements.some((s: any) => (s.effect ?? "Allow") === "Allow") && !statements.some((s: any) => s.effect === "Deny");
 }
 
 describe("single sign-on and roles", () => {
@@ -246,7 +247,15 @@ describe("single sign-on and roles", () => {
                 const users = policy("data-scientists").statements.flatMap((s: any) => s.resources);
                 assert.ok(users.includes("arn:aws:s3:::jupyterhub-notebooks/*") && users.includes("arn:aws:s3:::spark-event-logs/*"));
                 assert.ok(!users.some((r: string) => /longhorn-backups|postgres-backups/.test(r)), "users do not touch the backups");
-                assert.ok(!policy("data-scientists").statements.some((s: any) => s.actions.some((a: string) => a.startsWith("admin:"))));
+                assert.ok(!policy("data-scientists").statements.some((s: any) => s.effect !== "Deny" && s.actions.some((a: string) => a.startsWith("admin:"))));
+                // Not even a service account of their own: it would copy the session's claims with no expiry.
+                assert.ok(allows(policy("platform-admins"), "admin:CreateServiceAccount", ""));
+                for (const action of ["admin:CreateServiceAccount", "admin:UpdateServiceAccount"]) {
+                    assert.ok(
+                        policy("data-scientists").statements.some((s: any) => s.effect === "Deny" && s.actions.includes(action)),
+                        action,
+                    );
+                }
                 // The realm no longer maps a `policy` user attribute (Keycloak 26's user profile drops undeclared ones).
                 for (const c of realmOf(run()).clients) assert.ok(!c.protocolMappers.some((m: any) => m.name === "policy"), c.clientId);
             });
@@ -289,6 +298,25 @@ describe("single sign-on and roles", () => {
                 assert.ok(!allows(users, "s3:PutObject", `arn:aws:s3:::${env.NOTEBOOKS_BUCKET}/grace/sedona-counts/part-00000.parquet`));
                 assert.ok(!allows(users, "s3:DeleteObject", `arn:aws:s3:::${env.SAMPLES_BUCKET}/sedona-sample/points.csv`));
                 assert.ok(!allows(users, "s3:PutObject", "arn:aws:s3:::spark-event-logs/spark-123"));
+
+                // Every notebook's credentials are limited by a session policy, the data-scientists one: MinIO grants the
+                // intersection (cmd/sts-handlers.go populateSessionPolicy), so an admin's notebook holds no admin:* either.
+                const hook: string = release(run(), "jupyterhub").inputs.values.hub.extraConfig["geoplatform-minio-sts"];
+                const literal = /^_STS_SESSION_POLICY = (.+)$/m.exec(hook)?.[1];
+                assert.ok(literal, "the hook carries a session policy");
+                const session = JSON.parse(JSON.parse(literal));
+                const sessionPolicy = {
+                    statements: session.Statement.map((st: any) => ({ effect: st.Effect, actions: st.Action, resources: st.Resource })),
+                };
+                assert.deepStrictEqual(
+                    sessionPolicy.statements,
+                    users.statements.map((st: any) => ({ effect: st.effect ?? "Allow", actions: st.actions, resources: st.resources })),
+                );
+                const admins = minio.policies.find((p: any) => p.name === "platform-admins");
+                const effective = (action: string, arn: string) => allows(admins, action, arn) && allows(sessionPolicy, action, arn);
+                assert.ok(!effective("admin:CreateUser", ""), "an admin's notebook cannot administer MinIO");
+                assert.ok(!effective("s3:DeleteObject", `arn:aws:s3:::${env.SAMPLES_BUCKET}/sedona-sample/points.csv`));
+                assert.ok(effective("s3:PutObject", `arn:aws:s3:::${env.NOTEBOOKS_BUCKET}/ada/sedona-counts/part-00000.parquet`));
             });
 
             it("serves the admin console and the master realm only to adminCidrs", () => {

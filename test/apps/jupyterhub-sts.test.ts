@@ -97,11 +97,12 @@ interface HookRun {
 }
 
 function runHook(kase: Kase): HookRun {
-    const out = execFileSync("python3", ["-c", HARNESS, stsPreSpawnHook("http://minio.minio.svc:9000"), kase], { encoding: "utf8" });
+    const out = execFileSync("python3", ["-c", HARNESS, stsPreSpawnHook("http://minio.minio.svc:9000", SESSION_POLICY), kase], { encoding: "utf8" });
     return JSON.parse(out) as HookRun;
 }
 
 const SECRET = "jupyter-ada" + STS_SECRET_SUFFIX;
+const SESSION_POLICY = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::x/*"] }] });
 const CREDENTIAL_VALUES = ["AKTMP", "SKTMP", "STTMP"];
 
 describe("apps: JupyterHub per-user MinIO credentials (pre-spawn hook)", () => {
@@ -116,6 +117,7 @@ describe("apps: JupyterHub per-user MinIO credentials (pre-spawn hook)", () => {
                     Version: "2011-06-15",
                     WebIdentityToken: "TOKEN-OF-ADA",
                     DurationSeconds: String(STS_DURATION_SECONDS),
+                    Policy: SESSION_POLICY,
                 },
             },
         ]);

@@ -110,7 +110,7 @@ for (const stack of STACKS) {
         });
 
         it("refuses a job that overrides a platform setting, naming the key", () => {
-            const storage = { endpoint: "http://minio.minio.svc:9000", region: "us-east-1", buckets: {}, secretName: "s" };
+            const storage = { endpoint: "http://minio.minio.svc:9000", region: "us-east-1", buckets: {}, secretName: "s", userSessionPolicy: "{}" };
             assert.throws(
                 () => platformSparkApplication("j", { sparkConf: { "spark.eventLog.dir": "s3a://elsewhere/" }, driver: {}, executor: {} }, storage, "logs"),
                 /SparkApplication j: sparkConf\.spark\.eventLog\.dir is set by the platform \(s3a:\/\/logs\/\)/,
