@@ -126,18 +126,17 @@ export function ipv4Subnet(cidr: string, newBits: number, index: number): string
  */
 export const NON_PUBLIC = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"];
 
+const NON_PUBLIC_HOSTS = new BlockList();
+for (const range of [...NON_PUBLIC, "127.0.0.0/8"]) {
+    const cidr = parseCidr(range)!;
+    NON_PUBLIC_HOSTS.addSubnet(cidr.address, cidr.prefix, cidr.family);
+}
+
 /**
  * True for a host that cannot be a public destination: an IPv4 literal in NON_PUBLIC or loopback, or a name
  * without a dot (a Service's short name or a search-domain name). Other names are resolved only at run time.
  */
 export function isNonPublicHost(host: string): boolean {
-    if (isIPv4(host)) {
-        const list = new BlockList();
-        for (const range of [...NON_PUBLIC, "127.0.0.0/8"]) {
-            const [address, prefix] = range.split("/");
-            list.addSubnet(address, Number(prefix), "ipv4");
-        }
-        return list.check(host, "ipv4");
-    }
+    if (isIPv4(host)) return NON_PUBLIC_HOSTS.check(host, "ipv4");
     return isIP(host) === 0 && !host.includes(".");
 }
