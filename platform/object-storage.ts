@@ -106,9 +106,8 @@ export function policyDocument(statements: { effect?: string; actions: string[];
  * (docs/security.md), holds no admin:* and no write outside the admin's own prefix; admins administer through the
  * console.
  */
-export function notebookSessionPolicy(users: S3User[], userPrefixBuckets: string[]): string {
-    const policy = groupPolicies(users, userPrefixBuckets).find((p) => p.name === REALM_GROUPS.users)!;
-    return policyDocument(policy.statements);
+export function notebookSessionPolicy(policies: ReturnType<typeof groupPolicies>): string {
+    return policyDocument(policies.find((p) => p.name === REALM_GROUPS.users)!.statements);
 }
 
 export class ObjectStorage extends pulumi.ComponentResource {
@@ -126,7 +125,8 @@ export class ObjectStorage extends pulumi.ComponentResource {
     constructor(name: string, args: ObjectStorageArgs, opts: pulumi.ComponentResourceOptions) {
         super("geoplatform:platform:ObjectStorage", name, {}, opts);
         const namespace = args.namespace;
-        this.notebookSessionPolicy = notebookSessionPolicy(args.users, args.userPrefixBuckets);
+        const policies = groupPolicies(args.users, args.userPrefixBuckets);
+        this.notebookSessionPolicy = notebookSessionPolicy(policies);
         this.rootPassword = randomSecret("minio-root", this).value;
         const root = k8sSecret("minio-root", { namespace, data: { rootUser: this.rootUsername, rootPassword: this.rootPassword } }, { parent: this });
         const userSecrets = args.users.map((user) => {
@@ -158,7 +158,7 @@ export class ObjectStorage extends pulumi.ComponentResource {
                 makeUserJob: { resources: JOB_RESOURCES },
                 buckets: [...new Set(args.users.flatMap((u) => u.buckets))].map((bucket) => ({ name: bucket, policy: "none", purge: false })),
                 policies: [
-                    ...groupPolicies(args.users, args.userPrefixBuckets),
+                    ...policies,
                     ...args.users.map((user) => ({
                         name: `${user.name}-rw`,
                         statements: [
