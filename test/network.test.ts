@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { platformModel } from "../platform/network";
 import { PODS } from "../platform/network/flows";
-import { NetworkModel } from "../platform/network/model";
+import { NetworkModel, tcp } from "../platform/network/model";
 import { HOST_TUNNEL_ADDRESSES } from "../platform/network/peers";
 import { End, evaluate, PolicyObject, selects } from "./harness/netpol";
 import { RecordedResource, sharedStackRuns, StackRun } from "./harness/run-stack";
@@ -454,6 +454,32 @@ describe("network policies", () => {
         assert.deepStrictEqual(
             model.policies().map((p) => `${p.namespace}/${p.name}`),
             ["a/default-deny", "b/default-deny", "a/egress-a-to-b"],
+        );
+    });
+
+    it("pods of label-selected namespaces are matched by that selector, and only namespaces it does not govern may be", () => {
+        const selected = { namespace: "users-*", namespaces: { matchLabels: { users: "true" } } };
+        const model = new NetworkModel(["a"], ["users-*"]);
+        model.allow({ name: "users-to-a", from: selected, to: { namespace: "a" }, ports: tcp(80), why: "test" });
+        assert.deepStrictEqual(model.policies()[1], {
+            namespace: "a",
+            name: "ingress-users-to-a",
+            spec: {
+                podSelector: {},
+                policyTypes: ["Ingress"],
+                ingress: [{ from: [{ namespaceSelector: { matchLabels: { users: "true" } }, podSelector: {} }], ports: tcp(80) }],
+            },
+        });
+        assert.throws(
+            () =>
+                new NetworkModel(["a", "b"], []).allow({
+                    name: "b-to-a",
+                    from: { ...selected, namespace: "b" },
+                    to: { namespace: "a" },
+                    ports: [],
+                    why: "test",
+                }),
+            /network flow b-to-a: b is governed: its pods are selected by its name/,
         );
     });
 

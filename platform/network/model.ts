@@ -14,10 +14,15 @@ export interface LabelSelector {
     matchExpressions?: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[];
 }
 
-/** Pods of one namespace: every pod in it, or those `pods` selects. */
+/**
+ * Pods of one namespace: every pod in it, or those `pods` selects. With `namespaces`, pods of every namespace that
+ * selector matches (namespaces the program does not create, e.g. the hub's per-user ones): `namespace` then only
+ * names them, and must be one of the model's external namespaces.
+ */
 export interface Pods {
     namespace: string;
     pods?: LabelSelector;
+    namespaces?: LabelSelector;
 }
 
 /** Addresses outside the pod network (or the hosts' own addresses on it): IPv4 CIDRs, each minus the `except` CIDRs it contains. */
@@ -114,6 +119,8 @@ export class NetworkModel {
                 return `namespace ${end.namespace} is neither created by the platform (${this.namespaces.join(", ")}) nor one of ${this.external.join(", ")}`;
             }
             if (!isPods(end) && end.cidrs.length === 0) return `${end.addresses} has no CIDRs`;
+            if (isPods(end) && end.namespaces && this.namespaces.includes(end.namespace))
+                return `${end.namespace} is governed: its pods are selected by its name, not by a namespace selector`;
         }
         if (isPods(flow.from) && !this.namespaces.includes(flow.from.namespace) && (!isPods(flow.to) || !this.namespaces.includes(flow.to.namespace))) {
             return "neither side is in a namespace the platform governs";
@@ -153,7 +160,10 @@ export class NetworkModel {
 const selector = (pods: Pods): LabelSelector => structuredClone(pods.pods ?? {});
 
 function peers(end: Endpoint): Peer[] {
-    if (isPods(end)) return [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: end.namespace } }, podSelector: selector(end) }];
+    if (isPods(end))
+        return [
+            { namespaceSelector: structuredClone(end.namespaces ?? { matchLabels: { [NAMESPACE_NAME_LABEL]: end.namespace } }), podSelector: selector(end) },
+        ];
     return end.cidrs.map((cidr) => {
         const except = (end.except ?? []).filter((e) => e !== cidr && within(e, cidr));
         return { ipBlock: except.length ? { cidr, except } : { cidr } };

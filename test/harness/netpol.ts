@@ -24,6 +24,8 @@ export interface PolicyObject {
 export interface PodEnd {
     namespace: string;
     labels: Labels;
+    /** The namespace's labels besides its name label. */
+    namespaceLabels?: Labels;
     ip?: string;
 }
 /** An address that is no pod; `localNode`: the destination pod's own node (kube-router accepts it outright). */
@@ -77,7 +79,9 @@ function inBlock(ip: string, block: { cidr: string; except?: string[] }): boolea
 function peerMatches(peer: Peer, policyNamespace: string, end: End): boolean {
     if (peer.ipBlock) return inBlock(isPod(end) ? (end.ip ?? DEFAULT_POD_IP) : end.ip, peer.ipBlock);
     if (!isPod(end)) return false;
-    const nsOk = peer.namespaceSelector ? selects(peer.namespaceSelector, { [NAMESPACE_NAME_LABEL]: end.namespace }) : end.namespace === policyNamespace;
+    const nsOk = peer.namespaceSelector
+        ? selects(peer.namespaceSelector, { ...end.namespaceLabels, [NAMESPACE_NAME_LABEL]: end.namespace })
+        : end.namespace === policyNamespace;
     return nsOk && selects(peer.podSelector, end.labels);
 }
 
