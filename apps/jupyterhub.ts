@@ -3,12 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { APP_VOLUMES_GB, CHARTS } from "../config/catalog";
 import { PROCESSING_GROUP } from "../config/types";
 import { GROUPS_CLAIM, REALM_GROUPS } from "../platform/keycloak";
-import { NOTEBOOK_SPARK_NAMESPACE } from "../platform/namespaces";
 import { EXAMPLE_NOTEBOOK, exampleNotebook } from "./example-notebook";
 import { hostFor, ingressAnnotations, tlsSecretName } from "./ingress";
 import { CULL_EVERY_SECONDS, SERVER_MAX_AGE_SECONDS, START_TIMEOUT_SECONDS, stsPreSpawnHook } from "./jupyterhub-sts";
+import { executorsHook } from "./jupyterhub-executors-hook";
+import { EXECUTOR_CLUSTER_ROLE, executorObjects } from "./notebook-executors";
+import { hubExecutorsAccess } from "./notebook-executors-access";
 import {
-    NOTEBOOK_SERVICE_ACCOUNT,
     NOTEBOOK_SPARK_CONF_DIR,
     NOTEBOOK_SPARK_CONFIGMAP,
     NOTEBOOK_SPARK_RULES,
@@ -72,7 +73,14 @@ export function jupyterhubValues({ config, platform, binding }: AppArgs): Releas
                     admin_groups: [REALM_GROUPS.admins],
                 },
             },
-            extraConfig: { "geoplatform-minio-sts": stsPreSpawnHook(storage.endpoint, storage.userSessionPolicy) },
+            // One entry: the executors' hooks wrap the STS ones, which must run first (z2jh 4.4.0 jupyterhub_config.py
+            // execs the entries by sorted key; one entry makes the order explicit).
+            extraConfig: {
+                "geoplatform-spawn-hooks": [
+                    stsPreSpawnHook(storage.endpoint, storage.userSessionPolicy),
+                    executorsHook(executorObjects(config, binding.namespace), binding.namespace),
+                ].join("\n"),
+            },
             // The password comes from PGPASSWORD (libpq), never from the URL.
             db: { type: "postgres", url: `postgresql+psycopg2://${db.username}@${db.host}:${db.port}/${db.database}` },
             extraEnv: {
@@ -96,7 +104,7 @@ export function jupyterhubValues({ config, platform, binding }: AppArgs): Releas
             cmd: "jupyterhub-singleuser",
             nodeSelector: processing.nodeSelector,
             extraTolerations: processing.tolerations,
-            serviceAccountName: NOTEBOOK_SERVICE_ACCOUNT,
+            // No serviceAccountName: the pre-spawn hook sets each user's own (apps/jupyterhub-executors-hook.ts).
             // z2jh's iptables init container needs NET_ADMIN, which the namespace's Pod Security (baseline) refuses;
             // the singleuser NetworkPolicy blocks the metadata server instead (its nonPrivateIPs rule excepts
             // <cloudMetadata.ip>/32 and cloudMetadataServer stays false: templates/_helpers-netpol.tpl).
@@ -177,29 +185,16 @@ export class JupyterHub extends pulumi.ComponentResource {
             { metadata: { name: EXAMPLES_CONFIGMAP, namespace }, data: { [EXAMPLE_NOTEBOOK]: exampleNotebook(SAMPLES_BUCKET) } },
             o,
         );
-        // Spark client mode from the notebook: its ServiceAccount may manage executor pods and their ConfigMap in
-        // the executors' namespace, nothing else.
-        const account = new k8s.core.v1.ServiceAccount(NOTEBOOK_SERVICE_ACCOUNT, { metadata: { name: NOTEBOOK_SERVICE_ACCOUNT, namespace } }, o);
-        const role = new k8s.rbac.v1.Role(
-            NOTEBOOK_SERVICE_ACCOUNT,
-            { metadata: { name: "notebook-executors", namespace: NOTEBOOK_SPARK_NAMESPACE }, rules: NOTEBOOK_SPARK_RULES },
-            o,
-        );
-        const binding = new k8s.rbac.v1.RoleBinding(
-            NOTEBOOK_SERVICE_ACCOUNT,
-            {
-                metadata: { name: "notebook-executors", namespace: NOTEBOOK_SPARK_NAMESPACE },
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-                subjects: [{ kind: "ServiceAccount", name: NOTEBOOK_SERVICE_ACCOUNT, namespace }],
-            },
-            o,
-        );
+        // Spark client mode from the notebook: each user's ServiceAccount may manage executor pods and their ConfigMap
+        // in the user's executor namespace (bound there by the hub), nothing else.
+        const executorRole = new k8s.rbac.v1.ClusterRole(EXECUTOR_CLUSTER_ROLE, { metadata: { name: EXECUTOR_CLUSTER_ROLE }, rules: NOTEBOOK_SPARK_RULES }, o);
+        const hubAccess = hubExecutorsAccess(namespace, { ...o, dependsOn: [...(o.dependsOn as pulumi.Resource[]), executorRole] });
         this.release = catalogRelease(
             name,
             CHART,
             namespace,
             jupyterhubValues(args),
-            childOptions(this, args, [sparkConf, examples, account, binding]),
+            childOptions(this, args, [sparkConf, examples, executorRole, ...hubAccess]),
             "jupyterhub",
         );
         this.registerOutputs({});

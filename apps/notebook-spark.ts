@@ -1,14 +1,14 @@
 import * as yaml from "js-yaml";
 import { CHARTS } from "../config/catalog";
 import { GeoplatformConfig, PROCESSING_GROUP } from "../config/types";
-import { APP_NAMESPACES, NOTEBOOK_SPARK_NAMESPACE } from "../platform/namespaces";
+import { APP_NAMESPACES, NOTEBOOK_EXECUTOR_NAMESPACE_LABEL } from "../platform/namespaces";
 import { AppObjectStorage } from "../platform/types";
 import { placement } from "./placement";
 import { asSparkProperties, renderSparkDefaults, s3aHadoopConf, SEDONA_CONF } from "./spark/defaults";
 import { RESTRICTED_CONTAINER, restrictedPod } from "./types";
 
-// Spark from a notebook, in client mode: the notebook's kernel is the driver, its executors run as pods in
-// NOTEBOOK_SPARK_NAMESPACE on the processing nodes. Chosen over the operator's SparkConnect resource
+// Spark from a notebook, in client mode: the notebook's kernel is the driver, its executors run as pods in the
+// user's own executor namespace (apps/notebook-executors.ts) on the processing nodes. Chosen over the operator's SparkConnect resource
 // (sparkoperator.k8s.io/v1alpha1 in kubeflow/spark-operator v2.5.2, api/v1alpha1/sparkconnect_types.go): a
 // Connect server is one shared driver with one object-store identity, while a client-mode driver runs as the
 // user, with the user's own temporary credentials, and Sedona's full Python API (RDDs, SedonaContext) works.
@@ -16,8 +16,6 @@ import { RESTRICTED_CONTAINER, restrictedPod } from "./types";
 /** Where the notebook image looks for spark-defaults.conf (SPARK_CONF_DIR) and the executor pod template. */
 export const NOTEBOOK_SPARK_CONF_DIR = "/etc/geoplatform/spark";
 export const NOTEBOOK_SPARK_CONFIGMAP = "notebook-spark-conf";
-/** The notebooks' ServiceAccount (jupyterhub namespace); its Role is in NOTEBOOK_SPARK_NAMESPACE only. */
-export const NOTEBOOK_SERVICE_ACCOUNT = "notebook-spark";
 /** Fixed driver ports, so NetworkPolicies can let executors call back: RPC and block manager (also the executors' own). */
 export const DRIVER_PORT = 7078;
 export const BLOCK_MANAGER_PORT = 7079;
@@ -25,7 +23,7 @@ const EXECUTOR_CONTAINER = "spark-executor";
 const SPARK_UID = 185;
 
 /**
- * What client mode needs from the API, in the executors' namespace only: Spark's Kubernetes backend creates,
+ * What client mode needs from the API, in the user's executor namespace only (a ClusterRole bound there by a RoleBinding): Spark's Kubernetes backend creates,
  * watches and deletes executor pods and the executors' ConfigMap (apache/spark v4.0.3
  * resource-managers/kubernetes/core: ExecutorPodsAllocator, KubernetesClusterSchedulerBackend setUpExecutorConfigMap).
  * No Secrets, no Services (client mode creates none), no other namespace.
@@ -55,13 +53,20 @@ export function executorPodTemplate(config: GeoplatformConfig): string {
 /**
  * spark-defaults.conf of every notebook: Sedona and S3A for a local session as for a cluster one, and the
  * Kubernetes settings a cluster session uses (the geoplatform_spark helper sets master, driver address and
- * the user's credentials at session start: images/notebook/geoplatform_spark.py). No credential is written here.
+ * the user's credentials and executor namespace at session start: images/notebook/geoplatform_spark.py). No
+ * credential is written here. spark.authenticate: Spark generates one secret per application for a k8s:// or local
+ * master and hands it to the executors as _SPARK_AUTH_SECRET in their pod spec (apache/spark core SecurityManager
+ * initializeAuth/getSecretKey, resource-managers/kubernetes BasicExecutorFeatureStep; docs/security.md "Kubernetes"),
+ * readable only in the user's own namespace; without it a peer reaching the driver's port may ask for the
+ * application's config, S3 keys included (CoarseGrainedSchedulerBackend RetrieveSparkAppConfig). Crypto: AES over
+ * that secret, no external shuffle service to be compatible with.
  */
 export function notebookSparkDefaults(config: GeoplatformConfig, storage: Pick<AppObjectStorage, "endpoint" | "region">): Record<string, string> {
     return {
         ...SEDONA_CONF,
         ...asSparkProperties(s3aHadoopConf(storage)),
-        "spark.kubernetes.namespace": NOTEBOOK_SPARK_NAMESPACE,
+        "spark.authenticate": "true",
+        "spark.network.crypto.enabled": "true",
         "spark.kubernetes.container.image": config.apps.spark.image,
         "spark.kubernetes.executor.podTemplateFile": `${NOTEBOOK_SPARK_CONF_DIR}/executor-template.yaml`,
         "spark.kubernetes.executor.podTemplateContainerName": EXECUTOR_CONTAINER,
@@ -87,6 +92,8 @@ export function nodeNetworkCidr(config: GeoplatformConfig): string {
 }
 
 const namespaceSelector = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
+/** Every user's executor namespace, by label: the hub creates them at spawn. */
+const executorNamespaces = { namespaceSelector: { matchLabels: NOTEBOOK_EXECUTOR_NAMESPACE_LABEL } };
 
 /**
  * Egress of notebook pods beyond z2jh's defaults (hub, proxy, DNS, public internet except the metadata
@@ -95,17 +102,21 @@ const namespaceSelector = (name: string) => ({ namespaceSelector: { matchLabels:
 export function notebookEgress(config: GeoplatformConfig, geocube: boolean) {
     return [
         { to: [namespaceSelector(CHARTS.minio.namespace)], ports: [{ port: 9000, protocol: "TCP" }] },
-        { to: [namespaceSelector(NOTEBOOK_SPARK_NAMESPACE)], ports: [{ port: BLOCK_MANAGER_PORT, protocol: "TCP" }] },
+        { to: [executorNamespaces], ports: [{ port: BLOCK_MANAGER_PORT, protocol: "TCP" }] },
         { to: [{ ipBlock: { cidr: nodeNetworkCidr(config) } }], ports: [{ port: 6443, protocol: "TCP" }] },
         ...(geocube ? [{ to: [namespaceSelector(APP_NAMESPACES.geocube)], ports: [{ port: 8080, protocol: "TCP" }] }] : []),
     ];
 }
 
-/** Ingress to notebook pods: their executors call the driver back. */
+/**
+ * Ingress to notebook pods: their executors call the driver back. From every executor namespace: each one's own
+ * egress (written by the hub, not its user) reaches its user's notebook only, and the driver refuses any peer
+ * without its application's secret (spark.authenticate above).
+ */
 export function notebookIngress() {
     return [
         {
-            from: [namespaceSelector(NOTEBOOK_SPARK_NAMESPACE)],
+            from: [executorNamespaces],
             ports: [
                 { port: DRIVER_PORT, protocol: "TCP" },
                 { port: BLOCK_MANAGER_PORT, protocol: "TCP" },

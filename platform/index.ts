@@ -13,7 +13,7 @@ import { K3sCluster } from "./k3s/types";
 import { Keycloak, OidcClientSpec } from "./keycloak";
 import { Longhorn } from "./longhorn";
 import { Monitoring } from "./monitoring";
-import { APP_NAMESPACES, Namespaces, NOTEBOOK_SPARK_NAMESPACE, POSTGRES_NAMESPACE, PROCESSING_APPS, PROCESSING_NAMESPACE } from "./namespaces";
+import { APP_NAMESPACES, Namespaces, POSTGRES_NAMESPACE, PROCESSING_APPS, PROCESSING_NAMESPACE } from "./namespaces";
 import { NetworkPolicies, platformModel } from "./network";
 import { MINIO_OIDC_CLIENT, ObjectStorage, S3User } from "./object-storage";
 import { AlertReceivers, AlertRules, Dashboards, LOKI_BUCKET, LOKI_S3_SECRET, LOKI_S3_USER, Logs, Monitors } from "./observability";
@@ -348,8 +348,6 @@ export class PlatformLayer extends pulumi.ComponentResource {
                 // Same Secret name in the job namespace: the app's config names one Secret for both.
                 ready.push(storage.credentials(`${app}-s3-processing`, ns(PROCESSING_NAMESPACE), app, this, {}, `${app}-s3`));
             }
-            // JupyterHub's notebooks start executors in their own namespace: its RBAC waits for it.
-            if (app === "jupyterhub") ready.push(namespaces.byName[NOTEBOOK_SPARK_NAMESPACE]);
             const binding: AppBinding = {
                 namespace,
                 objectStorage: {

@@ -33,12 +33,23 @@ export const PROCESSING_NAMESPACE = "processing";
 export const PROCESSING_APPS: AppName[] = ["spark", "argo"];
 
 /**
- * Namespace of the executors that notebooks start in Spark client mode (apps/jupyterhub.ts), when JupyterHub is on.
- * Its own namespace, holding no Secret: a user who may create pods in a namespace may mount its Secrets, so the
- * notebooks' executors stay out of the processing namespace (spark-s3, argo-s3). Restricted: the executor pod
- * template complies.
+ * The executors that notebooks start in Spark client mode (apps/jupyterhub.ts) run in one namespace per user,
+ * `<prefix><user's slug>`, which the hub creates at spawn (apps/notebook-executors.ts): a user's ServiceAccount may
+ * manage pods in its own only. They hold no Secret (a user who may create pods in a namespace may mount its
+ * Secrets) and enforce Pod Security restricted. The label marks them, for the notebooks' NetworkPolicies and the
+ * admission policy that bounds what the hub may create.
  */
-export const NOTEBOOK_SPARK_NAMESPACE = "notebook-spark";
+export const NOTEBOOK_EXECUTOR_NAMESPACE_PREFIX = "nbx-";
+export const NOTEBOOK_EXECUTOR_NAMESPACE_LABEL = { "geoplatform.io/notebook-executors": "true" };
+/** How flows and docs name those namespaces together (no namespace has this name). */
+export const NOTEBOOK_EXECUTOR_NAMESPACES = `${NOTEBOOK_EXECUTOR_NAMESPACE_PREFIX}*`;
+
+/** Pod Security labels of a namespace: enforce at its level, warn and audit at restricted. */
+export const podSecurityLabels = (level: PodSecurityLevel): Record<string, string> => ({
+    "pod-security.kubernetes.io/enforce": level,
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/audit": "restricted",
+});
 
 /** App namespaces (created here so a disabled app gets none): user and batch pods need baseline. */
 export const APP_NAMESPACES: Record<AppName, string> = {
@@ -58,19 +69,11 @@ export class Namespaces extends pulumi.ComponentResource {
         const levels: Record<string, PodSecurityLevel> = { ...PLATFORM_LEVELS };
         for (const app of args.apps) levels[APP_NAMESPACES[app]] = "baseline";
         if (args.apps.some((app) => PROCESSING_APPS.includes(app))) levels[PROCESSING_NAMESPACE] = "baseline";
-        if (args.apps.includes("jupyterhub")) levels[NOTEBOOK_SPARK_NAMESPACE] = "restricted";
         for (const [namespace, level] of Object.entries(levels)) {
             this.byName[namespace] = new k8s.core.v1.Namespace(
                 `ns-${namespace}`,
                 {
-                    metadata: {
-                        name: namespace,
-                        labels: {
-                            "pod-security.kubernetes.io/enforce": level,
-                            "pod-security.kubernetes.io/warn": "restricted",
-                            "pod-security.kubernetes.io/audit": "restricted",
-                        },
-                    },
+                    metadata: { name: namespace, labels: podSecurityLabels(level) },
                 },
                 // A component's dependsOn does not reach its children: each namespace waits for the cluster itself.
                 { parent: this, dependsOn: args.after },

@@ -7,7 +7,9 @@ import { NetworkModel, tcp } from "../platform/network/model";
 import { HOST_TUNNEL_ADDRESSES } from "../platform/network/peers";
 import { End, evaluate, PolicyObject, selects } from "./harness/netpol";
 import { RecordedResource, sharedStackRuns, StackRun } from "./harness/run-stack";
-import { REPO_ROOT, STACKS } from "./harness/stack-config";
+import { rawGeoplatformConfig, REPO_ROOT, STACKS } from "./harness/stack-config";
+import { validateConfig } from "../config/validate";
+import { executorNetworkPolicies, TOKENS } from "../apps/notebook-executors";
 
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const policiesOf = (run: StackRun): PolicyObject[] =>
@@ -352,46 +354,39 @@ describe("network policies", () => {
         });
     }
 
-    it("flows of the namespaces parallel changes add (logs, notebooks' executors) apply once those namespaces exist", () => {
-        const base = [
-            "traefik",
-            "cert-manager",
-            "longhorn-system",
-            "minio",
-            "cnpg-system",
-            "postgres",
-            "keycloak",
-            "monitoring",
-            "jupyterhub",
-            "spark",
-            "processing",
-        ];
-        const model = platformModel({ namespaces: [...base, "logging", "notebook-spark"], apps: ["jupyterhub", "spark"], nodeCidr: "10.10.0.0/16" });
+    const base = [
+        "traefik",
+        "cert-manager",
+        "longhorn-system",
+        "minio",
+        "cnpg-system",
+        "postgres",
+        "keycloak",
+        "monitoring",
+        "jupyterhub",
+        "spark",
+        "processing",
+    ];
+    it("flows of the namespaces parallel changes add (logs) apply once those namespaces exist; the notebooks' with JupyterHub", () => {
+        const model = platformModel({ namespaces: [...base, "logging"], apps: ["jupyterhub", "spark"], nodeCidr: "10.10.0.0/16" });
         const policies = model.policies();
         const alloy = pod("logging", { "app.kubernetes.io/name": "alloy" });
         const loki = pod("logging", { "app.kubernetes.io/name": "loki", "app.kubernetes.io/component": "single-binary" });
-        const executor = pod("notebook-spark", { "spark-role": "executor" }, "10.42.6.8");
+        // An executor in a user's namespace (the hub creates it, labelled; apps/notebook-executors.ts writes its own side).
+        const executor: End = {
+            namespace: "nbx-ada",
+            labels: { "spark-role": "executor" },
+            namespaceLabels: { "geoplatform.io/notebook-executors": "true" },
+            ip: "10.42.6.8",
+        };
+        const unlabelled: End = { namespace: "nbx-ada", labels: { "spark-role": "executor" }, ip: "10.42.6.8" };
         const allowed: [string, End, End, number, string, string][] = [
             ["Alloy pushes to Loki", alloy, loki, 3100, "logging/egress-logging-internal", "logging/ingress-logging-internal"],
             ["Grafana queries Loki", P.grafana, loki, 3100, "monitoring/egress-grafana-to-loki", "logging/ingress-grafana-to-loki"],
             ["Loki writes chunks to MinIO", loki, P.minio, 9000, "logging/egress-loki-to-minio", "minio/ingress-loki-to-minio"],
             ["Alloy tails logs through the API server", alloy, { ip: "10.10.1.10" }, 6443, "logging/egress-logging-apiserver", "-"],
-            [
-                "an executor calls its driver back",
-                executor,
-                P.notebook,
-                7078,
-                "notebook-spark/egress-notebook-spark-to-jupyterhub",
-                "jupyterhub/ingress-notebook-spark-to-jupyterhub",
-            ],
-            [
-                "the driver fetches a block",
-                P.notebook,
-                executor,
-                7079,
-                "jupyterhub/egress-jupyterhub-to-notebook-spark",
-                "notebook-spark/ingress-jupyterhub-to-notebook-spark",
-            ],
+            ["an executor calls its driver back", executor, P.notebook, 7078, "-", "jupyterhub/ingress-notebook-executors-to-jupyterhub"],
+            ["the driver fetches a block", P.notebook, executor, 7079, "jupyterhub/egress-jupyterhub-to-notebook-executors", "-"],
             ["the notebook's driver creates executors", P.notebook, { ip: "10.10.1.10" }, 6443, "jupyterhub/egress-jupyterhub-singleuser-apiserver", "-"],
             ["the hub asks MinIO's STS", P.hub, P.minio, 9000, "jupyterhub/egress-jupyterhub-hub-sts-to-minio", "minio/ingress-jupyterhub-hub-sts-to-minio"],
         ];
@@ -403,18 +398,46 @@ describe("network policies", () => {
             ["an executor to PostgreSQL", executor, P.postgres, 5432],
             ["a Spark job to Loki", P.driver, loki, 3100],
             ["an executor to the notebook's shell port", executor, P.notebook, 8888],
+            ["a pod of an unlabelled namespace to the driver", unlabelled, P.notebook, 7078],
             ["Alloy to PostgreSQL", alloy, P.postgres, 5432],
         ] as [string, End, End, number][])
             assert.strictEqual(evaluate(policies, from, to, port).allowed, false, what);
-        // Without those namespaces, none of their flows is written.
+        // Without the logging namespace, none of its flows is written.
         const without = platformModel({ namespaces: base, apps: ["jupyterhub", "spark"], nodeCidr: "10.10.0.0/16" });
-        assert.ok(
-            !without.flows.some((f) =>
-                /^(logging-|grafana-to-loki|loki-|prometheus-to-(loki|alloy)|notebook-spark-|jupyterhub-to-notebook-spark|jupyterhub-singleuser-apiserver|jupyterhub-hub-sts)/.test(
-                    f.name,
-                ),
-            ),
+        assert.ok(!without.flows.some((f) => /^(logging-|grafana-to-loki|loki-|prometheus-to-(loki|alloy))/.test(f.name)));
+    });
+
+    it("a user's executor namespace, with the hub's policies, reaches that user's notebook and no other's", () => {
+        const platform = platformModel({ namespaces: base, apps: ["jupyterhub", "spark"], nodeCidr: "10.10.0.0/16" }).policies();
+        const config = validateConfig(rawGeoplatformConfig("dev"), "dev");
+        const user = (ns: string, label: string) =>
+            JSON.parse(JSON.stringify(executorNetworkPolicies(config, "jupyterhub")), (_k, v) =>
+                v === TOKENS.namespace ? ns : v === TOKENS.usernameLabel ? label : v,
+            ).map((p: any) => ({ ...p, namespace: ns }));
+        const policies = [...platform, ...user("nbx-ada", "ada"), ...user("nbx-bob", "bob")];
+        const labels = { "geoplatform.io/notebook-executors": "true" };
+        const executor = (ns: string): End => ({ namespace: ns, labels: { "spark-role": "executor" }, namespaceLabels: labels, ip: "10.42.6.8" });
+        const notebook = (name: string): End => ({
+            namespace: "jupyterhub",
+            labels: { ...(P.notebook as { labels: Record<string, string> }).labels, "hub.jupyter.org/username": name },
+            ip: "10.42.3.9",
+        });
+        assert.deepStrictEqual(
+            [
+                one(evaluate(policies, executor("nbx-ada"), notebook("ada"), 7078).egress),
+                one(evaluate(policies, executor("nbx-ada"), notebook("ada"), 7078).ingress),
+            ],
+            ["nbx-ada/egress-executors-to-notebook", "jupyterhub/ingress-notebook-executors-to-jupyterhub"],
         );
+        assert.strictEqual(evaluate(policies, notebook("ada"), executor("nbx-ada"), 7079).allowed, true, "the driver fetches a block");
+        assert.strictEqual(evaluate(policies, executor("nbx-ada"), executor("nbx-ada"), 7079).allowed, true, "shuffle");
+        assert.strictEqual(evaluate(policies, executor("nbx-ada"), P.minio, 9000).allowed, true, "MinIO");
+        assert.strictEqual(evaluate(policies, executor("nbx-ada"), { ip: "140.82.121.4" }, 443).allowed, true, "the world");
+        assert.strictEqual(evaluate(policies, executor("nbx-ada"), { ip: "169.254.169.254" }, 443).allowed, false, "no metadata server");
+        assert.strictEqual(evaluate(policies, executor("nbx-ada"), notebook("bob"), 7078).allowed, false, "another user's driver");
+        assert.strictEqual(evaluate(policies, executor("nbx-ada"), executor("nbx-bob"), 7079).allowed, false, "another user's executors");
+        assert.strictEqual(evaluate(policies, notebook("bob"), executor("nbx-ada"), 7079).allowed, false, "another user's notebook");
+        assert.strictEqual(evaluate(policies, executor("nbx-ada"), P.postgres, 5432).allowed, false, "PostgreSQL");
     });
 
     it("the hosts' addresses are the .0 of each node's /24 in 10.42.0.0/16, which no pod gets", () => {
@@ -508,7 +531,6 @@ describe("network policies", () => {
             "argo",
             "processing",
             "logging",
-            "notebook-spark",
         ];
         const model = platformModel({ namespaces: all, apps: ["jupyterhub", "spark", "openeo", "geocube", "argo"], nodeCidr: "10.10.0.0/16" });
         const missing = model.flows.filter((f) => !doc.includes(`\`${f.name}\``)).map((f) => f.name);

@@ -40,7 +40,14 @@ function run(env: Record<string, string>, app: string, executors: number) {
     return { conf, master, result };
 }
 
-const USER = { JUPYTERHUB_USER: "Ada.Lovelace", AWS_ACCESS_KEY_ID: "AK", AWS_SECRET_ACCESS_KEY: "SK", AWS_SESSION_TOKEN: "ST", POD_IP: "10.42.3.7" };
+const USER = {
+    JUPYTERHUB_USER: "Ada.Lovelace",
+    AWS_ACCESS_KEY_ID: "AK",
+    AWS_SECRET_ACCESS_KEY: "SK",
+    AWS_SESSION_TOKEN: "ST",
+    POD_IP: "10.42.3.7",
+    NOTEBOOK_EXECUTOR_NAMESPACE: "nbx-ada-lovelace---a99708eb",
+};
 
 describe("images: notebook session helper (geoplatform_spark)", () => {
     it("starts a local Sedona session with the user's temporary credentials for S3A", () => {
@@ -52,8 +59,9 @@ describe("images: notebook session helper (geoplatform_spark)", () => {
         assert.strictEqual(r.conf["spark.hadoop.fs.s3a.aws.credentials.provider"], "org.apache.hadoop.fs.s3a.TemporaryAWSCredentialsProvider");
     });
 
-    it("starts client mode on Kubernetes with the pod's IP as driver host and a per-user executor name prefix", () => {
+    it("starts client mode on Kubernetes with the pod's IP as driver host, the user's executor namespace and a per-user executor name prefix", () => {
         const r = run(USER, "Sedona Cluster", 2);
+        assert.strictEqual(r.conf["spark.kubernetes.namespace"], "nbx-ada-lovelace---a99708eb", "the namespace the hub made for this user");
         assert.strictEqual(r.master, "k8s://https://kubernetes.default.svc:443");
         assert.strictEqual(r.conf["spark.submit.deployMode"], "client");
         assert.strictEqual(r.conf["spark.driver.host"], "10.42.3.7");

@@ -356,7 +356,7 @@ describe("observability (issue 18)", () => {
 
     it("shows a user their own streams and their notebooks' executors, by Grafana's login", () => {
         const exprs = (myJobsDashboard() as any).panels.map((p: any) => p.targets[0].expr);
-        assert.deepStrictEqual(exprs, ['{user="${__user.login}"} |~ "$search"', '{namespace="notebook-spark", pod=~"${__user.login}-.+"} |~ "$search"']);
+        assert.deepStrictEqual(exprs, ['{user="${__user.login}"} |~ "$search"', '{namespace="nbx-${__user.login}"} |~ "$search"']);
     });
 
     it("gives openEO's batch jobs the PrometheusServlet conf in the template the driver renders", () => {

@@ -4,8 +4,9 @@
     sedona = session()                 # local: the notebook's own cores
     sedona = session(executors=2)      # cluster: executors on the processing nodes, this kernel the driver
 
-Static settings (Sedona, S3A endpoint, Kubernetes namespace, image, ports) come from spark-defaults.conf in
-SPARK_CONF_DIR; this module adds what is known only in the pod: its address and the user's credentials.
+Static settings (Sedona, S3A endpoint, image, ports, spark.authenticate) come from spark-defaults.conf in
+SPARK_CONF_DIR; this module adds what is known only in the pod: its address, the user's credentials and the
+user's own executor namespace (NOTEBOOK_EXECUTOR_NAMESPACE, set by the hub).
 """
 
 import os
@@ -36,7 +37,7 @@ def _pod_name_prefix(app_name):
     # Spark wants a DNS-1123 label that leaves room for "-exec-<Int.MaxValue>" in 63 characters, so at most 47
     # (apache/spark resource-managers/kubernetes Config.scala isValidExecutorPodNamePrefix): truncate, then strip,
     # so no "-" is left at the end. The random suffix keeps two kernels of one user (same app name) from
-    # colliding on executor pod names in the shared namespace.
+    # colliding on executor pod names in the user's namespace.
     user = os.environ.get("JUPYTERHUB_USER", "notebook")
     base = re.sub(r"[^a-z0-9-]+", "-", f"{user}-{app_name}".lower())[:40].strip("-") or "notebook"
     return f"{base}-{secrets.token_hex(2)}"
@@ -51,6 +52,8 @@ def session(app_name="notebook", executors=0, executor_cores=1, executor_memory=
             .config("spark.submit.deployMode", "client")
             # Executors reach the driver at the pod's IP (POD_IP, from the pod's status).
             .config("spark.driver.host", os.environ["POD_IP"])
+            # The user's own namespace: the only one the notebook's ServiceAccount may create pods in.
+            .config("spark.kubernetes.namespace", os.environ["NOTEBOOK_EXECUTOR_NAMESPACE"])
             .config("spark.executor.instances", str(executors))
             .config("spark.executor.cores", str(executor_cores))
             .config("spark.executor.memory", executor_memory)

@@ -1,6 +1,6 @@
 import { ALERT_RECEIVER_PORTS, CHARTS } from "../../config/catalog";
 import { AppName } from "../../config/types";
-import { APP_NAMESPACES, NOTEBOOK_SPARK_NAMESPACE, POSTGRES_NAMESPACE, PROCESSING_NAMESPACE } from "../namespaces";
+import { APP_NAMESPACES, NOTEBOOK_EXECUTOR_NAMESPACE_LABEL, NOTEBOOK_EXECUTOR_NAMESPACES, POSTGRES_NAMESPACE, PROCESSING_NAMESPACE } from "../namespaces";
 import { SPARK_UI_PORT } from "../observability/monitors";
 import { Endpoint, Flow, Labels, NetworkModel, Pods, PortSpec, tcp } from "./model";
 import { ANYWHERE, API_SERVER_PORTS, apiServer, DNS_PORTS, HOSTS, KUBE_DNS, nodes, world } from "./peers";
@@ -86,6 +86,9 @@ export const PODS = {
     loki: named(LOGGING_NAMESPACE, "loki"),
     alloy: named(LOGGING_NAMESPACE, "alloy"),
 } satisfies Record<string, Pods>;
+
+/** Every pod of every per-user executor namespace (the hub creates them; none is governed here). */
+export const NOTEBOOK_EXECUTORS: Pods = { namespace: NOTEBOOK_EXECUTOR_NAMESPACES, namespaces: { matchLabels: NOTEBOOK_EXECUTOR_NAMESPACE_LABEL } };
 
 // Helpers for the common needs; each returns one flow.
 export const flow = (name: string, from: Endpoint, to: Endpoint, ports: PortSpec[], why: string): Flow => ({ name, from, to, ports, why });
@@ -352,16 +355,23 @@ export function platformFlows(ctx: FlowContext): Flow[] {
             toWorld("argo-crd-install", PODS.argoCrdInstall, [443], "the pre-install hook Job downloads the full CRDs from GitHub"),
         );
     }
-    if (on("jupyterhub") && has(NOTEBOOK_SPARK_NAMESPACE)) {
-        // Client-mode Spark from notebooks (issue 15): the kernel is the driver (ports fixed at 7078/7079), executors run in their own namespace.
-        const executors = pods(NOTEBOOK_SPARK_NAMESPACE);
+    if (on("jupyterhub")) {
+        // Client-mode Spark from notebooks (issue 15): the kernel is the driver (ports fixed at 7078/7079), executors run
+        // in the user's own namespace, which the hub creates with its own policies (apps/notebook-executors.ts): here
+        // only the notebooks' side. Any executor namespace may call any notebook's driver ports: the executors' egress
+        // (the hub's, per user) reaches their own user's notebook only, and the driver refuses a peer without the
+        // application's secret (spark.authenticate).
         flows.push(
             toApi("jupyterhub-singleuser", PODS.singleuser, "the notebook's driver creates and watches its executor pods"),
-            flow("jupyterhub-to-notebook-spark", PODS.singleuser, executors, tcp(7079), "the driver fetches blocks from its executors"),
-            flow("notebook-spark-to-jupyterhub", executors, PODS.singleuser, tcp(7078, 7079), "executors call their driver back (RPC, block manager)"),
-            flow("notebook-spark-internal", executors, executors, tcp(7079), "shuffle between executors' block managers"),
-            toMinio("notebook-spark", executors, "executors read and write the user's buckets"),
-            toWorld("notebook-spark", executors, [443], "executors read public data"),
+            flow("jupyterhub-to-notebook-executors", PODS.singleuser, NOTEBOOK_EXECUTORS, tcp(7079), "the driver fetches blocks from its executors"),
+            flow(
+                "notebook-executors-to-jupyterhub",
+                NOTEBOOK_EXECUTORS,
+                PODS.singleuser,
+                tcp(7078, 7079),
+                "executors call their driver back (RPC, block manager)",
+            ),
+            toMinio("notebook-executors", NOTEBOOK_EXECUTORS, "executors read and write the user's buckets"),
             toMinio("jupyterhub-hub-sts", PODS.hub, "the hub's pre-spawn hook asks MinIO's STS for the user's temporary credentials"),
         );
     }
@@ -382,7 +392,7 @@ export function platformFlows(ctx: FlowContext): Flow[] {
 
 /** The model of a platform: the namespaces it creates, the flows above and any `extra`. */
 export function platformModel(ctx: FlowContext, extra: Flow[] = []): NetworkModel {
-    const model = new NetworkModel(ctx.namespaces, [KUBE_DNS.namespace]);
+    const model = new NetworkModel(ctx.namespaces, [KUBE_DNS.namespace, NOTEBOOK_EXECUTORS.namespace]);
     for (const f of [...platformFlows(ctx), ...extra]) model.allow(f);
     return model;
 }

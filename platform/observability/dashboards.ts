@@ -1,7 +1,7 @@
 import * as k8s from "../kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AppName } from "../../config/types";
-import { NOTEBOOK_SPARK_NAMESPACE } from "../namespaces";
+import { NOTEBOOK_EXECUTOR_NAMESPACE_PREFIX } from "../namespaces";
 import { monitorsFor } from "./monitors";
 
 // Dashboards as code: small ones of our own, one per monitored component, and
@@ -118,8 +118,8 @@ export function jobLogsDashboard(): Record<string, unknown> {
  * Grafana 7.1, with __user.id and __user.email: Grafana docs dashboards/variables "Global variables"; the login is
  * the realm username, platform/monitoring.ts login_attribute_path). Streams whose `user` label is theirs (notebook servers, labelled
  * SparkApplications: platform/observability/logs.ts USER_LABEL_SOURCES), and the executors of their notebooks'
- * Spark sessions, which the session helper names `<user>-<app>-exec-<n>` (images/notebook/geoplatform_spark.py
- * spark.kubernetes.executor.podNamePrefix). A filter, not a permission: docs/operations.md "Who sees what".
+ * Spark sessions, in the user's executor namespace `nbx-<slug>` (apps/notebook-executors.ts; the slug is the login
+ * itself when the login is a valid DNS label, KubeSpawner's safe_slug). A filter, not a permission: docs/operations.md "Who sees what".
  */
 export function myJobsDashboard(): Record<string, unknown> {
     return dashboard(
@@ -131,7 +131,7 @@ export function myJobsDashboard(): Record<string, unknown> {
                 title: "My notebooks' Spark executors",
                 type: "logs",
                 datasource: "loki",
-                expr: `{namespace="${NOTEBOOK_SPARK_NAMESPACE}", pod=~"\${__user.login}-.+"} |~ "$search"`,
+                expr: `{namespace="${NOTEBOOK_EXECUTOR_NAMESPACE_PREFIX}\${__user.login}"} |~ "$search"`,
             },
         ],
         [{ name: "search", type: "textbox", query: "", label: "Line contains (regex)" }],

@@ -109,7 +109,7 @@ for (const stack of STACKS) {
             const env = v.singleuser.extraEnv;
             for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) assert.strictEqual(env[key], undefined, key);
             assert.ok(!JSON.stringify(v.singleuser).includes("jupyterhub-s3"), "the app's shared S3 Secret never reaches a notebook");
-            const hook = v.hub.extraConfig["geoplatform-minio-sts"];
+            const hook = v.hub.extraConfig["geoplatform-spawn-hooks"];
             assert.match(hook, /^c\.Spawner\.pre_spawn_hook = geoplatform_minio_credentials$/m);
             assert.match(hook, /^c\.Spawner\.post_stop_hook = geoplatform_minio_credentials_cleanup$/m);
             assert.match(hook, /_STS_ENDPOINT = "http:\/\/minio\.minio\.svc:9000"/);
@@ -151,14 +151,21 @@ for (const stack of STACKS) {
             const np = values().singleuser.networkPolicy;
             const to = (ns: string) => np.egress.find((r: any) => r.to[0].namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === ns);
             assert.deepStrictEqual(to("minio").ports, [{ port: 9000, protocol: "TCP" }]);
-            assert.deepStrictEqual(to("notebook-spark").ports, [{ port: 7079, protocol: "TCP" }]);
+            const executors = { namespaceSelector: { matchLabels: { "geoplatform.io/notebook-executors": "true" } } };
+            assert.deepStrictEqual(
+                np.egress.find((r: any) => r.to[0].namespaceSelector?.matchLabels["geoplatform.io/notebook-executors"]),
+                {
+                    to: [executors],
+                    ports: [{ port: 7079, protocol: "TCP" }],
+                },
+            );
             assert.deepStrictEqual(to("geocube").ports, [{ port: 8080, protocol: "TCP" }]);
             const cidr = validateConfig(rawGeoplatformConfig(stack), stack)[stack === "dev" ? "openstack" : "aws"] as any;
             const api = np.egress.find((r: any) => r.to[0].ipBlock);
             assert.deepStrictEqual(api, { to: [{ ipBlock: { cidr: cidr.networkCidr ?? cidr.vpcCidr } }], ports: [{ port: 6443, protocol: "TCP" }] });
             assert.deepStrictEqual(np.ingress, [
                 {
-                    from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "notebook-spark" } } }],
+                    from: [executors],
                     ports: [
                         { port: 7078, protocol: "TCP" },
                         { port: 7079, protocol: "TCP" },
@@ -171,35 +178,55 @@ for (const stack of STACKS) {
             assert.strictEqual(conf["spark.driver.blockManager.port"], "7079");
         });
 
-        it("runs Spark client mode with a ServiceAccount that may only manage pods and ConfigMaps in the executors' namespace", () => {
+        it("runs Spark client mode as each user's own ServiceAccount, bound by the hub to pods and ConfigMaps in the user's namespace", () => {
             const s = values().singleuser;
-            assert.strictEqual(s.serviceAccountName, "notebook-spark");
+            assert.strictEqual(s.serviceAccountName, undefined, "the pre-spawn hook sets each user's");
+            assert.match(values().hub.extraConfig["geoplatform-spawn-hooks"], /^\s+spawner\.service_account = sa$/m);
             assert.deepStrictEqual(s.extraEnv.POD_IP, { valueFrom: { fieldRef: { fieldPath: "status.podIP" } } });
-            const role = one(run, "Role", "notebook-executors").inputs;
-            assert.strictEqual(role.metadata.namespace, "notebook-spark");
+            const role = one(run, "ClusterRole", "geoplatform-notebook-executors").inputs;
             assert.deepStrictEqual(role.rules, [
                 { apiGroups: [""], resources: ["pods"], verbs: ["create", "get", "list", "watch", "delete", "deletecollection"] },
                 { apiGroups: [""], resources: ["configmaps"], verbs: ["create", "get", "list", "watch", "delete", "deletecollection"] },
             ]);
-            const binding = one(run, "RoleBinding", "notebook-executors");
-            const rb = binding.inputs;
-            assert.strictEqual(rb.metadata.namespace, "notebook-spark");
-            assert.deepStrictEqual(rb.subjects, [{ kind: "ServiceAccount", name: "notebook-spark", namespace: "jupyterhub" }]);
-            assert.strictEqual(rb.roleRef.kind, "Role");
-            // The executors' namespace holds no Secret a pod could mount, and enforces restricted.
+            assert.ok(!run.all.some((r) => r.type === "kubernetes:core/v1:Namespace" && r.inputs.metadata.name === "notebook-spark"), "no shared namespace");
+            assert.ok(!run.all.some((r) => r.type === "kubernetes:core/v1:ServiceAccount" && r.inputs.metadata.name === "notebook-spark"), "no shared account");
+        });
+
+        it("lets the hub open executor namespaces only as the admission policy allows, which exists before those rights", () => {
+            const clusterRole = one(run, "ClusterRole", "geoplatform-jupyterhub-executor-namespaces");
+            assert.deepStrictEqual(clusterRole.inputs.rules, [
+                { apiGroups: [""], resources: ["namespaces"], verbs: ["create", "get", "patch"] },
+                { apiGroups: ["rbac.authorization.k8s.io"], resources: ["rolebindings"], verbs: ["create", "get"] },
+                { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"], resourceNames: ["geoplatform-notebook-executors"] },
+                { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["create", "get", "update"] },
+                { apiGroups: [""], resources: ["pods", "configmaps"], verbs: ["deletecollection"] },
+            ]);
+            const hub = [{ kind: "ServiceAccount", name: "hub", namespace: "jupyterhub" }];
+            assert.deepStrictEqual(one(run, "ClusterRoleBinding", "geoplatform-jupyterhub-executor-namespaces").inputs.subjects, hub);
+            const role = one(run, "Role", "geoplatform-jupyterhub-user-service-accounts").inputs;
             assert.deepStrictEqual(
-                run.all.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.namespace === "notebook-spark"),
-                [],
+                [role.metadata.namespace, role.rules],
+                ["jupyterhub", [{ apiGroups: [""], resources: ["serviceaccounts"], verbs: ["create", "get"] }]],
             );
-            const ns = run.all.find((r) => r.type === "kubernetes:core/v1:Namespace" && r.inputs.metadata.name === "notebook-spark") as RecordedResource;
-            assert.strictEqual(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
-            assert.ok(dependsTransitively({ ...run, resources: run.all }, binding, ns), "the binding waits for its namespace");
+            assert.deepStrictEqual(one(run, "RoleBinding", "geoplatform-jupyterhub-user-service-accounts").inputs.subjects, hub);
+            const policy = one(run, "ValidatingAdmissionPolicy", "geoplatform-jupyterhub-hub");
+            assert.deepStrictEqual(policy.inputs.spec.matchConditions, [
+                { name: "hub-only", expression: "request.userInfo.username == 'system:serviceaccount:jupyterhub:hub'" },
+            ]);
+            assert.strictEqual(policy.inputs.spec.failurePolicy, "Fail");
+            const binding = one(run, "ValidatingAdmissionPolicyBinding", "geoplatform-jupyterhub-hub");
+            assert.deepStrictEqual(binding.inputs.spec, { policyName: "geoplatform-jupyterhub-hub", validationActions: ["Deny"] });
+            const graph = { ...run, resources: run.all };
+            assert.ok(dependsTransitively(graph, clusterRole, binding), "rights only once confined");
+            assert.ok(dependsTransitively(graph, releaseNamed(run, "jupyterhub"), clusterRole), "the hub starts with its rights");
         });
 
         it("puts executors on processing with a restricted pod template and the platform's Spark image", () => {
             const data = one(run, "ConfigMap", "notebook-spark-conf").inputs.data;
             const conf = confOf(data["spark-defaults.conf"]);
-            assert.strictEqual(conf["spark.kubernetes.namespace"], "notebook-spark");
+            assert.strictEqual(conf["spark.kubernetes.namespace"], undefined, "the user's own, from the hub (NOTEBOOK_EXECUTOR_NAMESPACE)");
+            assert.strictEqual(conf["spark.authenticate"], "true");
+            assert.strictEqual(conf["spark.network.crypto.enabled"], "true");
             assert.strictEqual(conf["spark.kubernetes.container.image"], IMAGES.spark);
             assert.strictEqual(conf["spark.kubernetes.executor.podTemplateFile"], "/etc/geoplatform/spark/executor-template.yaml");
             const template = yaml.load(data["executor-template.yaml"]) as any;

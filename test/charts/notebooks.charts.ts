@@ -3,6 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
+import { HUB_SERVICE_ACCOUNT } from "../../apps/notebook-executors-admission";
 import { sharedStackRun } from "../harness/run-stack";
 import { REPO_ROOT, STACKS } from "../harness/stack-config";
 import { K8sObject, kubeVersion, ReleaseInput, releasesOf, render } from "./render";
@@ -38,13 +39,14 @@ for (const stack of STACKS) {
             assert.ok(!egress.some((r) => r.to?.some((t: any) => t.ipBlock?.cidr === "10.0.0.0/8" && !r.ports)), "no blanket private-IP egress");
             const toNamespace = (ns: string) => egress.find((r) => r.to?.[0]?.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === ns);
             assert.deepStrictEqual(toNamespace("minio").ports, [{ port: 9000, protocol: "TCP" }]);
-            assert.deepStrictEqual(toNamespace("notebook-spark").ports, [{ port: 7079, protocol: "TCP" }]);
+            const executors = (r: any) => r?.[0]?.namespaceSelector?.matchLabels?.["geoplatform.io/notebook-executors"] === "true";
+            assert.deepStrictEqual(egress.find((r) => executors(r.to)).ports, [{ port: 7079, protocol: "TCP" }]);
             assert.ok(
                 egress.some((r) => r.ports?.[0]?.port === 6443),
                 "Kubernetes API",
             );
             const ingress = np.spec.ingress as any[];
-            assert.ok(ingress.some((r) => r.from?.[0]?.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "notebook-spark"));
+            assert.ok(ingress.some((r) => executors(r.from)));
         });
 
         it("adds the NET_ADMIN iptables init container only when blockWithIptables is true, which we turn off", () => {
@@ -78,13 +80,18 @@ for (const stack of STACKS) {
                 [deployment.spec.template.spec.serviceAccountName],
                 "bound to the hub pod's ServiceAccount",
             );
+            // The subject of our ClusterRoleBinding and of the admission policy's match condition (apps/notebook-executors-admission.ts).
+            assert.strictEqual(deployment.spec.template.spec.serviceAccountName, HUB_SERVICE_ACCOUNT);
         });
 
         it("puts the STS pre-spawn hook into the hub's configuration", () => {
             const secret = objects.find((o) => o.kind === "Secret" && o.metadata.name === "hub") as K8sObject;
             const values = yaml.load(Buffer.from(secret.data["values.yaml"], "base64").toString("utf8")) as any;
-            assert.match(values.hub.extraConfig["geoplatform-minio-sts"], /c\.Spawner\.pre_spawn_hook = geoplatform_minio_credentials/);
-            assert.match(values.hub.extraConfig["geoplatform-minio-sts"], /c\.Spawner\.post_stop_hook = geoplatform_minio_credentials_cleanup/);
+            const hooks = values.hub.extraConfig["geoplatform-spawn-hooks"];
+            assert.match(hooks, /c\.Spawner\.pre_spawn_hook = geoplatform_minio_credentials/);
+            assert.match(hooks, /c\.Spawner\.post_stop_hook = geoplatform_minio_credentials_cleanup/);
+            // Then the executors' hooks, which wrap those: last assignment wins.
+            assert.match(hooks, /c\.Spawner\.pre_spawn_hook = geoplatform_pre_spawn\nc\.Spawner\.post_stop_hook = geoplatform_post_stop\n$/);
             // The culler's settings as the hub reads them: a server is stopped before its 12 h credentials expire.
             assert.ok(values.cull.maxAge + values.cull.every + values.singleuser.startTimeout <= 43200);
             assert.deepStrictEqual([values.cull.every, values.singleuser.startTimeout], [600, 300]);
