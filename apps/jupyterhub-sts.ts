@@ -37,7 +37,7 @@ from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 from kubernetes_asyncio.client.rest import ApiException
-from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.web import HTTPError
 
 _STS_ENDPOINT = ${JSON.stringify(endpoint)}
@@ -92,7 +92,13 @@ async def geoplatform_minio_credentials(spawner):
         _geoplatform_refuse(403, "no login token is stored for your account, so no object-store credentials can be issued: log out, log in again and restart your server")
     body = urlencode({"Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15", "WebIdentityToken": token, "DurationSeconds": _STS_DURATION, "Policy": _STS_SESSION_POLICY})
     request = HTTPRequest(_STS_ENDPOINT, method="POST", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"}, request_timeout=20)
-    response = await AsyncHTTPClient().fetch(request, raise_error=False)
+    try:
+        response = await AsyncHTTPClient().fetch(request, raise_error=False)
+    except (HTTPClientError, OSError) as e:
+        # raise_error=False returns HTTP answers only; no answer at all (refused, DNS, TLS, the 599 timeout) still
+        # raises (tornado 6.5 httpclient.py fetch, _error_is_response_code). The error names no credential.
+        spawner.log.warning("MinIO STS unreachable for %s: %s", spawner.user.name, e)
+        _geoplatform_refuse(503, "the object store (MinIO STS) did not answer, so no object-store credentials could be issued; try again in a minute, or ask an admin")
     if response.code != 200:
         spawner.log.warning("MinIO STS refused %s (HTTP %s): %s", spawner.user.name, response.code, (response.body or b"")[:300])
         _geoplatform_refuse(403, f"the object store (MinIO STS) refused your login token (HTTP {response.code}); ask an admin to check your groups, or log in again")

@@ -53,50 +53,89 @@ export const MINIO_OIDC_CLIENT = "minio-console";
 /** Consumers whose buckets hold platform state (every pod's logs), not users' data: data scientists get no access. */
 const PLATFORM_USERS = [LOKI_S3_USER];
 
+/** One statement of a MinIO (IAM) policy; `condition` in IAM's form, e.g. `{ StringLike: { "s3:prefix": ["a/*"] } }`. */
+export interface PolicyStatement {
+    effect?: "Allow" | "Deny";
+    actions: string[];
+    resources?: string[];
+    condition?: Record<string, Record<string, string[]>>;
+}
+
+/** The user's own name in a policy: MinIO fills it from the token's claims, in resources and in condition values alike. */
+const OWN_NAME = "${jwt:preferred_username}";
+const BUCKET_LIST_ACTIONS = ["s3:ListBucket", "s3:ListBucketMultipartUploads"];
+const SERVICE_ACCOUNT_ACTIONS = ["admin:CreateServiceAccount", "admin:UpdateServiceAccount"];
+
 /**
  * MinIO policies named after the realm groups, which the console's OIDC login and the notebooks' STS credentials map
  * from the groups claim: platform-admins administer MinIO (admin:* and every bucket); data-scientists read the apps'
- * buckets and write only under `<user name>/` of `userPrefixBuckets`. `${jwt:preferred_username}` is a policy variable
- * MinIO fills from the token's claims (minio/pkg policy/condition jwt keys: jwt:preferred_username), which Keycloak's
- * `profile` scope puts in the access token.
+ * buckets and, in `userPrefixBuckets`, only their own `<user name>/` prefix, which they may also write. `OWN_NAME` is a
+ * policy variable (minio/pkg v3.0.23 policy/condition/keyname.go jwt:preferred_username, one of CommonKeys): MinIO
+ * replaces it in resources (policy/resource.go Match) and in condition values (policy/condition/stringfunc.go
+ * `substitute`). Keycloak's `profile` scope puts the claim in the access token.
  */
 export function groupPolicies(users: S3User[], userPrefixBuckets: string[] = []) {
     const appBuckets = [...new Set(users.filter((u) => !PLATFORM_USERS.includes(u.name)).flatMap((u) => u.buckets))];
+    const sharedBuckets = appBuckets.filter((b) => !userPrefixBuckets.includes(b));
+    const admins: PolicyStatement[] = [
+        { resources: ["arn:aws:s3:::*"], actions: ["s3:*"] },
+        // The chart's policy template renders actions and resources; admin actions take no resource.
+        { actions: ["admin:*"] },
+    ];
+    const ownPrefix: PolicyStatement[] = [
+        // Listing only under the user's own prefix: ListObjects and ListMultipartUploads pass it as `prefix`
+        // (minio cmd/bucket-policy.go getConditionValues), and StringLike with no value matches nothing
+        // (stringLikeFunc.eval), so a listing of the bucket's root is refused too.
+        {
+            resources: userPrefixBuckets.map((b) => `arn:aws:s3:::${b}`),
+            actions: BUCKET_LIST_ACTIONS,
+            condition: { StringLike: { "s3:prefix": [OWN_NAME, `${OWN_NAME}/*`] } },
+        },
+        // A request that carries no prefix; it names the bucket's region, nothing of its contents.
+        { resources: userPrefixBuckets.map((b) => `arn:aws:s3:::${b}`), actions: ["s3:GetBucketLocation"] },
+        // The bare `<user>` too: Hadoop S3A's mkdirs probes each parent with a HEAD (GetObject), and a 403 there fails the write.
+        { resources: userPrefixBuckets.flatMap((b) => [`arn:aws:s3:::${b}/${OWN_NAME}`, `arn:aws:s3:::${b}/${OWN_NAME}/*`]), actions: ["s3:*"] },
+    ];
+    const dataScientists: PolicyStatement[] = [
+        { resources: sharedBuckets.map((b) => `arn:aws:s3:::${b}`), actions: ["s3:GetBucketLocation", ...BUCKET_LIST_ACTIONS] },
+        // Read only: the sample data, event logs and the apps' results stay as the apps wrote them.
+        { resources: sharedBuckets.map((b) => `arn:aws:s3:::${b}/*`), actions: ["s3:GetObject"] },
+        ...(userPrefixBuckets.length > 0 ? ownPrefix : []),
+        // MinIO lets a user create service accounts for themselves unless a policy denies it explicitly
+        // (cmd/admin-handlers-users.go commonAddServiceAccount, DenyOnly); one would copy the session's claims
+        // with no expiry and outlive the temporary credentials, the culler and a removal from the group.
+        { effect: "Deny", actions: SERVICE_ACCOUNT_ACTIONS },
+    ];
     return [
-        {
-            name: REALM_GROUPS.admins,
-            statements: [
-                { resources: ["arn:aws:s3:::*"], actions: ["s3:*"] },
-                // The chart's policy template renders actions and resources; admin actions take no resource.
-                { actions: ["admin:*"] },
-            ],
-        },
-        {
-            name: REALM_GROUPS.users,
-            statements: [
-                { resources: appBuckets.map((b) => `arn:aws:s3:::${b}`), actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"] },
-                // Read only: the sample data, event logs and the apps' results stay as the apps wrote them.
-                { resources: appBuckets.map((b) => `arn:aws:s3:::${b}/*`), actions: ["s3:GetObject"] },
-                ...(userPrefixBuckets.length > 0
-                    ? [{ resources: userPrefixBuckets.map((b) => `arn:aws:s3:::${b}/\${jwt:preferred_username}/*`), actions: ["s3:*"] }]
-                    : []),
-                // MinIO lets a user create service accounts for themselves unless a policy denies it explicitly
-                // (cmd/admin-handlers-users.go commonAddServiceAccount, DenyOnly); one would copy the session's claims
-                // with no expiry and outlive the temporary credentials, the culler and a removal from the group.
-                { effect: "Deny", actions: SERVICE_ACCOUNT_ACTIONS },
-            ],
-        },
+        { name: REALM_GROUPS.admins, statements: admins },
+        { name: REALM_GROUPS.users, statements: dataScientists },
     ];
 }
 
-const SERVICE_ACCOUNT_ACTIONS = ["admin:CreateServiceAccount", "admin:UpdateServiceAccount"];
-
 /** A policy's statements as the IAM document MinIO reads, rendered as the chart's templates/_helper_policy.tpl does. */
-export function policyDocument(statements: { effect?: string; actions: string[]; resources?: string[] }[]): string {
+export function policyDocument(statements: PolicyStatement[]): string {
     return JSON.stringify({
         Version: "2012-10-17",
-        Statement: statements.map((st) => ({ Effect: st.effect ?? "Allow", Action: st.actions, ...(st.resources ? { Resource: st.resources } : {}) })),
+        Statement: statements.map((st) => ({
+            Effect: st.effect ?? "Allow",
+            Action: st.actions,
+            ...(st.resources ? { Resource: st.resources } : {}),
+            ...(st.condition ? { Condition: st.condition } : {}),
+        })),
     });
+}
+
+/**
+ * A statement as the chart's values take it: _helper_policy.tpl reads `conditions` as a list of `{ <operator>: <the
+ * JSON members inside that operator's braces> }` and writes each fragment verbatim.
+ */
+export function chartStatement({ condition, ...statement }: PolicyStatement) {
+    if (!condition) return statement;
+    const members = (keys: Record<string, string[]>) =>
+        Object.entries(keys)
+            .map(([key, values]) => `${JSON.stringify(key)}: ${JSON.stringify(values)}`)
+            .join(", ");
+    return { ...statement, conditions: Object.entries(condition).map(([operator, keys]) => ({ [operator]: members(keys) })) };
 }
 
 /**
@@ -158,7 +197,7 @@ export class ObjectStorage extends pulumi.ComponentResource {
                 makeUserJob: { resources: JOB_RESOURCES },
                 buckets: [...new Set(args.users.flatMap((u) => u.buckets))].map((bucket) => ({ name: bucket, policy: "none", purge: false })),
                 policies: [
-                    ...policies,
+                    ...policies.map((p) => ({ name: p.name, statements: p.statements.map(chartStatement) })),
                     ...args.users.map((user) => ({
                         name: `${user.name}-rw`,
                         statements: [

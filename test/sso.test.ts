@@ -75,10 +75,20 @@ function minioSts(claims: Record<string, unknown>, provider: { clientId: string;
 }
 
 /**
- * Whether one of the MinIO policy's statements allows `action` on `arn` for a user whose token says `preferred_username`
- * (`*` wildcards, `${jwt:...}` variables filled from the claims; the chart's statements are all Allow).
+ * Whether MinIO's evaluation of `policy` allows `action` on `arn` for a user whose token says `preferred_username`,
+ * with the request's condition values in `request` (e.g. `{ "s3:prefix": "ada/" }`). `*` wildcards; `${jwt:...}`
+ * variables filled from the claims in resources and in condition values (minio/pkg v3.0.23 policy/resource.go Match,
+ * policy/condition/stringfunc.go substitute); StringLike with no request value matches nothing (stringLikeFunc.eval).
+ * Statements are taken in the chart's values form (`conditions`) or IAM's (`condition`).
  */
-function allows(policy: any, action: string, arn: string, claims: Record<string, string> = { preferred_username: "ada" }): boolean {
+function allows(
+    policy: any,
+    action: string,
+    arn: string,
+    claims: Record<string, string> = { preferred_username: "ada" },
+    request: Record<string, string> = {},
+): boolean {
+    const fill = (text: string) => text.replace(/\$\{jwt:(\w+)\}/g, (_, k) => claims[k]);
     const glob = (pattern: string) =>
         new RegExp(
             `^${pattern
@@ -86,10 +96,22 @@ function allows(policy: any, action: string, arn: string, claims: Record<string,
                 .map((p) => p.replace(/[.?+^$()[\]{}|\\]/g, "\\$&"))
                 .join(".*")}$`,
         );
+    const conditionOf = (s: any): Record<string, Record<string, string[]>> =>
+        s.condition ??
+        Object.assign(
+            {},
+            ...(s.conditions ?? []).map((c: any) => Object.fromEntries(Object.entries(c).map(([op, members]) => [op, JSON.parse(`{${members}}`)]))),
+        );
+    const conditionHolds = (s: any) =>
+        Object.entries(conditionOf(s)).every(([operator, keys]) => {
+            assert.strictEqual(operator, "StringLike", "the evaluator models StringLike only");
+            return Object.entries(keys).every(([key, values]) => request[key] !== undefined && values.some((v) => glob(fill(v)).test(request[key])));
+        });
     // IAM evaluation: an explicit Deny wins over any Allow; a statement without resources (admin actions) matches any.
     const matches = (s: any) =>
         (s.actions as string[]).some((a) => glob(a).test(action)) &&
-        (s.resources === undefined || (s.resources as string[]).some((r) => glob(r.replace(/\$\{jwt:(\w+)\}/g, (_, k) => claims[k])).test(arn)));
+        (s.resources === undefined || (s.resources as string[]).some((r) => glob(fill(r)).test(arn))) &&
+        conditionHolds(s);
     const statements = policy.statements.filter(matches);
     return statements.some((s: any) => (s.effect ?? "Allow") === "Allow") && !statements.some((s: any) => s.effect === "Deny");
 }
@@ -245,7 +267,8 @@ describe("single sign-on and roles", () => {
                 const policy = (name: string) => minio.policies.find((p: any) => p.name === name);
                 assert.ok(policy("platform-admins").statements.some((s: any) => s.actions.includes("admin:*")));
                 const users = policy("data-scientists").statements.flatMap((s: any) => s.resources);
-                assert.ok(users.includes("arn:aws:s3:::jupyterhub-notebooks/*") && users.includes("arn:aws:s3:::spark-event-logs/*"));
+                assert.ok(users.includes("arn:aws:s3:::jupyterhub-notebooks/${jwt:preferred_username}/*") && users.includes("arn:aws:s3:::spark-event-logs/*"));
+                assert.ok(!users.includes("arn:aws:s3:::jupyterhub-notebooks/*"), "no bucket-wide read of the users' prefixes");
                 assert.ok(!users.some((r: string) => /longhorn-backups|postgres-backups/.test(r)), "users do not touch the backups");
                 assert.ok(!policy("data-scientists").statements.some((s: any) => s.effect !== "Deny" && s.actions.some((a: string) => a.startsWith("admin:"))));
                 // Not even a service account of their own: it would copy the session's claims with no expiry.
@@ -294,8 +317,23 @@ describe("single sign-on and roles", () => {
                     "overwrite mode deletes the old result",
                 );
                 assert.ok(!allows(users, "s3:GetObject", "arn:aws:s3:::loki-chunks/fake/chunk"), "not the platform's log bucket");
-                // Nobody else's prefix, and the apps' data stays as the apps wrote it.
-                assert.ok(!allows(users, "s3:PutObject", `arn:aws:s3:::${env.NOTEBOOKS_BUCKET}/grace/sedona-counts/part-00000.parquet`));
+                // S3A's probes while writing: a HEAD of the bare parent, a listing under the output path.
+                const notebooks = `arn:aws:s3:::${env.NOTEBOOKS_BUCKET}`;
+                assert.ok(allows(users, "s3:GetObject", `${notebooks}/ada`), "mkdirs HEADs the parent");
+                assert.ok(allows(users, "s3:ListBucket", notebooks, undefined, { "s3:prefix": "ada/sedona-counts/" }));
+                assert.ok(allows(users, "s3:ListBucket", notebooks, undefined, { "s3:prefix": "ada" }));
+                // Nobody else's prefix, to write, read or list; not the bucket's root listing either.
+                assert.ok(!allows(users, "s3:PutObject", `${notebooks}/grace/sedona-counts/part-00000.parquet`));
+                assert.ok(!allows(users, "s3:GetObject", `${notebooks}/grace/sedona-counts/part-00000.parquet`), "not another user's files");
+                assert.ok(!allows(users, "s3:GetObject", `${notebooks}/grace`));
+                assert.ok(!allows(users, "s3:GetObject", `${notebooks}/adam/x`), "a name that starts like the user's is another user");
+                assert.ok(!allows(users, "s3:ListBucket", notebooks, undefined, { "s3:prefix": "grace/" }), "not another user's listing");
+                assert.ok(!allows(users, "s3:ListBucket", notebooks, undefined, { "s3:prefix": "" }), "not the users' names");
+                assert.ok(!allows(users, "s3:ListBucket", notebooks), "not a listing without a prefix");
+                assert.ok(!allows(users, "s3:ListBucketMultipartUploads", notebooks, undefined, { "s3:prefix": "grace/" }));
+                assert.ok(allows(users, "s3:GetBucketLocation", notebooks), "the bucket's region, which carries no prefix");
+                // The shared app buckets stay readable to every data scientist.
+                assert.ok(allows(users, "s3:ListBucket", "arn:aws:s3:::spark-event-logs"));
                 assert.ok(!allows(users, "s3:DeleteObject", `arn:aws:s3:::${env.SAMPLES_BUCKET}/sedona-sample/points.csv`));
                 assert.ok(!allows(users, "s3:PutObject", "arn:aws:s3:::spark-event-logs/spark-123"));
 
@@ -306,12 +344,28 @@ describe("single sign-on and roles", () => {
                 assert.ok(literal, "the hook carries a session policy");
                 const session = JSON.parse(JSON.parse(literal));
                 const sessionPolicy = {
-                    statements: session.Statement.map((st: any) => ({ effect: st.Effect, actions: st.Action, resources: st.Resource })),
+                    statements: session.Statement.map((st: any) => ({
+                        effect: st.Effect,
+                        actions: st.Action,
+                        resources: st.Resource,
+                        condition: st.Condition,
+                    })),
                 };
-                assert.deepStrictEqual(
-                    sessionPolicy.statements,
-                    users.statements.map((st: any) => ({ effect: st.effect ?? "Allow", actions: st.actions, resources: st.resources })),
-                );
+                // The same statements as the group's policy the chart creates, conditions included.
+                for (const request of [{}, { "s3:prefix": "ada/" }, { "s3:prefix": "grace/" }] as Record<string, string>[])
+                    for (const [action, arn] of [
+                        ["s3:ListBucket", notebooks],
+                        ["s3:GetObject", `${notebooks}/grace/x`],
+                        ["s3:PutObject", `${notebooks}/ada/x`],
+                        ["s3:GetObject", `arn:aws:s3:::${env.SAMPLES_BUCKET}/sedona-sample/points.csv`],
+                        ["admin:CreateServiceAccount", ""],
+                    ])
+                        assert.strictEqual(
+                            allows(sessionPolicy, action, arn, undefined, request),
+                            allows(users, action, arn, undefined, request),
+                            `${action} ${arn} ${JSON.stringify(request)}`,
+                        );
+                assert.strictEqual(sessionPolicy.statements.length, users.statements.length);
                 const admins = minio.policies.find((p: any) => p.name === "platform-admins");
                 const effective = (action: string, arn: string) => allows(admins, action, arn) && allows(sessionPolicy, action, arn);
                 assert.ok(!effective("admin:CreateUser", ""), "an admin's notebook cannot administer MinIO");

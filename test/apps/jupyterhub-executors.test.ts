@@ -35,10 +35,11 @@ class AsyncHTTPClient:
         return Response(200, b'<r xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>S</SecretAccessKey><SessionToken>T</SessionToken><Expiration>E</Expiration></Credentials></r>')
 class HTTPError(Exception):
     def __init__(self, status_code=500, log_message=None, *args): self.status_code = status_code
+class HTTPClientError(Exception): pass
 
 def module(name, **attrs):
     m = types.ModuleType(name); m.__dict__.update(attrs); sys.modules[name] = m
-module("tornado"); module("tornado.httpclient", AsyncHTTPClient=AsyncHTTPClient, HTTPRequest=HTTPRequest); module("tornado.web", HTTPError=HTTPError)
+module("tornado"); module("tornado.httpclient", AsyncHTTPClient=AsyncHTTPClient, HTTPClientError=HTTPClientError, HTTPRequest=HTTPRequest); module("tornado.web", HTTPError=HTTPError)
 module("kubernetes_asyncio"); module("kubernetes_asyncio.client"); module("kubernetes_asyncio.client.rest", ApiException=ApiException)
 
 def store(kind, namespace, body):

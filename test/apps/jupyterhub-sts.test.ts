@@ -29,7 +29,19 @@ class HTTPRequest:
 class AsyncHTTPClient:
     async def fetch(self, request, raise_error=True):
         requests.append({"url": request.url, "method": request.method, "form": {k: v[0] for k, v in parse_qs(request.body).items()}})
+        # With raise_error=False tornado still raises when no answer came (tornado 6.5 httpclient.py fetch).
+        if case == "unreachable": raise ConnectionRefusedError(111, "Connection refused")
+        if case == "timeout": raise HTTPTimeoutError("Timeout during request")
         return Response(*ANSWERS.get(case, OK))
+
+class HTTPClientError(Exception):
+    def __init__(self, code, message=None): self.code, self.message = code, message
+    def __str__(self): return "HTTP %d: %s" % (self.code, self.message)
+
+class HTTPTimeoutError(HTTPClientError):
+    # simple_httpclient's timeout: code 599, str the message alone (as python3-tornado 6.2 shows; 6.5 keeps the class).
+    def __init__(self, message): super().__init__(599, message)
+    def __str__(self): return self.message
 
 class HTTPError(Exception):
     # tornado.web.HTTPError's constructor and str (tornado 6.5 web.py).
@@ -42,7 +54,7 @@ class ApiException(Exception):
 
 def module(name, **attrs):
     m = types.ModuleType(name); m.__dict__.update(attrs); sys.modules[name] = m
-module("tornado"); module("tornado.httpclient", AsyncHTTPClient=AsyncHTTPClient, HTTPRequest=HTTPRequest); module("tornado.web", HTTPError=HTTPError)
+module("tornado"); module("tornado.httpclient", AsyncHTTPClient=AsyncHTTPClient, HTTPClientError=HTTPClientError, HTTPRequest=HTTPRequest); module("tornado.web", HTTPError=HTTPError)
 module("kubernetes_asyncio"); module("kubernetes_asyncio.client"); module("kubernetes_asyncio.client.rest", ApiException=ApiException)
 
 # KubeSpawner's CoreV1Api (kubernetes_asyncio): create_namespaced_secret(namespace, body), delete_namespaced_secret(name, namespace);
@@ -84,7 +96,7 @@ print(json.dumps({"requests": requests, "warnings": warnings, "environment": spa
                   "k8s": k8s, "secrets": after_spawn, "secretsAtEnd": {"/".join(k): v for k, v in secrets.items()}}))
 `;
 
-type Kase = "ok" | "refused" | "notoken" | "empty" | "garbled" | "leftover" | "forbidden" | "stop";
+type Kase = "ok" | "refused" | "unreachable" | "timeout" | "notoken" | "empty" | "garbled" | "leftover" | "forbidden" | "stop";
 interface HookRun {
     requests: any[];
     warnings: string[];
@@ -175,6 +187,20 @@ describe("apps: JupyterHub per-user MinIO credentials (pre-spawn hook)", () => {
         assert.deepStrictEqual(r.k8s, [], "no Secret");
         assert.strictEqual(r.environment.AWS_ACCESS_KEY_ID, undefined);
     });
+
+    for (const [kase, logged] of [
+        ["unreachable", "[Errno 111] Connection refused"],
+        ["timeout", "Timeout during request"],
+    ] as const) {
+        it(`fails the spawn with a message for the user when MinIO's STS does not answer (${kase})`, () => {
+            const r = runHook(kase);
+            assert.strictEqual(r.error?.status, 503);
+            assert.match(r.error?.jupyterhub_message ?? "", /object store \(MinIO STS\) did not answer.*try again/);
+            assert.deepStrictEqual(r.warnings, [`MinIO STS unreachable for ada: ${logged}`]);
+            assert.ok(!JSON.stringify(r.warnings).includes("TOKEN-OF-ADA"), "the token is not logged");
+            assert.deepStrictEqual(r.k8s, [], "no Secret");
+        });
+    }
 
     for (const kase of ["empty", "garbled"] as const) {
         it(`fails the spawn when STS answers 200 without credentials (${kase})`, () => {

@@ -131,8 +131,21 @@ for (const stack of STACKS) {
             const writes = policy.Statement.filter((st: any) => st.Action.includes("s3:*"));
             assert.deepStrictEqual(
                 writes.map((st: any) => [st.Effect, st.Resource]),
-                [["Allow", ["arn:aws:s3:::jupyterhub-notebooks/${jwt:preferred_username}/*"]]],
+                [["Allow", ["arn:aws:s3:::jupyterhub-notebooks/${jwt:preferred_username}", "arn:aws:s3:::jupyterhub-notebooks/${jwt:preferred_username}/*"]]],
             );
+            // Listing the bucket only under the user's own prefix: the chart writes the condition as MinIO's JSON.
+            const listings = policy.Statement.filter((st: any) => st.Resource?.includes("arn:aws:s3:::jupyterhub-notebooks"));
+            assert.deepStrictEqual(
+                listings.map((st: any) => [st.Action, st.Condition]),
+                [
+                    [
+                        ["s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                        { StringLike: { "s3:prefix": ["${jwt:preferred_username}", "${jwt:preferred_username}/*"] } },
+                    ],
+                    [["s3:GetBucketLocation"], undefined],
+                ],
+            );
+            assert.ok(!policy.Statement.some((st: any) => st.Resource?.includes("arn:aws:s3:::jupyterhub-notebooks/*")), "no read of every user's files");
         });
     });
 }
