@@ -339,7 +339,7 @@ describe("single sign-on and roles", () => {
 
                 // Every notebook's credentials are limited by a session policy, the data-scientists one: MinIO grants the
                 // intersection (cmd/sts-handlers.go populateSessionPolicy), so an admin's notebook holds no admin:* either.
-                const hook: string = release(run(), "jupyterhub").inputs.values.hub.extraConfig["geoplatform-minio-sts"];
+                const hook: string = release(run(), "jupyterhub").inputs.values.hub.extraConfig["geoplatform-spawn-hooks"];
                 const literal = /^_STS_SESSION_POLICY = (.+)$/m.exec(hook)?.[1];
                 assert.ok(literal, "the hook carries a session policy");
                 const session = JSON.parse(JSON.parse(literal));
