@@ -99,6 +99,10 @@ async def geoplatform_minio_credentials(spawner):
         # raises (tornado 6.5 httpclient.py fetch, _error_is_response_code). The error names no credential.
         spawner.log.warning("MinIO STS unreachable for %s: %s", spawner.user.name, e)
         _geoplatform_refuse(503, "the object store (MinIO STS) did not answer, so no object-store credentials could be issued; try again in a minute, or ask an admin")
+    if response.code >= 500:
+        # MinIO starting or failing (503 "server not initialized" during a rollout): nothing is wrong with the user's login.
+        spawner.log.warning("MinIO STS failed for %s (HTTP %s): %s", spawner.user.name, response.code, (response.body or b"")[:300])
+        _geoplatform_refuse(503, f"the object store (MinIO STS) is not available (HTTP {response.code}), so no object-store credentials could be issued; try again in a minute, or ask an admin")
     if response.code != 200:
         spawner.log.warning("MinIO STS refused %s (HTTP %s): %s", spawner.user.name, response.code, (response.body or b"")[:300])
         _geoplatform_refuse(403, f"the object store (MinIO STS) refused your login token (HTTP {response.code}); ask an admin to check your groups, or log in again")

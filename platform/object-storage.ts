@@ -63,7 +63,6 @@ export interface PolicyStatement {
 
 /** The user's own name in a policy: MinIO fills it from the token's claims, in resources and in condition values alike. */
 const OWN_NAME = "${jwt:preferred_username}";
-const BUCKET_LIST_ACTIONS = ["s3:ListBucket", "s3:ListBucketMultipartUploads"];
 const SERVICE_ACCOUNT_ACTIONS = ["admin:CreateServiceAccount", "admin:UpdateServiceAccount"];
 
 /**
@@ -83,21 +82,25 @@ export function groupPolicies(users: S3User[], userPrefixBuckets: string[] = [])
         { actions: ["admin:*"] },
     ];
     const ownPrefix: PolicyStatement[] = [
-        // Listing only under the user's own prefix: ListObjects and ListMultipartUploads pass it as `prefix`
-        // (minio cmd/bucket-policy.go getConditionValues), and StringLike with no value matches nothing
-        // (stringLikeFunc.eval), so a listing of the bucket's root is refused too.
+        // Listing only under `<user>/`: ListObjects passes its `prefix` as the condition value (minio cmd/bucket-policy.go
+        // getConditionValues), and StringLike with no value matches nothing (stringLikeFunc.eval), so the bucket's
+        // root is refused. Not the bare `<user>`: a listing with prefix `ada` would show `adam/`'s keys; S3A always
+        // lists `<dir>/`. Alone in its statement: MinIO accepts `s3:prefix` on s3:ListBucket(Versions) only and
+        // refuses the whole policy otherwise (minio/pkg v3.0.23 policy/action.go actionConditionKeyMap, statement.go isValid).
         {
             resources: userPrefixBuckets.map((b) => `arn:aws:s3:::${b}`),
-            actions: BUCKET_LIST_ACTIONS,
-            condition: { StringLike: { "s3:prefix": [OWN_NAME, `${OWN_NAME}/*`] } },
+            actions: ["s3:ListBucket"],
+            condition: { StringLike: { "s3:prefix": [`${OWN_NAME}/*`] } },
         },
         // A request that carries no prefix; it names the bucket's region, nothing of its contents.
         { resources: userPrefixBuckets.map((b) => `arn:aws:s3:::${b}`), actions: ["s3:GetBucketLocation"] },
-        // The bare `<user>` too: Hadoop S3A's mkdirs probes each parent with a HEAD (GetObject), and a 403 there fails the write.
-        { resources: userPrefixBuckets.flatMap((b) => [`arn:aws:s3:::${b}/${OWN_NAME}`, `arn:aws:s3:::${b}/${OWN_NAME}/*`]), actions: ["s3:*"] },
+        { resources: userPrefixBuckets.map((b) => `arn:aws:s3:::${b}/${OWN_NAME}/*`), actions: ["s3:*"] },
+        // S3A's mkdirs HEADs the parent `<user>`; reading is enough (an object of that name would block the user's own
+        // directory, so none may be written).
+        { resources: userPrefixBuckets.map((b) => `arn:aws:s3:::${b}/${OWN_NAME}`), actions: ["s3:GetObject"] },
     ];
     const dataScientists: PolicyStatement[] = [
-        { resources: sharedBuckets.map((b) => `arn:aws:s3:::${b}`), actions: ["s3:GetBucketLocation", ...BUCKET_LIST_ACTIONS] },
+        { resources: sharedBuckets.map((b) => `arn:aws:s3:::${b}`), actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"] },
         // Read only: the sample data, event logs and the apps' results stay as the apps wrote them.
         { resources: sharedBuckets.map((b) => `arn:aws:s3:::${b}/*`), actions: ["s3:GetObject"] },
         ...(userPrefixBuckets.length > 0 ? ownPrefix : []),

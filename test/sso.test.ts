@@ -6,6 +6,7 @@ import { validateConfig } from "../config/validate";
 import { MINIO_OIDC_CLIENT } from "../platform/object-storage";
 import { exposures } from "../policy/policies/ingress-authentication";
 import { dependsTransitively } from "./harness/dependencies";
+import { minioPolicyErrors } from "./harness/minio-policy";
 import { SECRET_SENTINEL } from "./harness/mock-outputs";
 import { chartOf } from "./harness/releases";
 import { RecordedResource, runStack, sharedStackRuns, StackRun } from "./harness/run-stack";
@@ -321,7 +322,9 @@ describe("single sign-on and roles", () => {
                 const notebooks = `arn:aws:s3:::${env.NOTEBOOKS_BUCKET}`;
                 assert.ok(allows(users, "s3:GetObject", `${notebooks}/ada`), "mkdirs HEADs the parent");
                 assert.ok(allows(users, "s3:ListBucket", notebooks, undefined, { "s3:prefix": "ada/sedona-counts/" }));
-                assert.ok(allows(users, "s3:ListBucket", notebooks, undefined, { "s3:prefix": "ada" }));
+                assert.ok(!allows(users, "s3:ListBucket", notebooks, undefined, { "s3:prefix": "ada" }), "prefix `ada` would list `adam/`");
+                assert.ok(!allows(users, "s3:ListBucket", notebooks, undefined, { "s3:prefix": "ad" }));
+                assert.ok(!allows(users, "s3:PutObject", `${notebooks}/ada`), "an object named like the user would block the user's own directory");
                 // Nobody else's prefix, to write, read or list; not the bucket's root listing either.
                 assert.ok(!allows(users, "s3:PutObject", `${notebooks}/grace/sedona-counts/part-00000.parquet`));
                 assert.ok(!allows(users, "s3:GetObject", `${notebooks}/grace/sedona-counts/part-00000.parquet`), "not another user's files");
@@ -366,6 +369,7 @@ describe("single sign-on and roles", () => {
                             `${action} ${arn} ${JSON.stringify(request)}`,
                         );
                 assert.strictEqual(sessionPolicy.statements.length, users.statements.length);
+                assert.deepStrictEqual(minioPolicyErrors(session), [], "MinIO parses the session policy (sts-handlers.go populateSessionPolicy)");
                 const admins = minio.policies.find((p: any) => p.name === "platform-admins");
                 const effective = (action: string, arn: string) => allows(admins, action, arn) && allows(sessionPolicy, action, arn);
                 assert.ok(!effective("admin:CreateUser", ""), "an admin's notebook cannot administer MinIO");

@@ -14,6 +14,7 @@ hook_source, case = sys.argv[1], sys.argv[2]
 requests, warnings, k8s = [], [], []
 ANSWERS = {
     "refused": (403, b"<Error><Code>AccessDenied</Code></Error>"),
+    "starting": (503, b"<Error><Code>XMinioServerNotInitialized</Code></Error>"),
     "empty": (200, b'<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"></AssumeRoleWithWebIdentityResponse>'),
     "garbled": (200, b"<html>proxy error"),
 }
@@ -96,7 +97,7 @@ print(json.dumps({"requests": requests, "warnings": warnings, "environment": spa
                   "k8s": k8s, "secrets": after_spawn, "secretsAtEnd": {"/".join(k): v for k, v in secrets.items()}}))
 `;
 
-type Kase = "ok" | "refused" | "unreachable" | "timeout" | "notoken" | "empty" | "garbled" | "leftover" | "forbidden" | "stop";
+type Kase = "ok" | "refused" | "starting" | "unreachable" | "timeout" | "notoken" | "empty" | "garbled" | "leftover" | "forbidden" | "stop";
 interface HookRun {
     requests: any[];
     warnings: string[];
@@ -186,6 +187,14 @@ describe("apps: JupyterHub per-user MinIO credentials (pre-spawn hook)", () => {
         assert.match(r.warnings[0], /MinIO STS refused ada \(HTTP 403\)/);
         assert.deepStrictEqual(r.k8s, [], "no Secret");
         assert.strictEqual(r.environment.AWS_ACCESS_KEY_ID, undefined);
+    });
+
+    it("fails the spawn asking the user to retry, not to check groups, when MinIO answers 5xx (starting, failing)", () => {
+        const r = runHook("starting");
+        assert.strictEqual(r.error?.status, 503);
+        assert.match(r.error?.jupyterhub_message ?? "", /MinIO STS\) is not available \(HTTP 503\).*try again/);
+        assert.match(r.warnings[0], /MinIO STS failed for ada \(HTTP 503\)/);
+        assert.deepStrictEqual(r.k8s, [], "no Secret");
     });
 
     for (const [kase, logged] of [
