@@ -7,12 +7,13 @@ import { runStack } from "../test/harness/run-stack";
 import { REPO_ROOT, STACKS } from "../test/harness/stack-config";
 import { typicalSeconds } from "./durations";
 import { buildGraph, criticalPath, edgeCount } from "./graph";
-import { preview } from "./launch";
+import { preview, PreviewRun } from "./launch";
 
-// `npm run bench`: the program as `pulumi preview` starts it, against the empty-program floor of the same run; the
-// mocks harness the tests use; the deployment graph's critical path; the mocha suite and `tsc --noEmit`. Prints a
-// report; `npm run bench -- --write` also writes bench/results.md. Runs through ts-node (transpile-only): only
-// the programs it starts are compiled JavaScript, and they are what it times.
+// `npm run bench`: the program as `pulumi preview` starts it, against two floors of the same run, the empty program
+// and the SDK floor (its registrations replayed without its logic), in wall and CPU time; the mocks harness the
+// tests use; the deployment graph's critical path; the mocha suite and `tsc --noEmit`. Prints a report;
+// `npm run bench -- --write` also writes bench/results.md. Runs through ts-node (transpile-only): only the programs
+// it starts are compiled JavaScript, and they are what it times.
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const WRITE = process.argv.includes("--write");
@@ -21,6 +22,14 @@ const run = promisify(execFile);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
+
+/** One start of each: the program, the empty program, the SDK floor. */
+type Round = Record<"main" | "empty" | "floor", PreviewRun>;
+const medians = (rounds: readonly Round[], pick: (run: PreviewRun) => number) => ({
+    main: median(rounds.map((r) => pick(r.main))),
+    empty: median(rounds.map((r) => pick(r.empty))),
+    floor: median(rounds.map((r) => pick(r.floor))),
+});
 
 /** The mocks harness as mocha runs it: the preloads of .mocharc.json, from the project root. */
 async function harness(stack: string): Promise<{ resources: number; wallMs: number; warmMs: number }> {
@@ -66,41 +75,75 @@ async function main(): Promise<void> {
     say(
         `The compiled program started exactly as \`pulumi preview\` starts it (bench/launch.ts: the SDK's \`cmd/run\` with Pulumi.yaml's \`nodeargs\`, ` +
             `working directory bin/, \`--dry-run\`, the stack's config in PULUMI_CONFIG), over gRPC to an engine stand-in (bench/engine.ts: the SDK's ` +
-            `MockMonitor behind the ResourceMonitor and Engine services, answering with the tests' mock outputs). Wall: from spawning node to its exit. ` +
-            `Empty program: bench/empty-program started the same way, the floor that Node, \`cmd/run\` and @pulumi/pulumi set. First start: an empty ` +
-            `compile cache (each of the two has its own). Later starts: median of ${RUNS}, the program, the empty program and the harness interleaved.`,
+            `MockMonitor behind the ResourceMonitor and Engine services, answering with the tests' mock outputs), against two floors started the same ` +
+            `way: the empty program (bench/empty-program: Node, \`cmd/run\` and @pulumi/pulumi) and the SDK floor (bench/sdk-floor: the ` +
+            `registrations, outputs and invokes the engine received from this stack's program in an untimed run before, replayed without the ` +
+            `program's logic). Wall: from spawning node to its exit. CPU: the program process's user + system time (GNU time); engine: the stand-in's ` +
+            `CPU time while serving, on the same ${os.cpus().length} cores. First start: an empty compile cache (each program its own). Later starts: ` +
+            `median of ${RUNS}, the program, the empty program, the SDK floor and the harness interleaved.`,
     );
     say();
-    say(`| stack | resources | first start | empty, first start | ratio | later starts | empty program | ratio |`);
+    say(`| stack | start | program | SDK floor | empty | program / empty | SDK floor / empty | program / SDK floor |`);
     say(`|---|---|---|---|---|---|---|---|`);
+    const cpuRows: string[] = [];
     const harnessRows: string[] = [];
-    for (const stack of STACKS) {
-        const programCache = fs.mkdtempSync(path.join(os.tmpdir(), "geoplatform-bench-"));
-        const emptyCache = fs.mkdtempSync(path.join(os.tmpdir(), "geoplatform-bench-empty-"));
-        try {
-            const first = await preview(stack, "main", programCache);
-            const emptyFirst = await preview(stack, "empty", emptyCache);
-            const later: number[] = [];
-            const empty: number[] = [];
+    const loads: string[] = [];
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "geoplatform-bench-"));
+    try {
+        for (const stack of STACKS) {
+            const loadBefore = load();
+            const cache = (program: string) => fs.mkdtempSync(path.join(scratch, `${stack}-${program}-`));
+            const caches = { record: cache("record"), main: cache("main"), empty: cache("empty"), floor: cache("floor") };
+            const replay = path.join(scratch, `${stack}.json`);
+            const recorded = await preview(stack, "main", caches.record, { record: replay });
+            const round = async (): Promise<Round> => ({
+                main: await preview(stack, "main", caches.main),
+                empty: await preview(stack, "empty", caches.empty),
+                floor: await preview(stack, "floor", caches.floor, { replay }),
+            });
+            const first = await round();
+            const later: Round[] = [];
             const harnessRuns: { resources: number; wallMs: number; warmMs: number }[] = [];
             for (let i = 0; i < RUNS; i++) {
-                later.push((await preview(stack, "main", programCache)).wallMs);
-                empty.push((await preview(stack, "empty", emptyCache)).wallMs);
+                later.push(await round());
                 harnessRuns.push(await harness(stack));
             }
-            const [l, e] = [median(later), median(empty)];
-            say(
-                `| ${stack} | ${first.registrations} | ${seconds(first.wallMs)} | ${seconds(emptyFirst.wallMs)} | ${ratio(first.wallMs, emptyFirst.wallMs)} | ${seconds(l)} | ${seconds(e)} | ${ratio(l, e)} |`,
-            );
+            if (first.floor.registrations !== recorded.registrations) {
+                throw new Error(`${stack}: the SDK floor registered ${first.floor.registrations}, the program ${recorded.registrations}`);
+            }
+            for (const [label, runs] of [
+                ["first", [first]],
+                [`later (median of ${RUNS})`, later],
+            ] as const) {
+                const [wall, cpu, engine] = [(r: PreviewRun) => r.wallMs, (r: PreviewRun) => r.cpuMs ?? NaN, (r: PreviewRun) => r.engineCpuMs].map((pick) =>
+                    medians(runs, pick),
+                );
+                say(
+                    `| ${stack} (${recorded.registrations} resources) | ${label} | ${seconds(wall.main)} | ${seconds(wall.floor)} | ${seconds(wall.empty)} | ` +
+                        `${ratio(wall.main, wall.empty)} | ${ratio(wall.floor, wall.empty)} | ${ratio(wall.main, wall.floor)} |`,
+                );
+                cpuRows.push(
+                    `| ${stack} | ${label} | ${seconds(cpu.main)} | ${seconds(cpu.floor)} | ${seconds(cpu.empty)} | ${ratio(cpu.main, cpu.empty)} | ` +
+                        `${ratio(cpu.floor, cpu.empty)} | ${ratio(cpu.main, cpu.floor)} | ${seconds(engine.main)} | ${seconds(engine.floor)} |`,
+                );
+            }
             const h = median(harnessRuns.map((r) => r.wallMs));
             harnessRows.push(
-                `| ${stack} | ${harnessRuns[0].resources} | ${seconds(h)} | ${ratio(h, e)} | ${seconds(median(harnessRuns.map((r) => r.warmMs)))} |`,
+                `| ${stack} | ${harnessRuns[0].resources} | ${seconds(h)} | ${ratio(h, medians(later, (r) => r.wallMs).empty)} | ${seconds(median(harnessRuns.map((r) => r.warmMs)))} |`,
             );
-        } finally {
-            fs.rmSync(programCache, { recursive: true, force: true });
-            fs.rmSync(emptyCache, { recursive: true, force: true });
+            loads.push(`${stack}: ${loadBefore} before, ${load()} after`);
         }
+    } finally {
+        fs.rmSync(scratch, { recursive: true, force: true });
     }
+    say();
+    say(`CPU time of the same runs (program process; the engine stand-in's while serving the program and the SDK floor):`);
+    say();
+    say(`| stack | start | program | SDK floor | empty | program / empty | SDK floor / empty | program / SDK floor | engine, program | engine, SDK floor |`);
+    say(`|---|---|---|---|---|---|---|---|---|---|`);
+    cpuRows.forEach((row) => say(row));
+    say();
+    say(`Load average (1, 5, 15 min) around each stack's runs: ${loads.join("; ")}.`);
     say();
     say(`## 2. The mocks harness`);
     say();

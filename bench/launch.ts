@@ -38,8 +38,10 @@ export const NODE_ARGS = (project.runtime.options?.nodeargs ?? "").split(/\s+/).
 export const PROGRAM_DIR = path.dirname(path.join(REPO_ROOT, project.main));
 const ENTRY_POINT = path.basename(project.main);
 const CMD_RUN = require.resolve("@pulumi/pulumi/cmd/run", { paths: [REPO_ROOT] });
-/** An empty program, started the same way: the floor. */
+/** An empty program, started the same way: the floor that Node, cmd/run and @pulumi/pulumi set. */
 export const EMPTY_PROGRAM = path.join(REPO_ROOT, "bench/empty-program/index.js");
+/** The real program's registrations replayed without its logic (bench/sdk-floor): the SDK's per-resource floor. */
+export const SDK_FLOOR_PROGRAM = path.join(REPO_ROOT, "bench/sdk-floor/index.js");
 
 /** The stack's config as the engine sends it: the stack file over Pulumi.yaml's defaults, `<ns>:config:<name>` keys. */
 function pulumiConfig(stack: string): string {
@@ -81,15 +83,34 @@ function lines(child: ChildProcess): AsyncIterator<string> {
 export interface PreviewRun {
     /** From spawning node to its exit, what `pulumi preview` waits for the program. */
     wallMs: number;
+    /** The program process's CPU time (user + system, GNU time's 10 ms resolution); undefined without /usr/bin/time. */
+    cpuMs?: number;
+    /** The engine stand-in's CPU time while it served the program: on the same cores, so part of the wall time. */
+    engineCpuMs: number;
     registrations: number;
 }
 
+export interface PreviewOptions {
+    /** Where the engine stand-in writes what the program sent (bench/replay.ts). */
+    record?: string;
+    /** For the SDK floor: the recording it replays. */
+    replay?: string;
+    /** Stand-ins for Pulumi.yaml's nodeargs and program directory, to measure alternatives. */
+    nodeArgs?: string[];
+    programDir?: string;
+}
+
+const PROGRAMS = { empty: EMPTY_PROGRAM, floor: SDK_FLOOR_PROGRAM };
+const GNU_TIME = "/usr/bin/time";
+
 /**
- * One `pulumi preview` of `program` (main under bin/, or the empty program) for `stack`, with its own TMPDIR (where
- * Node keeps the compile cache). `nodeArgs` and `programDir` stand in for Pulumi.yaml's, to measure alternatives.
+ * One `pulumi preview` of `program` (main under bin/, the empty program or the SDK floor) for `stack`, with its own
+ * TMPDIR (where Node keeps the compile cache). The program runs under GNU time, when installed, for its CPU time.
  */
-export async function preview(stack: string, program: "main" | "empty", tmpdir: string, nodeArgs = NODE_ARGS, programDir = PROGRAM_DIR): Promise<PreviewRun> {
-    const engine = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "bench/engine.ts"), stack], {
+export async function preview(stack: string, program: "main" | "empty" | "floor", tmpdir: string, options: PreviewOptions = {}): Promise<PreviewRun> {
+    const { nodeArgs = NODE_ARGS, programDir = PROGRAM_DIR } = options;
+    const engineArgs = [path.join(REPO_ROOT, "bench/engine.ts"), stack, ...(options.record ? [options.record] : [])];
+    const engine = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", ...engineArgs], {
         cwd: REPO_ROOT,
         stdio: ["pipe", "pipe", "inherit"],
     });
@@ -102,15 +123,18 @@ export async function preview(stack: string, program: "main" | "empty", tmpdir: 
     delete env.NODE_COMPILE_CACHE; // the program's own start-up decides, as under Pulumi
     delete env.NODE_OPTIONS;
     delete env.TS_NODE_PROJECT;
+    if (options.replay) env.GEOPLATFORM_BENCH_REPLAY = options.replay;
     const args = [
         ...nodeArgs,
         CMD_RUN,
         ...["--monitor", address, "--engine", address, "--project", project.name, "--root-directory", REPO_ROOT, "--stack", stack, "--pwd", programDir],
         ...["--dry-run", "--parallel", "16"],
-        program === "main" ? ENTRY_POINT : EMPTY_PROGRAM,
+        program === "main" ? ENTRY_POINT : PROGRAMS[program],
     ];
+    const timeFile = path.join(tmpdir, "program.time");
+    const [command, commandArgs] = fs.existsSync(GNU_TIME) ? [GNU_TIME, ["-f", "%U %S", "-o", timeFile, process.execPath, ...args]] : [process.execPath, args];
     const start = performance.now();
-    const child = spawn(process.execPath, args, { cwd: programDir, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, commandArgs, { cwd: programDir, env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));
@@ -119,9 +143,16 @@ export async function preview(stack: string, program: "main" | "empty", tmpdir: 
 
     engine.stdin?.end();
     const result = await engineLines.next();
-    const stats = result.done ? undefined : (JSON.parse(result.value) as { registrations: number; errors: string[] });
+    const stats = result.done ? undefined : (JSON.parse(result.value) as { registrations: number; errors: string[]; cpuMs: number });
     if (code !== 0 || !stats || stats.errors.length > 0) {
         throw new Error(`${program} program for ${stack} failed (exit ${code}): ${stats?.errors.join("\n") ?? "engine gave no report"}\n${output}`);
     }
-    return { wallMs, registrations: stats.registrations };
+    const cpuMs = command === GNU_TIME ? cpuTime(fs.readFileSync(timeFile, "utf8")) : undefined;
+    return { wallMs, cpuMs, engineCpuMs: stats.cpuMs, registrations: stats.registrations };
+}
+
+/** GNU time's "%U %S" (seconds) in milliseconds. */
+function cpuTime(report: string): number {
+    const [user, system] = report.trim().split("\n").pop()?.split(" ").map(Number) ?? [NaN, NaN];
+    return (user + system) * 1000;
 }

@@ -61,6 +61,8 @@ let current: Recording | undefined;
 
 const originalRegister = MockMonitor.prototype.registerResource;
 MockMonitor.prototype.registerResource = async function (this: any, req: any, callback: any) {
+    // Outside a run (bench/engine.ts serving a program over gRPC) there is nothing to record.
+    if (!current) return originalRegister.call(this, req, callback);
     const raw = req.getObject()?.toJavaScript() ?? {};
     const secretPaths: string[] = [];
     const inputs = unwrapSecrets(raw, "", secretPaths);
