@@ -1,10 +1,9 @@
 import * as assert from "assert";
-import { run } from "@bufbuild/cel";
-import { strings } from "@bufbuild/cel/ext";
-import { hubAdmissionPolicySpec } from "../../apps/notebook-executors-admission";
+import { HUB_EXECUTORS_RULES, HUB_SERVICE_ACCOUNTS_RULES, hubAdmissionPolicySpec } from "../../apps/notebook-executors-admission";
 import { executorObjects, TOKENS } from "../../apps/notebook-executors";
 import { validateConfig } from "../../config/validate";
 import { rawGeoplatformConfig } from "../harness/stack-config";
+import { admission } from "./hub-admission";
 
 // The hub's admission policy, its CEL evaluated by @bufbuild/cel (a CEL evaluator; Kubernetes adds its own
 // libraries, of which these expressions use the strings extension's substring, registered here as Kubernetes does)
@@ -12,8 +11,8 @@ import { rawGeoplatformConfig } from "../harness/stack-config";
 // operation, object; object null on DELETE). First the objects the hook really creates, then what a compromised hub
 // might try.
 
-const spec = hubAdmissionPolicySpec("jupyterhub");
 const objects = executorObjects(validateConfig(rawGeoplatformConfig("dev"), "dev"), "jupyterhub");
+const spec = hubAdmissionPolicySpec("jupyterhub");
 const fill = (value: unknown, names: Record<string, string>): any =>
     JSON.parse(JSON.stringify(value), (_k, v) => (typeof v === "string" && v in names ? names[v] : v));
 const ada = fill(objects, { [TOKENS.namespace]: "nbx-ada", [TOKENS.serviceAccount]: "nb-ada", [TOKENS.usernameLabel]: "ada" });
@@ -25,18 +24,16 @@ interface Request {
     object?: any;
     username?: string;
 }
-/** The validations' messages that refuse the request: [] is admitted. */
+const GROUPS: Record<string, string> = { rolebindings: "rbac.authorization.k8s.io", networkpolicies: "networking.k8s.io" };
+const VERBS: Record<string, "create" | "update" | "delete"> = { CREATE: "create", UPDATE: "update", DELETE: "delete" };
+/** The validations' messages that refuse the request: [] is admitted, or not matched by the policy at all. */
 function refusals(r: Request): string[] {
-    const request = {
-        resource: { resource: r.resource },
-        namespace: r.namespace ?? "",
-        operation: r.operation ?? "CREATE",
-        userInfo: { username: r.username ?? "system:serviceaccount:jupyterhub:hub" },
-    };
-    const vars = { request, object: r.object ?? null };
-    if (!spec.matchConditions.every((c) => run(c.expression, vars, { funcs: strings }) === true)) return [];
-    return spec.validations.filter((v) => run(v.expression, vars, { funcs: strings }) !== true).map((v) => v.message);
+    const verb = VERBS[r.operation ?? "CREATE"];
+    const q = { verb, group: GROUPS[r.resource] ?? "", resource: r.resource, namespace: r.namespace ?? "", name: null, object: r.object, username: r.username };
+    return admission(spec, q).refusals;
 }
+const matched = (resource: string, namespace: string, operation: string) =>
+    admission(spec, { verb: VERBS[operation], group: GROUPS[resource] ?? "", resource, namespace, name: null, object: null }).matched;
 
 describe("apps: the hub's admission policy for executor namespaces (CEL)", () => {
     it("admits everything the hook creates for a user", () => {
@@ -48,6 +45,19 @@ describe("apps: the hub's admission policy for executor namespaces (CEL)", () =>
             assert.deepStrictEqual(refusals({ resource: "networkpolicies", namespace: "nbx-ada", object: p }), [], p.metadata.name);
         for (const resource of ["pods", "configmaps"]) assert.deepStrictEqual(refusals({ resource, namespace: "nbx-ada", operation: "DELETE" }), []);
         assert.deepStrictEqual(refusals({ resource: "pods", namespace: "jupyterhub", operation: "DELETE" }), [], "its notebook pods");
+    });
+
+    it("applies to every write the hub's own rights allow, in any namespace (matchConstraints)", () => {
+        const OPERATIONS: Record<string, string[]> = { create: ["CREATE"], patch: ["UPDATE"], update: ["UPDATE"], deletecollection: ["DELETE"] };
+        for (const rule of [...HUB_EXECUTORS_RULES, ...HUB_SERVICE_ACCOUNTS_RULES])
+            for (const resource of rule.resources)
+                for (const operation of rule.verbs.flatMap((v) => OPERATIONS[v] ?? []))
+                    for (const namespace of ["nbx-ada", "jupyterhub", "kube-system"])
+                        assert.ok(matched(resource, namespace, operation), `${operation} ${resource} in ${namespace}`);
+        // What only matchConstraints catches: a ConfigMap of kube-system, a policy rewritten or deleted elsewhere.
+        assert.ok(matched("configmaps", "kube-system", "DELETE") && matched("pods", "kube-system", "DELETE"));
+        assert.ok(matched("networkpolicies", "minio", "UPDATE") && matched("networkpolicies", "minio", "DELETE"));
+        assert.strictEqual(refusals({ resource: "networkpolicies", namespace: "minio", operation: "UPDATE", object: ada.networkPolicies[0] }).length, 1);
     });
 
     it("refuses namespaces without the prefix or without the restricted and executor labels", () => {
