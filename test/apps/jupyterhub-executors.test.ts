@@ -190,7 +190,7 @@ describe("apps: JupyterHub per-user executor namespaces (spawn hooks)", () => {
         const r = runHooks("lifecycle");
         assert.strictEqual(r.error, null);
         assert.deepStrictEqual(r.warnings, []);
-        const spec = hubAdmissionPolicySpec("jupyterhub");
+        const spec = hubAdmissionPolicySpec("jupyterhub", executorObjects(config, "jupyterhub").networkPolicies);
         const ours = [...HUB_EXECUTORS_RULES, ...HUB_SERVICE_ACCOUNTS_RULES];
         const verbs = new Set(r.requests.map((q) => `${q.verb} ${q.resource}`));
         for (const expected of [

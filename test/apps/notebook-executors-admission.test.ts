@@ -12,7 +12,7 @@ import { admission } from "./hub-admission";
 // might try.
 
 const objects = executorObjects(validateConfig(rawGeoplatformConfig("dev"), "dev"), "jupyterhub");
-const spec = hubAdmissionPolicySpec("jupyterhub");
+const spec = hubAdmissionPolicySpec("jupyterhub", objects.networkPolicies);
 const fill = (value: unknown, names: Record<string, string>): any =>
     JSON.parse(JSON.stringify(value), (_k, v) => (typeof v === "string" && v in names ? names[v] : v));
 const ada = fill(objects, { [TOKENS.namespace]: "nbx-ada", [TOKENS.serviceAccount]: "nb-ada", [TOKENS.usernameLabel]: "ada" });
@@ -71,6 +71,50 @@ describe("apps: the hub's admission policy for executor namespaces (CEL)", () =>
         );
         const { ["geoplatform.io/notebook-executors"]: _marker, ...unmarked } = labels;
         assert.strictEqual(refusals({ resource: "namespaces", object: ns("nbx-ada", unmarked) }).length, 1);
+    });
+
+    it("refuses an older Pod Security version, and ConfigMap deletions in the hub's namespace", () => {
+        const labels = ada.namespace.metadata.labels;
+        const ns = (version: string) => ({ metadata: { name: "nbx-ada", labels: { ...labels, "pod-security.kubernetes.io/enforce-version": version } } });
+        assert.strictEqual(refusals({ resource: "namespaces", object: ns("v1.22") }).length, 1);
+        assert.strictEqual(refusals({ resource: "namespaces", operation: "UPDATE", object: ns("v1.22") }).length, 1);
+        assert.deepStrictEqual(refusals({ resource: "namespaces", object: ns("latest") }), []);
+        assert.strictEqual(refusals({ resource: "configmaps", namespace: "jupyterhub", operation: "DELETE" }).length, 1);
+    });
+
+    it("refuses NetworkPolicies other than the rendered ones, and their deletion", () => {
+        const byName = (name: string) => structuredClone(ada.networkPolicies.find((p: any) => p.metadata.name === name));
+        const refused = (object: any, operation = "UPDATE") => refusals({ resource: "networkpolicies", namespace: "nbx-ada", operation, object }).length === 1;
+        const deny = byName("default-deny");
+        deny.spec.policyTypes = ["Ingress"];
+        assert.ok(refused(deny), "the default deny without Egress");
+        const denyOpen = byName("default-deny");
+        denyOpen.spec.egress = [{}];
+        assert.ok(refused(denyOpen), "the default deny allowing all egress");
+        const world = byName("egress-executors-to-world");
+        world.spec.egress[0].to[0].ipBlock.except = [];
+        assert.ok(refused(world), "the world policy reaching private ranges");
+        const metadata = byName("egress-executors-to-world");
+        metadata.spec.egress[0].to.push({ ipBlock: { cidr: "169.254.169.254/32" } });
+        assert.ok(refused(metadata, "CREATE"), "the metadata server");
+        const ports = byName("egress-executors-to-minio");
+        ports.spec.egress[0].ports[0].endPort = 65535;
+        assert.ok(refused(ports), "a port range");
+        const anyPod = byName("egress-executors-to-minio");
+        delete anyPod.spec.egress[0].to[0].podSelector;
+        assert.ok(refused(anyPod), "every pod of minio");
+        const elsewhere = byName("egress-executors-internal");
+        elsewhere.spec.egress[0].to[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"] = "postgres";
+        assert.ok(refused(elsewhere), "another namespace than its own");
+        const allowAll = { ...byName("egress-executors-dns"), metadata: { ...byName("egress-executors-dns").metadata, name: "allow-all" } };
+        assert.ok(refused(allowAll, "CREATE"), "a name not rendered");
+        assert.ok(refused(null, "DELETE"), "deleting the default deny");
+        // The bound that remains (docs/security.md): the username label is the object's own.
+        const bob = byName("egress-executors-to-notebook");
+        bob.metadata.labels["hub.jupyter.org/username"] = bob.spec.egress[0].to[0].podSelector.matchLabels["hub.jupyter.org/username"] = "bob";
+        assert.deepStrictEqual(refusals({ resource: "networkpolicies", namespace: "nbx-ada", object: bob }), []);
+        bob.metadata.labels["hub.jupyter.org/username"] = "ada";
+        assert.ok(refused(bob), "a label other than the policy's own");
     });
 
     it("refuses bindings of any other role, to any other subject, or outside an executor namespace", () => {
