@@ -20,14 +20,14 @@ export const HUB_ADMISSION_POLICY = "geoplatform-jupyterhub-hub";
  * upgrade), and delete a stopped server's executors. The admission policy below confines each to the prefixes.
  */
 export const HUB_EXECUTORS_RULES = [
-    { apiGroups: [""], resources: ["namespaces"], verbs: ["create", "get", "patch"] },
-    { apiGroups: ["rbac.authorization.k8s.io"], resources: ["rolebindings"], verbs: ["create", "get"] },
+    { apiGroups: [""], resources: ["namespaces"], verbs: ["create", "patch"] },
+    { apiGroups: ["rbac.authorization.k8s.io"], resources: ["rolebindings"], verbs: ["create"] },
     { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"], resourceNames: [EXECUTOR_CLUSTER_ROLE] },
-    { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["create", "get", "update"] },
+    { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["create", "update"] },
     { apiGroups: [""], resources: ["pods", "configmaps"], verbs: ["deletecollection"] },
 ];
 /** In the hub's namespace only: the users' ServiceAccounts. */
-export const HUB_SERVICE_ACCOUNTS_RULES = [{ apiGroups: [""], resources: ["serviceaccounts"], verbs: ["create", "get"] }];
+export const HUB_SERVICE_ACCOUNTS_RULES = [{ apiGroups: [""], resources: ["serviceaccounts"], verbs: ["create"] }];
 
 const q = (s: string) => `'${s}'`;
 

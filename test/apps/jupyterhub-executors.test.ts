@@ -212,6 +212,10 @@ describe("apps: JupyterHub per-user executor namespaces (spawn hooks)", () => {
             assert.deepStrictEqual(decision.refusals, [], what);
         }
         assert.ok(!r.requests.some((q) => q.verb === "get" || q.verb === "list"), "the hook reads nothing");
+        // And no right goes unused (bind is checked on each RoleBinding's creation).
+        for (const rule of ours)
+            for (const resource of rule.resources)
+                for (const verb of rule.verbs.filter((v) => v !== "bind")) assert.ok(verbs.has(`${verb} ${resource}`), `${verb} ${resource} is used`);
     });
 
     it("fails the spawn with a message, before asking for credentials, when the namespace cannot be created", () => {
