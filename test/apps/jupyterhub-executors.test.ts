@@ -67,11 +67,18 @@ class CoreV1Api:
     async def delete_namespaced_secret(self, name, namespace):
         calls.append(["delete", "secrets/" + namespace + "/" + name]); objects.pop("secrets/" + namespace + "/" + name, None)
         request("delete", "secrets", namespace, name)
-    async def delete_collection_namespaced_pod(self, namespace, label_selector):
-        calls.append(["deletecollection", "pods/" + namespace, label_selector]); request("deletecollection", "pods", namespace, None)
+    async def delete_collection_namespaced_pod(self, namespace, label_selector=None):
+        calls.append(["deletecollection", "pods/" + namespace]); request("deletecollection", "pods", namespace, None)
         if case == "stop-forbidden": raise ApiException(403)
-    async def delete_collection_namespaced_config_map(self, namespace, label_selector):
-        calls.append(["deletecollection", "configmaps/" + namespace, label_selector]); request("deletecollection", "configmaps", namespace, None)
+        delete_collection("pods", namespace, label_selector)
+    async def delete_collection_namespaced_config_map(self, namespace, label_selector=None):
+        calls.append(["deletecollection", "configmaps/" + namespace]); request("deletecollection", "configmaps", namespace, None)
+        delete_collection("configmaps", namespace, label_selector)
+def delete_collection(kind, namespace, selector):
+    # Equality selectors only ("k=v,..."), as Spark's label is one.
+    wanted = dict(s.split("=", 1) for s in selector.split(",")) if selector else {}
+    for key in [k for k, o in objects.items() if k.startswith(kind + "/" + namespace + "/")]:
+        if wanted.items() <= objects[key]["metadata"].get("labels", {}).items(): objects.pop(key)
 class RbacAuthorizationV1Api:
     async def create_namespaced_role_binding(self, namespace, body): store("rolebindings", namespace, body)
 class NetworkingV1Api:
@@ -106,6 +113,10 @@ try:
             calls.append(["spawn", name]); asyncio.run(c.Spawner.pre_spawn_hook(spawners[name]))
             calls.append(["stop"]); asyncio.run(c.Spawner.post_stop_hook(spawners[name]))
     if case.startswith("stop"):
+        # What the user's token may leave in the namespace: Spark's executors and ConfigMap, and any other pod.
+        for key, labels in (("pods/nbx-ada/spark-exec-1", {"spark-role": "executor"}), ("pods/nbx-ada/by-hand", {}),
+                            ("configmaps/nbx-ada/spark-exec-conf", {"spark-role": "executor"}), ("configmaps/nbx-ada/kube-root-ca.crt", {})):
+            objects[key] = {"metadata": {"name": key.rsplit("/", 1)[1], "labels": labels}}
         calls.append(["stop"]); asyncio.run(c.Spawner.post_stop_hook(spawners["ada"]))
 except HTTPError as e:
     error = {"status": e.status_code, "message": getattr(e, "jupyterhub_message", None)}
@@ -225,14 +236,18 @@ describe("apps: JupyterHub per-user executor namespaces (spawn hooks)", () => {
         assert.deepStrictEqual(r.warnings, ["cannot prepare executor namespace nbx-ada for ada: 403"]);
     });
 
-    it("deletes the stopped user's executors and their ConfigMaps by Spark's label, and still removes the credentials", () => {
+    it("deletes every pod and ConfigMap of the stopped user's namespace, Spark's or not, and still removes the credentials", () => {
         const r = runHooks("stop");
         const stop = r.calls.slice(r.calls.findIndex((c) => c[0] === "stop") + 1);
         assert.deepStrictEqual(stop, [
-            ["deletecollection", "pods/nbx-ada", "spark-role=executor"],
-            ["deletecollection", "configmaps/nbx-ada", "spark-role=executor"],
+            ["deletecollection", "pods/nbx-ada"],
+            ["deletecollection", "configmaps/nbx-ada"],
             ["delete", "secrets/jupyterhub/jupyter-ada-s3-credentials"],
         ]);
+        assert.deepStrictEqual(
+            Object.keys(r.objects).filter((k) => k.startsWith("pods/") || k.startsWith("configmaps/")),
+            [],
+        );
         assert.deepStrictEqual(r.warnings, []);
     });
 
