@@ -69,11 +69,12 @@ async def geoplatform_executor_namespace(spawner):
         await _geoplatform_create(lambda: core.create_namespace(o["namespace"]),
                                   lambda: core.patch_namespace(ns, {"metadata": {"labels": o["namespace"]["metadata"]["labels"]}}))
         await _geoplatform_create(lambda: core.create_namespaced_service_account(_NBX_HUB_NAMESPACE, o["serviceAccount"]))
-        await _geoplatform_create(lambda: rbac.create_namespaced_role_binding(ns, o["roleBinding"]))
+        # The policies (default deny first) before the binding: no executor starts in a namespace without them.
         for policy in o["networkPolicies"]:
             name = policy["metadata"]["name"]
             await _geoplatform_create(lambda: net.create_namespaced_network_policy(ns, policy),
                                       lambda: net.replace_namespaced_network_policy(name, ns, policy))
+        await _geoplatform_create(lambda: rbac.create_namespaced_role_binding(ns, o["roleBinding"]))
     except (ApiException, asyncio.TimeoutError) as e:
         spawner.log.warning("cannot prepare executor namespace %s for %s: %s", ns, spawner.user.name, getattr(e, "status", "timeout"))
         _geoplatform_refuse(500, "the hub could not prepare your Spark executors' namespace; ask an admin")

@@ -54,6 +54,7 @@ def store(kind, namespace, body):
     key = "/".join([kind, namespace or "", body["metadata"]["name"]])
     calls.append(["create", key]); request("create", kind, namespace, body["metadata"]["name"], body)
     if case == "forbidden" and kind == "namespaces": raise ApiException(403)
+    if case == "policy-forbidden" and kind == "networkpolicies" and body["metadata"]["name"] != "default-deny": raise ApiException(403)
     if key in objects: raise ApiException(409)
     objects[key] = json.loads(json.dumps(body))
 
@@ -136,7 +137,7 @@ interface Run {
 
 const config = validateConfig(rawGeoplatformConfig("dev"), "dev");
 const HOOKS = [stsPreSpawnHook("http://minio", "{}"), executorsHook(executorObjects(config, "jupyterhub"), "jupyterhub")].join("\n");
-const runHooks = (kase: "two" | "again" | "lifecycle" | "forbidden" | "stop" | "stop-forbidden"): Run =>
+const runHooks = (kase: "two" | "again" | "lifecycle" | "forbidden" | "policy-forbidden" | "stop" | "stop-forbidden"): Run =>
     JSON.parse(execFileSync("python3", ["-c", HARNESS, HOOKS, kase], { encoding: "utf8" })) as Run;
 
 describe("apps: JupyterHub per-user executor namespaces (spawn hooks)", () => {
@@ -182,6 +183,16 @@ describe("apps: JupyterHub per-user executor namespaces (spawn hooks)", () => {
         assert.deepStrictEqual(r.shared, { AWS_ENDPOINT_URL: "http://minio" }, "the configured environment is not touched");
         const ada0 = r.calls.findIndex((c) => c[0] === "spawn" && c[1] === "ada");
         assert.strictEqual(r.calls[ada0 + 1][1], "namespaces//nbx-ada", "the namespace first");
+        const creates = r.calls
+            .slice(
+                ada0,
+                r.calls.findIndex((c, i) => i > ada0 && c[0] === "spawn"),
+            )
+            .filter((c) => c[0] === "create" && !c[1].startsWith("secrets/"));
+        const policies = creates.filter((c) => c[1].startsWith("networkpolicies/"));
+        assert.strictEqual(policies[0][1], "networkpolicies/nbx-ada/default-deny", "the default deny first");
+        assert.strictEqual(creates.at(-2)?.[1], policies.at(-1)?.[1], "then the other policies");
+        assert.strictEqual(creates.at(-1)?.[1], "rolebindings/nbx-ada/notebook-executors", "the binding last");
     });
 
     it("is idempotent: a second spawn finds everything (409), relabels the namespace and replaces the policies", () => {
@@ -234,6 +245,13 @@ describe("apps: JupyterHub per-user executor namespaces (spawn hooks)", () => {
         assert.deepStrictEqual(r.error, { status: 500, message: "the hub could not prepare your Spark executors' namespace; ask an admin" });
         assert.ok(!r.calls.some((c) => c[0] === "sts"), "no credentials were issued");
         assert.deepStrictEqual(r.warnings, ["cannot prepare executor namespace nbx-ada for ada: 403"]);
+    });
+
+    it("binds no account in a namespace whose policies could not all be written", () => {
+        const r = runHooks("policy-forbidden");
+        assert.strictEqual(r.error?.status, 500);
+        assert.ok(!Object.keys(r.objects).some((k) => k.startsWith("rolebindings/")), "no RoleBinding");
+        assert.ok("networkpolicies/nbx-ada/default-deny" in r.objects);
     });
 
     it("deletes every pod and ConfigMap of the stopped user's namespace, Spark's or not, and still removes the credentials", () => {
