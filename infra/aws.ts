@@ -112,8 +112,11 @@ export class AwsCluster extends pulumi.ComponentResource {
                     ignoreChanges: ignoredChanges("aws", args.bastion === true, config.rollNodes.includes(vmName)),
                     // A one-time spot instance cannot be stopped, so the in-place (stop, modify, start) type change would fail: replace it.
                     replaceOnChanges: args.spot ? ["instanceType"] : [],
-                    // A fixed private address cannot be on two instances: a replaced bastion goes first.
-                    deleteBeforeReplace: args.privateIp !== undefined,
+                    // Delete first, as on OpenStack: a replacement created first (the engine's default, pulumi/pulumi
+                    // pkg/resource/deploy/step_generator.go, continueStepsFromDiff) would join under the node name its
+                    // predecessor's kubelet still holds until the end of the run; and the bastion's fixed private address
+                    // cannot be on two instances. The node is drained before (platform/k3s, `<node>-k3s-release`).
+                    deleteBeforeReplace: true,
                 },
             );
             if (args.group) sequencer.record(args.group, vm);

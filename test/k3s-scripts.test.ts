@@ -772,7 +772,7 @@ describe("K3s node scripts", () => {
             assert.ok(!box.calls().some((c) => c.includes("drain")), "a dead kubelet would never let a drain finish");
         });
 
-        it("drains a predecessor whose kubelet still renews its lease (AWS deletes the old VM at the end of the run), bounded", () => {
+        it("drains a predecessor whose kubelet still renews its lease (a VM deleted before it was drained), bounded", () => {
             registeredAs("i-old", { ip: "10.0.0.9" });
             box.write("lease-alive", "");
             const result = forget();

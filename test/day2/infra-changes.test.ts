@@ -3,7 +3,7 @@ import { validateConfig } from "../../config/validate";
 import { AWS_BASTION_IGNORED, AWS_NODE_IGNORED, OPENSTACK_BASTION_IGNORED, OPENSTACK_NODE_IGNORED } from "../../infra/lifecycle";
 import { RecordedResource, runStack, sharedStackRun, StackRun } from "../harness/run-stack";
 import { rawGeoplatformConfig, readStackFile, StackName } from "../harness/stack-config";
-import { Plan, planChanges } from "./plan";
+import { deletedBeforeReplacement, Plan, planChanges } from "./plan";
 
 // Day-2 changes simulated on the mocked program: the real stack file, then the
 // same file with one change, and what `pulumi up` would do between the two.
@@ -286,7 +286,7 @@ describe("day 2: infrastructure changes", function () {
                     // The storage node's volume attachment is named like its volume, which stays (checked by URN).
                     assert.deepStrictEqual(replacedCloud, name.includes("-system-") ? [name, `${name}-data`] : [name], JSON.stringify(plan.reasons));
                     assertNoDataLost(run, run, plan);
-                    if (stack === "dev") assert.strictEqual(vm.options.deleteBeforeReplace, true);
+                    assert.strictEqual(vm.options.deleteBeforeReplace, true);
                 });
             }
         }
@@ -304,22 +304,20 @@ describe("day 2: infrastructure changes", function () {
         };
         for (const stack of ["dev", "prod"] as const) {
             for (const name of roles[stack]) {
-                it(`${stack}: replacing ${name} re-runs its install, its forget, its reconcile and the readiness wait (its new id; an OpenStack storage node's drain before the detach), no other node's commands`, async () => {
+                it(`${stack}: replacing ${name} re-runs its install, its forget, its reconcile, its release (the drain before the delete) and the readiness wait (its new id), no other node's commands`, async () => {
                     const before = await sharedStackRun(stack);
                     const after = await runStack(stack);
                     const vm = after.resources.find((r) => r.name === name && (r.type === AWS_VM || r.type === OS_VM)) as RecordedResource;
                     const plan = planChanges(before, after, [vm.urn]);
                     const commands = plan.replace.filter((n) => after.resources.some((r) => r.name === n && r.type === COMMAND)).sort();
                     const single = stack === "dev" && name.includes("control-plane");
-                    const storage = stack === "dev" && name.includes("-system-");
                     // Its host key is read again first (infra/host-keys.ts): the new VM has a new one.
                     const expected = [
                         `${name}-host-key`,
                         `${name}-k3s`,
                         `${name}-reconcile`,
                         `${stack}-nodes-ready`,
-                        ...(single ? [] : [`${name}-k3s-forget`]),
-                        ...(storage ? [`${name}-k3s-release-data`] : []),
+                        ...(single ? [] : [`${name}-k3s-forget`, `${name}-k3s-release`]),
                     ].sort();
                     assert.deepStrictEqual(commands, expected, JSON.stringify(plan.reasons));
                     assert.deepStrictEqual(plan.reasons[`${name}-k3s`], [`id of ${name}`]);
@@ -331,33 +329,59 @@ describe("day 2: infrastructure changes", function () {
         }
     });
 
-    describe("OpenStack: a storage VM is drained before its data volume is detached", () => {
-        it("dev: each storage node's release command holds its VM's id, depends on the attachment and drains (keeping the Node) when deleted", async () => {
-            const run = await sharedStackRun("dev");
-            const storage = vms(run).filter((vm) =>
-                run.resources.some((r) => r.type === "openstack:compute/volumeAttach:VolumeAttach" && r.name === `${vm.name}-data`),
-            );
-            assert.deepStrictEqual(
-                storage.map((vm) => vm.name),
-                ["dev-system-1"],
-            );
-            for (const vm of storage) {
-                const release = run.resources.find((r) => r.name === `${vm.name}-k3s-release-data`) as RecordedResource;
-                const attachment = run.resources.find(
-                    (r) => r.type === "openstack:compute/volumeAttach:VolumeAttach" && r.name === `${vm.name}-data`,
-                ) as RecordedResource;
-                assert.deepStrictEqual(release.inputs.triggers, [`${vm.name}-id`]);
-                assert.ok(release.dependencies.includes(attachment.urn), "deleted before the attachment it depends on");
-                assert.match(release.inputs.delete, /KEEP_NODE='"'"'true'"'"'/);
-                assert.match(release.inputs.delete, /kubectl drain "\$NODE_NAME"/);
-                assert.strictEqual(release.inputs.create, "true");
-                // Replacing the VM (delete-first) replaces the attachment and the release command with it.
-                const plan = planChanges(run, run, [vm.urn]);
-                assert.ok(plan.replace.includes(`${vm.name}-k3s-release-data`), JSON.stringify(plan.reasons));
-                assert.deepStrictEqual(plan.reasons[`${vm.name}-k3s-release-data`], [`id of ${vm.name}`]);
+    describe("a replaced VM: the old one drained, then deleted, then the new one created (delete-before-replace)", () => {
+        // The default replacement creates the new VM first and deletes the old one at the end of the run: the new VM
+        // would join while the old kubelet still runs under the same node name (and an OpenStack port or EBS volume is
+        // attached to one VM at a time).
+        const roles = {
+            dev: ["dev-system-1", "dev-processing-1"],
+            prod: ["prod-control-plane-1", "prod-control-plane-2", "prod-system-1", "prod-processing-2"],
+        };
+        for (const stack of ["dev", "prod"] as const) {
+            it(`${stack}: every VM is replaced delete-first`, async () => {
+                for (const vm of vms(await sharedStackRun(stack))) assert.strictEqual(vm.options.deleteBeforeReplace, true, vm.name);
+            });
+            for (const name of roles[stack]) {
+                it(`${stack}: replacing ${name} drains it (its release command's delete) before its data volume's attachment and the VM are deleted`, async () => {
+                    const run = await sharedStackRun(stack);
+                    const vm = vms(run).find((r) => r.name === name) as RecordedResource;
+                    const plan = planChanges(run, run, [vm.urn]);
+                    const release = run.resources.find((r) => r.name === `${name}-k3s-release`) as RecordedResource;
+                    assert.deepStrictEqual(release.inputs.triggers, [`${name}-id`]);
+                    assert.deepStrictEqual(plan.reasons[`${name}-k3s-release`], [`id of ${name}`]);
+                    assert.match(release.inputs.delete, /KEEP_NODE='"'"'true'"'"'/);
+                    assert.match(release.inputs.delete, /kubectl drain "\$NODE_NAME"/);
+                    assert.strictEqual(release.inputs.create, "true");
+                    // The first server is drained from the second, every other node from the first.
+                    const on = name.endsWith("-control-plane-1") ? `${stack}-control-plane-2` : `${stack}-control-plane-1`;
+                    const address =
+                        stack === "prod"
+                            ? (vms(run).find((r) => r.name === on) as RecordedResource).state.privateIp
+                            : (run.resources.find((r) => r.name === `${on}-port`) as RecordedResource).state.allFixedIps[0];
+                    assert.strictEqual(release.inputs.connection.host, address);
+                    const order = deletedBeforeReplacement(run, plan, vm.urn);
+                    const storage = name.includes("-system-");
+                    const at = (n: string) => order.indexOf(n);
+                    assert.ok(at(`${name}-k3s-release`) >= 0, order.join(", "));
+                    assert.strictEqual(order[order.length - 1], name, "the VM goes last, before its replacement is created");
+                    if (storage) {
+                        const attachment = run.resources.find((r) => r.name === `${name}-data` && /VolumeAttach/.test(r.type)) as RecordedResource;
+                        assert.ok(release.dependencies.includes(attachment.urn));
+                        assert.ok(at(`${name}-k3s-release`) < order.lastIndexOf(`${name}-data`), `drained before the detach: ${order.join(", ")}`);
+                    }
+                    // Nothing that runs on the new VM (install, forget) is deleted with a command that does something.
+                    for (const n of order.filter((o) => run.resources.some((r) => r.name === o && r.type === "command:remote:Command"))) {
+                        const command = run.resources.find((r) => r.name === n && r.type === "command:remote:Command") as RecordedResource;
+                        assert.ok(n === `${name}-k3s-release` || command.inputs.delete === undefined, `${n} runs a delete`);
+                    }
+                });
             }
-            const prod = await sharedStackRun("prod");
-            assert.ok(!prod.resources.some((r) => r.name.endsWith("-k3s-release-data")), "AWS stops the instance before detaching");
+        }
+
+        it("dev: the only server has no release (no other server to drain it from), every other node has one", async () => {
+            const run = await sharedStackRun("dev");
+            const released = run.resources.filter((r) => r.name.endsWith("-k3s-release")).map((r) => r.name);
+            assert.deepStrictEqual(released.sort(), ["dev-processing-1-k3s-release", "dev-system-1-k3s-release"]);
         });
     });
 

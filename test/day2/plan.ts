@@ -127,3 +127,35 @@ export function planChanges(before: StackRun, after: StackRun, forced: string[] 
     for (const list of [plan.create, plan.delete, plan.replace, plan.update]) list.sort();
     return plan;
 }
+
+/**
+ * What the engine deletes, in order, before it creates the replacement of `urn`: nothing when it replaces create-first
+ * (the old resource is deleted at the end of the run); with deleteBeforeReplace, the replaced resources that depend on
+ * it, each before what it depends on, then the resource itself (pulumi/pulumi pkg/resource/deploy/step_generator.go,
+ * continueStepsFromDiff and calculateDependentReplacements).
+ */
+export function deletedBeforeReplacement(run: StackRun, plan: Plan, urn: string): string[] {
+    const resources = run.resources.filter((r) => r.custom);
+    const target = resources.find((r) => r.urn === urn) as RecordedResource;
+    if (!target.options.deleteBeforeReplace) return [];
+    const dependents = new Set<string>();
+    let grew = true;
+    while (grew) {
+        grew = false;
+        for (const r of resources) {
+            if (dependents.has(r.urn) || !plan.replacedUrns.includes(r.urn)) continue;
+            if (r.dependencies.some((d) => d === urn || dependents.has(d))) {
+                dependents.add(r.urn);
+                grew = true;
+            }
+        }
+    }
+    // Dependents first: a resource is deleted only once nothing left depends on it.
+    const order: RecordedResource[] = [];
+    const left = resources.filter((r) => dependents.has(r.urn));
+    while (left.length > 0) {
+        const next = left.findIndex((r) => !left.some((o) => o !== r && o.dependencies.includes(r.urn)));
+        order.push(...left.splice(next, 1));
+    }
+    return [...order.map((r) => r.name), target.name];
+}
