@@ -81,9 +81,13 @@ cmd=$1; shift
 [ "$1" = node ] && shift
 name=$1; shift
 n="$SANDBOX/node/$name"
+# $SANDBOX/api-error: the API server does not answer reads.
+if [ "$cmd" = get ] && [ -f "$SANDBOX/api-error" ]; then echo "Error from server (InternalError): etcdserver: request timed out" >&2; exit 1; fi
+case " $* " in *" --ignore-not-found "*) ignore_missing=true;; *) ignore_missing=false;; esac
+missing() { $ignore_missing && exit 0; echo "Error from server (NotFound): $1 \"$2\" not found" >&2; exit 1; }
 if [ "$name" = lease ]; then
   # A live kubelet ($SANDBOX/lease-alive) renews its Lease: every read sees a later renewTime.
-  l="$SANDBOX/lease/$1"; [ -f "$l" ] || exit 1
+  l="$SANDBOX/lease/$1"; [ -f "$l" ] || missing leases "$1"
   if [ -f "$SANDBOX/lease-alive" ]; then echo $(( $(cat "$l") + 1 )) >"$l"; fi
   echo "2026-12-01T00:00:$(cat "$l")Z"; exit
 fi
@@ -100,8 +104,9 @@ case "$cmd" in
   wait) n="$SANDBOX/node/$(echo "$*" | sed 's|.*node/||; s| .*||')"; [ "$(cat "$n/ready" 2>/dev/null)" = True ] ;;
   get)
     if [ "$name" = nodes ]; then for v in "$SANDBOX"/node/*/version; do printf '%s ' "$(cat "$v")"; done; exit 0; fi
-    [ -d "$n" ] || { echo "Error from server (NotFound): nodes \\"$name\\" not found" >&2; exit 1; }
+    [ -d "$n" ] || missing nodes "$name"
     case "$*" in
+      *"-o name"*) echo "node/$name" ;;
       *kubeletVersion*) cat "$n/version" 2>/dev/null ;;
       *conditions*) cat "$n/ready" 2>/dev/null ;;
       *unschedulable*) cat "$n/unschedulable" 2>/dev/null ;;
@@ -593,10 +598,16 @@ describe("K3s node scripts", () => {
     });
 
     describe("drain-node", () => {
+        // A live node: Ready, and its kubelet renews its Lease.
+        const live = (name: string) => {
+            box.node(name);
+            box.write(`lease/${name}`, "1");
+            box.write("lease-alive", "");
+        };
         beforeEach(() => box.preinstallK3s(VERSION));
 
         it("drains and removes a leaving node, and accepts one that is already gone", () => {
-            box.node("dev-system-1");
+            live("dev-system-1");
             const drained = box.run("drain-node", { NODE_NAME: "dev-system-1" });
             assert.strictEqual(drained.status, 0, drained.stderr);
             const calls = box.calls();
@@ -610,7 +621,7 @@ describe("K3s node scripts", () => {
         });
 
         it("drains a node holding a pod with no controller (a JupyterHub user server) with --force, instead of failing at once", () => {
-            box.node("dev-processing-1");
+            live("dev-processing-1");
             box.write("bare-pod", "");
             const result = box.run("drain-node", { NODE_NAME: "dev-processing-1" });
             assert.strictEqual(result.status, 0, result.stderr);
@@ -628,19 +639,43 @@ describe("K3s node scripts", () => {
             assert.ok(!box.exists("node/prod-processing-2"));
         });
 
-        it("with KEEP_NODE=true drains and keeps the Node (before an OpenStack data volume is detached), and fails on a blocked drain", () => {
-            box.node("dev-system-1");
+        it("removes a node that died moments ago (still Ready, its Lease no longer renewed) without a drain, within the Lease watch", () => {
+            box.node("prod-processing-2");
+            box.write("lease/prod-processing-2", "1");
+            const result = box.run("drain-node", { NODE_NAME: "prod-processing-2", LEASE_WATCH: "2", DRAIN_TIMEOUT: "20" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.match(result.stdout, /prod-processing-2 still reads Ready but its kubelet renewed no lease for 2s: it is dead, no drain/);
+            assert.ok(!box.calls().some((c) => c.includes(" drain ")), "a drain would wait DRAIN_TIMEOUT for pods that never terminate");
+            assert.ok(!box.exists("node/prod-processing-2"));
+            assert.ok(result.seconds < 10, `${result.seconds}s`);
+            // No Lease at all (a kubelet that never renewed one, or it was removed): dead too.
+            box.node("prod-processing-3");
+            assert.match(box.run("drain-node", { NODE_NAME: "prod-processing-3", LEASE_WATCH: "2" }).stdout, /renewed no lease/);
+        });
+
+        it("fails, keeping the node, when the API does not answer: an unreadable node or Lease is not a gone one", () => {
+            live("dev-system-1");
+            box.write("api-error", "");
+            const result = box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true" });
+            assert.strictEqual(result.status, 1);
+            assert.match(result.stderr, /cannot read node dev-system-1 from the API server: not deciding whether node dev-system-1 is gone/);
+            assert.doesNotMatch(result.stdout, /already gone|kept/);
+            assert.ok(box.exists("node/dev-system-1"));
+        });
+
+        it("with KEEP_NODE=true drains and keeps the Node (before a replaced VM is deleted), and fails on a blocked drain", () => {
+            live("dev-system-1");
             const result = box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true" });
             assert.strictEqual(result.status, 0, result.stderr);
             assert.match(result.stdout, /drained node dev-system-1, kept/);
             assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain dev-system-1")));
             assert.ok(box.exists("node/dev-system-1"));
             box.write("drain-fails", "");
-            assert.strictEqual(box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true", DRAIN_TIMEOUT: "1" }).status, 1, "the detach waits");
+            assert.strictEqual(box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true", DRAIN_TIMEOUT: "1" }).status, 1, "the delete waits");
         });
 
         it("keeps a Ready node whose drain does not finish, and says so", () => {
-            box.node("dev-system-1");
+            live("dev-system-1");
             box.write("drain-fails", "");
             const result = box.run("drain-node", { NODE_NAME: "dev-system-1", DRAIN_TIMEOUT: "5" });
             assert.strictEqual(result.status, 1);
@@ -805,6 +840,35 @@ describe("K3s node scripts", () => {
             assert.strictEqual(result.status, 0, result.stderr);
             assert.ok(!box.exists("node/a"));
             assert.ok(Date.now() - started < 10000, "no lease watch for a NotReady node");
+        });
+
+        it("fails, keeping the old Node, when its Lease cannot be read; a missing Lease counts as gone", () => {
+            registeredAs("i-old");
+            // The API answers node reads, not Lease reads (as when etcd times out on one request).
+            box.fake(
+                "k3s",
+                `if [ "$1" = --version ]; then echo "k3s version ${VERSION} (abc123)"; exit 0; fi
+case "$*" in *lease*) echo "Error from server (InternalError): etcdserver: request timed out" >&2; echo "k3s $*" >>"$SANDBOX/calls"; exit 1;; esac
+. "$SANDBOX/k3s-fake"`,
+            );
+            const failed = forget();
+            assert.strictEqual(failed.status, 1);
+            assert.match(failed.stderr, /cannot read lease a from the API server: not deciding whether the old a is gone/);
+            assert.ok(box.exists("node/a"), "not removed on an API error");
+            assert.ok(!box.calls().some((c) => c.includes("delete")));
+
+            box.preinstallK3s(VERSION);
+            registeredAs("i-old");
+            box.write("api-error", "");
+            assert.strictEqual(forget().status, 1, "nor on a node read that fails");
+            assert.ok(box.exists("node/a"));
+            fs.rmSync(path.join(box.dir, "api-error"));
+            fs.rmSync(path.join(box.dir, "lease/a"));
+            const noLease = forget({ LEASE_WATCH: "30" });
+            assert.strictEqual(noLease.status, 0, noLease.stderr);
+            assert.match(noLease.stdout, /still reads Ready but has no Lease: its kubelet is gone, no drain/);
+            assert.ok(!box.exists("node/a"));
+            assert.ok(noLease.seconds < 10, "no watch of a Lease that is not there");
         });
 
         it("a Node registered before the instance-id label: kept when Ready at this address, removed otherwise", () => {
