@@ -17,15 +17,17 @@ const FAKES: Record<string, string> = {
     dpkg: `[ -f "$SANDBOX/packages-installed" ]`,
     // Reads its stdin, as real package tools may: it must not get the rest of the script. Like apt, it waits for a
     // held dpkg lock ($SANDBOX/dpkg-lock: the epoch second it is released) only as long as DPkg::Lock::Timeout says.
-    // $SANDBOX/lists-lock: how many more times apt-get update finds the lists lock held ("always": every time).
+    // $SANDBOX/lists-lock: how many more times apt-get update finds the lists lock held ("always": every time);
+    // $SANDBOX/archives-lock the same for install and the archives lock, which apt takes without waiting either.
+    // $SANDBOX/no-package: install fails for a reason other than a lock.
     "apt-get": `cat >/dev/null; echo "apt-get $*" >>"$SANDBOX/calls"
-case "$*" in *update*) if [ -f "$SANDBOX/lists-lock" ]; then
-  left=$(cat "$SANDBOX/lists-lock")
-  if [ "$left" = always ] || [ "$left" -gt 0 ]; then
-    [ "$left" = always ] || echo $((left - 1)) >"$SANDBOX/lists-lock"
-    echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 1234 (apt-get)" >&2; exit 100
-  fi
-fi;; esac
+held() { [ -f "$SANDBOX/$1" ] || return 1; left=$(cat "$SANDBOX/$1")
+  if [ "$left" = always ] || [ "$left" -gt 0 ]; then [ "$left" = always ] || echo $((left - 1)) >"$SANDBOX/$1"; return 0; fi; return 1; }
+case "$*" in
+  *update*) if held lists-lock; then echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 1234 (apt-get)" >&2; exit 100; fi ;;
+  *install*) if held archives-lock; then echo "E: Could not get lock /var/cache/apt/archives/lock. It is held by process 1234 (unattended-upgr)" >&2; exit 100; fi
+    if [ -f "$SANDBOX/no-package" ]; then echo "E: Unable to locate package nfs-common" >&2; exit 100; fi ;;
+esac
 wait=0; for a in "$@"; do case "$a" in DPkg::Lock::Timeout=*) wait=\${a#*=};; esac; done
 if [ -f "$SANDBOX/dpkg-lock" ]; then
   give_up=$(( $(date +%s) + wait ))
@@ -407,13 +409,38 @@ describe("K3s node scripts", () => {
             assert.strictEqual(result.status, 1);
             assert.match(
                 result.stderr,
-                /geoplatform: apt-get update still failed \(status 100\) after 2s of retries \(the apt lists lock \/var\/lib\/apt\/lists\/lock held/,
+                /geoplatform: apt-get update still failed \(status 100\) after 2s of retries \(an apt lock held: \/var\/lib\/apt\/lists\/lock, \/var\/cache\/apt\/archives\/lock or dpkg's/,
             );
             const calls = box.calls();
             assert.ok(calls.filter((c) => / update -qq$/.test(c)).length >= 2, "retried");
             assert.ok(!calls.some((c) => / install /.test(c)), "no install without fresh lists");
             assert.ok(!calls.some((c) => c.startsWith("systemctl restart")), "K3s untouched");
             assert.ok(result.seconds < 15, `took ${result.seconds}s`);
+        });
+
+        it("retries apt-get install while apt's archives lock is held (DPkg::Lock::Timeout does not cover it), within its bound", () => {
+            box.write("archives-lock", "2");
+            const result = box.run("install-k3s", { ...installVars(serverConfig()), APT_RETRY_INTERVAL: "1" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            const installs = box.calls().filter((c) => / install -y -qq open-iscsi nfs-common$/.test(c));
+            assert.strictEqual(installs.length, 3, "two lock failures, then success");
+            assert.strictEqual((result.stderr.match(/apt-get install failed \(status 100\), retrying in 1s/g) ?? []).length, 2);
+
+            fs.rmSync(path.join(box.dir, "packages-installed"));
+            box.write("archives-lock", "always");
+            const held = box.run("install-k3s", { ...installVars(serverConfig()), APT_LOCK_TIMEOUT: "2", APT_RETRY_INTERVAL: "1" });
+            assert.strictEqual(held.status, 1);
+            assert.match(held.stderr, /apt-get install still failed \(status 100\) after 2s of retries \(an apt lock held/);
+            assert.ok(held.seconds < 15, `took ${held.seconds}s`);
+            assert.ok(!box.calls().some((c) => c.startsWith("systemctl restart")), "K3s untouched");
+
+            // Any other failure is not retried.
+            fs.rmSync(path.join(box.dir, "archives-lock"));
+            box.write("no-package", "");
+            const missing = box.run("install-k3s", { ...installVars(serverConfig()), APT_RETRY_INTERVAL: "1" });
+            assert.strictEqual(missing.status, 1);
+            assert.match(missing.stderr, /geoplatform: apt-get install -y -qq open-iscsi nfs-common failed \(status 100\)/);
+            assert.strictEqual(box.calls().filter((c) => / install -y -qq/.test(c)).length, 1);
         });
 
         it("joins a replaced first server to the running cluster instead of bootstrapping a second one", () => {
