@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as yaml from "js-yaml";
@@ -94,11 +94,15 @@ if [ "$name" = lease ]; then
   echo "2026-12-01T00:00:$(cat "$l")Z"; exit
 fi
 if [ "$name" = configmap ]; then
+  # A folder of its data keys, a file each; patch takes one {"data":{"key":"value"}}.
   cm="$SANDBOX/cm/$1"
   case "$cmd" in
-    create) [ ! -f "$cm" ] || exit 1; mkdir -p "$SANDBOX/cm"; echo "$*" | sed 's/.*holder=//; s/ .*//' >"$cm" ;;
-    get) [ -f "$cm" ] && cat "$cm" ;;
-    delete) rm -f "$cm" ;;
+    create) mkdir -p "$SANDBOX/cm"; mkdir "$cm" 2>/dev/null || exit 1
+      for a in "$@"; do case "$a" in --from-literal=*) kv=\${a#--from-literal=}; echo "\${kv#*=}" >"$cm/\${kv%%=*}";; esac; done ;;
+    get) [ -d "$cm" ] || exit 1; key=$(echo "$*" | sed 's/.*{\.data\.//; s/}.*//'); cat "$cm/$key" 2>/dev/null || true ;;
+    patch) [ -d "$cm" ] || exit 1; kv=$(echo "$*" | sed 's/.*{"data":{"//; s/"}}.*//')
+      echo "$kv" | sed 's/^[^"]*":"//' >"$cm/$(echo "$kv" | sed 's/".*//')" ;;
+    delete) rm -rf "$cm" ;;
   esac
   exit
 fi
@@ -111,7 +115,7 @@ case "$cmd" in
       *"-o name"*) echo "node/$name" ;;
       *kubeletVersion*) cat "$n/version" 2>/dev/null ;;
       *conditions*) cat "$n/ready" 2>/dev/null ;;
-      *unschedulable*) cat "$n/unschedulable" 2>/dev/null ;;
+      *unschedulable*) cat "$n/unschedulable" 2>/dev/null || true ;;
       *InternalIP*) cat "$n/ip" 2>/dev/null ;;
       *metadata.labels*) key=$(echo "$*" | sed 's/.*labels\\.//; s/}.*//; s/\\\\\\././g'); sed -n "s|^$key=||p" "$n/labels" 2>/dev/null ;;
       *annotations*) key=$(echo "$*" | sed 's/.*annotations\\.//; s/}.*//; s/\\\\\\././g'); sed -n "s|^$key=||p" "$n/annotations" 2>/dev/null ;;
@@ -121,7 +125,8 @@ case "$cmd" in
     # kubectl pkg/drain filters.go unreplicatedFilter: a pod with no controller stops the drain at once, without --force.
     if [ -f "$SANDBOX/bare-pod" ]; then case " $* " in *" --force "*) ;; *)
       echo "error: unable to drain node \"$name\" due to error: cannot delete cannot delete Pods that declare no controller (use --force to override): jupyterhub/jupyter-alice, continuing command..." >&2; exit 1 ;; esac; fi
-    [ ! -f "$SANDBOX/drain-fails" ] && echo true >"$n/unschedulable" ;;
+    # Like kubectl drain: cordons first, then evicts (which $SANDBOX/drain-fails makes fail).
+    echo true >"$n/unschedulable"; [ ! -f "$SANDBOX/drain-fails" ] ;;
   uncordon) rm -f "$n/unschedulable" ;;
   delete) rm -rf "$n" ;;
   label)
@@ -178,6 +183,17 @@ class Sandbox {
             encoding: "utf8",
         });
         return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, seconds: (Date.now() - started) / 1000 };
+    }
+
+    /** Like run, in the background: for a script that must be waiting while another runs. */
+    start(script: ScriptName, vars: Record<string, string>): Promise<{ status: number; stderr: string; seconds: number }> {
+        const started = Date.now();
+        const child = spawn("bash", ["-s"], { env: { PATH: `${this.dir}/bin:/usr/bin:/bin`, SANDBOX: this.dir, HOME: this.dir } });
+        let stderr = "";
+        child.stderr.on("data", (d) => (stderr += d));
+        child.stdout.resume();
+        child.stdin.end(renderScript(script, { GEOPLATFORM_ROOT: this.root, ...vars }));
+        return new Promise((resolve) => child.on("close", (code) => resolve({ status: code ?? -1, stderr, seconds: (Date.now() - started) / 1000 })));
     }
 
     calls(): string[] {
@@ -706,8 +722,14 @@ describe("K3s node scripts", () => {
             box.write("drain-fails", "");
             const result = box.run("drain-node", { NODE_NAME: "dev-system-1", DRAIN_TIMEOUT: "5" });
             assert.strictEqual(result.status, 1);
-            assert.match(result.stderr, /drain of dev-system-1 did not finish within 5s/);
+            assert.match(result.stderr, /drain of dev-system-1 did not finish within 5s \(a PodDisruptionBudget\?\); the node is kept, back in service/);
             assert.ok(box.exists("node/dev-system-1"), "not deleted");
+            // Not left cordoned: a change reverted after the failed drain (the VM kept) must not wedge the node.
+            assert.ok(!box.exists("node/dev-system-1/unschedulable"));
+            // An administrator's cordon stays.
+            box.write("node/dev-system-1/unschedulable", "true");
+            assert.strictEqual(box.run("drain-node", { NODE_NAME: "dev-system-1", DRAIN_TIMEOUT: "5", KEEP_NODE: "true" }).status, 1);
+            assert.ok(box.exists("node/dev-system-1/unschedulable"));
         });
     });
 
@@ -934,7 +956,7 @@ case "$*" in *lease*) echo "Error from server (InternalError): etcdserver: reque
             box.node("a", { version: OLD, annotations: ["geoplatform.io/k3s-config=c1"] });
             const before = roll("before", "a");
             assert.strictEqual(before.status, 0, before.stderr);
-            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock").trim(), "a");
+            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock/holder").trim(), "a");
             assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain a --ignore-daemonsets --delete-emptydir-data --timeout=300s")));
             assert.ok(box.read("node/a/annotations").includes("geoplatform.io/cordoned-for-upgrade=true"));
             assert.match(before.stdout, /new version: yes, new config: no/);
@@ -964,7 +986,7 @@ case "$*" in *lease*) echo "Error from server (InternalError): etcdserver: reque
             const stale = roll("after", "a", { CONFIG_ID: "c2", READY_TIMEOUT: "1" });
             assert.strictEqual(stale.status, 1);
             assert.match(stale.stderr, /a is not Ready on v1\.33\.5\+k3s1 with its new config \(k3s\.io\/node-config-hash still H1\) after 1s/);
-            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock").trim(), "a", "keeps the lock");
+            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock/holder").trim(), "a", "keeps the lock");
 
             box.write("node/a/annotations", box.read("node/a/annotations").replace("node-config-hash=H1", "node-config-hash=H2"));
             const after = roll("after", "a", { CONFIG_ID: "c2" });
@@ -989,7 +1011,7 @@ case "$*" in *lease*) echo "Error from server (InternalError): etcdserver: reque
         it("keeps an administrator's cordon, and takes over a lock whose holder left the cluster", () => {
             box.node("b", { version: OLD });
             box.write("node/b/unschedulable", "true");
-            box.write("cm/geoplatform-upgrade-lock", "gone-1\n");
+            box.write("cm/geoplatform-upgrade-lock/holder", "gone-1\n");
             const before = roll("before", "b");
             assert.strictEqual(before.status, 0, before.stderr);
             assert.match(before.stdout, /holder gone-1 left the cluster/);
@@ -999,13 +1021,77 @@ case "$*" in *lease*) echo "Error from server (InternalError): etcdserver: reque
             assert.ok(box.exists("node/b/unschedulable"), "still cordoned: not by us");
         });
 
+        it("a failed drain puts the node back in service and marks the lock failed: an agent waiting for it in this run stops at once", async () => {
+            box.node("a", { version: OLD });
+            box.node("b", { version: OLD });
+            box.write("cm/geoplatform-upgrade-lock/holder", "a\n");
+            box.write("cm/geoplatform-upgrade-lock/since", `${Math.floor(Date.now() / 1000)}\n`);
+            const waiting = box.start("roll-node", { PHASE: "before", NODE_NAME: "b", K3S_VERSION: VERSION, CONFIG_ID: "c1", LOCK_TIMEOUT: "60" });
+            await new Promise((r) => setTimeout(r, 1500));
+            box.write("drain-fails", "");
+            const failed = roll("before", "a", { DRAIN_TIMEOUT: "1" });
+            assert.strictEqual(failed.status, 1);
+            assert.match(failed.stderr, /drain of a did not finish within 1s .*back in service unchanged, the upgrade lock marked failed/);
+            assert.ok(!box.exists("node/a/unschedulable"), "uncordoned: its pods may come back, it runs the old version");
+            assert.ok(!box.read("node/a/annotations").includes("cordoned-for-upgrade"));
+            assert.match(box.read("cm/geoplatform-upgrade-lock/failed").trim(), /^\d+ before$/);
+            const b = await waiting;
+            assert.strictEqual(b.status, 1);
+            assert.match(b.stderr, /the roll of a failed \(its 'before' step, ConfigMap kube-system\/geoplatform-upgrade-lock\): b is not rolled in this run/);
+            assert.ok(b.seconds < 20, `b stopped after ${b.seconds}s, not LOCK_TIMEOUT`);
+            assert.ok(!box.read("node/b/annotations").includes("cordoned"), "b untouched");
+
+            // The next run: a failure mark from an earlier run is not this run's; the holder carries on and clears it.
+            box.write("cm/geoplatform-upgrade-lock/failed", "1 before\n");
+            assert.match(roll("before", "b", { LOCK_TIMEOUT: "1" }).stderr, /waited 1s for the upgrade of a/);
+            fs.rmSync(path.join(box.dir, "drain-fails"));
+            assert.strictEqual(roll("before", "a").status, 0);
+            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock/failed").trim(), "");
+        });
+
+        it("takes over a lock held longer than its limit (a run stopped halfway, its holder still in the cluster)", () => {
+            box.node("a", { version: OLD });
+            box.node("b", { version: OLD });
+            box.write("cm/geoplatform-upgrade-lock/holder", "a\n");
+            box.write("cm/geoplatform-upgrade-lock/since", `${Math.floor(Date.now() / 1000) - 100}\n`);
+            assert.strictEqual(roll("before", "b", { LOCK_TIMEOUT: "1", HOLD_LIMIT: "3600" }).status, 1, "within the limit: waited for");
+            const taken = roll("before", "b", { HOLD_LIMIT: "50" });
+            assert.strictEqual(taken.status, 0, taken.stderr);
+            assert.match(taken.stdout, /held by a for more than 50s \(a run stopped halfway\): taking it over/);
+            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock/holder").trim(), "b");
+        });
+
+        it("repairs a node whose failed roll was reverted: its cordon, rolled-from mark and lock released, and its after passes", () => {
+            // A config roll drained a and failed; the change is reverted to the config a runs (c1).
+            box.node("a", {
+                annotations: [
+                    "geoplatform.io/k3s-config=c1",
+                    "k3s.io/node-config-hash=H1",
+                    "geoplatform.io/rolled-from-config-hash=H1",
+                    "geoplatform.io/cordoned-for-upgrade=true",
+                ],
+            });
+            box.write("node/a/unschedulable", "true");
+            box.write("cm/geoplatform-upgrade-lock/holder", "a\n");
+            box.write("cm/geoplatform-upgrade-lock/failed", "1 after\n");
+            const before = roll("before", "a");
+            assert.strictEqual(before.status, 0, before.stderr);
+            assert.match(before.stdout, /uncordoned a/);
+            assert.ok(!box.exists("node/a/unschedulable"));
+            assert.ok(!box.read("node/a/annotations").includes("rolled-from"));
+            assert.ok(!box.exists("cm/geoplatform-upgrade-lock"), "released for the other agents");
+            const after = roll("after", "a", { READY_TIMEOUT: "1" });
+            assert.strictEqual(after.status, 0, after.stderr);
+        });
+
         it("fails, keeping the node cordoned and the lock, when the node does not come back on the version", () => {
             box.node("a", { version: OLD });
-            box.write("cm/geoplatform-upgrade-lock", "a\n");
+            box.write("cm/geoplatform-upgrade-lock/holder", "a\n");
             const after = roll("after", "a", { READY_TIMEOUT: "1" });
             assert.strictEqual(after.status, 1);
             assert.match(after.stderr, /a is not Ready on v1\.33\.5\+k3s1 with its new config \(k3s\.io\/node-config-hash still unset\) after 1s/);
             assert.ok(box.exists("cm/geoplatform-upgrade-lock"));
+            assert.match(box.read("cm/geoplatform-upgrade-lock/failed").trim(), /^\d+ after$/, "marked failed: the waiting agents stop");
             assert.match(roll("before", "a").stdout, /drained a/, "the next run carries on with its own lock");
         });
     });

@@ -64,8 +64,13 @@ else
     # instance) may block the drain: fail rather than lose data.
     # --force: a pod with no controller (a JupyterHub user server) would stop the drain at once; it is deleted
     # (its user re-spawns at the next login, an open kernel is lost).
-    timeout $((drain_timeout + 30)) k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${drain_timeout}s" --force ||
-        fail "drain of $NODE_NAME did not finish within ${drain_timeout}s (a PodDisruptionBudget?); the node stays, cordoned. Fix and re-run."
+    # A failed drain leaves the node as it was (kubectl drain cordons first): the VM stays, and a change reverted
+    # after the failure must not leave it cordoned for good. An administrator's cordon is kept.
+    cordoned=$(read_api node "$NODE_NAME" -o 'jsonpath={.spec.unschedulable}')
+    if ! timeout $((drain_timeout + 30)) k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${drain_timeout}s" --force; then
+        [[ $cordoned == true ]] || kubectl uncordon "$NODE_NAME" >/dev/null || true
+        fail "drain of $NODE_NAME did not finish within ${drain_timeout}s (a PodDisruptionBudget?); the node is kept, back in service. Fix and re-run."
+    fi
 fi
 if [[ $keep_node == true ]]; then
     echo "geoplatform: drained node $NODE_NAME, kept"
