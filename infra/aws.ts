@@ -123,6 +123,18 @@ export class AwsCluster extends pulumi.ComponentResource {
             return vm;
         };
 
+        // An ingress node's public address, which DNS points at: an Elastic IP of its own, so a replaced VM (a roll, a spot
+        // type change) keeps it. protect and retainOnDelete keep the address in AWS across any plan; only its association
+        // (every input ForceNew, terraform-provider-aws ec2_eip_association.go) is replaced with the VM, delete-first.
+        const ingressIp = (vmName: string, group: string, vm: ec2.Instance) => {
+            const eip = new ec2.Eip(
+                `${vmName}-ip`,
+                { domain: "vpc", tags: { Name: `${vmName}-ip`, "geoplatform:node-group": group, "geoplatform:edge": "ingress" } },
+                { ...child, protect: true, retainOnDelete: true },
+            );
+            new ec2.EipAssociation(`${vmName}-ip`, { allocationId: eip.allocationId, instanceId: vm.id }, child);
+            return eip.publicIp;
+        };
         const nodes: CloudNode[] = planNodes(config, stack).map((n) => {
             const sgs: SecurityGroupName[] = ["nodes"];
             if (n.spec.role === "server") sgs.push("servers");
@@ -168,7 +180,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                 group: n.group,
                 role: n.spec.role,
                 privateIp: vm.privateIp,
-                publicIp: n.spec.ingress ? vm.publicIp : undefined,
+                publicIp: n.spec.ingress ? ingressIp(n.name, n.group, vm) : undefined,
                 sshUser: cfg.sshUser,
                 labels: n.labels,
                 taints: n.taints,

@@ -385,6 +385,38 @@ describe("day 2: infrastructure changes", function () {
         });
     });
 
+    describe("AWS ingress addresses", () => {
+        it("prod: each ingress node has its own protected Elastic IP, its public address and the stack's ingressIps output", async () => {
+            const run = await sharedStackRun("prod");
+            const ingress = vms(run).filter((vm) => vm.inputs.tags?.["geoplatform:edge"] === "ingress");
+            assert.ok(ingress.length >= 2, "ingress nodes never all replaced together needs more than one");
+            for (const vm of ingress) {
+                const eip = run.resources.find((r) => r.type === "aws:ec2/eip:Eip" && r.name === `${vm.name}-ip`) as RecordedResource;
+                assert.ok(eip, vm.name);
+                assert.strictEqual(eip.options.protect, true);
+                assert.strictEqual(eip.options.retainOnDelete, true);
+                assert.strictEqual(eip.inputs.instance, undefined, "associated separately, so a new VM does not touch the address");
+                const association = run.resources.find(
+                    (r) => r.type === "aws:ec2/eipAssociation:EipAssociation" && r.name === `${vm.name}-ip`,
+                ) as RecordedResource;
+                assert.strictEqual(association.inputs.instanceId, `${vm.name}-id`);
+                assert.strictEqual(association.inputs.allocationId, eip.state.allocationId);
+            }
+        });
+
+        it("prod: replacing an ingress VM keeps its Elastic IP; only the association is replaced, deleted before the VM", async () => {
+            const run = await sharedStackRun("prod");
+            const vm = vms(run).find((r) => r.inputs.tags?.["geoplatform:edge"] === "ingress" && !isBastion(r)) as RecordedResource;
+            const plan = planChanges(run, run, [vm.urn]);
+            const eip = run.resources.find((r) => r.type === "aws:ec2/eip:Eip" && r.name === `${vm.name}-ip`) as RecordedResource;
+            const association = run.resources.find((r) => r.type === "aws:ec2/eipAssociation:EipAssociation" && r.name === `${vm.name}-ip`) as RecordedResource;
+            assert.ok(!plan.replacedUrns.includes(eip.urn), JSON.stringify(plan.reasons));
+            assert.ok(plan.replacedUrns.includes(association.urn));
+            assert.deepStrictEqual(plan.reasons[`${vm.name}-ip`], [`id of ${vm.name}`]);
+            assert.ok(deletedBeforeReplacement(run, plan, vm.urn).includes(`${vm.name}-ip`));
+        });
+    });
+
     describe("the registration address", () => {
         // On AWS a replaced server gets a new private address. What holds a server's address: its own install (its
         // node-ip) and the forwarder's list (an update over SSH); never the bastion, nor another node's config.

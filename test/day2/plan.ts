@@ -10,7 +10,7 @@ import { RecordedResource, StackRun } from "../harness/run-stack";
  * ForceNew inputs (Pulumi names) of the resource types whose replacement
  * matters here, from the providers' source:
  * - terraform-provider-aws (bridged by @pulumi/aws 7.x): internal/service/ec2/ec2_instance.go,
- *   ebs_volume.go, ebs_volume_attachment.go;
+ *   ebs_volume.go, ebs_volume_attachment.go, ec2_eip_association.go;
  * - terraform-provider-openstack v1.54.1 (bridged by @pulumi/openstack 3.15.2):
  *   resource_openstack_compute_instance_v2.go, resource_openstack_networking_port_v2.go,
  *   resource_openstack_blockstorage_volume_v3.go, resource_openstack_compute_volume_attach_v2.go.
@@ -30,6 +30,8 @@ export const FORCE_NEW: Record<string, string[]> = {
     ],
     "aws:ebs/volume:Volume": ["availabilityZone", "encrypted", "kmsKeyId", "snapshotId", "outpostArn", "multiAttachEnabled"],
     "aws:ec2/volumeAttachment:VolumeAttachment": ["deviceName", "instanceId", "volumeId"],
+    // ec2_eip_association.go: every argument.
+    "aws:ec2/eipAssociation:EipAssociation": ["allocationId", "allowReassociation", "instanceId", "networkInterfaceId", "privateIpAddress", "publicIp"],
     "openstack:compute/instance:Instance": ["region", "userData", "availabilityZone", "networks", "configDrive", "keyPair", "blockDevices"],
     "openstack:networking/port:Port": ["region", "networkId", "tenantId", "valueSpecs"],
     "openstack:blockstorage/volume:Volume": ["region", "availabilityZone", "snapshotId", "sourceVolId", "imageId", "volumeType"],
