@@ -5,6 +5,7 @@ import * as random from "@pulumi/random";
 import { GeoplatformConfig, Taint } from "../../config/types";
 import { BackupStore, ClusterNode, ClusterNodes } from "../../infra/types";
 import { etcdS3Endpoint } from "./etcd-backup";
+import { expiryWarning } from "./kubeconfig-expiry";
 import { createHash } from "crypto";
 import { haproxyConfig } from "../../infra/bastion";
 import { auditPolicy, k3sConfigYaml, podSecurityAdmissionConfig, redactedConfig, renderScript, ScriptName, shellQuote, sysctlConf } from "./render";
@@ -388,6 +389,11 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 .all([read.stdout, cluster.apiEndpoint])
                 .apply(([kubeconfig, endpoint]) => kubeconfig.replace(/https:\/\/127\.0\.0\.1:6443/g, `https://${endpoint}:6443`)),
         );
+        // Known in every preview but a month's first: a certificate close to expiry is named before it stops every run.
+        read.stdout.apply((kubeconfig) => {
+            const warning = expiryWarning(kubeconfig, new Date());
+            if (warning) pulumi.log.warn(warning, this);
+        });
         // The kubeconfig is unknown in the first preview of a month (it is read again); the provider replaces itself, and with it every
         // Kubernetes resource, on an unknown kubeconfig unless a clusterIdentifier is set and unchanged
         // (pulumi/pulumi-kubernetes provider/pkg/provider/provider.go, DiffConfig).
