@@ -283,8 +283,10 @@ describe("day 2: infrastructure changes", function () {
                     const vm = run.resources.find((r) => r.name === name && (r.type === AWS_VM || r.type === OS_VM)) as RecordedResource;
                     const plan = planChanges(run, run, [vm.urn]);
                     const replacedCloud = plan.replace.filter((n) => run.resources.some((r) => r.name === n && /^(aws|openstack):/.test(r.type)));
-                    // The storage node's volume attachment is named like its volume, which stays (checked by URN).
-                    assert.deepStrictEqual(replacedCloud, name.includes("-system-") ? [name, `${name}-data`] : [name], JSON.stringify(plan.reasons));
+                    // The storage node's volume attachment is named like its volume, which stays (checked by URN); on AWS an
+                    // ingress node's Elastic IP association (named like the address, which stays) goes with the VM too.
+                    const expected = name.includes("-system-") ? [name, `${name}-data`, ...(stack === "prod" ? [`${name}-ip`] : [])] : [name];
+                    assert.deepStrictEqual(replacedCloud, expected.sort(), JSON.stringify(plan.reasons));
                     assertNoDataLost(run, run, plan);
                     assert.strictEqual(vm.options.deleteBeforeReplace, true);
                 });
