@@ -503,6 +503,32 @@ describe("K3s node scripts", () => {
             assert.match(fs.readFileSync(path.join(box.root, "etc/rancher/k3s/config.yaml"), "utf8"), /^cluster-init: true$/m);
         });
 
+        it("refuses to bootstrap a rolled first server when no server answers (servers grown in the same run), touching nothing", () => {
+            const config = k3sConfigYaml({
+                role: "server",
+                token: "t0ken",
+                agentToken: "a",
+                nodeName: "dev-control-plane-1",
+                nodeIp: "10.10.0.3",
+                instanceId: "vm-2",
+                clusterInit: true,
+                tlsSans: ["x"],
+                labels: {},
+                taints: [],
+            });
+            const result = box.run("install-k3s", { ...installVars(config), REGISTRATION_ADDRESS: "10.10.0.5", ROLLED: "true" });
+            assert.strictEqual(result.status, 1);
+            assert.match(
+                result.stderr,
+                /this first server is being rolled \(geoplatform:rollNodes\), but no server answers at 10\.10\.0\.5: refusing to bootstrap a new, empty cluster/,
+            );
+            assert.ok(!box.exists("root/etc/rancher/k3s/config.yaml"), "no config written");
+            assert.ok(!box.calls().some((c) => c.startsWith("systemctl restart") || c.startsWith("installer")), "K3s neither installed nor started");
+            // With a server answering, it joins as any replaced first server does.
+            box.write("peers-up", "10.10.0.5\n");
+            assert.strictEqual(box.run("install-k3s", { ...installVars(config), REGISTRATION_ADDRESS: "10.10.0.5", ROLLED: "true" }).status, 0);
+        });
+
         it("writes the kubelet graceful-shutdown drop-in K3s's kubelet reads, and restarts when it changes", () => {
             const vars = installVars(serverConfig(), "agent");
             assert.strictEqual(box.run("install-k3s", vars).status, 0);

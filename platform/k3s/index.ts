@@ -153,6 +153,8 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 ...SHUTDOWN_GRACE,
                 // A replaced first server finds the running cluster through the registration address instead of bootstrapping another.
                 ...(isFirst && servers.length > 1 ? { REGISTRATION_ADDRESS: cluster.registrationAddress } : {}),
+                // Rolled, it must find the running cluster: nothing to join means the cluster went with the old VM (review F3).
+                ...(isFirst && servers.length > 1 && config.rollNodes.includes(node.name) ? { ROLLED: "true" } : {}),
             };
             return runScript(
                 `${node.name}-k3s`,

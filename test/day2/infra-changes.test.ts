@@ -162,6 +162,17 @@ describe("day 2: infrastructure changes", function () {
             assert.doesNotThrow(() => validateConfig({ ...grown, rollNodes: ["dev-control-plane-1"] }, "dev"));
         });
 
+        it("dev grown from 1 to 3 servers while rolling its first server: validation cannot tell, the first server's install refuses to bootstrap", async () => {
+            const grown = edited("dev", "nodeGroups", (g: any) => (g["control-plane"].count = 3));
+            const rolled = await runStack("dev", { ...grown, ...newImage("dev"), "geoplatform:rollNodes": ["dev-control-plane-1"] });
+            const stdin = (run: StackRun, name: string) => String((run.resources.find((r) => r.name === name) as RecordedResource).inputs.stdin);
+            assert.match(stdin(rolled, "dev-control-plane-1-k3s"), /^ROLLED='true'$/m);
+            assert.match(stdin(rolled, "dev-control-plane-1-k3s"), /^REGISTRATION_ADDRESS='/m);
+            assert.doesNotMatch(stdin(rolled, "dev-control-plane-2-k3s"), /^ROLLED=/m, "only the first server bootstraps");
+            const notRolled = await runStack("dev", grown);
+            assert.doesNotMatch(stdin(notRolled, "dev-control-plane-1-k3s"), /^ROLLED=/m);
+        });
+
         it("refuses a name that is not a VM of the stack, a repeated one and a non-string, one message each", () => {
             const problems = (stack: StackName, rollNodes: unknown) => {
                 try {

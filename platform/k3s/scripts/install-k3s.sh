@@ -22,6 +22,8 @@
 #                   the cluster exists and this is a replaced first server: it
 #                   joins through that address instead of starting a second
 #                   cluster.
+#   ROLLED          true on a first server listed in geoplatform:rollNodes: with
+#                   no etcd data and no server answering, refuse to bootstrap
 #   GEOPLATFORM_ROOT  filesystem prefix, empty on nodes (tests point it elsewhere)
 #   APT_LOCK_TIMEOUT, APT_RETRY_INTERVAL, START_TIMEOUT  seconds; defaults below
 #                   (tests shorten them)
@@ -116,6 +118,10 @@ if [[ -n $registration && ! -d "$root/var/lib/rancher/k3s/server/db/etcd" ]] && 
         sed -i '/^cluster-init: true$/d' "$new_config"
         echo "server: \"https://$registration:6443\"" >>"$new_config"
         echo "geoplatform: the cluster exists (a server answers at $registration): joining it instead of bootstrapping a new one"
+    elif [[ ${ROLLED:-false} == true ]]; then
+        # A rolled first server replaces a running cluster's: bootstrapping would start an empty one that the other
+        # servers then join (the servers grown from one in the same run, validation cannot see the state).
+        fail "this first server is being rolled (geoplatform:rollNodes), but no server answers at $registration: refusing to bootstrap a new, empty cluster. Were the servers grown in this same run? The old etcd went with the old VM: restore from an etcd snapshot (docs/restore.md, \"The whole cluster into new VMs\"), and grow the servers in their own pulumi up before rolling"
     fi
 fi
 if ! cmp -s "$new_config" "$config_file"; then
