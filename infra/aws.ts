@@ -112,14 +112,29 @@ export class AwsCluster extends pulumi.ComponentResource {
                     ignoreChanges: ignoredChanges("aws", args.bastion === true, config.rollNodes.includes(vmName)),
                     // A one-time spot instance cannot be stopped, so the in-place (stop, modify, start) type change would fail: replace it.
                     replaceOnChanges: args.spot ? ["instanceType"] : [],
-                    // A fixed private address cannot be on two instances: a replaced bastion goes first.
-                    deleteBeforeReplace: args.privateIp !== undefined,
+                    // Delete first, as on OpenStack: a replacement created first (the engine's default, pulumi/pulumi
+                    // pkg/resource/deploy/step_generator.go, continueStepsFromDiff) would join under the node name its
+                    // predecessor's kubelet still holds until the end of the run; and the bastion's fixed private address
+                    // cannot be on two instances. The node is drained before (platform/k3s, `<node>-k3s-release`).
+                    deleteBeforeReplace: true,
                 },
             );
             if (args.group) sequencer.record(args.group, vm);
             return vm;
         };
 
+        // An ingress node's public address, which DNS points at: an Elastic IP of its own, so a replaced VM (a roll, a spot
+        // type change) keeps it. protect and retainOnDelete keep the address in AWS across any plan; only its association
+        // (every input ForceNew, terraform-provider-aws ec2_eip_association.go) is replaced with the VM, delete-first.
+        const ingressIp = (vmName: string, group: string, vm: ec2.Instance) => {
+            const eip = new ec2.Eip(
+                `${vmName}-ip`,
+                { domain: "vpc", tags: { Name: `${vmName}-ip`, "geoplatform:node-group": group, "geoplatform:edge": "ingress" } },
+                { ...child, protect: true, retainOnDelete: true },
+            );
+            new ec2.EipAssociation(`${vmName}-ip`, { allocationId: eip.allocationId, instanceId: vm.id }, child);
+            return eip.publicIp;
+        };
         const nodes: CloudNode[] = planNodes(config, stack).map((n) => {
             const sgs: SecurityGroupName[] = ["nodes"];
             if (n.spec.role === "server") sgs.push("servers");
@@ -165,7 +180,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                 group: n.group,
                 role: n.spec.role,
                 privateIp: vm.privateIp,
-                publicIp: n.spec.ingress ? vm.publicIp : undefined,
+                publicIp: n.spec.ingress ? ingressIp(n.name, n.group, vm) : undefined,
                 sshUser: cfg.sshUser,
                 labels: n.labels,
                 taints: n.taints,

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as yaml from "js-yaml";
@@ -17,15 +17,17 @@ const FAKES: Record<string, string> = {
     dpkg: `[ -f "$SANDBOX/packages-installed" ]`,
     // Reads its stdin, as real package tools may: it must not get the rest of the script. Like apt, it waits for a
     // held dpkg lock ($SANDBOX/dpkg-lock: the epoch second it is released) only as long as DPkg::Lock::Timeout says.
-    // $SANDBOX/lists-lock: how many more times apt-get update finds the lists lock held ("always": every time).
+    // $SANDBOX/lists-lock: how many more times apt-get update finds the lists lock held ("always": every time);
+    // $SANDBOX/archives-lock the same for install and the archives lock, which apt takes without waiting either.
+    // $SANDBOX/no-package: install fails for a reason other than a lock.
     "apt-get": `cat >/dev/null; echo "apt-get $*" >>"$SANDBOX/calls"
-case "$*" in *update*) if [ -f "$SANDBOX/lists-lock" ]; then
-  left=$(cat "$SANDBOX/lists-lock")
-  if [ "$left" = always ] || [ "$left" -gt 0 ]; then
-    [ "$left" = always ] || echo $((left - 1)) >"$SANDBOX/lists-lock"
-    echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 1234 (apt-get)" >&2; exit 100
-  fi
-fi;; esac
+held() { [ -f "$SANDBOX/$1" ] || return 1; left=$(cat "$SANDBOX/$1")
+  if [ "$left" = always ] || [ "$left" -gt 0 ]; then [ "$left" = always ] || echo $((left - 1)) >"$SANDBOX/$1"; return 0; fi; return 1; }
+case "$*" in
+  *update*) if held lists-lock; then echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 1234 (apt-get)" >&2; exit 100; fi ;;
+  *install*) if held archives-lock; then echo "E: Could not get lock /var/cache/apt/archives/lock. It is held by process 1234 (unattended-upgr)" >&2; exit 100; fi
+    if [ -f "$SANDBOX/no-package" ]; then echo "E: Unable to locate package nfs-common" >&2; exit 100; fi ;;
+esac
 wait=0; for a in "$@"; do case "$a" in DPkg::Lock::Timeout=*) wait=\${a#*=};; esac; done
 if [ -f "$SANDBOX/dpkg-lock" ]; then
   give_up=$(( $(date +%s) + wait ))
@@ -81,18 +83,26 @@ cmd=$1; shift
 [ "$1" = node ] && shift
 name=$1; shift
 n="$SANDBOX/node/$name"
+# $SANDBOX/api-error: the API server does not answer reads.
+if [ "$cmd" = get ] && [ -f "$SANDBOX/api-error" ]; then echo "Error from server (InternalError): etcdserver: request timed out" >&2; exit 1; fi
+case " $* " in *" --ignore-not-found "*) ignore_missing=true;; *) ignore_missing=false;; esac
+missing() { $ignore_missing && exit 0; echo "Error from server (NotFound): $1 \"$2\" not found" >&2; exit 1; }
 if [ "$name" = lease ]; then
   # A live kubelet ($SANDBOX/lease-alive) renews its Lease: every read sees a later renewTime.
-  l="$SANDBOX/lease/$1"; [ -f "$l" ] || exit 1
+  l="$SANDBOX/lease/$1"; [ -f "$l" ] || missing leases "$1"
   if [ -f "$SANDBOX/lease-alive" ]; then echo $(( $(cat "$l") + 1 )) >"$l"; fi
   echo "2026-12-01T00:00:$(cat "$l")Z"; exit
 fi
 if [ "$name" = configmap ]; then
+  # A folder of its data keys, a file each; patch takes one {"data":{"key":"value"}}.
   cm="$SANDBOX/cm/$1"
   case "$cmd" in
-    create) [ ! -f "$cm" ] || exit 1; mkdir -p "$SANDBOX/cm"; echo "$*" | sed 's/.*holder=//; s/ .*//' >"$cm" ;;
-    get) [ -f "$cm" ] && cat "$cm" ;;
-    delete) rm -f "$cm" ;;
+    create) mkdir -p "$SANDBOX/cm"; mkdir "$cm" 2>/dev/null || exit 1
+      for a in "$@"; do case "$a" in --from-literal=*) kv=\${a#--from-literal=}; echo "\${kv#*=}" >"$cm/\${kv%%=*}";; esac; done ;;
+    get) [ -d "$cm" ] || exit 1; key=$(echo "$*" | sed 's/.*{\.data\.//; s/}.*//'); cat "$cm/$key" 2>/dev/null || true ;;
+    patch) [ -d "$cm" ] || exit 1; kv=$(echo "$*" | sed 's/.*{"data":{"//; s/"}}.*//')
+      echo "$kv" | sed 's/^[^"]*":"//' >"$cm/$(echo "$kv" | sed 's/".*//')" ;;
+    delete) rm -rf "$cm" ;;
   esac
   exit
 fi
@@ -100,11 +110,12 @@ case "$cmd" in
   wait) n="$SANDBOX/node/$(echo "$*" | sed 's|.*node/||; s| .*||')"; [ "$(cat "$n/ready" 2>/dev/null)" = True ] ;;
   get)
     if [ "$name" = nodes ]; then for v in "$SANDBOX"/node/*/version; do printf '%s ' "$(cat "$v")"; done; exit 0; fi
-    [ -d "$n" ] || { echo "Error from server (NotFound): nodes \\"$name\\" not found" >&2; exit 1; }
+    [ -d "$n" ] || missing nodes "$name"
     case "$*" in
+      *"-o name"*) echo "node/$name" ;;
       *kubeletVersion*) cat "$n/version" 2>/dev/null ;;
       *conditions*) cat "$n/ready" 2>/dev/null ;;
-      *unschedulable*) cat "$n/unschedulable" 2>/dev/null ;;
+      *unschedulable*) cat "$n/unschedulable" 2>/dev/null || true ;;
       *InternalIP*) cat "$n/ip" 2>/dev/null ;;
       *metadata.labels*) key=$(echo "$*" | sed 's/.*labels\\.//; s/}.*//; s/\\\\\\././g'); sed -n "s|^$key=||p" "$n/labels" 2>/dev/null ;;
       *annotations*) key=$(echo "$*" | sed 's/.*annotations\\.//; s/}.*//; s/\\\\\\././g'); sed -n "s|^$key=||p" "$n/annotations" 2>/dev/null ;;
@@ -114,7 +125,8 @@ case "$cmd" in
     # kubectl pkg/drain filters.go unreplicatedFilter: a pod with no controller stops the drain at once, without --force.
     if [ -f "$SANDBOX/bare-pod" ]; then case " $* " in *" --force "*) ;; *)
       echo "error: unable to drain node \"$name\" due to error: cannot delete cannot delete Pods that declare no controller (use --force to override): jupyterhub/jupyter-alice, continuing command..." >&2; exit 1 ;; esac; fi
-    [ ! -f "$SANDBOX/drain-fails" ] && echo true >"$n/unschedulable" ;;
+    # Like kubectl drain: cordons first, then evicts (which $SANDBOX/drain-fails makes fail).
+    echo true >"$n/unschedulable"; [ ! -f "$SANDBOX/drain-fails" ] ;;
   uncordon) rm -f "$n/unschedulable" ;;
   delete) rm -rf "$n" ;;
   label)
@@ -171,6 +183,17 @@ class Sandbox {
             encoding: "utf8",
         });
         return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, seconds: (Date.now() - started) / 1000 };
+    }
+
+    /** Like run, in the background: for a script that must be waiting while another runs. */
+    start(script: ScriptName, vars: Record<string, string>): Promise<{ status: number; stderr: string; seconds: number }> {
+        const started = Date.now();
+        const child = spawn("bash", ["-s"], { env: { PATH: `${this.dir}/bin:/usr/bin:/bin`, SANDBOX: this.dir, HOME: this.dir } });
+        let stderr = "";
+        child.stderr.on("data", (d) => (stderr += d));
+        child.stdout.resume();
+        child.stdin.end(renderScript(script, { GEOPLATFORM_ROOT: this.root, ...vars }));
+        return new Promise((resolve) => child.on("close", (code) => resolve({ status: code ?? -1, stderr, seconds: (Date.now() - started) / 1000 })));
     }
 
     calls(): string[] {
@@ -402,13 +425,38 @@ describe("K3s node scripts", () => {
             assert.strictEqual(result.status, 1);
             assert.match(
                 result.stderr,
-                /geoplatform: apt-get update still failed \(status 100\) after 2s of retries \(the apt lists lock \/var\/lib\/apt\/lists\/lock held/,
+                /geoplatform: apt-get update still failed \(status 100\) after 2s of retries \(an apt lock held: \/var\/lib\/apt\/lists\/lock, \/var\/cache\/apt\/archives\/lock or dpkg's/,
             );
             const calls = box.calls();
             assert.ok(calls.filter((c) => / update -qq$/.test(c)).length >= 2, "retried");
             assert.ok(!calls.some((c) => / install /.test(c)), "no install without fresh lists");
             assert.ok(!calls.some((c) => c.startsWith("systemctl restart")), "K3s untouched");
             assert.ok(result.seconds < 15, `took ${result.seconds}s`);
+        });
+
+        it("retries apt-get install while apt's archives lock is held (DPkg::Lock::Timeout does not cover it), within its bound", () => {
+            box.write("archives-lock", "2");
+            const result = box.run("install-k3s", { ...installVars(serverConfig()), APT_RETRY_INTERVAL: "1" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            const installs = box.calls().filter((c) => / install -y -qq open-iscsi nfs-common$/.test(c));
+            assert.strictEqual(installs.length, 3, "two lock failures, then success");
+            assert.strictEqual((result.stderr.match(/apt-get install failed \(status 100\), retrying in 1s/g) ?? []).length, 2);
+
+            fs.rmSync(path.join(box.dir, "packages-installed"));
+            box.write("archives-lock", "always");
+            const held = box.run("install-k3s", { ...installVars(serverConfig()), APT_LOCK_TIMEOUT: "2", APT_RETRY_INTERVAL: "1" });
+            assert.strictEqual(held.status, 1);
+            assert.match(held.stderr, /apt-get install still failed \(status 100\) after 2s of retries \(an apt lock held/);
+            assert.ok(held.seconds < 15, `took ${held.seconds}s`);
+            assert.ok(!box.calls().some((c) => c.startsWith("systemctl restart")), "K3s untouched");
+
+            // Any other failure is not retried.
+            fs.rmSync(path.join(box.dir, "archives-lock"));
+            box.write("no-package", "");
+            const missing = box.run("install-k3s", { ...installVars(serverConfig()), APT_RETRY_INTERVAL: "1" });
+            assert.strictEqual(missing.status, 1);
+            assert.match(missing.stderr, /geoplatform: apt-get install -y -qq open-iscsi nfs-common failed \(status 100\)/);
+            assert.strictEqual(box.calls().filter((c) => / install -y -qq/.test(c)).length, 1);
         });
 
         it("joins a replaced first server to the running cluster instead of bootstrapping a second one", () => {
@@ -453,6 +501,32 @@ describe("K3s node scripts", () => {
             assert.strictEqual(member.status, 0, member.stderr);
             assert.ok(!box.calls().some((c) => c.includes("cacerts")), "a server with etcd data is a member already: no probe");
             assert.match(fs.readFileSync(path.join(box.root, "etc/rancher/k3s/config.yaml"), "utf8"), /^cluster-init: true$/m);
+        });
+
+        it("refuses to bootstrap a rolled first server when no server answers (servers grown in the same run), touching nothing", () => {
+            const config = k3sConfigYaml({
+                role: "server",
+                token: "t0ken",
+                agentToken: "a",
+                nodeName: "dev-control-plane-1",
+                nodeIp: "10.10.0.3",
+                instanceId: "vm-2",
+                clusterInit: true,
+                tlsSans: ["x"],
+                labels: {},
+                taints: [],
+            });
+            const result = box.run("install-k3s", { ...installVars(config), REGISTRATION_ADDRESS: "10.10.0.5", ROLLED: "true" });
+            assert.strictEqual(result.status, 1);
+            assert.match(
+                result.stderr,
+                /this first server is being rolled \(geoplatform:rollNodes\), but no server answers at 10\.10\.0\.5: refusing to bootstrap a new, empty cluster/,
+            );
+            assert.ok(!box.exists("root/etc/rancher/k3s/config.yaml"), "no config written");
+            assert.ok(!box.calls().some((c) => c.startsWith("systemctl restart") || c.startsWith("installer")), "K3s neither installed nor started");
+            // With a server answering, it joins as any replaced first server does.
+            box.write("peers-up", "10.10.0.5\n");
+            assert.strictEqual(box.run("install-k3s", { ...installVars(config), REGISTRATION_ADDRESS: "10.10.0.5", ROLLED: "true" }).status, 0);
         });
 
         it("writes the kubelet graceful-shutdown drop-in K3s's kubelet reads, and restarts when it changes", () => {
@@ -593,10 +667,16 @@ describe("K3s node scripts", () => {
     });
 
     describe("drain-node", () => {
+        // A live node: Ready, and its kubelet renews its Lease.
+        const live = (name: string) => {
+            box.node(name);
+            box.write(`lease/${name}`, "1");
+            box.write("lease-alive", "");
+        };
         beforeEach(() => box.preinstallK3s(VERSION));
 
         it("drains and removes a leaving node, and accepts one that is already gone", () => {
-            box.node("dev-system-1");
+            live("dev-system-1");
             const drained = box.run("drain-node", { NODE_NAME: "dev-system-1" });
             assert.strictEqual(drained.status, 0, drained.stderr);
             const calls = box.calls();
@@ -610,7 +690,7 @@ describe("K3s node scripts", () => {
         });
 
         it("drains a node holding a pod with no controller (a JupyterHub user server) with --force, instead of failing at once", () => {
-            box.node("dev-processing-1");
+            live("dev-processing-1");
             box.write("bare-pod", "");
             const result = box.run("drain-node", { NODE_NAME: "dev-processing-1" });
             assert.strictEqual(result.status, 0, result.stderr);
@@ -628,24 +708,54 @@ describe("K3s node scripts", () => {
             assert.ok(!box.exists("node/prod-processing-2"));
         });
 
-        it("with KEEP_NODE=true drains and keeps the Node (before an OpenStack data volume is detached), and fails on a blocked drain", () => {
-            box.node("dev-system-1");
+        it("removes a node that died moments ago (still Ready, its Lease no longer renewed) without a drain, within the Lease watch", () => {
+            box.node("prod-processing-2");
+            box.write("lease/prod-processing-2", "1");
+            const result = box.run("drain-node", { NODE_NAME: "prod-processing-2", LEASE_WATCH: "2", DRAIN_TIMEOUT: "20" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.match(result.stdout, /prod-processing-2 still reads Ready but its kubelet renewed no lease for 2s: it is dead, no drain/);
+            assert.ok(!box.calls().some((c) => c.includes(" drain ")), "a drain would wait DRAIN_TIMEOUT for pods that never terminate");
+            assert.ok(!box.exists("node/prod-processing-2"));
+            assert.ok(result.seconds < 10, `${result.seconds}s`);
+            // No Lease at all (a kubelet that never renewed one, or it was removed): dead too.
+            box.node("prod-processing-3");
+            assert.match(box.run("drain-node", { NODE_NAME: "prod-processing-3", LEASE_WATCH: "2" }).stdout, /renewed no lease/);
+        });
+
+        it("fails, keeping the node, when the API does not answer: an unreadable node or Lease is not a gone one", () => {
+            live("dev-system-1");
+            box.write("api-error", "");
+            const result = box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true" });
+            assert.strictEqual(result.status, 1);
+            assert.match(result.stderr, /cannot read node dev-system-1 from the API server: not deciding whether node dev-system-1 is gone/);
+            assert.doesNotMatch(result.stdout, /already gone|kept/);
+            assert.ok(box.exists("node/dev-system-1"));
+        });
+
+        it("with KEEP_NODE=true drains and keeps the Node (before a replaced VM is deleted), and fails on a blocked drain", () => {
+            live("dev-system-1");
             const result = box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true" });
             assert.strictEqual(result.status, 0, result.stderr);
             assert.match(result.stdout, /drained node dev-system-1, kept/);
             assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain dev-system-1")));
             assert.ok(box.exists("node/dev-system-1"));
             box.write("drain-fails", "");
-            assert.strictEqual(box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true", DRAIN_TIMEOUT: "1" }).status, 1, "the detach waits");
+            assert.strictEqual(box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true", DRAIN_TIMEOUT: "1" }).status, 1, "the delete waits");
         });
 
         it("keeps a Ready node whose drain does not finish, and says so", () => {
-            box.node("dev-system-1");
+            live("dev-system-1");
             box.write("drain-fails", "");
             const result = box.run("drain-node", { NODE_NAME: "dev-system-1", DRAIN_TIMEOUT: "5" });
             assert.strictEqual(result.status, 1);
-            assert.match(result.stderr, /drain of dev-system-1 did not finish within 5s/);
+            assert.match(result.stderr, /drain of dev-system-1 did not finish within 5s \(a PodDisruptionBudget\?\); the node is kept, back in service/);
             assert.ok(box.exists("node/dev-system-1"), "not deleted");
+            // Not left cordoned: a change reverted after the failed drain (the VM kept) must not wedge the node.
+            assert.ok(!box.exists("node/dev-system-1/unschedulable"));
+            // An administrator's cordon stays.
+            box.write("node/dev-system-1/unschedulable", "true");
+            assert.strictEqual(box.run("drain-node", { NODE_NAME: "dev-system-1", DRAIN_TIMEOUT: "5", KEEP_NODE: "true" }).status, 1);
+            assert.ok(box.exists("node/dev-system-1/unschedulable"));
         });
     });
 
@@ -772,7 +882,7 @@ describe("K3s node scripts", () => {
             assert.ok(!box.calls().some((c) => c.includes("drain")), "a dead kubelet would never let a drain finish");
         });
 
-        it("drains a predecessor whose kubelet still renews its lease (AWS deletes the old VM at the end of the run), bounded", () => {
+        it("drains a predecessor whose kubelet still renews its lease (a VM deleted before it was drained), bounded", () => {
             registeredAs("i-old", { ip: "10.0.0.9" });
             box.write("lease-alive", "");
             const result = forget();
@@ -805,6 +915,35 @@ describe("K3s node scripts", () => {
             assert.strictEqual(result.status, 0, result.stderr);
             assert.ok(!box.exists("node/a"));
             assert.ok(Date.now() - started < 10000, "no lease watch for a NotReady node");
+        });
+
+        it("fails, keeping the old Node, when its Lease cannot be read; a missing Lease counts as gone", () => {
+            registeredAs("i-old");
+            // The API answers node reads, not Lease reads (as when etcd times out on one request).
+            box.fake(
+                "k3s",
+                `if [ "$1" = --version ]; then echo "k3s version ${VERSION} (abc123)"; exit 0; fi
+case "$*" in *lease*) echo "Error from server (InternalError): etcdserver: request timed out" >&2; echo "k3s $*" >>"$SANDBOX/calls"; exit 1;; esac
+. "$SANDBOX/k3s-fake"`,
+            );
+            const failed = forget();
+            assert.strictEqual(failed.status, 1);
+            assert.match(failed.stderr, /cannot read lease a from the API server: not deciding whether the old a is gone/);
+            assert.ok(box.exists("node/a"), "not removed on an API error");
+            assert.ok(!box.calls().some((c) => c.includes("delete")));
+
+            box.preinstallK3s(VERSION);
+            registeredAs("i-old");
+            box.write("api-error", "");
+            assert.strictEqual(forget().status, 1, "nor on a node read that fails");
+            assert.ok(box.exists("node/a"));
+            fs.rmSync(path.join(box.dir, "api-error"));
+            fs.rmSync(path.join(box.dir, "lease/a"));
+            const noLease = forget({ LEASE_WATCH: "30" });
+            assert.strictEqual(noLease.status, 0, noLease.stderr);
+            assert.match(noLease.stdout, /still reads Ready but has no Lease: its kubelet is gone, no drain/);
+            assert.ok(!box.exists("node/a"));
+            assert.ok(noLease.seconds < 10, "no watch of a Lease that is not there");
         });
 
         it("a Node registered before the instance-id label: kept when Ready at this address, removed otherwise", () => {
@@ -843,7 +982,7 @@ describe("K3s node scripts", () => {
             box.node("a", { version: OLD, annotations: ["geoplatform.io/k3s-config=c1"] });
             const before = roll("before", "a");
             assert.strictEqual(before.status, 0, before.stderr);
-            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock").trim(), "a");
+            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock/holder").trim(), "a");
             assert.ok(box.calls().some((c) => c.startsWith("k3s kubectl drain a --ignore-daemonsets --delete-emptydir-data --timeout=300s")));
             assert.ok(box.read("node/a/annotations").includes("geoplatform.io/cordoned-for-upgrade=true"));
             assert.match(before.stdout, /new version: yes, new config: no/);
@@ -873,7 +1012,7 @@ describe("K3s node scripts", () => {
             const stale = roll("after", "a", { CONFIG_ID: "c2", READY_TIMEOUT: "1" });
             assert.strictEqual(stale.status, 1);
             assert.match(stale.stderr, /a is not Ready on v1\.33\.5\+k3s1 with its new config \(k3s\.io\/node-config-hash still H1\) after 1s/);
-            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock").trim(), "a", "keeps the lock");
+            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock/holder").trim(), "a", "keeps the lock");
 
             box.write("node/a/annotations", box.read("node/a/annotations").replace("node-config-hash=H1", "node-config-hash=H2"));
             const after = roll("after", "a", { CONFIG_ID: "c2" });
@@ -898,7 +1037,7 @@ describe("K3s node scripts", () => {
         it("keeps an administrator's cordon, and takes over a lock whose holder left the cluster", () => {
             box.node("b", { version: OLD });
             box.write("node/b/unschedulable", "true");
-            box.write("cm/geoplatform-upgrade-lock", "gone-1\n");
+            box.write("cm/geoplatform-upgrade-lock/holder", "gone-1\n");
             const before = roll("before", "b");
             assert.strictEqual(before.status, 0, before.stderr);
             assert.match(before.stdout, /holder gone-1 left the cluster/);
@@ -908,13 +1047,77 @@ describe("K3s node scripts", () => {
             assert.ok(box.exists("node/b/unschedulable"), "still cordoned: not by us");
         });
 
+        it("a failed drain puts the node back in service and marks the lock failed: an agent waiting for it in this run stops at once", async () => {
+            box.node("a", { version: OLD });
+            box.node("b", { version: OLD });
+            box.write("cm/geoplatform-upgrade-lock/holder", "a\n");
+            box.write("cm/geoplatform-upgrade-lock/since", `${Math.floor(Date.now() / 1000)}\n`);
+            const waiting = box.start("roll-node", { PHASE: "before", NODE_NAME: "b", K3S_VERSION: VERSION, CONFIG_ID: "c1", LOCK_TIMEOUT: "60" });
+            await new Promise((r) => setTimeout(r, 1500));
+            box.write("drain-fails", "");
+            const failed = roll("before", "a", { DRAIN_TIMEOUT: "1" });
+            assert.strictEqual(failed.status, 1);
+            assert.match(failed.stderr, /drain of a did not finish within 1s .*back in service unchanged, the upgrade lock marked failed/);
+            assert.ok(!box.exists("node/a/unschedulable"), "uncordoned: its pods may come back, it runs the old version");
+            assert.ok(!box.read("node/a/annotations").includes("cordoned-for-upgrade"));
+            assert.match(box.read("cm/geoplatform-upgrade-lock/failed").trim(), /^\d+ before$/);
+            const b = await waiting;
+            assert.strictEqual(b.status, 1);
+            assert.match(b.stderr, /the roll of a failed \(its 'before' step, ConfigMap kube-system\/geoplatform-upgrade-lock\): b is not rolled in this run/);
+            assert.ok(b.seconds < 20, `b stopped after ${b.seconds}s, not LOCK_TIMEOUT`);
+            assert.ok(!box.read("node/b/annotations").includes("cordoned"), "b untouched");
+
+            // The next run: a failure mark from an earlier run is not this run's; the holder carries on and clears it.
+            box.write("cm/geoplatform-upgrade-lock/failed", "1 before\n");
+            assert.match(roll("before", "b", { LOCK_TIMEOUT: "1" }).stderr, /waited 1s for the upgrade of a/);
+            fs.rmSync(path.join(box.dir, "drain-fails"));
+            assert.strictEqual(roll("before", "a").status, 0);
+            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock/failed").trim(), "");
+        });
+
+        it("takes over a lock held longer than its limit (a run stopped halfway, its holder still in the cluster)", () => {
+            box.node("a", { version: OLD });
+            box.node("b", { version: OLD });
+            box.write("cm/geoplatform-upgrade-lock/holder", "a\n");
+            box.write("cm/geoplatform-upgrade-lock/since", `${Math.floor(Date.now() / 1000) - 100}\n`);
+            assert.strictEqual(roll("before", "b", { LOCK_TIMEOUT: "1", HOLD_LIMIT: "3600" }).status, 1, "within the limit: waited for");
+            const taken = roll("before", "b", { HOLD_LIMIT: "50" });
+            assert.strictEqual(taken.status, 0, taken.stderr);
+            assert.match(taken.stdout, /held by a for more than 50s \(a run stopped halfway\): taking it over/);
+            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock/holder").trim(), "b");
+        });
+
+        it("repairs a node whose failed roll was reverted: its cordon, rolled-from mark and lock released, and its after passes", () => {
+            // A config roll drained a and failed; the change is reverted to the config a runs (c1).
+            box.node("a", {
+                annotations: [
+                    "geoplatform.io/k3s-config=c1",
+                    "k3s.io/node-config-hash=H1",
+                    "geoplatform.io/rolled-from-config-hash=H1",
+                    "geoplatform.io/cordoned-for-upgrade=true",
+                ],
+            });
+            box.write("node/a/unschedulable", "true");
+            box.write("cm/geoplatform-upgrade-lock/holder", "a\n");
+            box.write("cm/geoplatform-upgrade-lock/failed", "1 after\n");
+            const before = roll("before", "a");
+            assert.strictEqual(before.status, 0, before.stderr);
+            assert.match(before.stdout, /uncordoned a/);
+            assert.ok(!box.exists("node/a/unschedulable"));
+            assert.ok(!box.read("node/a/annotations").includes("rolled-from"));
+            assert.ok(!box.exists("cm/geoplatform-upgrade-lock"), "released for the other agents");
+            const after = roll("after", "a", { READY_TIMEOUT: "1" });
+            assert.strictEqual(after.status, 0, after.stderr);
+        });
+
         it("fails, keeping the node cordoned and the lock, when the node does not come back on the version", () => {
             box.node("a", { version: OLD });
-            box.write("cm/geoplatform-upgrade-lock", "a\n");
+            box.write("cm/geoplatform-upgrade-lock/holder", "a\n");
             const after = roll("after", "a", { READY_TIMEOUT: "1" });
             assert.strictEqual(after.status, 1);
             assert.match(after.stderr, /a is not Ready on v1\.33\.5\+k3s1 with its new config \(k3s\.io\/node-config-hash still unset\) after 1s/);
             assert.ok(box.exists("cm/geoplatform-upgrade-lock"));
+            assert.match(box.read("cm/geoplatform-upgrade-lock/failed").trim(), /^\d+ after$/, "marked failed: the waiting agents stop");
             assert.match(roll("before", "a").stdout, /drained a/, "the next run carries on with its own lock");
         });
     });

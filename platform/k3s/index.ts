@@ -5,6 +5,7 @@ import * as random from "@pulumi/random";
 import { GeoplatformConfig, Taint } from "../../config/types";
 import { BackupStore, ClusterNode, ClusterNodes } from "../../infra/types";
 import { etcdS3Endpoint } from "./etcd-backup";
+import { expiryWarning } from "./kubeconfig-expiry";
 import { createHash } from "crypto";
 import { haproxyConfig } from "../../infra/bastion";
 import { auditPolicy, k3sConfigYaml, podSecurityAdmissionConfig, redactedConfig, renderScript, ScriptName, shellQuote, sysctlConf } from "./render";
@@ -152,6 +153,8 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 ...SHUTDOWN_GRACE,
                 // A replaced first server finds the running cluster through the registration address instead of bootstrapping another.
                 ...(isFirst && servers.length > 1 ? { REGISTRATION_ADDRESS: cluster.registrationAddress } : {}),
+                // Rolled, it must find the running cluster: nothing to join means the cluster went with the old VM (review F3).
+                ...(isFirst && servers.length > 1 && config.rollNodes.includes(node.name) ? { ROLLED: "true" } : {}),
             };
             return runScript(
                 `${node.name}-k3s`,
@@ -321,24 +324,32 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                     { parent: this, dependsOn: [agent.resource, agentInstalls[i]] },
                 ),
         );
-        // OpenStack storage VMs: a replaced VM is deleted first, and its data volume's attachment before it, while the old VM
-        // still runs (Cinder has no stop-before-detach; AWS stops the instance, stopInstanceBeforeDetaching). This command
-        // holds the VM's id (replaced with it) and depends on the attachment, so the engine deletes it first: its delete
-        // drains the node on the first server, Longhorn's replicas there stop, and only then is the volume detached.
-        if (cluster.cloud === "openstack") {
-            for (const node of cluster.nodes.filter((n) => n.dataVolume && n !== first)) {
-                new command.remote.Command(
-                    `${node.name}-k3s-release-data`,
-                    {
-                        connection: connection(first),
-                        create: "true",
-                        delete: `sudo bash -c ${shellQuote(renderScript("drain-node", { NODE_NAME: node.name, KEEP_NODE: "true" }))}`,
-                        triggers: [node.instanceId],
-                        addPreviousOutputInEnv: false,
-                    },
-                    { parent: this, dependsOn: [node.dataVolume as pulumi.Resource, lastServer] },
-                );
-            }
+        // Every VM is replaced delete-first (infra/aws.ts, infra/openstack.ts). This command holds the VM's id, so the engine
+        // replaces it with the VM and deletes it first (pulumi/pulumi pkg/resource/deploy/step_generator.go: a
+        // delete-before-replace deletes the dependents a new id would replace, in reverse dependency order, then the
+        // resource): its delete drains the node while the old VM still runs, and the new VM's forget-node.sh removes the
+        // Node. It depends on the data volume's attachment, so a storage node is drained (Longhorn's replicas there
+        // stopped) before the volume is detached. It runs on the first server, on the second for the first; a single
+        // server has no one to drain it (its replacement is refused, config/validate.ts rollNodes).
+        for (const node of cluster.nodes) {
+            const on = node === first ? servers[1] : first;
+            if (!on) continue;
+            new command.remote.Command(
+                `${node.name}-k3s-release`,
+                {
+                    connection: connection(on),
+                    create: "true",
+                    delete: `sudo bash -c ${shellQuote(renderScript("drain-node", { NODE_NAME: node.name, KEEP_NODE: "true" }))}`,
+                    triggers: [node.instanceId],
+                    addPreviousOutputInEnv: false,
+                },
+                {
+                    parent: this,
+                    dependsOn: [node.resource, ...(node.dataVolume ? [node.dataVolume] : []), lastServer],
+                    // Its name until this release, on OpenStack storage nodes only: kept in the state, not deleted (which would drain).
+                    aliases: [{ name: `${node.name}-k3s-release-data` }],
+                },
+            );
         }
 
         // Retired: until this release every agent also had `<agent>-k3s-uninstall`, whose delete ran k3s-agent-uninstall.sh
@@ -380,6 +391,11 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 .all([read.stdout, cluster.apiEndpoint])
                 .apply(([kubeconfig, endpoint]) => kubeconfig.replace(/https:\/\/127\.0\.0\.1:6443/g, `https://${endpoint}:6443`)),
         );
+        // Known in every preview but a month's first: a certificate close to expiry is named before it stops every run.
+        read.stdout.apply((kubeconfig) => {
+            const warning = expiryWarning(kubeconfig, new Date());
+            if (warning) pulumi.log.warn(warning, this);
+        });
         // The kubeconfig is unknown in the first preview of a month (it is read again); the provider replaces itself, and with it every
         // Kubernetes resource, on an unknown kubeconfig unless a clusterIdentifier is set and unchanged
         // (pulumi/pulumi-kubernetes provider/pkg/provider/provider.go, DiffConfig).

@@ -173,8 +173,11 @@ describe("day 2: Longhorn data volumes", function () {
             const plan = planChanges(before, before, [urn(VM.prod, "prod-system-2")]);
             // Of the cloud resources (the K3s commands that set the new VM up again: test/day2/infra-changes.test.ts).
             const cloud = plan.replacedUrns.filter((u) => /\$(aws|openstack):/.test(u));
-            assert.deepStrictEqual(cloud.sort(), [urn(VM.prod, "prod-system-2"), urn(ATTACH.prod, "prod-system-2-data")].sort());
+            // prod's system nodes are its ingress nodes: the Elastic IP's association goes with the VM, the address stays.
+            const eipAssociation = urn("aws:ec2/eipAssociation:EipAssociation", "prod-system-2-ip");
+            assert.deepStrictEqual(cloud.sort(), [urn(VM.prod, "prod-system-2"), urn(ATTACH.prod, "prod-system-2-data"), eipAssociation].sort());
             assert.ok(!plan.replacedUrns.includes(urn(VOLUME.prod, "prod-system-2-data")));
+            assert.ok(!plan.replacedUrns.includes(urn("aws:ec2/eip:Eip", "prod-system-2-ip")));
         });
 
         it("dev: a larger data volume grows it in place, replacing nothing", async () => {

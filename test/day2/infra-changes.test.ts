@@ -3,7 +3,7 @@ import { validateConfig } from "../../config/validate";
 import { AWS_BASTION_IGNORED, AWS_NODE_IGNORED, OPENSTACK_BASTION_IGNORED, OPENSTACK_NODE_IGNORED } from "../../infra/lifecycle";
 import { RecordedResource, runStack, sharedStackRun, StackRun } from "../harness/run-stack";
 import { rawGeoplatformConfig, readStackFile, StackName } from "../harness/stack-config";
-import { Plan, planChanges } from "./plan";
+import { deletedBeforeReplacement, Plan, planChanges } from "./plan";
 
 // Day-2 changes simulated on the mocked program: the real stack file, then the
 // same file with one change, and what `pulumi up` would do between the two.
@@ -162,6 +162,17 @@ describe("day 2: infrastructure changes", function () {
             assert.doesNotThrow(() => validateConfig({ ...grown, rollNodes: ["dev-control-plane-1"] }, "dev"));
         });
 
+        it("dev grown from 1 to 3 servers while rolling its first server: validation cannot tell, the first server's install refuses to bootstrap", async () => {
+            const grown = edited("dev", "nodeGroups", (g: any) => (g["control-plane"].count = 3));
+            const rolled = await runStack("dev", { ...grown, ...newImage("dev"), "geoplatform:rollNodes": ["dev-control-plane-1"] });
+            const stdin = (run: StackRun, name: string) => String((run.resources.find((r) => r.name === name) as RecordedResource).inputs.stdin);
+            assert.match(stdin(rolled, "dev-control-plane-1-k3s"), /^ROLLED='true'$/m);
+            assert.match(stdin(rolled, "dev-control-plane-1-k3s"), /^REGISTRATION_ADDRESS='/m);
+            assert.doesNotMatch(stdin(rolled, "dev-control-plane-2-k3s"), /^ROLLED=/m, "only the first server bootstraps");
+            const notRolled = await runStack("dev", grown);
+            assert.doesNotMatch(stdin(notRolled, "dev-control-plane-1-k3s"), /^ROLLED=/m);
+        });
+
         it("refuses a name that is not a VM of the stack, a repeated one and a non-string, one message each", () => {
             const problems = (stack: StackName, rollNodes: unknown) => {
                 try {
@@ -283,10 +294,12 @@ describe("day 2: infrastructure changes", function () {
                     const vm = run.resources.find((r) => r.name === name && (r.type === AWS_VM || r.type === OS_VM)) as RecordedResource;
                     const plan = planChanges(run, run, [vm.urn]);
                     const replacedCloud = plan.replace.filter((n) => run.resources.some((r) => r.name === n && /^(aws|openstack):/.test(r.type)));
-                    // The storage node's volume attachment is named like its volume, which stays (checked by URN).
-                    assert.deepStrictEqual(replacedCloud, name.includes("-system-") ? [name, `${name}-data`] : [name], JSON.stringify(plan.reasons));
+                    // The storage node's volume attachment is named like its volume, which stays (checked by URN); on AWS an
+                    // ingress node's Elastic IP association (named like the address, which stays) goes with the VM too.
+                    const expected = name.includes("-system-") ? [name, `${name}-data`, ...(stack === "prod" ? [`${name}-ip`] : [])] : [name];
+                    assert.deepStrictEqual(replacedCloud, expected.sort(), JSON.stringify(plan.reasons));
                     assertNoDataLost(run, run, plan);
-                    if (stack === "dev") assert.strictEqual(vm.options.deleteBeforeReplace, true);
+                    assert.strictEqual(vm.options.deleteBeforeReplace, true);
                 });
             }
         }
@@ -304,22 +317,20 @@ describe("day 2: infrastructure changes", function () {
         };
         for (const stack of ["dev", "prod"] as const) {
             for (const name of roles[stack]) {
-                it(`${stack}: replacing ${name} re-runs its install, its forget, its reconcile and the readiness wait (its new id; an OpenStack storage node's drain before the detach), no other node's commands`, async () => {
+                it(`${stack}: replacing ${name} re-runs its install, its forget, its reconcile, its release (the drain before the delete) and the readiness wait (its new id), no other node's commands`, async () => {
                     const before = await sharedStackRun(stack);
                     const after = await runStack(stack);
                     const vm = after.resources.find((r) => r.name === name && (r.type === AWS_VM || r.type === OS_VM)) as RecordedResource;
                     const plan = planChanges(before, after, [vm.urn]);
                     const commands = plan.replace.filter((n) => after.resources.some((r) => r.name === n && r.type === COMMAND)).sort();
                     const single = stack === "dev" && name.includes("control-plane");
-                    const storage = stack === "dev" && name.includes("-system-");
                     // Its host key is read again first (infra/host-keys.ts): the new VM has a new one.
                     const expected = [
                         `${name}-host-key`,
                         `${name}-k3s`,
                         `${name}-reconcile`,
                         `${stack}-nodes-ready`,
-                        ...(single ? [] : [`${name}-k3s-forget`]),
-                        ...(storage ? [`${name}-k3s-release-data`] : []),
+                        ...(single ? [] : [`${name}-k3s-forget`, `${name}-k3s-release`]),
                     ].sort();
                     assert.deepStrictEqual(commands, expected, JSON.stringify(plan.reasons));
                     assert.deepStrictEqual(plan.reasons[`${name}-k3s`], [`id of ${name}`]);
@@ -331,33 +342,91 @@ describe("day 2: infrastructure changes", function () {
         }
     });
 
-    describe("OpenStack: a storage VM is drained before its data volume is detached", () => {
-        it("dev: each storage node's release command holds its VM's id, depends on the attachment and drains (keeping the Node) when deleted", async () => {
-            const run = await sharedStackRun("dev");
-            const storage = vms(run).filter((vm) =>
-                run.resources.some((r) => r.type === "openstack:compute/volumeAttach:VolumeAttach" && r.name === `${vm.name}-data`),
-            );
-            assert.deepStrictEqual(
-                storage.map((vm) => vm.name),
-                ["dev-system-1"],
-            );
-            for (const vm of storage) {
-                const release = run.resources.find((r) => r.name === `${vm.name}-k3s-release-data`) as RecordedResource;
-                const attachment = run.resources.find(
-                    (r) => r.type === "openstack:compute/volumeAttach:VolumeAttach" && r.name === `${vm.name}-data`,
-                ) as RecordedResource;
-                assert.deepStrictEqual(release.inputs.triggers, [`${vm.name}-id`]);
-                assert.ok(release.dependencies.includes(attachment.urn), "deleted before the attachment it depends on");
-                assert.match(release.inputs.delete, /KEEP_NODE='"'"'true'"'"'/);
-                assert.match(release.inputs.delete, /kubectl drain "\$NODE_NAME"/);
-                assert.strictEqual(release.inputs.create, "true");
-                // Replacing the VM (delete-first) replaces the attachment and the release command with it.
-                const plan = planChanges(run, run, [vm.urn]);
-                assert.ok(plan.replace.includes(`${vm.name}-k3s-release-data`), JSON.stringify(plan.reasons));
-                assert.deepStrictEqual(plan.reasons[`${vm.name}-k3s-release-data`], [`id of ${vm.name}`]);
+    describe("a replaced VM: the old one drained, then deleted, then the new one created (delete-before-replace)", () => {
+        // The default replacement creates the new VM first and deletes the old one at the end of the run: the new VM
+        // would join while the old kubelet still runs under the same node name (and an OpenStack port or EBS volume is
+        // attached to one VM at a time).
+        const roles = {
+            dev: ["dev-system-1", "dev-processing-1"],
+            prod: ["prod-control-plane-1", "prod-control-plane-2", "prod-system-1", "prod-processing-2"],
+        };
+        for (const stack of ["dev", "prod"] as const) {
+            it(`${stack}: every VM is replaced delete-first`, async () => {
+                for (const vm of vms(await sharedStackRun(stack))) assert.strictEqual(vm.options.deleteBeforeReplace, true, vm.name);
+            });
+            for (const name of roles[stack]) {
+                it(`${stack}: replacing ${name} drains it (its release command's delete) before its data volume's attachment and the VM are deleted`, async () => {
+                    const run = await sharedStackRun(stack);
+                    const vm = vms(run).find((r) => r.name === name) as RecordedResource;
+                    const plan = planChanges(run, run, [vm.urn]);
+                    const release = run.resources.find((r) => r.name === `${name}-k3s-release`) as RecordedResource;
+                    assert.deepStrictEqual(release.inputs.triggers, [`${name}-id`]);
+                    assert.deepStrictEqual(plan.reasons[`${name}-k3s-release`], [`id of ${name}`]);
+                    assert.match(release.inputs.delete, /KEEP_NODE='"'"'true'"'"'/);
+                    assert.match(release.inputs.delete, /kubectl drain "\$NODE_NAME"/);
+                    assert.strictEqual(release.inputs.create, "true");
+                    // The first server is drained from the second, every other node from the first.
+                    const on = name.endsWith("-control-plane-1") ? `${stack}-control-plane-2` : `${stack}-control-plane-1`;
+                    const address =
+                        stack === "prod"
+                            ? (vms(run).find((r) => r.name === on) as RecordedResource).state.privateIp
+                            : (run.resources.find((r) => r.name === `${on}-port`) as RecordedResource).state.allFixedIps[0];
+                    assert.strictEqual(release.inputs.connection.host, address);
+                    const order = deletedBeforeReplacement(run, plan, vm.urn);
+                    const storage = name.includes("-system-");
+                    const at = (n: string) => order.indexOf(n);
+                    assert.ok(at(`${name}-k3s-release`) >= 0, order.join(", "));
+                    assert.strictEqual(order[order.length - 1], name, "the VM goes last, before its replacement is created");
+                    if (storage) {
+                        const attachment = run.resources.find((r) => r.name === `${name}-data` && /VolumeAttach/.test(r.type)) as RecordedResource;
+                        assert.ok(release.dependencies.includes(attachment.urn));
+                        assert.ok(at(`${name}-k3s-release`) < order.lastIndexOf(`${name}-data`), `drained before the detach: ${order.join(", ")}`);
+                    }
+                    // Nothing that runs on the new VM (install, forget) is deleted with a command that does something.
+                    for (const n of order.filter((o) => run.resources.some((r) => r.name === o && r.type === "command:remote:Command"))) {
+                        const command = run.resources.find((r) => r.name === n && r.type === "command:remote:Command") as RecordedResource;
+                        assert.ok(n === `${name}-k3s-release` || command.inputs.delete === undefined, `${n} runs a delete`);
+                    }
+                });
             }
-            const prod = await sharedStackRun("prod");
-            assert.ok(!prod.resources.some((r) => r.name.endsWith("-k3s-release-data")), "AWS stops the instance before detaching");
+        }
+
+        it("dev: the only server has no release (no other server to drain it from), every other node has one", async () => {
+            const run = await sharedStackRun("dev");
+            const released = run.resources.filter((r) => r.name.endsWith("-k3s-release")).map((r) => r.name);
+            assert.deepStrictEqual(released.sort(), ["dev-processing-1-k3s-release", "dev-system-1-k3s-release"]);
+        });
+    });
+
+    describe("AWS ingress addresses", () => {
+        it("prod: each ingress node has its own protected Elastic IP, its public address and the stack's ingressIps output", async () => {
+            const run = await sharedStackRun("prod");
+            const ingress = vms(run).filter((vm) => vm.inputs.tags?.["geoplatform:edge"] === "ingress");
+            assert.ok(ingress.length >= 2, "ingress nodes never all replaced together needs more than one");
+            for (const vm of ingress) {
+                const eip = run.resources.find((r) => r.type === "aws:ec2/eip:Eip" && r.name === `${vm.name}-ip`) as RecordedResource;
+                assert.ok(eip, vm.name);
+                assert.strictEqual(eip.options.protect, true);
+                assert.strictEqual(eip.options.retainOnDelete, true);
+                assert.strictEqual(eip.inputs.instance, undefined, "associated separately, so a new VM does not touch the address");
+                const association = run.resources.find(
+                    (r) => r.type === "aws:ec2/eipAssociation:EipAssociation" && r.name === `${vm.name}-ip`,
+                ) as RecordedResource;
+                assert.strictEqual(association.inputs.instanceId, `${vm.name}-id`);
+                assert.strictEqual(association.inputs.allocationId, eip.state.allocationId);
+            }
+        });
+
+        it("prod: replacing an ingress VM keeps its Elastic IP; only the association is replaced, deleted before the VM", async () => {
+            const run = await sharedStackRun("prod");
+            const vm = vms(run).find((r) => r.inputs.tags?.["geoplatform:edge"] === "ingress" && !isBastion(r)) as RecordedResource;
+            const plan = planChanges(run, run, [vm.urn]);
+            const eip = run.resources.find((r) => r.type === "aws:ec2/eip:Eip" && r.name === `${vm.name}-ip`) as RecordedResource;
+            const association = run.resources.find((r) => r.type === "aws:ec2/eipAssociation:EipAssociation" && r.name === `${vm.name}-ip`) as RecordedResource;
+            assert.ok(!plan.replacedUrns.includes(eip.urn), JSON.stringify(plan.reasons));
+            assert.ok(plan.replacedUrns.includes(association.urn));
+            assert.deepStrictEqual(plan.reasons[`${vm.name}-ip`], [`id of ${vm.name}`]);
+            assert.ok(deletedBeforeReplacement(run, plan, vm.urn).includes(`${vm.name}-ip`));
         });
     });
 

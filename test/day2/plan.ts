@@ -10,7 +10,7 @@ import { RecordedResource, StackRun } from "../harness/run-stack";
  * ForceNew inputs (Pulumi names) of the resource types whose replacement
  * matters here, from the providers' source:
  * - terraform-provider-aws (bridged by @pulumi/aws 7.x): internal/service/ec2/ec2_instance.go,
- *   ebs_volume.go, ebs_volume_attachment.go;
+ *   ebs_volume.go, ebs_volume_attachment.go, ec2_eip_association.go;
  * - terraform-provider-openstack v1.54.1 (bridged by @pulumi/openstack 3.15.2):
  *   resource_openstack_compute_instance_v2.go, resource_openstack_networking_port_v2.go,
  *   resource_openstack_blockstorage_volume_v3.go, resource_openstack_compute_volume_attach_v2.go.
@@ -30,6 +30,8 @@ export const FORCE_NEW: Record<string, string[]> = {
     ],
     "aws:ebs/volume:Volume": ["availabilityZone", "encrypted", "kmsKeyId", "snapshotId", "outpostArn", "multiAttachEnabled"],
     "aws:ec2/volumeAttachment:VolumeAttachment": ["deviceName", "instanceId", "volumeId"],
+    // ec2_eip_association.go: every argument.
+    "aws:ec2/eipAssociation:EipAssociation": ["allocationId", "allowReassociation", "instanceId", "networkInterfaceId", "privateIpAddress", "publicIp"],
     "openstack:compute/instance:Instance": ["region", "userData", "availabilityZone", "networks", "configDrive", "keyPair", "blockDevices"],
     "openstack:networking/port:Port": ["region", "networkId", "tenantId", "valueSpecs"],
     "openstack:blockstorage/volume:Volume": ["region", "availabilityZone", "snapshotId", "sourceVolId", "imageId", "volumeType"],
@@ -126,4 +128,36 @@ export function planChanges(before: StackRun, after: StackRun, forced: string[] 
     plan.update = plan.update.filter((n) => !plan.replace.includes(n));
     for (const list of [plan.create, plan.delete, plan.replace, plan.update]) list.sort();
     return plan;
+}
+
+/**
+ * What the engine deletes, in order, before it creates the replacement of `urn`: nothing when it replaces create-first
+ * (the old resource is deleted at the end of the run); with deleteBeforeReplace, the replaced resources that depend on
+ * it, each before what it depends on, then the resource itself (pulumi/pulumi pkg/resource/deploy/step_generator.go,
+ * continueStepsFromDiff and calculateDependentReplacements).
+ */
+export function deletedBeforeReplacement(run: StackRun, plan: Plan, urn: string): string[] {
+    const resources = run.resources.filter((r) => r.custom);
+    const target = resources.find((r) => r.urn === urn) as RecordedResource;
+    if (!target.options.deleteBeforeReplace) return [];
+    const dependents = new Set<string>();
+    let grew = true;
+    while (grew) {
+        grew = false;
+        for (const r of resources) {
+            if (dependents.has(r.urn) || !plan.replacedUrns.includes(r.urn)) continue;
+            if (r.dependencies.some((d) => d === urn || dependents.has(d))) {
+                dependents.add(r.urn);
+                grew = true;
+            }
+        }
+    }
+    // Dependents first: a resource is deleted only once nothing left depends on it.
+    const order: RecordedResource[] = [];
+    const left = resources.filter((r) => dependents.has(r.urn));
+    while (left.length > 0) {
+        const next = left.findIndex((r) => !left.some((o) => o !== r && o.dependencies.includes(r.urn)));
+        order.push(...left.splice(next, 1));
+    }
+    return [...order.map((r) => r.name), target.name];
 }

@@ -51,7 +51,7 @@ export const RESOURCE_OUTPUTS: Record<string, OutputMock> = {
         privateIp: `10.20.128.${octetFor(`private:${name}`)}`,
         publicIp: inputs.associatePublicIpAddress ? `198.51.100.${octetFor(`public:${name}`)}` : "",
     }),
-    "aws:ec2/eip:Eip": (name) => ({ publicIp: `198.51.100.${octetFor(`public:${name}`)}` }),
+    "aws:ec2/eip:Eip": (name) => ({ publicIp: `198.51.100.${octetFor(`public:${name}`)}`, allocationId: `eipalloc-${name}` }),
     "aws:ec2/keyPair:KeyPair": (_name, inputs) => ({ keyName: inputs.keyName }),
     // The backup bucket (infra/backup-*.ts): auto-named as the providers name it, keys as sentinels.
     "aws:s3/bucket:Bucket": (name, inputs) => ({ bucket: `${inputs.bucketPrefix ?? name}mock`, arn: `arn:aws:s3:::${inputs.bucketPrefix ?? name}mock` }),

@@ -1,41 +1,76 @@
 #!/usr/bin/env bash
-# Runs on a server when a node leaves the stack (or its VM is replaced):
-# evicts its pods, then removes the Node object, so that a new VM of the same
-# name can register (K3s refuses a name whose node-password Secret exists,
-# k3s-io/k3s#3973). Bounded: a node that is not Ready (a vanished spot
-# instance, a dead VM) cannot evict anything, so it is removed without a
-# drain, and the pod garbage collector deletes its pods. A node that is
-# already gone is not an error.
-# With KEEP_NODE=true it only drains: before an OpenStack storage VM's data
-# volume is detached (the VM is replaced), so no Longhorn replica writes to it.
+# Runs on a server when a node leaves the stack or before its VM is deleted
+# for a replacement: evicts its pods, then removes the Node object, so that a
+# new VM of the same name can register (K3s refuses a name whose node-password
+# Secret exists, k3s-io/k3s#3973). Bounded: a node whose kubelet is dead (a
+# vanished spot instance, a dead VM) cannot evict anything, so it is removed
+# without a drain, and the pod garbage collector deletes its pods. Dead means
+# not Ready, or Ready with a Lease its kubelet no longer renews: the node
+# lifecycle controller marks a node Unknown only once its Lease is older than
+# node-monitor-grace-period (about 40 s), and a drain in that window would wait its
+# whole timeout for pods that never terminate. A node that is already gone is
+# not an error; an API that does not answer is.
+# With KEEP_NODE=true it only drains: before a VM is deleted (it is replaced),
+# so no pod and no Longhorn replica runs on it; the new VM's forget-node.sh
+# removes the Node.
 #   NODE_NAME      the node name
-#   DRAIN_TIMEOUT  seconds for the drain of a Ready node; default below
-#   KEEP_NODE      true: drain, keep the Node (its replacement's forget-node.sh removes it)
+#   DRAIN_TIMEOUT  seconds for the drain of a live node; default below
+#   LEASE_WATCH    seconds to watch the Lease for a renewal; default below
+#   KEEP_NODE      true: drain, keep the Node
 set -euo pipefail
 
 : "${NODE_NAME:?}"
 drain_timeout=${DRAIN_TIMEOUT:-300}
+# The kubelet renews its Lease every 10 s (a quarter of its 40 s duration, k8s.io/kubernetes pkg/kubelet/kubelet.go).
+lease_watch=${LEASE_WATCH:-30}
 keep_node=${KEEP_NODE:-false}
 
 kubectl() { timeout 30 k3s kubectl "$@"; }
+fail() {
+    echo "geoplatform: $*" >&2
+    exit 1
+}
+# Only NotFound (empty with --ignore-not-found) means gone: any other error fails the step.
+read_api() {
+    kubectl get "$@" --ignore-not-found || fail "cannot read $1 $2 from the API server: not deciding whether node $NODE_NAME is gone"
+}
+renew_time() { read_api lease "$NODE_NAME" -n kube-node-lease -o 'jsonpath={.spec.renewTime}'; }
+# True when the kubelet renews its Lease within lease_watch seconds; a missing Lease is a dead kubelet.
+kubelet_alive() {
+    local first now deadline=$((SECONDS + lease_watch))
+    first=$(renew_time) || exit 1
+    [[ -n $first ]] || return 1
+    while ((SECONDS < deadline)); do
+        sleep 2
+        now=$(renew_time) || exit 1
+        [[ -n $now ]] || return 1
+        [[ $now == "$first" ]] || return 0
+    done
+    return 1
+}
 
-if ! kubectl get node "$NODE_NAME" >/dev/null 2>&1; then
+node=$(read_api node "$NODE_NAME" -o name)
+if [[ -z $node ]]; then
     echo "geoplatform: node $NODE_NAME already gone"
     exit 0
 fi
-ready=$(kubectl get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
-if [[ $ready == True ]]; then
+ready=$(read_api node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')
+if [[ $ready != True ]]; then
+    echo "geoplatform: node $NODE_NAME is not Ready (${ready:-no status}): no drain"
+elif ! kubelet_alive; then
+    echo "geoplatform: node $NODE_NAME still reads Ready but its kubelet renewed no lease for ${lease_watch}s: it is dead, no drain"
+else
     # A PodDisruptionBudget (Longhorn's last replica, a single database
     # instance) may block the drain: fail rather than lose data.
     # --force: a pod with no controller (a JupyterHub user server) would stop the drain at once; it is deleted
     # (its user re-spawns at the next login, an open kernel is lost).
-    timeout $((drain_timeout + 30)) k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${drain_timeout}s" --force ||
-        {
-            echo "geoplatform: drain of $NODE_NAME did not finish within ${drain_timeout}s (a PodDisruptionBudget?); the node stays, cordoned. Fix and re-run." >&2
-            exit 1
-        }
-else
-    echo "geoplatform: node $NODE_NAME is not Ready (${ready:-no status}): no drain"
+    # A failed drain leaves the node as it was (kubectl drain cordons first): the VM stays, and a change reverted
+    # after the failure must not leave it cordoned for good. An administrator's cordon is kept.
+    cordoned=$(read_api node "$NODE_NAME" -o 'jsonpath={.spec.unschedulable}')
+    if ! timeout $((drain_timeout + 30)) k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${drain_timeout}s" --force; then
+        [[ $cordoned == true ]] || kubectl uncordon "$NODE_NAME" >/dev/null || true
+        fail "drain of $NODE_NAME did not finish within ${drain_timeout}s (a PodDisruptionBudget?); the node is kept, back in service. Fix and re-run."
+    fi
 fi
 if [[ $keep_node == true ]]; then
     echo "geoplatform: drained node $NODE_NAME, kept"

@@ -9,11 +9,13 @@
 # predecessor's. The address cannot tell: an OpenStack replacement keeps it.
 # A Node without the label registered before the label existed: it is this
 # VM's when Ready at this address (that is only the first run with the label).
-# Whether the predecessor still runs (AWS deletes the old VM at the end of the
-# run) is read from its kubelet's Lease, which a live kubelet renews every 10 s:
-# a Node that still reads Ready after its VM is gone (the controller marks it
-# NotReady only after its grace period) is removed without a drain, which a
-# dead kubelet could never finish. Every step is bounded.
+# Whether the predecessor still runs (its VM is deleted before this one is
+# created, after a drain; a VM can still vanish undrained) is read from its
+# kubelet's Lease, which a live kubelet renews every 10 s: a Node that still
+# reads Ready after its VM is gone (the controller marks it NotReady only
+# after its grace period) is removed without a drain, which a dead kubelet
+# could never finish. Only a missing Lease or one not renewed counts as gone:
+# an API error fails the step. Every step is bounded.
 #   NODE_NAME      the node name
 #   INSTANCE_ID    the new VM's cloud id
 #   NODE_IP        the new VM's private address (for a Node without the label)
@@ -26,10 +28,23 @@ lease_watch=${LEASE_WATCH:-30}
 drain_timeout=${DRAIN_TIMEOUT:-300}
 
 kubectl() { timeout 30 k3s kubectl "$@"; }
-field() { kubectl get node "$NODE_NAME" -o "jsonpath=$1" 2>/dev/null || true; }
-renewed() { kubectl get lease "$NODE_NAME" -n kube-node-lease -o 'jsonpath={.spec.renewTime}' 2>/dev/null || true; }
+fail() {
+    echo "geoplatform: $*" >&2
+    exit 1
+}
+# Only NotFound (empty with --ignore-not-found) means absent: any other error fails the step.
+read_api() {
+    kubectl get "$@" --ignore-not-found || fail "cannot read $1 $2 from the API server: not deciding whether the old $NODE_NAME is gone"
+}
+field() { read_api node "$NODE_NAME" -o "jsonpath=$1"; }
+renewed() { read_api lease "$NODE_NAME" -n kube-node-lease -o 'jsonpath={.spec.renewTime}'; }
 
-if ! command -v k3s >/dev/null 2>&1 || ! kubectl get node "$NODE_NAME" >/dev/null 2>&1; then
+if ! command -v k3s >/dev/null 2>&1; then
+    echo "geoplatform: no Node $NODE_NAME yet"
+    exit 0
+fi
+node=$(read_api node "$NODE_NAME" -o name)
+if [[ -z $node ]]; then
     echo "geoplatform: no Node $NODE_NAME yet"
     exit 0
 fi
@@ -46,10 +61,11 @@ if [[ -z $registered && $address == "$NODE_IP" && $ready == True ]]; then
 fi
 
 alive=false
+first=""
 if [[ $ready == True ]]; then
     first=$(renewed)
     deadline=$((SECONDS + lease_watch))
-    while ((SECONDS < deadline)); do
+    while [[ -n $first ]] && ((SECONDS < deadline)); do
         sleep 2
         now=$(renewed)
         if [[ -n $now && $now != "$first" ]]; then
@@ -66,6 +82,8 @@ if [[ $alive == true ]]; then
         echo "geoplatform: drain of the old $NODE_NAME (${registered:-no instance id}, $address) did not finish within ${drain_timeout}s (a PodDisruptionBudget?). Fix and re-run." >&2
         exit 1
     }
+elif [[ $ready == True && -z $first ]]; then
+    echo "geoplatform: the old $NODE_NAME still reads Ready but has no Lease: its kubelet is gone, no drain"
 elif [[ $ready == True ]]; then
     echo "geoplatform: the old $NODE_NAME still reads Ready but its kubelet renewed no lease for ${lease_watch}s: its VM is gone, no drain"
 fi

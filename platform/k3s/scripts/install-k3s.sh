@@ -22,6 +22,8 @@
 #                   the cluster exists and this is a replaced first server: it
 #                   joins through that address instead of starting a second
 #                   cluster.
+#   ROLLED          true on a first server listed in geoplatform:rollNodes: with
+#                   no etcd data and no server answering, refuse to bootstrap
 #   GEOPLATFORM_ROOT  filesystem prefix, empty on nodes (tests point it elsewhere)
 #   APT_LOCK_TIMEOUT, APT_RETRY_INTERVAL, START_TIMEOUT  seconds; defaults below
 #                   (tests shorten them)
@@ -61,6 +63,8 @@ fail() {
     echo "geoplatform: $*" >&2
     exit 1
 }
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 
 # Package installs race with cloud-init's own on a fresh VM; status 2 means
 # "done with recoverable errors", which is fine for us.
@@ -74,33 +78,37 @@ if command -v cloud-init >/dev/null 2>&1; then
     esac
 fi
 
-# Longhorn needs iSCSI on every node, and NFS for RWX volumes.
+# DPkg::Lock::Timeout waits for dpkg's own locks only (lock-frontend and lock, apt-pkg/deb/debsystem.cc). apt's lists
+# lock (apt-get update) and archives lock (/var/cache/apt/archives/lock, install) are taken without waiting
+# (pkgAcquire::GetLock, apt-pkg/acquire.cc; the same in apt 2.4 and 2.7) and fail at once while unattended-upgrades
+# holds them. So a lock failure is retried, as is any failure of update (a mirror not reachable yet), all within one
+# deadline of apt_lock_timeout seconds.
+apt_errors="$scratch/apt-errors"
 apt_get() {
-    timeout $((apt_lock_timeout + 600)) env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$apt_lock_timeout" "$@" ||
-        fail "apt-get $* failed (status $?); the dpkg lock was waited for up to ${apt_lock_timeout}s"
-}
-# DPkg::Lock::Timeout covers the dpkg lock only, not the lists lock (/var/lib/apt/lists/lock) that apt-get update
-# takes and that unattended-upgrades' own update holds: update is retried, for as long as the dpkg lock is waited for.
-apt_update() {
-    local deadline=$((SECONDS + apt_lock_timeout)) status
+    local what=$1 deadline=$((SECONDS + apt_lock_timeout)) status
     while true; do
         status=0
-        timeout 600 env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$apt_lock_timeout" update -qq || status=$?
+        timeout $((apt_lock_timeout + 600)) env DEBIAN_FRONTEND=noninteractive \
+            apt-get -o DPkg::Lock::Timeout=$((deadline > SECONDS ? deadline - SECONDS : 1)) "$@" 2>"$apt_errors" || status=$?
+        cat "$apt_errors" >&2
         ((status == 0)) && return 0
-        ((SECONDS < deadline)) || fail "apt-get update still failed (status $status) after ${apt_lock_timeout}s of retries (the apt lists lock /var/lib/apt/lists/lock held, or no package mirror)"
-        echo "geoplatform: apt-get update failed (status $status), retrying in ${apt_retry_interval}s" >&2
+        if [[ $what != update ]] && ! grep -qE 'Could not get lock|Unable to lock' "$apt_errors"; then
+            fail "apt-get $* failed (status $status)"
+        fi
+        ((SECONDS < deadline)) || fail "apt-get $what still failed (status $status) after ${apt_lock_timeout}s of retries (an apt lock held: /var/lib/apt/lists/lock, /var/cache/apt/archives/lock or dpkg's; or no package mirror)"
+        echo "geoplatform: apt-get $what failed (status $status), retrying in ${apt_retry_interval}s" >&2
         sleep "$apt_retry_interval"
     done
 }
+# Longhorn needs iSCSI on every node, and NFS for RWX volumes.
 if ! dpkg -s open-iscsi nfs-common >/dev/null 2>&1; then
-    apt_update
+    apt_get update -qq
     apt_get install -y -qq open-iscsi nfs-common
 fi
 timeout 60 systemctl enable --now iscsid >/dev/null || fail "could not start iscsid"
 
 install -d -m 0700 "$config_dir" "$state_dir"
-new_config=$(mktemp)
-trap 'rm -f "$new_config"' EXIT
+new_config="$scratch/new"
 base64 -d <<<"$K3S_CONFIG_B64" >"$new_config"
 registration=${REGISTRATION_ADDRESS:-}
 if [[ -n $registration && ! -d "$root/var/lib/rancher/k3s/server/db/etcd" ]] && grep -qx 'cluster-init: true' "$new_config"; then
@@ -110,6 +118,10 @@ if [[ -n $registration && ! -d "$root/var/lib/rancher/k3s/server/db/etcd" ]] && 
         sed -i '/^cluster-init: true$/d' "$new_config"
         echo "server: \"https://$registration:6443\"" >>"$new_config"
         echo "geoplatform: the cluster exists (a server answers at $registration): joining it instead of bootstrapping a new one"
+    elif [[ ${ROLLED:-false} == true ]]; then
+        # A rolled first server replaces a running cluster's: bootstrapping would start an empty one that the other
+        # servers then join (the servers grown from one in the same run, validation cannot see the state).
+        fail "this first server is being rolled (geoplatform:rollNodes), but no server answers at $registration: refusing to bootstrap a new, empty cluster. Were the servers grown in this same run? The old etcd went with the old VM: restore from an etcd snapshot (docs/restore.md, \"The whole cluster into new VMs\"), and grow the servers in their own pulumi up before rolling"
     fi
 fi
 if ! cmp -s "$new_config" "$config_file"; then

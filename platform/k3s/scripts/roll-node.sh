@@ -10,12 +10,19 @@
 # writes the hash of its (token-redacted) arguments, config file included, to
 # the Node's k3s.io/node-config-hash (k3s-io/k3s pkg/nodeconfig/nodeconfig.go);
 # "before" records the running hash, "after" waits for a different one.
+# A step that fails while holding the lock marks it failed (a trap), so the
+# agents waiting for it in this run fail at once instead of waiting out
+# LOCK_TIMEOUT; a failed "before" also undoes its cordon. The holder's next
+# run carries on with its lock. A lock whose holder left the cluster, or held
+# longer than HOLD_LIMIT (a run killed halfway), is taken over. A node back on
+# its running version and config (a change reverted after a failed roll) has
+# its cordon, its rolled-from mark and its lock released by "before".
 #   PHASE        before: take the lock, cordon, drain | after: wait for the
 #                node on the new version and config, uncordon, release the lock
 #   NODE_NAME    the agent
 #   K3S_VERSION  the version it runs after the restart
 #   CONFIG_ID    a hash of its config without the token
-#   LOCK_TIMEOUT, DRAIN_TIMEOUT, READY_TIMEOUT  seconds; defaults below
+#   LOCK_TIMEOUT, DRAIN_TIMEOUT, READY_TIMEOUT, HOLD_LIMIT  seconds; defaults below
 set -euo pipefail
 
 : "${PHASE:?}" "${NODE_NAME:?}" "${K3S_VERSION:?}" "${CONFIG_ID:?}"
@@ -28,6 +35,11 @@ rolled_from=geoplatform.io/rolled-from-config-hash
 lock_timeout=${LOCK_TIMEOUT:-3600}
 drain_timeout=${DRAIN_TIMEOUT:-300}
 ready_timeout=${READY_TIMEOUT:-900}
+# Longer than any legitimate hold: a drain, the install (SSH dials, cloud-init, apt, the installer, the start) and "after".
+hold_limit=${HOLD_LIMIT:-7200}
+started=$(date +%s)
+holding=false
+cordoned_now=false
 
 kubectl() { timeout 30 k3s kubectl "$@"; }
 fail() {
@@ -36,7 +48,30 @@ fail() {
 }
 node_field() { kubectl get node "$NODE_NAME" -o "jsonpath=$1" 2>/dev/null || true; }
 annotation() { node_field "{.metadata.annotations.${1//./\\.}}"; }
-holder() { kubectl get configmap "$lock" -n kube-system -o 'jsonpath={.data.holder}' 2>/dev/null || true; }
+lock_field() { kubectl get configmap "$lock" -n kube-system -o "jsonpath={.data.$1}" 2>/dev/null || true; }
+holder() { lock_field holder; }
+release_lock() {
+    if [[ $(holder) == "$NODE_NAME" ]]; then
+        kubectl delete configmap "$lock" -n kube-system --ignore-not-found >/dev/null
+    fi
+}
+uncordon_ours() {
+    if [[ $(annotation "$cordoned") == true ]]; then
+        kubectl uncordon "$NODE_NAME" >/dev/null
+        kubectl annotate node "$NODE_NAME" "$cordoned-" >/dev/null
+        echo "geoplatform: uncordoned $NODE_NAME"
+    fi
+}
+# On a failure while holding the lock: the waiters see "failed" (with its time, so a mark from an earlier run is not
+# taken for this one's) and stop; a "before" that cordoned the node puts it back in service, unchanged.
+on_exit() {
+    local status=$?
+    ((status != 0)) && [[ $holding == true ]] || return 0
+    if [[ $PHASE == before && $cordoned_now == true ]]; then uncordon_ours || true; fi
+    kubectl patch configmap "$lock" -n kube-system --type merge -p "{\"data\":{\"failed\":\"$(date +%s) $PHASE\"}}" >/dev/null ||
+        echo "geoplatform: could not mark the upgrade lock failed; the other agents wait for it up to ${lock_timeout}s" >&2
+}
+trap on_exit EXIT
 
 case $PHASE in
     before)
@@ -49,22 +84,40 @@ case $PHASE in
         same_config=false
         [[ $(annotation "$applied") == "$CONFIG_ID" ]] && same_config=true
         if [[ $same_version == true && $same_config == true ]]; then
+            # A roll that failed halfway and was then reverted leaves the node cordoned, marked and holding the lock.
+            if [[ -n $(annotation "$rolled_from") ]]; then kubectl annotate node "$NODE_NAME" "$rolled_from-" >/dev/null; fi
+            uncordon_ours
+            release_lock
             echo "geoplatform: $NODE_NAME already runs $K3S_VERSION with this config"
             exit 0
         fi
         deadline=$((SECONDS + lock_timeout))
-        until kubectl create configmap "$lock" -n kube-system --from-literal=holder="$NODE_NAME" >/dev/null 2>&1; do
+        until kubectl create configmap "$lock" -n kube-system --from-literal=holder="$NODE_NAME" --from-literal=since="$(date +%s)" >/dev/null 2>&1; do
             current=$(holder)
             # Ours from an earlier run that failed halfway: carry on.
-            [[ $current == "$NODE_NAME" ]] && break
+            if [[ $current == "$NODE_NAME" ]]; then
+                kubectl patch configmap "$lock" -n kube-system --type merge -p '{"data":{"failed":""}}' >/dev/null
+                break
+            fi
+            since=$(lock_field since)
+            failed=$(lock_field failed)
             if [[ -n $current ]] && ! kubectl get node "$current" >/dev/null 2>&1; then
                 echo "geoplatform: the upgrade lock's holder $current left the cluster: taking it over"
                 kubectl delete configmap "$lock" -n kube-system --ignore-not-found >/dev/null
                 continue
             fi
+            if [[ -n $since ]] && (($(date +%s) - since > hold_limit)); then
+                echo "geoplatform: the upgrade lock is held by $current for more than ${hold_limit}s (a run stopped halfway): taking it over"
+                kubectl delete configmap "$lock" -n kube-system --ignore-not-found >/dev/null
+                continue
+            fi
+            if [[ -n $failed ]] && ((${failed%% *} >= started)); then
+                fail "the roll of $current failed (its '${failed#* }' step, ConfigMap kube-system/$lock): $NODE_NAME is not rolled in this run. Fix $current and re-run"
+            fi
             ((SECONDS < deadline)) || fail "waited ${lock_timeout}s for the upgrade of ${current:-another node} to finish (ConfigMap kube-system/$lock)"
             sleep 5
         done
+        holding=true
         if [[ $same_config == false && $(annotation "$rolled_from") == "" ]]; then
             kubectl annotate --overwrite node "$NODE_NAME" "$rolled_from=$(annotation k3s.io/node-config-hash)" >/dev/null
         fi
@@ -74,30 +127,27 @@ case $PHASE in
         fi
         if [[ $(node_field '{.spec.unschedulable}') != true ]]; then
             kubectl annotate --overwrite node "$NODE_NAME" "$cordoned=true" >/dev/null
+            cordoned_now=true
         fi
         # --force: a pod with no controller (a JupyterHub user server) blocks a drain at once otherwise; it is deleted, its
         # user re-spawns at the next login (an open kernel is lost) and the node does not stay cordoned holding the lock.
         timeout $((drain_timeout + 30)) k3s kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${drain_timeout}s" --force ||
-            fail "drain of $NODE_NAME did not finish within ${drain_timeout}s (a PodDisruptionBudget?); it stays cordoned and holds the upgrade lock. Fix and re-run."
+            fail "drain of $NODE_NAME did not finish within ${drain_timeout}s (a PodDisruptionBudget?); it is back in service unchanged, the upgrade lock marked failed. Fix and re-run."
         echo "geoplatform: drained $NODE_NAME for $K3S_VERSION (new version: $([[ $same_version == true ]] && echo no || echo yes), new config: $([[ $same_config == true ]] && echo no || echo yes))"
         ;;
     after)
+        [[ $(holder) == "$NODE_NAME" ]] && holding=true
         deadline=$((SECONDS + ready_timeout))
         from=$(annotation "$rolled_from")
         restarted() { [[ -z $from || $(annotation k3s.io/node-config-hash) != "$from" ]]; }
         until [[ $(node_field '{.status.conditions[?(@.type=="Ready")].status}') == True && $(node_field '{.status.nodeInfo.kubeletVersion}') == "$K3S_VERSION" ]] && restarted; do
-            ((SECONDS < deadline)) || fail "$NODE_NAME is not Ready on $K3S_VERSION with its new config (k3s.io/node-config-hash still ${from:-unset}) after ${ready_timeout}s; it stays cordoned and holds the upgrade lock"
+            ((SECONDS < deadline)) || fail "$NODE_NAME is not Ready on $K3S_VERSION with its new config (k3s.io/node-config-hash still ${from:-unset}) after ${ready_timeout}s; it stays cordoned, the upgrade lock held and marked failed"
             sleep 5
         done
         kubectl annotate --overwrite node "$NODE_NAME" "$applied=$CONFIG_ID" "$rolled_from-" >/dev/null
-        if [[ $(node_field "{.metadata.annotations.${cordoned//./\\.}}") == true ]]; then
-            kubectl uncordon "$NODE_NAME" >/dev/null
-            kubectl annotate node "$NODE_NAME" "$cordoned-" >/dev/null
-            echo "geoplatform: uncordoned $NODE_NAME"
-        fi
-        if [[ $(holder) == "$NODE_NAME" ]]; then
-            kubectl delete configmap "$lock" -n kube-system --ignore-not-found >/dev/null
-        fi
+        uncordon_ours
+        release_lock
+        holding=false
         echo "geoplatform: $NODE_NAME runs $K3S_VERSION"
         ;;
     *) fail "PHASE must be before or after, got '$PHASE'" ;;
