@@ -732,6 +732,18 @@ describe("K3s node scripts", () => {
             assert.ok(box.exists("node/dev-system-1"));
         });
 
+        it("with INSTANCE_ID leaves alone a Node that another VM registered (a VM recreated after a refresh), and releases its own", () => {
+            live("dev-system-1");
+            box.write("node/dev-system-1/labels", "geoplatform.io/instance-id=i-new\n");
+            const result = box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true", INSTANCE_ID: "i-old" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.match(result.stdout, /node dev-system-1 is VM i-new, not the released i-old: nothing to release/);
+            assert.ok(!box.calls().some((c) => c.includes(" drain ")), "the new VM's live node is not drained");
+            const own = box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true", INSTANCE_ID: "i-new" });
+            assert.strictEqual(own.status, 0, own.stderr);
+            assert.match(own.stdout, /drained node dev-system-1, kept/);
+        });
+
         it("with KEEP_NODE=true drains and keeps the Node (before a replaced VM is deleted), and fails on a blocked drain", () => {
             live("dev-system-1");
             const result = box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true" });

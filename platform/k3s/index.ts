@@ -339,7 +339,9 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 {
                     connection: connection(on),
                     create: "true",
-                    delete: `sudo bash -c ${shellQuote(renderScript("drain-node", { NODE_NAME: node.name, KEEP_NODE: "true" }))}`,
+                    delete: pulumi
+                        .output(node.instanceId)
+                        .apply((id) => `sudo bash -c ${shellQuote(renderScript("drain-node", { NODE_NAME: node.name, KEEP_NODE: "true", INSTANCE_ID: id }))}`),
                     triggers: [node.instanceId],
                     addPreviousOutputInEnv: false,
                 },

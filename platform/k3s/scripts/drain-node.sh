@@ -17,6 +17,12 @@
 #   DRAIN_TIMEOUT  seconds for the drain of a live node; default below
 #   LEASE_WATCH    seconds to watch the Lease for a renewal; default below
 #   KEEP_NODE      true: drain, keep the Node
+#   INSTANCE_ID    optional: the VM being released; a Node registered by
+#                  another VM (label geoplatform.io/instance-id, as
+#                  forget-node.sh reads it) is left alone. A VM recreated after
+#                  a refresh is a create, not a replacement, so the old release
+#                  is deleted at the end of the run, when the name is the new
+#                  VM's live Node.
 set -euo pipefail
 
 : "${NODE_NAME:?}"
@@ -53,6 +59,13 @@ node=$(read_api node "$NODE_NAME" -o name)
 if [[ -z $node ]]; then
     echo "geoplatform: node $NODE_NAME already gone"
     exit 0
+fi
+if [[ -n ${INSTANCE_ID:-} ]]; then
+    registered=$(read_api node "$NODE_NAME" -o 'jsonpath={.metadata.labels.geoplatform\.io/instance-id}')
+    if [[ -n $registered && $registered != "$INSTANCE_ID" ]]; then
+        echo "geoplatform: node $NODE_NAME is VM $registered, not the released $INSTANCE_ID: nothing to release"
+        exit 0
+    fi
 fi
 ready=$(read_api node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')
 if [[ $ready != True ]]; then
