@@ -8,8 +8,6 @@ import { EXECUTOR_NAMESPACE_ENV, ExecutorObjects, TOKENS, USER_SERVICE_ACCOUNT_P
  * prefixes stays within a DNS label's 63.
  */
 const SLUG_MAX_LENGTH = 48;
-/** Spark labels executor pods and their ConfigMap spark-role=executor (apache/spark resource-managers/kubernetes Constants.scala, KubernetesClusterSchedulerBackend setUpExecutorConfigMap). */
-const EXECUTOR_SELECTOR = "spark-role=executor";
 
 /**
  * hub.extraConfig snippet, after the STS one (apps/jupyterhub-sts.ts), whose hooks it wraps: before each spawn the
@@ -29,7 +27,6 @@ _NBX_TOKENS = ${JSON.stringify(TOKENS)}
 _NBX_PREFIX = ${JSON.stringify(NOTEBOOK_EXECUTOR_NAMESPACE_PREFIX)}
 _NBX_SA_PREFIX = ${JSON.stringify(USER_SERVICE_ACCOUNT_PREFIX)}
 _NBX_HUB_NAMESPACE = ${JSON.stringify(hubNamespace)}
-_NBX_SELECTOR = ${JSON.stringify(EXECUTOR_SELECTOR)}
 _NBX_TIMEOUT = 20
 _geoplatform_sts_pre_spawn = c.Spawner.pre_spawn_hook
 _geoplatform_sts_post_stop = c.Spawner.post_stop_hook
@@ -72,11 +69,12 @@ async def geoplatform_executor_namespace(spawner):
         await _geoplatform_create(lambda: core.create_namespace(o["namespace"]),
                                   lambda: core.patch_namespace(ns, {"metadata": {"labels": o["namespace"]["metadata"]["labels"]}}))
         await _geoplatform_create(lambda: core.create_namespaced_service_account(_NBX_HUB_NAMESPACE, o["serviceAccount"]))
-        await _geoplatform_create(lambda: rbac.create_namespaced_role_binding(ns, o["roleBinding"]))
+        # The policies (default deny first) before the binding: no executor starts in a namespace without them.
         for policy in o["networkPolicies"]:
             name = policy["metadata"]["name"]
             await _geoplatform_create(lambda: net.create_namespaced_network_policy(ns, policy),
                                       lambda: net.replace_namespaced_network_policy(name, ns, policy))
+        await _geoplatform_create(lambda: rbac.create_namespaced_role_binding(ns, o["roleBinding"]))
     except (ApiException, asyncio.TimeoutError) as e:
         spawner.log.warning("cannot prepare executor namespace %s for %s: %s", ns, spawner.user.name, getattr(e, "status", "timeout"))
         _geoplatform_refuse(500, "the hub could not prepare your Spark executors' namespace; ask an admin")
@@ -86,11 +84,13 @@ async def geoplatform_executor_namespace(spawner):
 
 
 async def geoplatform_executor_cleanup(spawner):
-    """The stopped server's executors and their ConfigMaps; the namespace stays for the next start. Errors are logged."""
+    """Every pod and ConfigMap of the stopped server's namespace; the namespace stays for the next start. Errors are logged."""
+    # The namespace is the user's alone: any pod there (Spark's executors or not) is the stopped server's. The
+    # namespace controller recreates kube-root-ca.crt.
     ns = _geoplatform_executor_names(spawner)[_NBX_TOKENS["namespace"]]
     for what, delete in (("pods", spawner.api.delete_collection_namespaced_pod), ("configmaps", spawner.api.delete_collection_namespaced_config_map)):
         try:
-            await asyncio.wait_for(delete(ns, label_selector=_NBX_SELECTOR), _NBX_TIMEOUT)
+            await asyncio.wait_for(delete(ns), _NBX_TIMEOUT)
         except (ApiException, asyncio.TimeoutError) as e:
             spawner.log.warning("cannot delete executor %s in %s: %s", what, ns, getattr(e, "status", "timeout"))
 

@@ -188,7 +188,10 @@ export class JupyterHub extends pulumi.ComponentResource {
         // Spark client mode from the notebook: each user's ServiceAccount may manage executor pods and their ConfigMap
         // in the user's executor namespace (bound there by the hub), nothing else.
         const executorRole = new k8s.rbac.v1.ClusterRole(EXECUTOR_CLUSTER_ROLE, { metadata: { name: EXECUTOR_CLUSTER_ROLE }, rules: NOTEBOOK_SPARK_RULES }, o);
-        const hubAccess = hubExecutorsAccess(namespace, { ...o, dependsOn: [...(o.dependsOn as pulumi.Resource[]), executorRole] });
+        const hubAccess = hubExecutorsAccess(namespace, executorObjects(args.config, namespace), {
+            ...o,
+            dependsOn: [...(o.dependsOn as pulumi.Resource[]), executorRole],
+        });
         this.release = catalogRelease(
             name,
             CHART,

@@ -9,16 +9,17 @@ import {
     HUB_SERVICE_ACCOUNTS_RULES,
     hubAdmissionPolicySpec,
 } from "./notebook-executors-admission";
+import { ExecutorObjects } from "./notebook-executors";
 
 /**
  * The hub's rights for the per-user executor namespaces and the admission policy bounding them. The policy and its
  * binding come first: the hub's rights exist only once they are confined.
  */
-export function hubExecutorsAccess(namespace: string, opts: pulumi.CustomResourceOptions): pulumi.Resource[] {
+export function hubExecutorsAccess(namespace: string, objects: ExecutorObjects, opts: pulumi.CustomResourceOptions): pulumi.Resource[] {
     const hub = { kind: "ServiceAccount", name: HUB_SERVICE_ACCOUNT, namespace };
     const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
         HUB_ADMISSION_POLICY,
-        { metadata: { name: HUB_ADMISSION_POLICY }, spec: hubAdmissionPolicySpec(namespace) },
+        { metadata: { name: HUB_ADMISSION_POLICY }, spec: hubAdmissionPolicySpec(namespace, objects.networkPolicies) },
         opts,
     );
     const policyBinding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(

@@ -5,10 +5,13 @@ import { stsPreSpawnHook } from "../../apps/jupyterhub-sts";
 import { executorsHook } from "../../apps/jupyterhub-executors-hook";
 import { EXECUTOR_CLUSTER_ROLE, executorObjects } from "../../apps/notebook-executors";
 import { rawGeoplatformConfig } from "../harness/stack-config";
+import { hubAdmissionPolicySpec, HUB_EXECUTORS_RULES, HUB_SERVICE_ACCOUNTS_RULES } from "../../apps/notebook-executors-admission";
+import { admission, HubRequest, rbacAllows } from "./hub-admission";
 
 // The hub's spawn hooks as the chart runs them (the STS snippet, then the executors' one, in one extraConfig entry),
 // under python3 with stand-ins: tornado's HTTP client answering as MinIO's STS, KubeSpawner's API clients answering
-// as the API server does (409 on an existing name, 403 where RBAC or the admission policy refuses), and KubeSpawner's
+// as the API server does (409 on an existing name; 403 in the "forbidden" cases; every request recorded and checked
+// against RBAC and the admission policy in the "lifecycle" case), and KubeSpawner's
 // slugs as kubespawner 7.0.0 slugs.py computes them for these names (safe_slug with max_length=48; with
 // is_valid_label for the pod label): "Ada.Lovelace" is no valid object name (hashed) but a valid label (kept).
 
@@ -16,7 +19,7 @@ const HARNESS = String.raw`
 import asyncio, json, sys, types
 
 hook_source, case = sys.argv[1], sys.argv[2]
-calls, warnings, objects = [], [], {}
+calls, warnings, objects, requests = [], [], {}, []
 SLUGS = {("ada", 48, "name"): "ada", ("ada", None, "label"): "ada",
          ("Ada.Lovelace", 48, "name"): "ada-lovelace---a99708eb", ("Ada.Lovelace", None, "label"): "Ada.Lovelace"}
 def is_valid_label(s): raise AssertionError("a stand-in: never called")
@@ -42,10 +45,16 @@ def module(name, **attrs):
 module("tornado"); module("tornado.httpclient", AsyncHTTPClient=AsyncHTTPClient, HTTPClientError=HTTPClientError, HTTPRequest=HTTPRequest); module("tornado.web", HTTPError=HTTPError)
 module("kubernetes_asyncio"); module("kubernetes_asyncio.client"); module("kubernetes_asyncio.client.rest", ApiException=ApiException)
 
+# Every API request as admission sees it: verb, group, resource, namespace, name, object (the merged one on a patch).
+GROUPS = {"rolebindings": "rbac.authorization.k8s.io", "networkpolicies": "networking.k8s.io"}
+def request(verb, resource, namespace, name, obj=None):
+    requests.append({"verb": verb, "group": GROUPS.get(resource, ""), "resource": resource, "namespace": namespace or "", "name": name,
+                     "object": json.loads(json.dumps(obj)) if obj is not None else None})
 def store(kind, namespace, body):
     key = "/".join([kind, namespace or "", body["metadata"]["name"]])
-    calls.append(["create", key])
+    calls.append(["create", key]); request("create", kind, namespace, body["metadata"]["name"], body)
     if case == "forbidden" and kind == "namespaces": raise ApiException(403)
+    if case == "policy-forbidden" and kind == "networkpolicies" and body["metadata"]["name"] != "default-deny": raise ApiException(403)
     if key in objects: raise ApiException(409)
     objects[key] = json.loads(json.dumps(body))
 
@@ -53,21 +62,31 @@ class CoreV1Api:
     async def create_namespace(self, body): store("namespaces", None, body)
     async def patch_namespace(self, name, body):
         calls.append(["patch", "namespaces//" + name]); objects["namespaces//" + name]["metadata"]["labels"].update(body["metadata"]["labels"])
+        request("patch", "namespaces", None, name, objects["namespaces//" + name])
     async def create_namespaced_service_account(self, namespace, body): store("serviceaccounts", namespace, body)
     async def create_namespaced_secret(self, namespace, body): store("secrets", namespace, body)
     async def delete_namespaced_secret(self, name, namespace):
         calls.append(["delete", "secrets/" + namespace + "/" + name]); objects.pop("secrets/" + namespace + "/" + name, None)
-    async def delete_collection_namespaced_pod(self, namespace, label_selector):
-        calls.append(["deletecollection", "pods/" + namespace, label_selector])
+        request("delete", "secrets", namespace, name)
+    async def delete_collection_namespaced_pod(self, namespace, label_selector=None):
+        calls.append(["deletecollection", "pods/" + namespace]); request("deletecollection", "pods", namespace, None)
         if case == "stop-forbidden": raise ApiException(403)
-    async def delete_collection_namespaced_config_map(self, namespace, label_selector):
-        calls.append(["deletecollection", "configmaps/" + namespace, label_selector])
+        delete_collection("pods", namespace, label_selector)
+    async def delete_collection_namespaced_config_map(self, namespace, label_selector=None):
+        calls.append(["deletecollection", "configmaps/" + namespace]); request("deletecollection", "configmaps", namespace, None)
+        delete_collection("configmaps", namespace, label_selector)
+def delete_collection(kind, namespace, selector):
+    # Equality selectors only ("k=v,..."), as Spark's label is one.
+    wanted = dict(s.split("=", 1) for s in selector.split(",")) if selector else {}
+    for key in [k for k, o in objects.items() if k.startswith(kind + "/" + namespace + "/")]:
+        if wanted.items() <= objects[key]["metadata"].get("labels", {}).items(): objects.pop(key)
 class RbacAuthorizationV1Api:
     async def create_namespaced_role_binding(self, namespace, body): store("rolebindings", namespace, body)
 class NetworkingV1Api:
     async def create_namespaced_network_policy(self, namespace, body): store("networkpolicies", namespace, body)
     async def replace_namespaced_network_policy(self, name, namespace, body):
         calls.append(["replace", "networkpolicies/" + namespace + "/" + name]); objects["networkpolicies/" + namespace + "/" + name] = body
+        request("update", "networkpolicies", namespace, name, body)
 CLIENTS = {"RbacAuthorizationV1Api": RbacAuthorizationV1Api(), "NetworkingV1Api": NetworkingV1Api()}
 module("kubespawner"); module("kubespawner.slugs", safe_slug=safe_slug, is_valid_label=is_valid_label)
 module("kubespawner.clients", shared_client=lambda name: CLIENTS[name])
@@ -86,21 +105,29 @@ class Spawner:
 c = types.SimpleNamespace(Spawner=types.SimpleNamespace())
 exec(hook_source, {"c": c})
 spawners, error = {}, None
-users = ["ada", "Ada.Lovelace"] if case == "two" else ["ada"]
+users = ["ada", "Ada.Lovelace"] if case in ("two", "lifecycle") else ["ada"]
 try:
     for name in users + (["ada"] if case == "again" else []):
         calls.append(["spawn", name]); spawners[name] = Spawner(name)
         asyncio.run(c.Spawner.pre_spawn_hook(spawners[name]))
+        if case == "lifecycle":
+            calls.append(["spawn", name]); asyncio.run(c.Spawner.pre_spawn_hook(spawners[name]))
+            calls.append(["stop"]); asyncio.run(c.Spawner.post_stop_hook(spawners[name]))
     if case.startswith("stop"):
+        # What the user's token may leave in the namespace: Spark's executors and ConfigMap, and any other pod.
+        for key, labels in (("pods/nbx-ada/spark-exec-1", {"spark-role": "executor"}), ("pods/nbx-ada/by-hand", {}),
+                            ("configmaps/nbx-ada/spark-exec-conf", {"spark-role": "executor"}), ("configmaps/nbx-ada/kube-root-ca.crt", {})):
+            objects[key] = {"metadata": {"name": key.rsplit("/", 1)[1], "labels": labels}}
         calls.append(["stop"]); asyncio.run(c.Spawner.post_stop_hook(spawners["ada"]))
 except HTTPError as e:
     error = {"status": e.status_code, "message": getattr(e, "jupyterhub_message", None)}
-print(json.dumps({"calls": calls, "warnings": warnings, "objects": objects, "error": error, "shared": shared,
+print(json.dumps({"calls": calls, "requests": requests, "warnings": warnings, "objects": objects, "error": error, "shared": shared,
                   "spawners": {n: {"service_account": s.service_account, "environment": s.environment} for n, s in spawners.items()}}))
 `;
 
 interface Run {
     calls: string[][];
+    requests: HubRequest[];
     warnings: string[];
     objects: Record<string, any>;
     error: { status: number; message: string } | null;
@@ -110,7 +137,7 @@ interface Run {
 
 const config = validateConfig(rawGeoplatformConfig("dev"), "dev");
 const HOOKS = [stsPreSpawnHook("http://minio", "{}"), executorsHook(executorObjects(config, "jupyterhub"), "jupyterhub")].join("\n");
-const runHooks = (kase: "two" | "again" | "forbidden" | "stop" | "stop-forbidden"): Run =>
+const runHooks = (kase: "two" | "again" | "lifecycle" | "forbidden" | "policy-forbidden" | "stop" | "stop-forbidden"): Run =>
     JSON.parse(execFileSync("python3", ["-c", HARNESS, HOOKS, kase], { encoding: "utf8" })) as Run;
 
 describe("apps: JupyterHub per-user executor namespaces (spawn hooks)", () => {
@@ -156,6 +183,16 @@ describe("apps: JupyterHub per-user executor namespaces (spawn hooks)", () => {
         assert.deepStrictEqual(r.shared, { AWS_ENDPOINT_URL: "http://minio" }, "the configured environment is not touched");
         const ada0 = r.calls.findIndex((c) => c[0] === "spawn" && c[1] === "ada");
         assert.strictEqual(r.calls[ada0 + 1][1], "namespaces//nbx-ada", "the namespace first");
+        const creates = r.calls
+            .slice(
+                ada0,
+                r.calls.findIndex((c, i) => i > ada0 && c[0] === "spawn"),
+            )
+            .filter((c) => c[0] === "create" && !c[1].startsWith("secrets/"));
+        const policies = creates.filter((c) => c[1].startsWith("networkpolicies/"));
+        assert.strictEqual(policies[0][1], "networkpolicies/nbx-ada/default-deny", "the default deny first");
+        assert.strictEqual(creates.at(-2)?.[1], policies.at(-1)?.[1], "then the other policies");
+        assert.strictEqual(creates.at(-1)?.[1], "rolebindings/nbx-ada/notebook-executors", "the binding last");
     });
 
     it("is idempotent: a second spawn finds everything (409), relabels the namespace and replaces the policies", () => {
@@ -170,6 +207,39 @@ describe("apps: JupyterHub per-user executor namespaces (spawn hooks)", () => {
         assert.strictEqual(r.spawners.ada.service_account, "nb-ada");
     });
 
+    it("makes only requests that the hub's RBAC allows and its admission policy matches (where it should) and admits", () => {
+        // Two users, each: spawn, spawn again (409s), stop.
+        const r = runHooks("lifecycle");
+        assert.strictEqual(r.error, null);
+        assert.deepStrictEqual(r.warnings, []);
+        const spec = hubAdmissionPolicySpec("jupyterhub", executorObjects(config, "jupyterhub").networkPolicies);
+        const ours = [...HUB_EXECUTORS_RULES, ...HUB_SERVICE_ACCOUNTS_RULES];
+        const verbs = new Set(r.requests.map((q) => `${q.verb} ${q.resource}`));
+        for (const expected of [
+            "create namespaces",
+            "patch namespaces",
+            "create rolebindings",
+            "update networkpolicies",
+            "deletecollection configmaps",
+            "create secrets",
+        ])
+            assert.ok(verbs.has(expected), expected);
+        for (const q of r.requests) {
+            const what = `${q.verb} ${q.resource} ${q.namespace}/${q.name}`;
+            assert.ok(rbacAllows(q, "jupyterhub"), `RBAC allows ${what}`);
+            const decision = admission(spec, q);
+            // The policy confines every right the program gives; z2jh's own Role (the STS Secrets) is z2jh's.
+            const granted = ours.some((g) => g.resources.includes(q.resource) && g.verbs.includes(q.verb));
+            if (granted) assert.ok(decision.matched, `the admission policy applies to ${what}`);
+            assert.deepStrictEqual(decision.refusals, [], what);
+        }
+        assert.ok(!r.requests.some((q) => q.verb === "get" || q.verb === "list"), "the hook reads nothing");
+        // And no right goes unused (bind is checked on each RoleBinding's creation).
+        for (const rule of ours)
+            for (const resource of rule.resources)
+                for (const verb of rule.verbs.filter((v) => v !== "bind")) assert.ok(verbs.has(`${verb} ${resource}`), `${verb} ${resource} is used`);
+    });
+
     it("fails the spawn with a message, before asking for credentials, when the namespace cannot be created", () => {
         const r = runHooks("forbidden");
         assert.deepStrictEqual(r.error, { status: 500, message: "the hub could not prepare your Spark executors' namespace; ask an admin" });
@@ -177,14 +247,25 @@ describe("apps: JupyterHub per-user executor namespaces (spawn hooks)", () => {
         assert.deepStrictEqual(r.warnings, ["cannot prepare executor namespace nbx-ada for ada: 403"]);
     });
 
-    it("deletes the stopped user's executors and their ConfigMaps by Spark's label, and still removes the credentials", () => {
+    it("binds no account in a namespace whose policies could not all be written", () => {
+        const r = runHooks("policy-forbidden");
+        assert.strictEqual(r.error?.status, 500);
+        assert.ok(!Object.keys(r.objects).some((k) => k.startsWith("rolebindings/")), "no RoleBinding");
+        assert.ok("networkpolicies/nbx-ada/default-deny" in r.objects);
+    });
+
+    it("deletes every pod and ConfigMap of the stopped user's namespace, Spark's or not, and still removes the credentials", () => {
         const r = runHooks("stop");
         const stop = r.calls.slice(r.calls.findIndex((c) => c[0] === "stop") + 1);
         assert.deepStrictEqual(stop, [
-            ["deletecollection", "pods/nbx-ada", "spark-role=executor"],
-            ["deletecollection", "configmaps/nbx-ada", "spark-role=executor"],
+            ["deletecollection", "pods/nbx-ada"],
+            ["deletecollection", "configmaps/nbx-ada"],
             ["delete", "secrets/jupyterhub/jupyter-ada-s3-credentials"],
         ]);
+        assert.deepStrictEqual(
+            Object.keys(r.objects).filter((k) => k.startsWith("pods/") || k.startsWith("configmaps/")),
+            [],
+        );
         assert.deepStrictEqual(r.warnings, []);
     });
 

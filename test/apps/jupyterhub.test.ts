@@ -195,10 +195,10 @@ for (const stack of STACKS) {
         it("lets the hub open executor namespaces only as the admission policy allows, which exists before those rights", () => {
             const clusterRole = one(run, "ClusterRole", "geoplatform-jupyterhub-executor-namespaces");
             assert.deepStrictEqual(clusterRole.inputs.rules, [
-                { apiGroups: [""], resources: ["namespaces"], verbs: ["create", "get", "patch"] },
-                { apiGroups: ["rbac.authorization.k8s.io"], resources: ["rolebindings"], verbs: ["create", "get"] },
+                { apiGroups: [""], resources: ["namespaces"], verbs: ["create", "patch"] },
+                { apiGroups: ["rbac.authorization.k8s.io"], resources: ["rolebindings"], verbs: ["create"] },
                 { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"], resourceNames: ["geoplatform-notebook-executors"] },
-                { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["create", "get", "update"] },
+                { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["create", "update"] },
                 { apiGroups: [""], resources: ["pods", "configmaps"], verbs: ["deletecollection"] },
             ]);
             const hub = [{ kind: "ServiceAccount", name: "hub", namespace: "jupyterhub" }];
@@ -206,7 +206,7 @@ for (const stack of STACKS) {
             const role = one(run, "Role", "geoplatform-jupyterhub-user-service-accounts").inputs;
             assert.deepStrictEqual(
                 [role.metadata.namespace, role.rules],
-                ["jupyterhub", [{ apiGroups: [""], resources: ["serviceaccounts"], verbs: ["create", "get"] }]],
+                ["jupyterhub", [{ apiGroups: [""], resources: ["serviceaccounts"], verbs: ["create"] }]],
             );
             assert.deepStrictEqual(one(run, "RoleBinding", "geoplatform-jupyterhub-user-service-accounts").inputs.subjects, hub);
             const policy = one(run, "ValidatingAdmissionPolicy", "geoplatform-jupyterhub-hub");
