@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./config/load";
+import { checkServerRoll, K3S_SERVERS_OUTPUT } from "./config/roll-guard";
 import { appUrls, createApps } from "./apps";
 import { createInfra } from "./infra";
 import { ClusterNodes } from "./infra/types";
@@ -41,6 +42,8 @@ export async function geoplatform() {
     // Validation throws before anything is registered: nothing half-deployed.
     const config = loadConfig();
     const stack = pulumi.getStack();
+    // Needs the stack's last outputs (a read): a server roll that would leave no server running stops here, too.
+    await checkServerRoll(config, stack);
     const cluster = await createInfra(config);
     const k3s = new K3s(stack, { config, cluster, backup: cluster.backup });
     const ingressNode = cluster.nodes.find((n) => n.publicIp) as { publicIp: pulumi.Output<string> };
@@ -59,6 +62,7 @@ export async function geoplatform() {
         sshKnownHostsPath: knownHostsPath(stack),
         sshCommands: sshCommands(stack, cluster),
         kubeconfig: k3s.kubeconfig,
+        [K3S_SERVERS_OUTPUT]: k3s.installedServers,
         backupBucket: { endpoint: cluster.backup.endpoint, region: cluster.backup.region, bucket: cluster.backup.bucket },
         urls: { ...platform.urls, ...appUrls(platform.platform, apps) },
         adminUsernames: platform.adminUsernames,

@@ -714,7 +714,8 @@ function checkLonghornStorage(c: Checker, config: GeoplatformConfig): void {
  * `rollNodes`: names of VMs the program creates in this stack (`<stack>-<group>-<n>`, `<stack>-bastion`), each once. An
  * unknown name would roll nothing and hide the mistake. Servers: never the only one (its replacement boots with
  * `cluster-init` and nothing to join, a new empty cluster with a new CA, while the state still lists every Kubernetes
- * object), and at most one per run (etcd keeps quorum with one of three servers away, not two).
+ * object), and at most one per run (etcd keeps quorum with one of three servers away, not two). Whether another server
+ * already runs is not in the stack file: config/roll-guard.ts checks it against the last update.
  */
 function checkRollNodes(c: Checker, raw: unknown, stack: string, nodeGroups: Record<string, NodeGroupConfig>): string[] {
     const list = c.array("rollNodes", raw, { optional: true });

@@ -51,6 +51,8 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
     readonly provider: k8s.Provider;
     readonly kubeconfig: pulumi.Output<string>;
     readonly ready: pulumi.Resource[];
+    /** The servers' names, known once every server install (and a restore) completed: the roll guard's record (config/roll-guard.ts). */
+    readonly installedServers: pulumi.Output<string[]>;
 
     constructor(name: string, args: { config: GeoplatformConfig; cluster: ClusterNodes; backup: BackupStore }, opts?: pulumi.ComponentResourceOptions) {
         super("geoplatform:platform:K3s", name, {}, opts);
@@ -153,7 +155,8 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 ...SHUTDOWN_GRACE,
                 // A replaced first server finds the running cluster through the registration address instead of bootstrapping another.
                 ...(isFirst && servers.length > 1 ? { REGISTRATION_ADDRESS: cluster.registrationAddress } : {}),
-                // Rolled, it must find the running cluster: nothing to join means the cluster went with the old VM (review F3).
+                // Rolled, it must find the running cluster: nothing to join means the cluster went with the old VM. The roll guard
+                // (config/roll-guard.ts) refuses that case before the run; this is the second line of defence (review F3).
                 ...(isFirst && servers.length > 1 && config.rollNodes.includes(node.name) ? { ROLLED: "true" } : {}),
             };
             return runScript(
@@ -283,6 +286,7 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
             if (i === 0 && config.restore?.k3s) serverInstalls[0] = restoreEtcd(serverInstalls[0]);
         }
         const lastServer = serverInstalls[serverInstalls.length - 1];
+        this.installedServers = pulumi.all(serverInstalls.map((i) => i.id)).apply(() => servers.map((s) => s.name));
         // Agents: all at once on creation, one at a time (cordoned, drained, back on the new version) on an upgrade:
         // roll-node.sh serialises them at run time with a lock in the cluster, which a dependency chain could not do
         // without also serialising creation.

@@ -92,6 +92,10 @@ describe("day 2: infrastructure changes", function () {
             stack === "dev" ? edited(stack, "openstack", (o: any) => (o.imageId = NEW_IMAGE.dev)) : edited(stack, "aws", (a: any) => (a.ami = NEW_IMAGE.prod));
         const imageOf = (vm: RecordedResource) => (vm.type === OS_VM ? vm.inputs.blockDevices[0].uuid : vm.inputs.ami);
         // Not dev's only server: validation refuses it (below).
+        const LAST_UPDATE = {
+            dev: { k3sServers: ["dev-control-plane-1"] },
+            prod: { k3sServers: ["prod-control-plane-1", "prod-control-plane-2", "prod-control-plane-3"] },
+        };
         const rolls = { dev: ["dev-system-1", "dev-processing-1", "dev-bastion"], prod: ["prod-control-plane-2", "prod-processing-1", "prod-bastion"] };
         for (const stack of ["dev", "prod"] as const) {
             for (const name of rolls[stack]) {
@@ -99,7 +103,8 @@ describe("day 2: infrastructure changes", function () {
                     const before = await sharedStackRun(stack);
                     // The image id was published in an earlier run (which replaced nothing); this run lists the node.
                     const published = await runStack(stack, newImage(stack));
-                    const after = await runStack(stack, { ...newImage(stack), "geoplatform:rollNodes": [name] });
+                    // A server is rolled only beside another that the last update recorded (config/roll-guard.ts).
+                    const after = await runStack(stack, { ...newImage(stack), "geoplatform:rollNodes": [name] }, { previousOutputs: LAST_UPDATE[stack] });
                     assert.deepStrictEqual(
                         planChanges(before, published).replace.filter((n) => vms(published).some((vm) => vm.name === n)),
                         [],
@@ -155,16 +160,22 @@ describe("day 2: infrastructure changes", function () {
             const only = problems("dev", ["dev-system-1", "dev-control-plane-1"]);
             assert.strictEqual(only.length, 1, only.join("\n"));
             assert.match(only[0], /rollNodes\[1\]: got "dev-control-plane-1", expected not the stack's only server/);
-            // Growing dev to 3 servers (one run) makes its servers rollable one at a time (the next runs).
+            // Validation counts the stack file's servers and accepts this; the roll guard checks the running ones (roll-guard.test.ts).
             const grown = { ...rawGeoplatformConfig("dev") } as any;
             grown.nodeGroups = structuredClone(grown.nodeGroups);
             grown.nodeGroups["control-plane"].count = 3;
             assert.doesNotThrow(() => validateConfig({ ...grown, rollNodes: ["dev-control-plane-1"] }, "dev"));
         });
 
-        it("dev grown from 1 to 3 servers while rolling its first server: validation cannot tell, the first server's install refuses to bootstrap", async () => {
+        // Grown from 1 to 3 in the roll's own run, the roll guard refuses it before the run (test/day2/roll-guard.test.ts).
+        it("dev grown to 3 servers in an earlier run, then its first server rolled: the install carries ROLLED, the second line of defence", async () => {
             const grown = edited("dev", "nodeGroups", (g: any) => (g["control-plane"].count = 3));
-            const rolled = await runStack("dev", { ...grown, ...newImage("dev"), "geoplatform:rollNodes": ["dev-control-plane-1"] });
+            const recorded = { k3sServers: ["dev-control-plane-1", "dev-control-plane-2", "dev-control-plane-3"] };
+            const rolled = await runStack(
+                "dev",
+                { ...grown, ...newImage("dev"), "geoplatform:rollNodes": ["dev-control-plane-1"] },
+                { previousOutputs: recorded },
+            );
             const stdin = (run: StackRun, name: string) => String((run.resources.find((r) => r.name === name) as RecordedResource).inputs.stdin);
             assert.match(stdin(rolled, "dev-control-plane-1-k3s"), /^ROLLED='true'$/m);
             assert.match(stdin(rolled, "dev-control-plane-1-k3s"), /^REGISTRATION_ADDRESS='/m);

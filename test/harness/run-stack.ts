@@ -36,6 +36,14 @@ export interface StackRun {
     outputs: Record<string, any>;
     /** Names of stack outputs that the engine receives as secrets. */
     secretOutputs: string[];
+    /** Stacks read through a StackReference (reads are not registrations: not in `resources`). */
+    stackReads: string[];
+}
+
+/** What the engine holds from the stack's last update. */
+export interface RunOptions {
+    /** The outputs a StackReference read returns (default: none, as before a stack's first update). */
+    previousOutputs?: Record<string, unknown>;
 }
 
 /** Unwraps engine secret envelopes, collecting the paths where they were. */
@@ -56,6 +64,8 @@ interface Recording {
     /** Records waiting for the mock's computed outputs, by type and name. */
     pending: Map<string, RecordedResource>;
     stackOutputsRaw?: Record<string, any>;
+    previousOutputs: Record<string, unknown>;
+    stackReads: string[];
 }
 let current: Recording | undefined;
 
@@ -104,6 +114,11 @@ MockMonitor.prototype.registerResourceOutputs = function (this: any, req: any, c
 /** What the mocked engine answers (also served over gRPC by bench/engine.ts). */
 export const mocks: pulumi.runtime.Mocks = {
     newResource(args) {
+        // The builtin provider's read answers the referenced stack's outputs (pulumi/pulumi pkg/resource/deploy/builtins.go).
+        if (args.type === "pulumi:pulumi:StackReference") {
+            current?.stackReads.push(args.inputs.name);
+            return { id: args.id, state: { name: args.inputs.name, outputs: current?.previousOutputs ?? {}, secretOutputNames: [] } };
+        }
         const computed = RESOURCE_OUTPUTS[args.type]?.(args.name, args.inputs) ?? {};
         const state = { ...args.inputs, ...computed };
         const key = `${args.type}::${args.name}`;
@@ -141,30 +156,36 @@ function stackConfig(stack: string, patch: Record<string, unknown>): Record<stri
  * Runs `program` under mocks as stack `stack`, with the config of the real
  * Pulumi.<stack>.yaml (optionally patched), and records every registration.
  */
-export async function runWithMocks(stack: string, program: () => Promise<Record<string, unknown>>, patch: Record<string, unknown> = {}): Promise<StackRun> {
-    current = { resources: [], pending: new Map() };
+export async function runWithMocks(
+    stack: string,
+    program: () => Promise<Record<string, unknown>>,
+    patch: Record<string, unknown> = {},
+    options: RunOptions = {},
+): Promise<StackRun> {
+    current = { resources: [], pending: new Map(), previousOutputs: options.previousOutputs ?? {}, stackReads: [] };
     const run = current;
-    await pulumi.runtime.setMocks(mocks, "geoplatform", stack, false);
+    // A self-managed backend's organization (pulumi/pulumi pkg/backend/diy/state.go).
+    await pulumi.runtime.setMocks(mocks, "geoplatform", stack, false, "organization");
     pulumi.runtime.setAllConfig(engineConfig(stackConfig(stack, patch)));
     try {
         const outputs = (await pulumi.runtime.runInPulumiStack(program)) ?? {};
         await registrationsSettled();
         const secretOutputs: string[] = [];
         unwrapSecrets(run.stackOutputsRaw ?? {}, "", secretOutputs);
-        return { stack, resources: run.resources, outputs, secretOutputs };
+        return { stack, resources: run.resources, outputs, secretOutputs, stackReads: run.stackReads };
     } catch (error) {
         await registrationsSettled().catch(() => undefined);
-        // Lets a test check what was registered before the failure.
-        throw Object.assign(error as Error, { recorded: run.resources });
+        // Lets a test check what was registered (and read) before the failure.
+        throw Object.assign(error as Error, { recorded: run.resources, stackReads: run.stackReads });
     } finally {
         current = undefined;
     }
 }
 
 /** Runs the whole geoplatform program for `stack` (see runWithMocks). */
-export async function runStack(stack: string, patch: Record<string, unknown> = {}): Promise<StackRun> {
+export async function runStack(stack: string, patch: Record<string, unknown> = {}, options: RunOptions = {}): Promise<StackRun> {
     const { geoplatform } = await import("../../program");
-    return runWithMocks(stack, geoplatform, patch);
+    return runWithMocks(stack, geoplatform, patch, options);
 }
 
 const sharedRuns = new Map<string, Promise<StackRun>>();

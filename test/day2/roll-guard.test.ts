@@ -1,0 +1,115 @@
+import * as assert from "assert";
+import { K3S_SERVERS_OUTPUT, serverRollProblem } from "../../config/roll-guard";
+import { validateConfig } from "../../config/validate";
+import { RecordedResource, runStack, StackRun } from "../harness/run-stack";
+import { rawGeoplatformConfig, readStackFile, StackName } from "../harness/stack-config";
+
+// Review F3 (issue 13): validation counts the stack file's servers, so growing from 1 to 3 servers while rolling the
+// first would delete the only running server before the others exist. The guard reads the servers the last update
+// recorded (stack output k3sServers) and refuses before anything is registered.
+
+const SELF = { dev: "organization/geoplatform/dev", prod: "organization/geoplatform/prod" };
+const DEV_SERVERS = ["dev-control-plane-1"];
+const PROD_SERVERS = ["prod-control-plane-1", "prod-control-plane-2", "prod-control-plane-3"];
+
+function withServers(stack: StackName, count: number): Record<string, unknown> {
+    const groups = structuredClone(readStackFile(stack)["geoplatform:nodeGroups"]) as Record<string, { count: number }>;
+    groups["control-plane"].count = count;
+    return { "geoplatform:nodeGroups": groups };
+}
+
+type Failure = Error & { recorded?: RecordedResource[]; stackReads?: string[] };
+async function refused(stack: StackName, patch: Record<string, unknown>, previousOutputs?: Record<string, unknown>): Promise<Failure> {
+    return runStack(stack, patch, { previousOutputs }).then(
+        () => assert.fail("the roll was accepted"),
+        (e: Failure) => e,
+    );
+}
+
+/** One problem, nothing registered but the Stack itself, the stack's own outputs read once. */
+function assertRefusedUpFront(error: Failure, stack: StackName, pattern: RegExp): void {
+    const lines = error.message.split("\n").slice(1);
+    assert.strictEqual(lines.length, 1, error.message);
+    assert.match(lines[0], pattern);
+    assert.deepStrictEqual(
+        (error.recorded ?? []).map((r) => r.type),
+        ["pulumi:pulumi:Stack"],
+    );
+    assert.deepStrictEqual(error.stackReads, [SELF[stack]]);
+}
+
+describe("day 2: a server roll that no running server would survive is refused up front (rollNodes, review F3)", () => {
+    it("dev grown from 1 to 3 servers while rolling its first: refused before any resource, naming the key and the output", async () => {
+        const error = await refused(
+            "dev",
+            { ...withServers("dev", 3), "geoplatform:rollNodes": ["dev-control-plane-1"] },
+            { [K3S_SERVERS_OUTPUT]: DEV_SERVERS },
+        );
+        assertRefusedUpFront(
+            error,
+            "dev",
+            /^ {2}- geoplatform:rollNodes\[0\]: got "dev-control-plane-1", expected .*the last update left \["dev-control-plane-1"\] \(stack output k3sServers\).*delete the only running server and its etcd.*without dev-control-plane-1 in rollNodes, then roll it in the next$/,
+        );
+    });
+
+    it("no k3sServers output (a first run, or a stack from before this release): refused with the step to take", async () => {
+        for (const previous of [undefined, { kubeconfig: "x" }, { [K3S_SERVERS_OUTPUT]: "prod-control-plane-2" }]) {
+            const error = await refused("prod", { "geoplatform:rollNodes": ["prod-processing-1", "prod-control-plane-2"] }, previous);
+            assertRefusedUpFront(
+                error,
+                "prod",
+                /^ {2}- geoplatform:rollNodes\[1\]: got "prod-control-plane-2", expected .*no k3sServers output .*run one `pulumi up` without rolling a server first, then roll it$/,
+            );
+        }
+    });
+
+    it("prod with its 3 servers recorded: rolling one (the first included) is accepted, and the install keeps its ROLLED check", async () => {
+        for (const name of PROD_SERVERS) {
+            const run = await runStack("prod", { "geoplatform:rollNodes": [name] }, { previousOutputs: { [K3S_SERVERS_OUTPUT]: PROD_SERVERS } });
+            assert.deepStrictEqual(run.stackReads, [SELF.prod]);
+            const stdin = String((run.resources.find((r) => r.name === `${name}-k3s`) as RecordedResource).inputs.stdin);
+            assert.strictEqual(/^ROLLED='true'$/m.test(stdin), name === "prod-control-plane-1", name);
+        }
+    });
+
+    it("agents and the bastion rolled, no server: the stack's outputs are not read", async () => {
+        const runs: StackRun[] = [
+            await runStack("dev", { "geoplatform:rollNodes": ["dev-system-1", "dev-processing-1"] }),
+            await runStack("prod", { "geoplatform:rollNodes": ["prod-processing-1", "prod-bastion"] }),
+        ];
+        for (const run of runs) assert.deepStrictEqual(run.stackReads, [], run.stack);
+    });
+
+    it("exports the stack's servers as k3sServers, plain", async () => {
+        for (const [stack, servers] of [
+            ["dev", DEV_SERVERS],
+            ["prod", PROD_SERVERS],
+        ] as const) {
+            const run = await runStack(stack);
+            assert.deepStrictEqual(run.outputs[K3S_SERVERS_OUTPUT], servers);
+            assert.ok(!run.secretOutputs.some((p) => p.startsWith(K3S_SERVERS_OUTPUT)), run.secretOutputs.join(", "));
+            const installs = run.resources.filter((r) => servers.some((s) => r.name === `${s}-k3s`));
+            assert.strictEqual(installs.length, servers.length);
+        }
+    });
+
+    it("the rule: another server recorded at the last update and still in the config", () => {
+        const config = (stack: StackName, count: number) => {
+            const raw = structuredClone(rawGeoplatformConfig(stack)) as any;
+            raw.nodeGroups["control-plane"].count = count;
+            return validateConfig(raw, stack);
+        };
+        const dev3 = config("dev", 3);
+        assert.match(serverRollProblem(dev3, "dev", "dev-control-plane-1", DEV_SERVERS) ?? "", /delete the only running server/);
+        // A server that does not exist yet is created, not rolled: the running one stays.
+        assert.strictEqual(serverRollProblem(dev3, "dev", "dev-control-plane-2", DEV_SERVERS), undefined);
+        // The other recorded servers leave the config in the same run (5 to 3).
+        const prod3 = config("prod", 3);
+        const five = [...PROD_SERVERS, "prod-control-plane-4", "prod-control-plane-5"];
+        assert.match(serverRollProblem(prod3, "prod", "prod-control-plane-1", ["prod-control-plane-1", ...five.slice(3)]) ?? "", /only running server/);
+        assert.strictEqual(serverRollProblem(prod3, "prod", "prod-control-plane-1", five), undefined);
+        for (const malformed of [undefined, [], "prod-control-plane-2", [1, 2]]) {
+            assert.match(serverRollProblem(prod3, "prod", "prod-control-plane-1", malformed) ?? "", /no k3sServers output/, JSON.stringify(malformed));
+        }
+    });
+});
