@@ -380,9 +380,9 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
             { dependsOn: [...serverInstalls, ...agentInstalls, ...agentRolled] },
         );
 
-        // Read again in every new UTC month: K3s renews its client certificates (365 days) at a start within 90 days of
-        // expiry, and only a new read brings the renewed one into the provider; a month is well inside those 90 days, and
-        // previews within a month show no change (docs/k3s.md, "Kubeconfig expiry").
+        // Read again in every new UTC month: K3s renews its client certificates (365 days) at a start within 120 days of
+        // expiry (90 before v1.33.1), and only a new read brings the renewed one into the provider; a month is well inside
+        // that, and previews within a month show no change (docs/k3s.md, "Kubeconfig expiry").
         const read = runScript(
             `${name}-kubeconfig`,
             first,
@@ -399,7 +399,7 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         );
         // Known in every preview but a month's first: a certificate close to expiry is named before it stops every run.
         read.stdout.apply((kubeconfig) => {
-            const warning = expiryWarning(kubeconfig, new Date());
+            const warning = expiryWarning(kubeconfig, new Date(), config.k3sVersion, first.name);
             if (warning) pulumi.log.warn(warning, this);
         });
         // The kubeconfig is unknown in the first preview of a month (it is read again); the provider replaces itself, and with it every
