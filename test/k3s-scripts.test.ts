@@ -19,20 +19,23 @@ const FAKES: Record<string, string> = {
     // held dpkg lock ($SANDBOX/dpkg-lock: the epoch second it is released) only as long as DPkg::Lock::Timeout says.
     // $SANDBOX/lists-lock: how many more times apt-get update finds the lists lock held ("always": every time);
     // $SANDBOX/archives-lock the same for install and the archives lock, which apt takes without waiting either.
-    // $SANDBOX/no-package: install fails for a reason other than a lock.
+    // $SANDBOX/no-package: install fails for a reason other than a lock. $SANDBOX/german: the node's locale is German, so
+    // its messages are too (gettext), unless LC_ALL=C.
     "apt-get": `cat >/dev/null; echo "apt-get $*" >>"$SANDBOX/calls"
+locked() { if [ -f "$SANDBOX/german" ] && [ "$LC_ALL" != C ]; then echo "E: Sperre $1 konnte nicht erlangt werden. Sie wird von Prozess 1234 gehalten." >&2
+  else echo "E: Could not get lock $1. It is held by process 1234 (unattended-upgr)" >&2; fi; }
 held() { [ -f "$SANDBOX/$1" ] || return 1; left=$(cat "$SANDBOX/$1")
   if [ "$left" = always ] || [ "$left" -gt 0 ]; then [ "$left" = always ] || echo $((left - 1)) >"$SANDBOX/$1"; return 0; fi; return 1; }
 case "$*" in
-  *update*) if held lists-lock; then echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 1234 (apt-get)" >&2; exit 100; fi ;;
-  *install*) if held archives-lock; then echo "E: Could not get lock /var/cache/apt/archives/lock. It is held by process 1234 (unattended-upgr)" >&2; exit 100; fi
+  *update*) if held lists-lock; then locked /var/lib/apt/lists/lock; exit 100; fi ;;
+  *install*) if held archives-lock; then locked /var/cache/apt/archives/lock; exit 100; fi
     if [ -f "$SANDBOX/no-package" ]; then echo "E: Unable to locate package nfs-common" >&2; exit 100; fi ;;
 esac
 wait=0; for a in "$@"; do case "$a" in DPkg::Lock::Timeout=*) wait=\${a#*=};; esac; done
 if [ -f "$SANDBOX/dpkg-lock" ]; then
   give_up=$(( $(date +%s) + wait ))
   while [ "$(date +%s)" -lt "$(cat "$SANDBOX/dpkg-lock")" ]; do
-    if [ "$(date +%s)" -ge "$give_up" ]; then echo "E: Could not get lock /var/lib/dpkg/lock-frontend" >&2; exit 100; fi
+    if [ "$(date +%s)" -ge "$give_up" ]; then locked /var/lib/dpkg/lock-frontend; exit 100; fi
     /bin/sleep 0.1
   done
 fi
@@ -85,6 +88,8 @@ name=$1; shift
 n="$SANDBOX/node/$name"
 # $SANDBOX/api-error: the API server does not answer reads.
 if [ "$cmd" = get ] && [ -f "$SANDBOX/api-error" ]; then echo "Error from server (InternalError): etcdserver: request timed out" >&2; exit 1; fi
+# $SANDBOX/read-error/<node>: reads of that Node fail alone (other reads answer).
+if [ "$cmd" = get ] && [ -f "$SANDBOX/read-error/$name" ]; then echo "Error from server (InternalError): etcdserver: request timed out" >&2; exit 1; fi
 case " $* " in *" --ignore-not-found "*) ignore_missing=true;; *) ignore_missing=false;; esac
 missing() { $ignore_missing && exit 0; echo "Error from server (NotFound): $1 \"$2\" not found" >&2; exit 1; }
 if [ "$name" = lease ]; then
@@ -94,14 +99,14 @@ if [ "$name" = lease ]; then
   echo "2026-12-01T00:00:$(cat "$l")Z"; exit
 fi
 if [ "$name" = configmap ]; then
-  # A folder of its data keys, a file each; patch takes one {"data":{"key":"value"}}.
+  # A folder of its data keys, a file each; patch takes {"data":{"key":"value",...}} (values without commas or quotes).
   cm="$SANDBOX/cm/$1"
   case "$cmd" in
     create) mkdir -p "$SANDBOX/cm"; mkdir "$cm" 2>/dev/null || exit 1
       for a in "$@"; do case "$a" in --from-literal=*) kv=\${a#--from-literal=}; echo "\${kv#*=}" >"$cm/\${kv%%=*}";; esac; done ;;
     get) [ -d "$cm" ] || exit 1; key=$(echo "$*" | sed 's/.*{\.data\.//; s/}.*//'); cat "$cm/$key" 2>/dev/null || true ;;
-    patch) [ -d "$cm" ] || exit 1; kv=$(echo "$*" | sed 's/.*{"data":{"//; s/"}}.*//')
-      echo "$kv" | sed 's/^[^"]*":"//' >"$cm/$(echo "$kv" | sed 's/".*//')" ;;
+    patch) [ -d "$cm" ] || exit 1
+      echo "$*" | sed 's/.*{"data":{"//; s/"}}.*//; s/","/\\n/g' | while IFS= read -r kv; do echo "$kv" | sed 's/^[^"]*":"//' >"$cm/$(echo "$kv" | sed 's/".*//')"; done ;;
     delete) rm -rf "$cm" ;;
   esac
   exit
@@ -459,6 +464,15 @@ describe("K3s node scripts", () => {
             assert.strictEqual(box.calls().filter((c) => / install -y -qq/.test(c)).length, 1);
         });
 
+        it("recognises a held lock on a node whose locale translates apt's messages: apt-get runs with LC_ALL=C", () => {
+            box.write("german", "");
+            box.write("archives-lock", "1");
+            const result = box.run("install-k3s", { ...installVars(serverConfig()), APT_RETRY_INTERVAL: "1" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.match(result.stderr, /E: Could not get lock \/var\/cache\/apt\/archives\/lock/);
+            assert.strictEqual((result.stderr.match(/apt-get install failed \(status 100\), retrying in 1s/g) ?? []).length, 1);
+        });
+
         it("joins a replaced first server to the running cluster instead of bootstrapping a second one", () => {
             const config = k3sConfigYaml({
                 role: "server",
@@ -742,6 +756,14 @@ describe("K3s node scripts", () => {
             const own = box.run("drain-node", { NODE_NAME: "dev-system-1", KEEP_NODE: "true", INSTANCE_ID: "i-new" });
             assert.strictEqual(own.status, 0, own.stderr);
             assert.match(own.stdout, /drained node dev-system-1, kept/);
+        });
+
+        it("with KEEP_NODE=true and the Node already gone (the leaving agent's drain removed it first) ends at once, touching nothing", () => {
+            const result = box.run("drain-node", { NODE_NAME: "dev-system-2", KEEP_NODE: "true", INSTANCE_ID: "i-old" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            assert.match(result.stdout, /node dev-system-2 already gone/);
+            assert.deepStrictEqual(box.calls(), ["k3s kubectl get node dev-system-2 -o name --ignore-not-found"]);
+            assert.ok(result.seconds < 5, `${result.seconds}s`);
         });
 
         it("with KEEP_NODE=true drains and keeps the Node (before a replaced VM is deleted), and fails on a blocked drain", () => {
@@ -1097,6 +1119,44 @@ case "$*" in *lease*) echo "Error from server (InternalError): etcdserver: reque
             assert.strictEqual(taken.status, 0, taken.stderr);
             assert.match(taken.stdout, /held by a for more than 50s \(a run stopped halfway\): taking it over/);
             assert.strictEqual(box.read("cm/geoplatform-upgrade-lock/holder").trim(), "b");
+        });
+
+        it("a holder carrying on with its lock holds it from now: another agent waits instead of taking it over mid-roll", () => {
+            box.node("a", { version: OLD });
+            box.node("b", { version: OLD });
+            const dayAgo = Math.floor(Date.now() / 1000) - 86400;
+            box.write("cm/geoplatform-upgrade-lock/holder", "a\n");
+            box.write("cm/geoplatform-upgrade-lock/since", `${dayAgo}\n`);
+            box.write("cm/geoplatform-upgrade-lock/failed", `${dayAgo} after\n`);
+            const carried = roll("before", "a");
+            assert.strictEqual(carried.status, 0, carried.stderr);
+            const since = Number(box.read("cm/geoplatform-upgrade-lock/since").trim());
+            assert.ok(Math.abs(Date.now() / 1000 - since) < 60, `since ${since}: a day old, not refreshed`);
+            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock/failed").trim(), "");
+            const waiting = roll("before", "b", { LOCK_TIMEOUT: "1" });
+            assert.strictEqual(waiting.status, 1, waiting.stdout);
+            assert.match(waiting.stderr, /waited 1s for the upgrade of a to finish/);
+            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock/holder").trim(), "a");
+            assert.ok(!box.read("node/b/annotations").includes("cordoned"), "b untouched");
+        });
+
+        it("takes an API error for no answer: the lock's holder is not taken for gone, nor the node for new", () => {
+            box.node("a", { version: OLD });
+            box.node("b", { version: OLD });
+            box.write("cm/geoplatform-upgrade-lock/holder", "a\n");
+            box.write("cm/geoplatform-upgrade-lock/since", `${Math.floor(Date.now() / 1000)}\n`);
+            box.write("read-error/a", "");
+            const waiting = roll("before", "b", { LOCK_TIMEOUT: "1" });
+            assert.strictEqual(waiting.status, 1, waiting.stdout);
+            assert.doesNotMatch(waiting.stdout, /left the cluster/);
+            assert.match(waiting.stderr, /waited 1s for the upgrade of a to finish/);
+            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock/holder").trim(), "a");
+
+            const unread = roll("before", "a");
+            assert.strictEqual(unread.status, 1);
+            assert.match(unread.stderr, /cannot read node a from the API server: not deciding whether it is new/);
+            assert.doesNotMatch(unread.stdout, /nothing to drain/);
+            assert.ok(!box.calls().some((c) => c.includes(" drain ")));
         });
 
         it("repairs a node whose failed roll was reverted: its cordon, rolled-from mark and lock released, and its after passes", () => {

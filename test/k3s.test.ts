@@ -438,6 +438,8 @@ describe("K3s layer", () => {
                     assert.ok(vm, `${agent} VM`);
                     assert.ok(drain.dependencies.includes(vm.urn));
                     assert.ok(drain.dependencies.includes(byName(`${agent}-k3s`).urn));
+                    // And on its release, deleted after it: the release's drain then finds the Node gone (not both at once).
+                    assert.ok(drain.dependencies.includes(byName(`${agent}-k3s-release`).urn));
                     assert.strictEqual(drain.inputs.triggers, undefined, "nothing replaces it on upgrade");
                     assert.strictEqual(
                         drain.inputs.connection.host,

@@ -311,23 +311,6 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         });
         const agentRolled = agents.map((agent, i) => roll(agent, "after", [agentInstalls[i]]));
 
-        // Leaving the stack: created once per agent, so an upgrade (which replaces the install) never runs it. It runs on
-        // the first server and depends on the agent's VM and install, so deletion drains and removes the Node first,
-        // then the VM goes. Nothing runs on the leaving agent itself: it may be gone already (a reclaimed spot
-        // instance), and its VM is deleted anyway.
-        agents.forEach(
-            (agent, i) =>
-                new command.remote.Command(
-                    `${agent.name}-k3s-drain`,
-                    {
-                        connection: connection(first),
-                        create: "true",
-                        delete: `sudo bash -c ${shellQuote(renderScript("drain-node", { NODE_NAME: agent.name }))}`,
-                        addPreviousOutputInEnv: false,
-                    },
-                    { parent: this, dependsOn: [agent.resource, agentInstalls[i]] },
-                ),
-        );
         // Every VM is replaced delete-first (infra/aws.ts, infra/openstack.ts). This command holds the VM's id, so the engine
         // replaces it with the VM and deletes it first (pulumi/pulumi pkg/resource/deploy/step_generator.go: a
         // delete-before-replace deletes the dependents a new id would replace, in reverse dependency order, then the
@@ -335,10 +318,11 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         // Node. It depends on the data volume's attachment, so a storage node is drained (Longhorn's replicas there
         // stopped) before the volume is detached. It runs on the first server, on the second for the first; a single
         // server has no one to drain it (its replacement is refused, config/validate.ts rollNodes).
+        const releases = new Map<string, command.remote.Command>();
         for (const node of cluster.nodes) {
             const on = node === first ? servers[1] : first;
             if (!on) continue;
-            new command.remote.Command(
+            const release = new command.remote.Command(
                 `${node.name}-k3s-release`,
                 {
                     connection: connection(on),
@@ -356,8 +340,31 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                     aliases: [{ name: `${node.name}-k3s-release-data` }],
                 },
             );
+            releases.set(node.name, release);
         }
 
+        // Leaving the stack: created once per agent, so an upgrade (which replaces the install) never runs it. It runs on
+        // the first server and depends on the agent's VM and install, so deletion drains and removes the Node first,
+        // then the VM goes. Nothing runs on the leaving agent itself: it may be gone already (a reclaimed spot
+        // instance), and its VM is deleted anyway. It depends on the agent's release too, which leaves with it: the engine
+        // deletes dependents first (pulumi/pulumi pkg/resource/deploy/step_generator.go, ScheduleDeletes), so this drain
+        // removes the Node, then the release finds it gone, instead of both draining the node at once. A dependsOn is no
+        // input, so it replaces and updates nothing; an up records it in the state (pkg/backend/snapshot.go,
+        // sameSnapshotMutation.mustWrite), which a later run's deletion reads.
+        agents.forEach(
+            (agent, i) =>
+                new command.remote.Command(
+                    `${agent.name}-k3s-drain`,
+                    {
+                        connection: connection(first),
+                        create: "true",
+                        delete: `sudo bash -c ${shellQuote(renderScript("drain-node", { NODE_NAME: agent.name }))}`,
+                        addPreviousOutputInEnv: false,
+                    },
+                    // Every agent has a release: the first server drains it.
+                    { parent: this, dependsOn: [agent.resource, agentInstalls[i], releases.get(agent.name) as command.remote.Command] },
+                ),
+        );
         // Retired: until this release every agent also had `<agent>-k3s-uninstall`, whose delete ran k3s-agent-uninstall.sh
         // on the agent. The engine runs a resource's delete from its state when it leaves the program, so dropping it would
         // uninstall K3s from every agent on the next up. Kept under the same name, type and parent with nothing to run: that

@@ -3,7 +3,7 @@ import { validateConfig } from "../../config/validate";
 import { AWS_BASTION_IGNORED, AWS_NODE_IGNORED, OPENSTACK_BASTION_IGNORED, OPENSTACK_NODE_IGNORED } from "../../infra/lifecycle";
 import { RecordedResource, runStack, sharedStackRun, StackRun } from "../harness/run-stack";
 import { rawGeoplatformConfig, readStackFile, StackName } from "../harness/stack-config";
-import { deletedBeforeReplacement, Plan, planChanges } from "./plan";
+import { deletedBeforeReplacement, deletionSteps, Plan, planChanges } from "./plan";
 
 // Day-2 changes simulated on the mocked program: the real stack file, then the
 // same file with one change, and what `pulumi up` would do between the two.
@@ -406,6 +406,32 @@ describe("day 2: infrastructure changes", function () {
             const run = await sharedStackRun("dev");
             const released = run.resources.filter((r) => r.name.endsWith("-k3s-release")).map((r) => r.name);
             assert.deepStrictEqual(released.sort(), ["dev-processing-1-k3s-release", "dev-system-1-k3s-release"]);
+        });
+    });
+
+    describe("an agent leaving the stack (a group's count lowered)", () => {
+        it("prod: processing 3 → 2 deletes prod-processing-3's drain (it drains and removes the Node), then its release (it finds the Node gone), then the VM; nothing else is replaced", async () => {
+            const { before, after, plan } = await change(
+                "prod",
+                edited("prod", "nodeGroups", (g: any) => (g.processing.count = 2)),
+            );
+            const agent = "prod-processing-3";
+            const drain = `${agent}-k3s-drain`;
+            const release = `${agent}-k3s-release`;
+            assert.ok(plan.delete.includes(drain) && plan.delete.includes(release) && plan.delete.includes(agent), plan.delete.join(", "));
+            assert.ok(
+                plan.delete.every((n) => n.startsWith(`${agent}-`) || n === agent),
+                plan.delete.join(", "),
+            );
+            const steps = deletionSteps(before, after);
+            const step = (n: string) => steps.findIndex((s) => s.includes(n));
+            assert.ok(step(drain) < step(release), `the two drains one after the other: ${JSON.stringify(steps)}`);
+            assert.ok(step(release) < step(agent), `both before the VM: ${JSON.stringify(steps)}`);
+            // The release runs drain-node.sh with KEEP_NODE, which ends at once on a Node already gone (test/k3s-scripts.test.ts).
+            const released = before.resources.find((r) => r.name === release) as RecordedResource;
+            assert.match(released.inputs.delete, /KEEP_NODE='"'"'true'"'"'/);
+            // Only the readiness wait runs again (its node list, a trigger, lost the agent).
+            assert.deepStrictEqual(plan.replace, ["prod-nodes-ready"], JSON.stringify(plan.reasons));
         });
     });
 

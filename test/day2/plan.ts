@@ -161,3 +161,21 @@ export function deletedBeforeReplacement(run: StackRun, plan: Plan, urn: string)
     }
     return [...order.map((r) => r.name), target.name];
 }
+
+/**
+ * The order in which the engine deletes the resources that left the program: in steps, each step's deletes at once, a
+ * resource only once everything left that depends on it (or is its child) is deleted, by the dependencies recorded in
+ * the state of `before` (pulumi/pulumi pkg/resource/deploy/step_generator.go, ScheduleDeletes).
+ */
+export function deletionSteps(before: StackRun, after: StackRun): string[][] {
+    const now = byUrn(after);
+    const left = before.resources.filter((r) => r.custom && !now.has(r.urn));
+    const steps: string[][] = [];
+    while (left.length > 0) {
+        const free = left.filter((r) => !left.some((o) => o.dependencies.includes(r.urn) || o.parent === r.urn));
+        if (free.length === 0) throw new Error(`a dependency cycle among ${left.map((r) => r.name).join(", ")}`);
+        steps.push(free.map((r) => r.name).sort());
+        for (const r of free) left.splice(left.indexOf(r), 1);
+    }
+    return steps;
+}

@@ -7,12 +7,14 @@
 # without a drain, and the pod garbage collector deletes its pods. Dead means
 # not Ready, or Ready with a Lease its kubelet no longer renews: the node
 # lifecycle controller marks a node Unknown only once its Lease is older than
-# node-monitor-grace-period (about 40 s), and a drain in that window would wait its
-# whole timeout for pods that never terminate. A node that is already gone is
-# not an error; an API that does not answer is.
+# node-monitor-grace-period (50 s by default since Kubernetes 1.32,
+# kubernetes/kubernetes#126287; K3s sets no other), and a drain in that window
+# would wait its whole timeout for pods that never terminate. A node that is
+# already gone is not an error (it ends at once); an API that does not answer is.
 # With KEEP_NODE=true it only drains: before a VM is deleted (it is replaced),
 # so no pod and no Longhorn replica runs on it; the new VM's forget-node.sh
-# removes the Node.
+# removes the Node. An agent leaving the stack runs it after its drain
+# without KEEP_NODE, which removed the Node: nothing is left to do.
 #   NODE_NAME      the node name
 #   DRAIN_TIMEOUT  seconds for the drain of a live node; default below
 #   LEASE_WATCH    seconds to watch the Lease for a renewal; default below

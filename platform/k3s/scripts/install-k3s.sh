@@ -82,13 +82,15 @@ fi
 # lock (apt-get update) and archives lock (/var/cache/apt/archives/lock, install) are taken without waiting
 # (pkgAcquire::GetLock, apt-pkg/acquire.cc; the same in apt 2.4 and 2.7) and fail at once while unattended-upgrades
 # holds them. So a lock failure is retried, as is any failure of update (a mirror not reachable yet), all within one
-# deadline of apt_lock_timeout seconds.
+# deadline of apt_lock_timeout seconds. A lock failure is told by its message, which apt translates (gettext,
+# apt-pkg/contrib/fileutl.cc GetLock): LC_ALL=C keeps it English whatever the node's or the SSH session's locale
+# (glibc ignores LANGUAGE in the C locale, intl/dcigettext.c guess_category_value).
 apt_errors="$scratch/apt-errors"
 apt_get() {
     local what=$1 deadline=$((SECONDS + apt_lock_timeout)) status
     while true; do
         status=0
-        timeout $((apt_lock_timeout + 600)) env DEBIAN_FRONTEND=noninteractive \
+        timeout $((apt_lock_timeout + 600)) env LC_ALL=C DEBIAN_FRONTEND=noninteractive \
             apt-get -o DPkg::Lock::Timeout=$((deadline > SECONDS ? deadline - SECONDS : 1)) "$@" 2>"$apt_errors" || status=$?
         cat "$apt_errors" >&2
         ((status == 0)) && return 0

@@ -13,8 +13,9 @@
 # A step that fails while holding the lock marks it failed (a trap), so the
 # agents waiting for it in this run fail at once instead of waiting out
 # LOCK_TIMEOUT; a failed "before" also undoes its cordon. The holder's next
-# run carries on with its lock. A lock whose holder left the cluster, or held
-# longer than HOLD_LIMIT (a run killed halfway), is taken over. A node back on
+# run carries on with its lock, its since reset to then. A lock whose holder left
+# the cluster (its Node NotFound: an API error is no answer), or held longer
+# than HOLD_LIMIT (a run killed halfway), is taken over. A node back on
 # its running version and config (a change reverted after a failed roll) has
 # its cordon, its rolled-from mark and its lock released by "before".
 #   PHASE        before: take the lock, cordon, drain | after: wait for the
@@ -50,6 +51,11 @@ node_field() { kubectl get node "$NODE_NAME" -o "jsonpath=$1" 2>/dev/null || tru
 annotation() { node_field "{.metadata.annotations.${1//./\\.}}"; }
 lock_field() { kubectl get configmap "$lock" -n kube-system -o "jsonpath={.data.$1}" 2>/dev/null || true; }
 holder() { lock_field holder; }
+# Only NotFound (empty with --ignore-not-found) means the holder left; an API error leaves it the lock (we wait).
+holder_left() {
+    local found
+    found=$(kubectl get node "$1" -o name --ignore-not-found 2>/dev/null) && [[ -z $found ]]
+}
 release_lock() {
     if [[ $(holder) == "$NODE_NAME" ]]; then
         kubectl delete configmap "$lock" -n kube-system --ignore-not-found >/dev/null
@@ -75,7 +81,8 @@ trap on_exit EXIT
 
 case $PHASE in
     before)
-        if ! kubectl get node "$NODE_NAME" >/dev/null 2>&1; then
+        node=$(kubectl get node "$NODE_NAME" -o name --ignore-not-found) || fail "cannot read node $NODE_NAME from the API server: not deciding whether it is new"
+        if [[ -z $node ]]; then
             echo "geoplatform: $NODE_NAME is new: nothing to drain"
             exit 0
         fi
@@ -94,14 +101,15 @@ case $PHASE in
         deadline=$((SECONDS + lock_timeout))
         until kubectl create configmap "$lock" -n kube-system --from-literal=holder="$NODE_NAME" --from-literal=since="$(date +%s)" >/dev/null 2>&1; do
             current=$(holder)
-            # Ours from an earlier run that failed halfway: carry on.
+            # Ours from an earlier run that failed halfway: carry on, from now (an old since would let another agent take
+            # the lock over after hold_limit, in the middle of this roll).
             if [[ $current == "$NODE_NAME" ]]; then
-                kubectl patch configmap "$lock" -n kube-system --type merge -p '{"data":{"failed":""}}' >/dev/null
+                kubectl patch configmap "$lock" -n kube-system --type merge -p "{\"data\":{\"failed\":\"\",\"since\":\"$(date +%s)\"}}" >/dev/null
                 break
             fi
             since=$(lock_field since)
             failed=$(lock_field failed)
-            if [[ -n $current ]] && ! kubectl get node "$current" >/dev/null 2>&1; then
+            if [[ -n $current ]] && holder_left "$current"; then
                 echo "geoplatform: the upgrade lock's holder $current left the cluster: taking it over"
                 kubectl delete configmap "$lock" -n kube-system --ignore-not-found >/dev/null
                 continue
