@@ -90,6 +90,8 @@ n="$SANDBOX/node/$name"
 if [ "$cmd" = get ] && [ -f "$SANDBOX/api-error" ]; then echo "Error from server (InternalError): etcdserver: request timed out" >&2; exit 1; fi
 # $SANDBOX/read-error/<node>: reads of that Node fail alone (other reads answer).
 if [ "$cmd" = get ] && [ -f "$SANDBOX/read-error/$name" ]; then echo "Error from server (InternalError): etcdserver: request timed out" >&2; exit 1; fi
+# $SANDBOX/field-error/<node>: reads of that Node's fields whose arguments contain the file's word fail.
+if [ "$cmd" = get ] && [ -f "$SANDBOX/field-error/$name" ]; then case "$*" in *"$(cat "$SANDBOX/field-error/$name")"*) echo "Error from server (InternalError): etcdserver: request timed out" >&2; exit 1;; esac; fi
 case " $* " in *" --ignore-not-found "*) ignore_missing=true;; *) ignore_missing=false;; esac
 missing() { $ignore_missing && exit 0; echo "Error from server (NotFound): $1 \"$2\" not found" >&2; exit 1; }
 if [ "$name" = lease ]; then
@@ -211,6 +213,10 @@ class Sandbox {
     write(relative: string, content: string): void {
         fs.mkdirSync(path.dirname(path.join(this.dir, relative)), { recursive: true });
         fs.writeFileSync(path.join(this.dir, relative), content);
+    }
+
+    remove(relative: string): void {
+        fs.rmSync(path.join(this.dir, relative), { recursive: true, force: true });
     }
 
     exists(relative: string): boolean {
@@ -1157,6 +1163,28 @@ case "$*" in *lease*) echo "Error from server (InternalError): etcdserver: reque
             assert.match(unread.stderr, /cannot read node a from the API server: not deciding whether it is new/);
             assert.doesNotMatch(unread.stdout, /nothing to drain/);
             assert.ok(!box.calls().some((c) => c.includes(" drain ")));
+        });
+
+        it("fails on a Node field it cannot read instead of taking it for unset: no undrained restart, no roll taken for done", () => {
+            box.node("a", { version: OLD, annotations: ["geoplatform.io/k3s-config=c1", "k3s.io/node-config-hash=H1"] });
+            box.write("field-error/a", "conditions");
+            const before = roll("before", "a");
+            assert.strictEqual(before.status, 1, before.stdout);
+            assert.match(before.stderr, /cannot read \{\.status\.conditions\[\?\(@\.type=="Ready"\)\]\.status\} of node a from the API server/);
+            assert.doesNotMatch(before.stdout, /without a drain/);
+            assert.match(box.read("cm/geoplatform-upgrade-lock/failed"), / before$/m, "the waiting agents stop at once");
+            box.remove("field-error/a");
+            box.remove("cm/geoplatform-upgrade-lock");
+
+            // A config roll drained a; K3s has not restarted with the new config yet, and the rolled-from mark is unreadable.
+            assert.strictEqual(roll("before", "a", { K3S_VERSION: OLD, CONFIG_ID: "c2" }).status, 0);
+            assert.ok(box.read("node/a/annotations").includes("geoplatform.io/rolled-from-config-hash=H1"));
+            box.write("field-error/a", "rolled-from");
+            const after = roll("after", "a", { K3S_VERSION: OLD, CONFIG_ID: "c2", READY_TIMEOUT: "1" });
+            assert.strictEqual(after.status, 1, after.stdout);
+            assert.match(after.stderr, /cannot read .*rolled-from-config-hash.* of node a/);
+            assert.ok(!box.read("node/a/annotations").includes("geoplatform.io/k3s-config=c2"), "not recorded as rolled");
+            assert.strictEqual(box.read("cm/geoplatform-upgrade-lock/holder").trim(), "a", "keeps the lock");
         });
 
         it("repairs a node whose failed roll was reverted: its cordon, rolled-from mark and lock released, and its after passes", () => {

@@ -47,8 +47,12 @@ fail() {
     echo "geoplatform: $*" >&2
     exit 1
 }
-node_field() { kubectl get node "$NODE_NAME" -o "jsonpath=$1" 2>/dev/null || true; }
+# A field of the Node, for a decision (drain or not, done or not): an API error fails the step rather than read as
+# unset (a Node not there reads empty). Only in an assignment (x=$(node_field ...)) does set -e see that failure.
+node_field() { kubectl get node "$NODE_NAME" -o "jsonpath=$1" --ignore-not-found || fail "cannot read $1 of node $NODE_NAME from the API server"; }
 annotation() { node_field "{.metadata.annotations.${1//./\\.}}"; }
+# The same while waiting for the restart, where an error means "not yet".
+polled_field() { kubectl get node "$NODE_NAME" -o "jsonpath=$1" 2>/dev/null || true; }
 lock_field() { kubectl get configmap "$lock" -n kube-system -o "jsonpath={.data.$1}" 2>/dev/null || true; }
 holder() { lock_field holder; }
 # Only NotFound (empty with --ignore-not-found) means the holder left; an API error leaves it the lock (we wait).
@@ -62,7 +66,9 @@ release_lock() {
     fi
 }
 uncordon_ours() {
-    if [[ $(annotation "$cordoned") == true ]]; then
+    local ours
+    ours=$(annotation "$cordoned")
+    if [[ $ours == true ]]; then
         kubectl uncordon "$NODE_NAME" >/dev/null
         kubectl annotate node "$NODE_NAME" "$cordoned-" >/dev/null
         echo "geoplatform: uncordoned $NODE_NAME"
@@ -86,13 +92,16 @@ case $PHASE in
             echo "geoplatform: $NODE_NAME is new: nothing to drain"
             exit 0
         fi
+        kubelet_version=$(node_field '{.status.nodeInfo.kubeletVersion}')
+        applied_config=$(annotation "$applied")
         same_version=false
-        [[ $(node_field '{.status.nodeInfo.kubeletVersion}') == "$K3S_VERSION" ]] && same_version=true
+        [[ $kubelet_version == "$K3S_VERSION" ]] && same_version=true
         same_config=false
-        [[ $(annotation "$applied") == "$CONFIG_ID" ]] && same_config=true
+        [[ $applied_config == "$CONFIG_ID" ]] && same_config=true
         if [[ $same_version == true && $same_config == true ]]; then
             # A roll that failed halfway and was then reverted leaves the node cordoned, marked and holding the lock.
-            if [[ -n $(annotation "$rolled_from") ]]; then kubectl annotate node "$NODE_NAME" "$rolled_from-" >/dev/null; fi
+            mark=$(annotation "$rolled_from")
+            if [[ -n $mark ]]; then kubectl annotate node "$NODE_NAME" "$rolled_from-" >/dev/null; fi
             uncordon_ours
             release_lock
             echo "geoplatform: $NODE_NAME already runs $K3S_VERSION with this config"
@@ -126,14 +135,18 @@ case $PHASE in
             sleep 5
         done
         holding=true
-        if [[ $same_config == false && $(annotation "$rolled_from") == "" ]]; then
-            kubectl annotate --overwrite node "$NODE_NAME" "$rolled_from=$(annotation k3s.io/node-config-hash)" >/dev/null
+        mark=$(annotation "$rolled_from")
+        if [[ $same_config == false && -z $mark ]]; then
+            running_hash=$(annotation k3s.io/node-config-hash)
+            kubectl annotate --overwrite node "$NODE_NAME" "$rolled_from=$running_hash" >/dev/null
         fi
-        if [[ $(node_field '{.status.conditions[?(@.type=="Ready")].status}') != True ]]; then
+        ready=$(node_field '{.status.conditions[?(@.type=="Ready")].status}')
+        if [[ $ready != True ]]; then
             echo "geoplatform: $NODE_NAME is not Ready: restarting it without a drain"
             exit 0
         fi
-        if [[ $(node_field '{.spec.unschedulable}') != true ]]; then
+        unschedulable=$(node_field '{.spec.unschedulable}')
+        if [[ $unschedulable != true ]]; then
             kubectl annotate --overwrite node "$NODE_NAME" "$cordoned=true" >/dev/null
             cordoned_now=true
         fi
@@ -147,8 +160,13 @@ case $PHASE in
         [[ $(holder) == "$NODE_NAME" ]] && holding=true
         deadline=$((SECONDS + ready_timeout))
         from=$(annotation "$rolled_from")
-        restarted() { [[ -z $from || $(annotation k3s.io/node-config-hash) != "$from" ]]; }
-        until [[ $(node_field '{.status.conditions[?(@.type=="Ready")].status}') == True && $(node_field '{.status.nodeInfo.kubeletVersion}') == "$K3S_VERSION" ]] && restarted; do
+        # A hash read, and different: an unanswered read is no restart.
+        restarted() {
+            local hash
+            hash=$(polled_field '{.metadata.annotations.k3s\.io/node-config-hash}')
+            [[ -z $from || (-n $hash && $hash != "$from") ]]
+        }
+        until [[ $(polled_field '{.status.conditions[?(@.type=="Ready")].status}') == True && $(polled_field '{.status.nodeInfo.kubeletVersion}') == "$K3S_VERSION" ]] && restarted; do
             ((SECONDS < deadline)) || fail "$NODE_NAME is not Ready on $K3S_VERSION with its new config (k3s.io/node-config-hash still ${from:-unset}) after ${ready_timeout}s; it stays cordoned, the upgrade lock held and marked failed"
             sleep 5
         done
