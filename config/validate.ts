@@ -715,7 +715,9 @@ function checkLonghornStorage(c: Checker, config: GeoplatformConfig): void {
  * unknown name would roll nothing and hide the mistake. Servers: never the only one (its replacement boots with
  * `cluster-init` and nothing to join, a new empty cluster with a new CA, while the state still lists every Kubernetes
  * object), and at most one per run (etcd keeps quorum with one of three servers away, not two). Whether another server
- * already runs is not in the stack file: config/roll-guard.ts checks it against the last update.
+ * already runs is not in the stack file: config/roll-guard.ts checks it against the last update. The first server and
+ * the bastion only alone: the other VMs' drains before their replacement connect to the first server through the
+ * bastion, with the connection stored in the state (docs/k3s.md, "The first server and the bastion roll alone").
  */
 function checkRollNodes(c: Checker, raw: unknown, stack: string, nodeGroups: Record<string, NodeGroupConfig>): string[] {
     const list = c.array("rollNodes", raw, { optional: true });
@@ -724,6 +726,15 @@ function checkRollNodes(c: Checker, raw: unknown, stack: string, nodeGroups: Rec
     const planned = planNodes({ nodeGroups } as GeoplatformConfig, stack);
     const vms = [...planned.map((n) => n.name), bastionName(stack)];
     const servers = planned.filter((n) => n.spec.role === "server");
+    // Why a VM must roll alone: every other VM's release (platform/k3s/index.ts `<node>-k3s-release`) connects through
+    // the bastion to the first server.
+    const hub = (name: string) =>
+        name === bastionName(stack)
+            ? "every node's drain before its replacement (<node>-k3s-release) connects through the bastion"
+            : name === servers[0]?.name
+              ? "every other VM's drain before its replacement (<node>-k3s-release) runs on the first server"
+              : undefined;
+    const listed = new Set(list.filter((item): item is string => typeof item === "string" && vms.includes(item)));
     const names: string[] = [];
     let rolledServer: { key: string; name: string } | undefined;
     list.forEach((item, i) => {
@@ -731,6 +742,8 @@ function checkRollNodes(c: Checker, raw: unknown, stack: string, nodeGroups: Rec
         const name = c.string(key, item, { expected: "a VM name" });
         if (!name) return;
         const server = servers.find((n) => n.name === name);
+        const others = [...listed].filter((n) => n !== name);
+        const why = hub(name);
         if (!vms.includes(name)) c.fail(key, name, `the name of a VM of stack ${stack} (${vms.join(", ")})`);
         else if (names.includes(name)) c.fail(key, name, "each VM once");
         else if (server && servers.length === 1) {
@@ -740,6 +753,15 @@ function checkRollNodes(c: Checker, raw: unknown, stack: string, nodeGroups: Rec
                 `not the stack's only server: its replacement would start a new, empty cluster (cluster-init, nothing to join) and every Kubernetes object would be lost; ` +
                     `go to 3 servers first (nodeGroups.${server.group}.count: 3) and roll them one per run, or rebuild from an etcd snapshot with geoplatform:restore.k3s ` +
                     `(docs/restore.md, "The whole cluster into new VMs")`,
+            );
+        } else if (why && others.length > 0) {
+            c.fail(
+                key,
+                name,
+                `alone, in its own run (rollNodes also lists ${others.join(", ")}): ${why}, and a delete dials the connection stored ` +
+                    `in the state, the old VM's address and host key; replaced in the same run, this VM is gone or changed when those drains ` +
+                    `run, they fail, and every later up fails on them (docs/k3s.md, "The first server and the bastion roll alone"); ` +
+                    `roll ${name} first, then the others`,
             );
         } else if (server && rolledServer) {
             c.fail(key, name, `one server per run (${rolledServer.key} is ${rolledServer.name}): etcd keeps quorum with one server away, not two`);

@@ -132,7 +132,9 @@ export class AwsCluster extends pulumi.ComponentResource {
                 { domain: "vpc", tags: { Name: `${vmName}-ip`, "geoplatform:node-group": group, "geoplatform:edge": "ingress" } },
                 { ...child, protect: true, retainOnDelete: true },
             );
-            new ec2.EipAssociation(`${vmName}-ip`, { allocationId: eip.allocationId, instanceId: vm.id }, child);
+            // An association needs the VPC's internet gateway attached (the aws.ec2.Eip docs: "EIP may require IGW to exist
+            // prior to association"), and nothing else orders it after the gateway: a node VM does not wait for it.
+            new ec2.EipAssociation(`${vmName}-ip`, { allocationId: eip.allocationId, instanceId: vm.id }, { ...child, dependsOn: [igw] });
             return eip.publicIp;
         };
         const nodes: CloudNode[] = planNodes(config, stack).map((n) => {

@@ -1,7 +1,8 @@
 import { parseCidr } from "../config/net";
 
 /**
- * cloud-init for the bastion: the SSH jump host, and the API forwarder (haproxy). It only installs haproxy: the
+ * cloud-init for the bastion: the SSH jump host, and the API forwarder (haproxy). It only installs haproxy (as does
+ * `configure-forwarder.sh` when this install gave up on an apt lock, docs/k3s.md "unattended-upgrades"): the
  * forwarder's configuration (its server list) is written over SSH by the K3s layer (platform/k3s, `configure-forwarder.sh`),
  * so a server that changes address never changes the bastion's user data, which cloud-init reads at first boot only and
  * which would replace the bastion.

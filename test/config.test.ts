@@ -453,6 +453,69 @@ describe("stack configuration", () => {
     });
 });
 
+// Every other VM's `<node>-k3s-release` runs its drain on the first server through the bastion, and its delete dials the
+// connection stored in the state (pulumi-command v1.2.1 Delete reads the state): those two VMs roll alone (review F2).
+describe("rollNodes: the first server and the bastion roll alone", () => {
+    const rolling = (stack: "dev" | "prod", rollNodes: unknown[]) => problemsOf((stack === "dev" ? devWith : prodWith)((r) => (r.rollNodes = rollNodes)));
+    const alone = (i: number, name: string, others: string, why: RegExp) =>
+        new RegExp(
+            `^geoplatform:rollNodes\\[${i}\\]: got "${name}", expected alone, in its own run \\(rollNodes also lists ${others}\\): ${why.source}, ` +
+                `and a delete dials the connection stored in the state, the old VM's address and host key; .*every later up fails on them .*` +
+                `roll ${name} first, then the others$`,
+        );
+    const FIRST = /every other VM's drain before its replacement \(<node>-k3s-release\) runs on the first server/;
+    const BASTION = /every node's drain before its replacement \(<node>-k3s-release\) connects through the bastion/;
+
+    it("prod: the first server with an agent is refused, one message on the first server's entry", () => {
+        const problems = rolling("prod", ["prod-system-2", "prod-control-plane-1"]);
+        assert.strictEqual(problems.length, 1, problems.join("\n"));
+        assert.match(problems[0], alone(1, "prod-control-plane-1", "prod-system-2", FIRST));
+    });
+
+    it("prod and dev: the bastion with a node is refused, one message on the bastion's entry", () => {
+        const prod = rolling("prod", ["prod-bastion", "prod-processing-1", "prod-system-3"]);
+        assert.strictEqual(prod.length, 1, prod.join("\n"));
+        assert.match(prod[0], alone(0, "prod-bastion", "prod-processing-1, prod-system-3", BASTION));
+        const dev = rolling("dev", ["dev-processing-1", "dev-bastion"]);
+        assert.strictEqual(dev.length, 1, dev.join("\n"));
+        assert.match(dev[0], alone(1, "dev-bastion", "dev-processing-1", BASTION));
+    });
+
+    it("prod: the first server and the bastion together are two mistakes, one message each", () => {
+        const problems = rolling("prod", ["prod-bastion", "prod-control-plane-1"]);
+        assert.strictEqual(problems.length, 2, problems.join("\n"));
+        assert.match(problems[0], alone(0, "prod-bastion", "prod-control-plane-1", BASTION));
+        assert.match(problems[1], alone(1, "prod-control-plane-1", "prod-bastion", FIRST));
+    });
+
+    it("prod: the first server with another server is the first server's mistake only, not also one server per run", () => {
+        const problems = rolling("prod", ["prod-control-plane-1", "prod-control-plane-2"]);
+        assert.strictEqual(problems.length, 1, problems.join("\n"));
+        assert.match(problems[0], alone(0, "prod-control-plane-1", "prod-control-plane-2", FIRST));
+    });
+
+    it("accepts each alone, and another server or any agents together", () => {
+        for (const rollNodes of [["prod-control-plane-1"], ["prod-bastion"], ["prod-control-plane-3", "prod-system-1", "prod-processing-2"]]) {
+            assert.deepStrictEqual(rolling("prod", rollNodes), [], rollNodes.join(", "));
+        }
+        assert.deepStrictEqual(rolling("dev", ["dev-bastion"]), []);
+        assert.deepStrictEqual(rolling("dev", ["dev-system-1", "dev-processing-1"]), []);
+    });
+
+    it("counts only other VMs of the stack: a repeat or an unknown name is its own mistake, not the first server's", () => {
+        assert.deepStrictEqual(rolling("prod", ["prod-bastion", "prod-bastion"]), ['geoplatform:rollNodes[1]: got "prod-bastion", expected each VM once']);
+        const unknown = rolling("prod", ["prod-control-plane-1", "prod-control-plane-9"]);
+        assert.strictEqual(unknown.length, 1, unknown.join("\n"));
+        assert.match(unknown[0], /rollNodes\[1\]: got "prod-control-plane-9", expected the name of a VM of stack prod/);
+    });
+
+    it("dev: its only server with an agent stays one message, the only-server one", () => {
+        const problems = rolling("dev", ["dev-control-plane-1", "dev-system-1"]);
+        assert.strictEqual(problems.length, 1, problems.join("\n"));
+        assert.match(problems[0], /rollNodes\[0\]: got "dev-control-plane-1", expected not the stack's only server/);
+    });
+});
+
 describe("a refused config registers no resource", () => {
     // Before validation knew these, `nodeGroups: {}` failed in infra after 30 registrations
     // ("Cannot read properties of undefined (reading 'privateIp')").
@@ -466,6 +529,7 @@ describe("a refused config registers no resource", () => {
                 system: { ...system, taints: [{ key: "a", value: "b", effect: "NoSchedule" }] },
             },
         },
+        "the bastion rolled beside a node": { "geoplatform:rollNodes": ["dev-bastion", "dev-system-1"] },
         "more Longhorn replicas than storage nodes": {
             "geoplatform:platform": { ...(readStackFile("dev")["geoplatform:platform"] as object), longhornReplicas: 2 },
         },

@@ -13,7 +13,8 @@ import { REPO_ROOT } from "./harness/stack-config";
 // their calls, and a temporary root instead of /.
 
 const FAKES: Record<string, string> = {
-    "cloud-init": `echo "cloud-init $*" >>"$SANDBOX/calls"`,
+    // $SANDBOX/cloud-init-error: it finished with an error (status 1), as when its package install gave up on a lock.
+    "cloud-init": `echo "cloud-init $*" >>"$SANDBOX/calls"; [ ! -f "$SANDBOX/cloud-init-error" ]`,
     dpkg: `[ -f "$SANDBOX/packages-installed" ]`,
     // Reads its stdin, as real package tools may: it must not get the rest of the script. Like apt, it waits for a
     // held dpkg lock ($SANDBOX/dpkg-lock: the epoch second it is released) only as long as DPkg::Lock::Timeout says.
@@ -1244,6 +1245,36 @@ case "$*" in *lease*) echo "Error from server (InternalError): etcdserver: reque
             assert.strictEqual(moved.status, 0, moved.stderr);
             assert.match(written(), /server-1 10\.20\.128\.9:6443/);
             assert.ok(box.calls().includes("systemctl reload-or-restart haproxy"));
+        });
+
+        it("installs haproxy when cloud-init did not (its install gave up on an apt lock: status 1), retrying while the lock is held", () => {
+            box.write("cloud-init-error", "");
+            box.write("lists-lock", "2");
+            box.write("archives-lock", "1");
+            const result = box.run("configure-forwarder", { ...cfg(["10.20.128.3"]), APT_RETRY_INTERVAL: "1" });
+            assert.strictEqual(result.status, 0, result.stderr);
+            const calls = box.calls();
+            assert.strictEqual(calls.filter((c) => /^apt-get -o DPkg::Lock::Timeout=\d+ update -qq$/.test(c)).length, 3, "two lock failures, then success");
+            assert.strictEqual(calls.filter((c) => /^apt-get -o DPkg::Lock::Timeout=\d+ install -y -qq haproxy$/.test(c)).length, 2);
+            assert.ok(calls.indexOf("cloud-init status --wait") < calls.findIndex((c) => c.startsWith("apt-get")));
+            const checked = calls.findIndex((c) => c.startsWith("haproxy -c"));
+            assert.ok(checked > 0 && !calls.slice(checked).some((c) => c.startsWith("apt-get")), "installed before the configuration is checked");
+            assert.match(written(), /10\.20\.128\.3/);
+
+            // Installed: no apt at all on the next run.
+            const again = box.run("configure-forwarder", cfg(["10.20.128.3"]));
+            assert.strictEqual(again.status, 0, again.stderr);
+            assert.ok(!box.calls().some((c) => c.startsWith("apt-get")));
+        });
+
+        it("gives up on the haproxy install within its bound when an apt lock is never released, writing nothing", () => {
+            box.write("archives-lock", "always");
+            const result = box.run("configure-forwarder", { ...cfg(["10.20.128.3"]), APT_LOCK_TIMEOUT: "2", APT_RETRY_INTERVAL: "1" });
+            assert.strictEqual(result.status, 1);
+            assert.match(result.stderr, /geoplatform: apt-get install still failed \(status 100\) after 2s of retries \(an apt lock held/);
+            assert.ok(result.seconds < 15, `took ${result.seconds}s`);
+            assert.ok(!box.exists("root/etc/haproxy/haproxy.cfg"));
+            assert.ok(!box.calls().some((c) => c.startsWith("systemctl")));
         });
 
         it("keeps the running configuration when haproxy refuses the new one, and fails when haproxy does not run", () => {

@@ -142,7 +142,7 @@ describe("day 2: infrastructure changes", function () {
             assert.deepStrictEqual(vms({ resources: error.recorded ?? [] } as StackRun), []);
         });
 
-        it("refuses a stack's only server and more than one server per run, one message each; one of three servers with agents is accepted", () => {
+        it("refuses a stack's only server and more than one server per run, one message each; a second server with agents is accepted", () => {
             const problems = (stack: StackName, rollNodes: unknown) => {
                 try {
                     validateConfig({ ...rawGeoplatformConfig(stack), rollNodes }, stack);
@@ -151,11 +151,11 @@ describe("day 2: infrastructure changes", function () {
                     return (e as Error).message.split("\n").slice(1);
                 }
             };
-            assert.deepStrictEqual(problems("prod", ["prod-control-plane-1", "prod-processing-1", "prod-bastion"]), []);
-            const two = problems("prod", ["prod-control-plane-1", "prod-system-1", "prod-control-plane-2", "prod-control-plane-3"]);
+            // The first server and the bastion roll alone (test/config.test.ts); another server does not.
+            assert.deepStrictEqual(problems("prod", ["prod-control-plane-2", "prod-processing-1", "prod-system-3"]), []);
+            const two = problems("prod", ["prod-control-plane-2", "prod-system-1", "prod-control-plane-3"]);
             assert.deepStrictEqual(two, [
-                '  - geoplatform:rollNodes[2]: got "prod-control-plane-2", expected one server per run (rollNodes[0] is prod-control-plane-1): etcd keeps quorum with one server away, not two',
-                '  - geoplatform:rollNodes[3]: got "prod-control-plane-3", expected one server per run (rollNodes[0] is prod-control-plane-1): etcd keeps quorum with one server away, not two',
+                '  - geoplatform:rollNodes[2]: got "prod-control-plane-3", expected one server per run (rollNodes[0] is prod-control-plane-2): etcd keeps quorum with one server away, not two',
             ]);
             const only = problems("dev", ["dev-system-1", "dev-control-plane-1"]);
             assert.strictEqual(only.length, 1, only.join("\n"));
@@ -193,7 +193,7 @@ describe("day 2: infrastructure changes", function () {
                     return (e as Error).message.split("\n").slice(1);
                 }
             };
-            assert.deepStrictEqual(problems("dev", ["dev-system-1", "dev-bastion"]), []);
+            assert.deepStrictEqual(problems("dev", ["dev-system-1", "dev-processing-1"]), []);
             const bad = problems("dev", ["prod-system-1", "dev-system-2", "dev-system-1", "dev-system-1", 7]);
             assert.strictEqual(bad.length, 4, bad.join("\n"));
             assert.match(
@@ -402,6 +402,26 @@ describe("day 2: infrastructure changes", function () {
             }
         }
 
+        // Why the first server and the bastion roll alone (config/validate.ts rollNodes, test/config.test.ts): every release
+        // connects to the first server (the second for the first's own) through the bastion, and is not replaced with them,
+        // so its delete in a later replacement would dial the connection the state recorded.
+        it("prod: every release connects through the bastion to the first server; replacing either replaces no other VM's release", async () => {
+            const run = await sharedStackRun("prod");
+            const bastionHost = (run.resources.find((r) => r.name === "prod-api-forwarder") as RecordedResource).inputs.connection.host;
+            const firstIp = (vms(run).find((r) => r.name === "prod-control-plane-1") as RecordedResource).state.privateIp;
+            const releases = run.resources.filter((r) => r.name.endsWith("-k3s-release"));
+            assert.strictEqual(releases.length, vms(run).length - 1, "every VM but the bastion");
+            for (const release of releases) {
+                assert.strictEqual(release.inputs.connection.proxy.host, bastionHost, release.name);
+                if (release.name !== "prod-control-plane-1-k3s-release") assert.strictEqual(release.inputs.connection.host, firstIp, release.name);
+            }
+            for (const name of ["prod-control-plane-1", "prod-bastion"]) {
+                const vm = vms(run).find((r) => r.name === name) as RecordedResource;
+                const replaced = planChanges(run, run, [vm.urn]).replace.filter((n) => n.endsWith("-k3s-release"));
+                assert.deepStrictEqual(replaced, name === "prod-bastion" ? [] : ["prod-control-plane-1-k3s-release"], name);
+            }
+        });
+
         it("dev: the only server has no release (no other server to drain it from), every other node has one", async () => {
             const run = await sharedStackRun("dev");
             const released = run.resources.filter((r) => r.name.endsWith("-k3s-release")).map((r) => r.name);
@@ -439,6 +459,7 @@ describe("day 2: infrastructure changes", function () {
         it("prod: each ingress node has its own protected Elastic IP, its public address and the stack's ingressIps output", async () => {
             const run = await sharedStackRun("prod");
             const ingress = vms(run).filter((vm) => vm.inputs.tags?.["geoplatform:edge"] === "ingress");
+            const igw = run.resources.find((r) => r.type === "aws:ec2/internetGateway:InternetGateway") as RecordedResource;
             assert.ok(ingress.length >= 2, "ingress nodes never all replaced together needs more than one");
             for (const vm of ingress) {
                 const eip = run.resources.find((r) => r.type === "aws:ec2/eip:Eip" && r.name === `${vm.name}-ip`) as RecordedResource;
@@ -451,6 +472,9 @@ describe("day 2: infrastructure changes", function () {
                 ) as RecordedResource;
                 assert.strictEqual(association.inputs.instanceId, `${vm.name}-id`);
                 assert.strictEqual(association.inputs.allocationId, eip.state.allocationId);
+                // AWS associates an Elastic IP only in a VPC whose internet gateway is attached; the node VM does not wait for it.
+                assert.ok(association.dependencies.includes(igw.urn), `${vm.name}-ip waits for the internet gateway`);
+                assert.ok(!vm.dependencies.includes(igw.urn), `${vm.name}: only the association orders it`);
             }
         });
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs on the bastion: writes its API forwarder's haproxy configuration (the
-# servers' addresses) and reloads haproxy, so the public API endpoint and the
+# Runs on the bastion: installs haproxy if cloud-init did not, writes its API
+# forwarder's haproxy configuration (the servers' addresses) and reloads
+# haproxy, so the public API endpoint and the
 # registration address (the bastion's private address) reach every server.
 # Delivered over SSH rather than in the bastion's user data, which cloud-init
 # reads at first boot only: a server that changes address then changes this
@@ -8,30 +9,61 @@
 # and a configuration haproxy refuses is never installed.
 #   HAPROXY_CFG_B64  /etc/haproxy/haproxy.cfg, base64
 #   GEOPLATFORM_ROOT  filesystem prefix, empty on the bastion (tests point it elsewhere)
+#   APT_LOCK_TIMEOUT, APT_RETRY_INTERVAL  as in install-k3s.sh; defaults below
 set -euo pipefail
 
 : "${HAPROXY_CFG_B64:?}"
 cfg="${GEOPLATFORM_ROOT:-}/etc/haproxy/haproxy.cfg"
+apt_lock_timeout=${APT_LOCK_TIMEOUT:-600}
+apt_retry_interval=${APT_RETRY_INTERVAL:-10}
 
 fail() {
     echo "geoplatform: $*" >&2
     exit 1
 }
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 
-# cloud-init installs haproxy on a new bastion.
+# cloud-init installs haproxy on a new bastion, but waits only 30 s for apt's and dpkg's locks (canonical/cloud-init
+# cloudinit/distros/package_management/apt.py, APT_LOCK_WAIT_TIMEOUT, since 23.4): behind unattended-upgrades on a
+# first boot its install fails, once for good (a per-instance module), and cloud-init reports an error (status 1).
+# haproxy is then installed below, so that status is no reason to stop.
 if command -v cloud-init >/dev/null 2>&1; then
     status=0
     timeout 900 cloud-init status --wait >/dev/null || status=$?
     case $status in
-        0 | 2) ;;
+        0 | 1 | 2) ;;
         124) fail "cloud-init did not finish within 900s" ;;
         *) fail "cloud-init status --wait failed with status $status" ;;
     esac
 fi
-command -v haproxy >/dev/null 2>&1 || fail "haproxy is not installed (the bastion's cloud-init installs it)"
 
-new_cfg=$(mktemp)
-trap 'rm -f "$new_cfg"' EXIT
+# The same loop as install-k3s.sh (see there): DPkg::Lock::Timeout covers dpkg's locks only, so a lock failure (and
+# any failure of update) is retried, all within apt_lock_timeout seconds; LC_ALL=C keeps the lock message English.
+apt_errors="$scratch/apt-errors"
+apt_get() {
+    local what=$1 deadline=$((SECONDS + apt_lock_timeout)) status
+    while true; do
+        status=0
+        timeout $((apt_lock_timeout + 600)) env LC_ALL=C DEBIAN_FRONTEND=noninteractive \
+            apt-get -o DPkg::Lock::Timeout=$((deadline > SECONDS ? deadline - SECONDS : 1)) "$@" 2>"$apt_errors" || status=$?
+        cat "$apt_errors" >&2
+        ((status == 0)) && return 0
+        if [[ $what != update ]] && ! grep -qE 'Could not get lock|Unable to lock' "$apt_errors"; then
+            fail "apt-get $* failed (status $status)"
+        fi
+        ((SECONDS < deadline)) || fail "apt-get $what still failed (status $status) after ${apt_lock_timeout}s of retries (an apt lock held: /var/lib/apt/lists/lock, /var/cache/apt/archives/lock or dpkg's; or no package mirror)"
+        echo "geoplatform: apt-get $what failed (status $status), retrying in ${apt_retry_interval}s" >&2
+        sleep "$apt_retry_interval"
+    done
+}
+if ! dpkg -s haproxy >/dev/null 2>&1; then
+    apt_get update -qq
+    apt_get install -y -qq haproxy
+fi
+command -v haproxy >/dev/null 2>&1 || fail "haproxy is not installed"
+
+new_cfg="$scratch/haproxy.cfg"
 base64 -d <<<"$HAPROXY_CFG_B64" >"$new_cfg"
 timeout 30 haproxy -c -q -f "$new_cfg" || fail "haproxy refuses the new configuration; the running one is kept"
 changed=false
