@@ -10,7 +10,7 @@ import { ipv4Subnet } from "../config/net";
 import { awsBastionPrivateIp, bastionUserData } from "./bastion";
 import { AWS_DATA_DEVICE, dataDiskUserData } from "./data-disk";
 import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from "./firewall";
-import { GroupSequencer, ignoredChanges } from "./lifecycle";
+import { GroupSequencer, ignoredChanges, replacedOnChanges } from "./lifecycle";
 import { bastionName, planNodes } from "./node-plan";
 import { sshKey } from "./ssh-key";
 import { CloudNode, CloudNodes } from "./types";
@@ -110,8 +110,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                     // Only the bastion's user data needs the internet at boot; nodes wait for egress at setup time.
                     dependsOn: [...(args.bastion ? [igw, publicRoutes] : []), ...(args.group ? sequencer.after(args.group) : [])],
                     ignoreChanges: ignoredChanges("aws", args.bastion === true, config.rollNodes.includes(vmName)),
-                    // A one-time spot instance cannot be stopped, so the in-place (stop, modify, start) type change would fail: replace it.
-                    replaceOnChanges: args.spot ? ["instanceType"] : [],
+                    replaceOnChanges: replacedOnChanges("aws", config.rollNodes.includes(vmName)),
                     // Delete first, as on OpenStack: a replacement created first (the engine's default, pulumi/pulumi
                     // pkg/resource/deploy/step_generator.go, continueStepsFromDiff) would join under the node name its
                     // predecessor's kubelet still holds until the end of the run; and the bastion's fixed private address

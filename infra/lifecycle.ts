@@ -15,29 +15,53 @@ import * as pulumi from "@pulumi/pulumi";
 //   a flavor change is a Nova resize in place.
 
 /**
- * Node inputs that would replace a running VM and that a stack change can
- * move (a new image id, a new key, a zone list change, a group turned
- * ingress, a new data-disk script). The image and user data reach a VM only
- * when it is listed in `geoplatform:rollNodes`, one at a time (docs/k3s.md).
+ * Node inputs that would replace or stop a running VM and that a stack change can move (a new image id, a new key, a
+ * zone list change, a group turned ingress, a new data-disk script, a new size, spot turned on or off). An in-place
+ * size change stops and starts the VM with no cordon, drain or readiness wait, the next VM of the group as soon as the
+ * cloud reports the previous one running (three servers: etcd without quorum). So the image, the user data, the size
+ * and the market reach a VM only when it is listed in `geoplatform:rollNodes` (docs/k3s.md).
  */
-export const AWS_NODE_IGNORED = ["ami", "keyName", "userData", "subnetId", "availabilityZone", "associatePublicIpAddress"];
+export const AWS_NODE_IGNORED = [
+    "ami",
+    "keyName",
+    "userData",
+    "subnetId",
+    "availabilityZone",
+    "associatePublicIpAddress",
+    "instanceType",
+    "instanceMarketOptions",
+];
 /**
  * The bastion's user data only installs haproxy (its server list comes over SSH, platform/k3s), so it is ignored like a
  * node's: a bastion created with an older user data keeps running. Its `privateIp` is fixed and not ignored: it is the
  * registration address.
  */
-export const AWS_BASTION_IGNORED = ["ami", "keyName", "subnetId", "availabilityZone", "userData"];
-/** `blockDevices` holds the image id and the root disk size, both ForceNew. */
-export const OPENSTACK_NODE_IGNORED = ["blockDevices", "keyPair", "availabilityZone", "userData"];
-export const OPENSTACK_BASTION_IGNORED = ["blockDevices", "keyPair", "availabilityZone", "userData"];
+export const AWS_BASTION_IGNORED = ["ami", "keyName", "subnetId", "availabilityZone", "userData", "instanceType"];
+/** `blockDevices` holds the image id and the root disk size, both ForceNew; a `flavorName` change is a Nova resize (a reboot). */
+export const OPENSTACK_NODE_IGNORED = ["blockDevices", "keyPair", "availabilityZone", "userData", "flavorName"];
+export const OPENSTACK_BASTION_IGNORED = ["blockDevices", "keyPair", "availabilityZone", "userData", "flavorName"];
 
 /**
  * What a roll lets through to a VM listed in `geoplatform:rollNodes`: its image (`ami`; OpenStack: `blockDevices`, which
- * holds the image id and the boot volume size) and its user data. `pulumi up --replace` alone is not enough: the engine
+ * holds the image id and the boot volume size), its user data, its size and (AWS) its market; SIZE_FIELDS replace it. `pulumi up --replace` alone is not enough: the engine
  * applies ignoreChanges to the goal state before it plans, so a forced replacement would boot the old image (pulumi/pulumi
  * pkg/resource/deploy/step_generator.go, processIgnoreChanges; pulumi/pulumi#2657).
  */
-export const ROLLED_FIELDS = { aws: ["ami", "userData"], openstack: ["blockDevices", "userData"] } as const;
+export const ROLLED_FIELDS = {
+    aws: ["ami", "userData", "instanceType", "instanceMarketOptions"],
+    openstack: ["blockDevices", "userData", "flavorName"],
+} as const;
+
+/**
+ * A rolled VM whose size changed is replaced, not resized in place: a replacement goes through the drained release
+ * (platform/k3s `<node>-k3s-release`), the removal of its Node and a fresh install, like a new image.
+ */
+export const SIZE_FIELDS = { aws: ["instanceType"], openstack: ["flavorName"] } as const;
+
+/** A VM's replaceOnChanges: its size while it is rolled, nothing otherwise (ignored then). */
+export function replacedOnChanges(cloud: "aws" | "openstack", rolled: boolean): string[] {
+    return rolled ? [...SIZE_FIELDS[cloud]] : [];
+}
 
 /** A VM's ignoreChanges: its cloud's list for nodes or the bastion, less ROLLED_FIELDS while it is being rolled. */
 export function ignoredChanges(cloud: "aws" | "openstack", bastion: boolean, rolled: boolean): string[] {
@@ -48,11 +72,11 @@ export function ignoredChanges(cloud: "aws" | "openstack", bastion: boolean, rol
 
 /**
  * Makes each VM of a group wait for the previous one: Pulumi starts a
- * resource's step only when its dependencies' steps are done, so an in-place
- * change that stops a VM (an EC2 instance-type change, a Nova resize) or a
- * deliberate replacement reaches one VM of the group at a time, never the
- * whole group (all servers, all ingress nodes) at once. The price is that a
- * group's VMs are also created one after the other.
+ * resource's step only when its dependencies' steps are done, so a change
+ * that reaches running VMs anyway (`pulumi up --replace`, a provider-side
+ * replacement) comes to one VM of the group at a time, never the whole group
+ * (all servers, all ingress nodes) at once. The price is that a group's VMs
+ * are also created one after the other.
  */
 export class GroupSequencer {
     private readonly last = new Map<string, pulumi.Resource>();

@@ -4,7 +4,7 @@ import { GeoplatformConfig, OpenStackConfig } from "../config/types";
 import { bastionUserData } from "./bastion";
 import { dataDiskUserData } from "./data-disk";
 import { firewallRules, ruleResourceName, ruleSources, SecurityGroupName } from "./firewall";
-import { GroupSequencer, ignoredChanges } from "./lifecycle";
+import { GroupSequencer, ignoredChanges, replacedOnChanges } from "./lifecycle";
 import { bastionName, planNodes, PlannedNode } from "./node-plan";
 import { sshKey } from "./ssh-key";
 import { CloudNode, CloudNodes } from "./types";
@@ -81,6 +81,7 @@ export class OpenStackCluster extends pulumi.ComponentResource {
                     // Only the bastion's user data needs the internet at boot; nodes wait for egress at setup time.
                     dependsOn: [...(group ? [] : [routerInterface]), ...(group ? sequencer.after(group) : [])],
                     ignoreChanges: ignoredChanges("openstack", !group, config.rollNodes.includes(vmName)),
+                    replaceOnChanges: replacedOnChanges("openstack", config.rollNodes.includes(vmName)),
                     // The port outlives the VM: Nova unbinds, not deletes, a port it was given (deallocate_for_instance
                     // in nova/network/neutron.py), and refuses to bind it to a second server while the first holds it.
                     // So a replacement deletes the old VM first, then boots the new one on the same port and address.

@@ -270,26 +270,67 @@ describe("day 2: infrastructure changes", function () {
             }
         });
 
-        it("prod: a larger server instance type updates the servers in place (stop, modify, start), one after the other, replacing nothing", async () => {
+        const LAST_UPDATE = { k3sServers: ["prod-control-plane-1", "prod-control-plane-2", "prod-control-plane-3"] };
+        const cloudSteps = (plan: Plan, after: StackRun) => ({
+            replaced: plan.replace.filter((n) => vms(after).some((vm) => vm.name === n)),
+            updated: plan.update.filter((n) => vms(after).some((vm) => vm.name === n)),
+        });
+
+        it("prod: a larger server instance type stops no running VM (an in-place change would, undrained, servers one after the other)", async () => {
             const { after, plan } = await change(
                 "prod",
                 edited("prod", "aws", (a: any) => (a.instanceTypes.medium = "m6i.xlarge")),
             );
-            assert.deepStrictEqual(plan.replace, [], JSON.stringify(plan.reasons));
-            assert.deepStrictEqual(
-                plan.update.filter((n) => vms(after).some((vm) => vm.name === n)),
-                ["prod-control-plane-1", "prod-control-plane-2", "prod-control-plane-3"],
-            );
+            assert.deepStrictEqual(cloudSteps(plan, after), { replaced: [], updated: [] }, JSON.stringify(plan.reasons));
+            for (const vm of vms(after)) assert.ok(vm.options.ignoreChanges.includes("instanceType"), vm.name);
         });
 
-        it("prod: a new spot instance type replaces the spot nodes (one-time spot cannot be stopped), one after the other", async () => {
-            const { after, plan } = await change(
+        it("prod: rolled, a server of the larger type is replaced alone (drained by its release, its Node removed, installed anew), not resized in place", async () => {
+            const before = await sharedStackRun("prod");
+            const after = await runStack(
                 "prod",
-                edited("prod", "aws", (a: any) => (a.instanceTypes.xlarge = "r6i.8xlarge")),
+                { ...edited("prod", "aws", (a: any) => (a.instanceTypes.medium = "m6i.xlarge")), "geoplatform:rollNodes": ["prod-control-plane-2"] },
+                { previousOutputs: LAST_UPDATE },
             );
-            const replaced = plan.replace.filter((n) => vms(after).some((vm) => vm.name === n));
-            assert.deepStrictEqual(replaced, ["prod-processing-1", "prod-processing-2", "prod-processing-3"]);
+            const plan = planChanges(before, after);
+            assertNoDataLost(before, after, plan);
+            assert.deepStrictEqual(cloudSteps(plan, after), { replaced: ["prod-control-plane-2"], updated: [] }, JSON.stringify(plan.reasons));
+            assert.deepStrictEqual(plan.reasons["prod-control-plane-2"], ["instanceType"]);
+            const vm = vms(after).find((r) => r.name === "prod-control-plane-2") as RecordedResource;
+            assert.strictEqual(vm.inputs.instanceType, "m6i.xlarge");
+            assert.strictEqual(vm.options.deleteBeforeReplace, true);
+            for (const name of ["prod-control-plane-2-k3s-release", "prod-control-plane-2-k3s", "prod-control-plane-2-k3s-forget"]) {
+                assert.ok(plan.replace.includes(name), `${name} runs again: ${JSON.stringify(plan.reasons[name])}`);
+            }
+        });
+
+        it("prod: a new spot instance type or spot turned off replaces no running VM; rolled, prod-processing-2 alone is replaced", async () => {
+            const newType = edited("prod", "aws", (a: any) => (a.instanceTypes.xlarge = "r6i.8xlarge"));
+            const typeChanged = await change("prod", newType);
+            assert.deepStrictEqual(cloudSteps(typeChanged.plan, typeChanged.after), { replaced: [], updated: [] }, JSON.stringify(typeChanged.plan.reasons));
+            const onDemand = await change(
+                "prod",
+                edited("prod", "nodeGroups", (g: any) => (g.processing.spot = false)),
+            );
+            assert.deepStrictEqual(cloudSteps(onDemand.plan, onDemand.after), { replaced: [], updated: [] }, JSON.stringify(onDemand.plan.reasons));
+
+            const before = await sharedStackRun("prod");
+            const rolled = await runStack("prod", { ...newType, "geoplatform:rollNodes": ["prod-processing-2"] });
+            const plan = planChanges(before, rolled);
+            assert.deepStrictEqual(cloudSteps(plan, rolled), { replaced: ["prod-processing-2"], updated: [] }, JSON.stringify(plan.reasons));
             assert.deepStrictEqual(plan.reasons["prod-processing-2"], ["instanceType"]);
+        });
+
+        it("dev: a new flavor resizes no running VM; rolled, dev-processing-1 alone is replaced", async () => {
+            const bigger = edited("dev", "openstack", (o: any) => (o.flavors.xlarge = "m1.2xlarge"));
+            const { after, plan } = await change("dev", bigger);
+            assert.deepStrictEqual(cloudSteps(plan, after), { replaced: [], updated: [] }, JSON.stringify(plan.reasons));
+            const before = await sharedStackRun("dev");
+            const rolled = await runStack("dev", { ...bigger, "geoplatform:rollNodes": ["dev-processing-1"] });
+            const rolledPlan = planChanges(before, rolled);
+            assertNoDataLost(before, rolled, rolledPlan);
+            assert.deepStrictEqual(cloudSteps(rolledPlan, rolled), { replaced: ["dev-processing-1"], updated: [] }, JSON.stringify(rolledPlan.reasons));
+            assert.deepStrictEqual(rolledPlan.reasons["dev-processing-1"], ["flavorName"]);
         });
     });
 

@@ -67,9 +67,14 @@ const covers = (prefix: string, path: string) => path === prefix || path.startsW
 /** A change at or under a ForceNew input, or of a whole object holding one. */
 const underForceNew = (type: string, path: string) => (FORCE_NEW[type] ?? []).some((f) => covers(f, path) || covers(path, f));
 
-function forceNewChanges(before: RecordedResource, after: RecordedResource): string[] {
+/** Changed inputs the engine diffs: ignoreChanges keeps the state's value in the goal (processIgnoreChanges). */
+function diffedChanges(before: RecordedResource, after: RecordedResource): string[] {
     const ignored = after.options.ignoreChanges;
-    const changed = changedPaths(before.inputs, after.inputs).filter((p) => !ignored.some((i) => covers(i, p)));
+    return changedPaths(before.inputs, after.inputs).filter((p) => !ignored.some((i) => covers(i, p)));
+}
+
+function forceNewChanges(before: RecordedResource, after: RecordedResource): string[] {
+    const changed = diffedChanges(before, after);
     const replaceOn = after.options.replaceOnChanges;
     return changed.filter(
         (p) =>
@@ -107,7 +112,7 @@ export function planChanges(before: StackRun, after: StackRun, forced: string[] 
         if (reasons.length > 0) {
             replaced.set(urn, r);
             plan.reasons[r.name] = reasons;
-        } else if (changedPaths(prev.inputs, r.inputs).length > 0) plan.update.push(r.name);
+        } else if (diffedChanges(prev, r).length > 0) plan.update.push(r.name);
     }
     // A replacement's new id reaches every resource that holds it in a ForceNew input.
     let grew = true;
