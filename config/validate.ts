@@ -714,7 +714,9 @@ function checkLonghornStorage(c: Checker, config: GeoplatformConfig): void {
  * `rollNodes`: names of VMs the program creates in this stack (`<stack>-<group>-<n>`, `<stack>-bastion`), each once. An
  * unknown name would roll nothing and hide the mistake. Servers: never the only one (its replacement boots with
  * `cluster-init` and nothing to join, a new empty cluster with a new CA, while the state still lists every Kubernetes
- * object), and at most one per run (etcd keeps quorum with one of three servers away, not two). Whether another server
+ * object). At most one VM per node group and run: servers, as etcd keeps quorum with one of three away, not two; any
+ * group, as its VMs are replaced one after the other, the next before the previous runs K3s again (two ingress
+ * nodes or two holders of Longhorn replicas out at once). Whether another server
  * already runs is not in the stack file: config/roll-guard.ts checks it against the last update. The first server and
  * the bastion only alone: the other VMs' drains before their replacement connect to the first server through the
  * bastion, with the connection stored in the state (docs/k3s.md, "The first server and the bastion roll alone").
@@ -736,12 +738,15 @@ function checkRollNodes(c: Checker, raw: unknown, stack: string, nodeGroups: Rec
               : undefined;
     const listed = new Set(list.filter((item): item is string => typeof item === "string" && vms.includes(item)));
     const names: string[] = [];
-    let rolledServer: { key: string; name: string } | undefined;
+    // The VM rolled in each node group so far.
+    const rolledInGroup = new Map<string, { key: string; name: string }>();
     list.forEach((item, i) => {
         const key = `rollNodes[${i}]`;
         const name = c.string(key, item, { expected: "a VM name" });
         if (!name) return;
         const server = servers.find((n) => n.name === name);
+        const group = planned.find((n) => n.name === name)?.group;
+        const sameGroup = group ? rolledInGroup.get(group) : undefined;
         const others = [...listed].filter((n) => n !== name);
         const why = hub(name);
         if (!vms.includes(name)) c.fail(key, name, `the name of a VM of stack ${stack} (${vms.join(", ")})`);
@@ -763,10 +768,17 @@ function checkRollNodes(c: Checker, raw: unknown, stack: string, nodeGroups: Rec
                     `run, they fail, and every later up fails on them (docs/k3s.md, "The first server and the bastion roll alone"); ` +
                     `roll ${name} first, then the others`,
             );
-        } else if (server && rolledServer) {
-            c.fail(key, name, `one server per run (${rolledServer.key} is ${rolledServer.name}): etcd keeps quorum with one server away, not two`);
+        } else if (server && sameGroup) {
+            c.fail(key, name, `one server per run (${sameGroup.key} is ${sameGroup.name}): etcd keeps quorum with one server away, not two`);
+        } else if (sameGroup) {
+            c.fail(
+                key,
+                name,
+                `one VM of node group ${group} per run (${sameGroup.key} is ${sameGroup.name}): the group's VMs are replaced one after the other, ` +
+                    `the next as soon as the previous VM exists, before it runs K3s again, so two of its nodes would be out at once`,
+            );
         } else {
-            if (server) rolledServer = { key, name };
+            if (group) rolledInGroup.set(group, { key, name });
             names.push(name);
         }
     });

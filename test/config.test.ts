@@ -502,6 +502,19 @@ describe("rollNodes: the first server and the bastion roll alone", () => {
         assert.deepStrictEqual(rolling("dev", ["dev-system-1", "dev-processing-1"]), []);
     });
 
+    it("refuses a second VM of one node group per run, one message each: two ingress nodes or two Longhorn replica holders would be out at once", () => {
+        const problems = rolling("prod", ["prod-system-1", "prod-processing-1", "prod-system-3", "prod-system-2", "prod-processing-3"]);
+        const group = (i: number, name: string, g: string, first: string) =>
+            `geoplatform:rollNodes[${i}]: got "${name}", expected one VM of node group ${g} per run (${first}): the group's VMs are replaced one after the other, ` +
+            `the next as soon as the previous VM exists, before it runs K3s again, so two of its nodes would be out at once`;
+        assert.deepStrictEqual(problems, [
+            group(2, "prod-system-3", "system", "rollNodes[0] is prod-system-1"),
+            group(3, "prod-system-2", "system", "rollNodes[0] is prod-system-1"),
+            group(4, "prod-processing-3", "processing", "rollNodes[1] is prod-processing-1"),
+        ]);
+        assert.deepStrictEqual(rolling("dev", ["dev-system-1", "dev-processing-1"]), [], "one of each group");
+    });
+
     it("counts only other VMs of the stack: a repeat or an unknown name is its own mistake, not the first server's", () => {
         assert.deepStrictEqual(rolling("prod", ["prod-bastion", "prod-bastion"]), ['geoplatform:rollNodes[1]: got "prod-bastion", expected each VM once']);
         const unknown = rolling("prod", ["prod-control-plane-1", "prod-control-plane-9"]);
