@@ -356,7 +356,7 @@ describe("K3s layer", () => {
             it("protects the server token from replacement; the agent token is separate", () => {
                 const serverToken = byName(`${stack}-token`);
                 assert.strictEqual(serverToken.options.protect, true);
-                assert.deepStrictEqual(serverToken.options.ignoreChanges.sort(), ["length", "special"]);
+                assert.deepStrictEqual(serverToken.options.ignoreChanges.slice().sort(), ["length", "special"]);
                 const agentToken = byName(`${stack}-agent-token`);
                 assert.strictEqual(agentToken.type, "random:index/randomPassword:RandomPassword");
                 assert.strictEqual(agentToken.options.protect, false);

@@ -107,7 +107,13 @@ for (const stack of STACKS) {
             for (const arg of ["-rc=geocube-consolidater", "-ns=geocube", "-queue=consolidations"]) assert.ok(scaler.containers[0].args.includes(arg), arg);
             assert.strictEqual(scaler.serviceAccountName, "geocube-autoscaler");
             const rules = one(run, "Role", "geocube-autoscaler").inputs.rules;
-            assert.deepStrictEqual(rules.find((r: any) => r.resources.includes("pods")).verbs.sort(), ["create", "delete", "get", "list"]);
+            assert.deepStrictEqual(
+                rules
+                    .find((r: any) => r.resources.includes("pods"))
+                    .verbs.slice()
+                    .sort(),
+                ["create", "delete", "get", "list"],
+            );
             assert.strictEqual(one(run, "RoleBinding", "geocube-autoscaler").inputs.subjects[0].name, "geocube-autoscaler");
             one(run, "Service", "geocube-apiserver");
             const images = validateConfig(rawGeoplatformConfig(stack), stack).apps.geocube;

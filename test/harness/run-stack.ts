@@ -188,13 +188,22 @@ export async function runStack(stack: string, patch: Record<string, unknown> = {
     return runWithMocks(stack, geoplatform, patch, options);
 }
 
+function deepFreeze<T>(value: T): T {
+    if (value && typeof value === "object" && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const item of Object.values(value)) deepFreeze(item);
+    }
+    return value;
+}
+
 const sharedRuns = new Map<string, Promise<StackRun>>();
 /**
  * The unpatched program for `stack`, evaluated once per test process and
- * shared by every suite that only reads it (treat the result as read-only).
+ * shared by every suite that only reads it (deep-frozen: read-only).
  */
 export function sharedStackRun(stack: string): Promise<StackRun> {
-    if (!sharedRuns.has(stack)) sharedRuns.set(stack, runStack(stack));
+    // Frozen: a test that sorted or edited a shared run in place would change what every later test reads.
+    if (!sharedRuns.has(stack)) sharedRuns.set(stack, runStack(stack).then(deepFreeze));
     return sharedRuns.get(stack) as Promise<StackRun>;
 }
 
