@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./config/load";
-import { checkServerRoll, K3S_SERVERS_OUTPUT } from "./config/roll-guard";
+import { checkServerRoll, clusterMustExist, K3S_SERVERS_OUTPUT, readLastServers } from "./config/roll-guard";
 import { appUrls, createApps } from "./apps";
 import { createInfra } from "./infra";
 import { ClusterNodes } from "./infra/types";
@@ -42,10 +42,11 @@ export async function geoplatform() {
     // Validation throws before anything is registered: nothing half-deployed.
     const config = loadConfig();
     const stack = pulumi.getStack();
-    // Needs the stack's last outputs (a read): a server roll that would leave no server running stops here, too.
-    await checkServerRoll(config, stack);
+    // The servers of the stack's last update (one read): a server roll that would leave no server running stops here, too.
+    const lastServers = await readLastServers(config, stack);
+    checkServerRoll(config, stack, lastServers);
     const cluster = await createInfra(config);
-    const k3s = new K3s(stack, { config, cluster, backup: cluster.backup });
+    const k3s = new K3s(stack, { config, cluster, backup: cluster.backup, clusterExists: clusterMustExist(config, stack, lastServers) });
     const ingressNode = cluster.nodes.find((n) => n.publicIp) as { publicIp: pulumi.Output<string> };
     const platform = new PlatformLayer("platform", { config, cluster: k3s, ingressIp: ingressNode.publicIp, backup: cluster.backup });
     const apps = createApps(config, platform.platform);

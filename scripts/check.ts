@@ -4,10 +4,12 @@
 // program's ConfigError is a RunError, so the SDK's cmd/run logs its message
 // alone, and the CLI lists it under the stack in "Diagnostics:".
 // `--deploy` also refuses the stack file's documentation placeholders, as
-// scripts/deploy.sh and the deploy workflow do before `up`. No cloud, no CLI.
+// scripts/deploy.sh and the deploy workflow do before `up`. Refuses, too, more
+// agents than the deployments' step workers (config/parallel.ts). No cloud, no CLI.
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../config/checker";
+import { parallelProblems } from "../config/parallel";
 import { placeholderProblems } from "../config/placeholders";
 import { validateConfig } from "../config/validate";
 import { GeoplatformConfig } from "../config/types";
@@ -120,8 +122,10 @@ export async function check(args: string[]): Promise<CheckResult> {
     }
     try {
         const config = validateConfig(rawGeoplatformConfig(stack), stack);
-        if (deploy && placeholderProblems(config).length > 0) throw new ConfigError(placeholderProblems(config));
-        return { code: 0, out: plan(config, await runStack(stack)), err: "" };
+        const parallel = parallelProblems(config);
+        const problems = [...(deploy ? placeholderProblems(config) : []), ...parallel.errors];
+        if (problems.length > 0) throw new ConfigError(problems);
+        return { code: 0, out: plan(config, await runStack(stack)), err: parallel.warnings.join("\n") };
     } catch (error) {
         if (error instanceof ConfigError) return { code: 1, out: "", err: asPreviewDiagnostic(stack, error.message) };
         throw error;

@@ -82,4 +82,8 @@ if ! grep -q '^encryptionsalt:' "$original" && salt=$(grep '^encryptionsalt:' "P
     { printf '%s\n' "$salt"; cat "$original"; } >"Pulumi.$stack.yaml"
     echo "Pulumi.$stack.yaml now starts with the stack's encryptionsalt: commit it (it is not secret; with the passphrase it decrypts the stack's secrets)." >&2
 fi
-"${pulumi_cli[@]}" "$action" --stack "$stack" "${policy[@]}" "$@"
+# Step workers: more than the CLI's default of 4 per CPU, since every agent waiting for the roll lock holds one
+# (config/parallel.ts, DEPLOY_PARALLEL, which `npm run check` holds the agent count against). A --parallel among the
+# extra arguments comes later and wins.
+parallel=64
+"${pulumi_cli[@]}" "$action" --stack "$stack" --parallel "$parallel" "${policy[@]}" "$@"

@@ -51,13 +51,14 @@ describe("backup scripts", () => {
 
     describe("restore-etcd.sh", () => {
         // k3s: `server --cluster-reset` prints K3s' line and exits 0 unless $SANDBOX/reset-fails; `kubectl get --raw /readyz`
-        // succeeds once started, unless $SANDBOX/never-ready.
+        // succeeds once started, unless $SANDBOX/never-ready, and never answers with $SANDBOX/readyz-hangs.
         const fakes = {
             k3s: `echo "k3s $*" >>"$SANDBOX/calls"
 case "$1" in
   server) [ -f "$SANDBOX/reset-fails" ] && { echo "level=fatal msg=\\"failed to get snapshot from s3\\""; exit 1; }
           echo "level=info msg=\\"Managed etcd cluster membership has been reset, restart without --cluster-reset flag now.\\""; exit 0 ;;
-  kubectl) [ -f "$SANDBOX/started" ] && [ ! -f "$SANDBOX/never-ready" ] ;;
+  kubectl) [ -f "$SANDBOX/readyz-hangs" ] && exec /bin/sleep 60
+          [ -f "$SANDBOX/started" ] && [ ! -f "$SANDBOX/never-ready" ] ;;
 esac`,
             systemctl: `echo "systemctl $*" >>"$SANDBOX/calls"; case "$1" in start) touch "$SANDBOX/started";; stop) rm -f "$SANDBOX/started";; esac`,
             sleep: "exec /bin/sleep 0.1",
@@ -114,6 +115,16 @@ esac`,
             assert.strictEqual(r.status, 1);
             assert.match(r.stderr, /not ready 2 s after the restore/);
             assert.ok(Date.now() - started < 10000);
+            assert.strictEqual(box.read("root/var/lib/geoplatform/etcd-restored"), "");
+        });
+
+        it("bounds each readiness call (10 s): an API server that accepts and never answers fails the restore in time", () => {
+            box.touch("readyz-hangs");
+            const started = Date.now();
+            const r = restore({ SNAPSHOT: SNAP });
+            assert.strictEqual(r.status, 1);
+            assert.match(r.stderr, /not ready 2 s after the restore/);
+            assert.ok(Date.now() - started < 30000, `${Date.now() - started} ms`);
             assert.strictEqual(box.read("root/var/lib/geoplatform/etcd-restored"), "");
         });
 

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../config/checker";
 import { CHARTS } from "../config/catalog";
+import { DEPLOY_PARALLEL, parallelProblems } from "../config/parallel";
 import { placeholderProblems } from "../config/placeholders";
 import { validateConfig } from "../config/validate";
 import { check } from "../scripts/check";
@@ -79,5 +80,37 @@ describe("npm run check", () => {
             placeholderProblems(docs).map((p) => p.split(":").slice(0, 2).join(":")),
             ["geoplatform:domain", "geoplatform:adminCidrs[0]", "geoplatform:adminCidrs[1]"],
         );
+    });
+
+    it("refuses more agents than the deployments' step workers, and warns past half of them (review M2)", async () => {
+        const dev = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
+        const counts = (system: number, processing: number) =>
+            dev
+                .replace(/(system:\n\s+role: agent\n\s+)count: 1/, `$1count: ${system}`)
+                .replace(/(processing:\n\s+role: agent\n\s+)count: 1/, `$1count: ${processing}`);
+        fs.writeFileSync(badFile, counts(14, 50));
+        const { code, out, err } = await check([badStack]);
+        assert.strictEqual(code, 1, err);
+        assert.strictEqual(out, "");
+        assert.match(
+            err,
+            /^ {6}- geoplatform:nodeGroups: got 64 agents, expected fewer than 64: each agent waiting for the roll lock holds one of the 64 step workers .*--parallel.*$/m,
+        );
+        assert.strictEqual(err.split("\n").filter((l) => l.startsWith("      - ")).length, 1, err);
+
+        const config = (system: number, processing: number) => {
+            const raw = structuredClone(rawGeoplatformConfig("dev")) as any;
+            raw.nodeGroups.system.count = system;
+            raw.nodeGroups.processing.count = processing;
+            return validateConfig(raw, "dev");
+        };
+        assert.deepStrictEqual(parallelProblems(config(13, 50)).errors, []);
+        assert.match(parallelProblems(config(13, 50)).warnings.join(), /^warning: 63 agents take more than half of the 64 step workers/);
+        assert.deepStrictEqual(parallelProblems(config(1, 31)), { errors: [], warnings: [] }, "half of them exactly");
+        assert.match(parallelProblems(config(2, 31)).warnings.join(), /33 agents/);
+        const prod = await check(["prod"]);
+        assert.strictEqual(prod.code, 0);
+        assert.strictEqual(prod.err, "", "prod's 6 agents are far below the workers");
+        assert.strictEqual(DEPLOY_PARALLEL, 64);
     });
 });

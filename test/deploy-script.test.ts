@@ -3,6 +3,8 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as yaml from "js-yaml";
+import { DEPLOY_PARALLEL } from "../config/parallel";
 import { REPO_ROOT } from "./harness/stack-config";
 
 // scripts/deploy.sh, the README's main command, runs for real in a copy of the
@@ -64,7 +66,7 @@ describe("scripts/deploy.sh (the main command)", () => {
             "npm run charts",
             "npm run build",
             `pulumi PULUMI_BACKEND_URL=${backend} stack select dev --create --secrets-provider passphrase`,
-            `pulumi PULUMI_BACKEND_URL=${backend} preview --stack dev --policy-pack policy --policy-pack-config policy/config/dev.json --diff`,
+            `pulumi PULUMI_BACKEND_URL=${backend} preview --stack dev --parallel 64 --policy-pack policy --policy-pack-config policy/config/dev.json --diff`,
         ]);
         assert.ok(fs.statSync(path.join(project.dir, ".pulumi-state")).isDirectory());
         assert.ok(!calls.some((c) => c.includes(" login")), "no `pulumi login`: the user's default backend stays as it was");
@@ -100,7 +102,7 @@ describe("scripts/deploy.sh (the main command)", () => {
         assert.strictEqual(status, 0);
         assert.deepStrictEqual(calls.slice(-2), [
             `npx PULUMI_VERSION=${PINNED} --no-install pulumi stack select prod --create --secrets-provider passphrase`,
-            `npx PULUMI_VERSION=${PINNED} --no-install pulumi refresh --stack prod`,
+            `npx PULUMI_VERSION=${PINNED} --no-install pulumi refresh --stack prod --parallel 64`,
         ]);
     });
 
@@ -117,10 +119,28 @@ describe("scripts/deploy.sh (the main command)", () => {
         fs.copyFileSync(path.join(project.dir, "Pulumi.dev.yaml"), path.join(project.dir, "Pulumi.staging.yaml"));
         const staging = project.run(["staging"]);
         assert.strictEqual(staging.status, 0, staging.stderr);
-        assert.match(staging.calls[staging.calls.length - 1], /preview --stack staging --policy-pack policy$/);
+        assert.match(staging.calls[staging.calls.length - 1], /preview --stack staging --parallel 64 --policy-pack policy$/);
         const missing = project.run(["qa"]);
         assert.strictEqual(missing.status, 2);
         assert.match(missing.stderr, /No Pulumi\.qa\.yaml .*stacks here: dev prod staging/);
+    });
+
+    it("gives pulumi the step workers `npm run check` holds the agents against (DEPLOY_PARALLEL), as the deploy workflow does; a user's --parallel wins", () => {
+        const project = new Project().withPulumiOnPath(PINNED);
+        const { status, calls, stderr } = project.run(["prod", "up", "--parallel", "8"]);
+        assert.strictEqual(status, 0, stderr);
+        const up = calls[calls.length - 1].split(" ");
+        assert.deepStrictEqual(up.slice(2, 6), ["up", "--stack", "prod", "--parallel"]);
+        assert.strictEqual(up[6], String(DEPLOY_PARALLEL));
+        // cobra keeps the last value of a flag given twice.
+        assert.deepStrictEqual(up.slice(-2), ["--parallel", "8"]);
+        const workflow = yaml.load(fs.readFileSync(path.join(REPO_ROOT, ".github/workflows/deploy.yml"), "utf8")) as any;
+        const ups = Object.values(workflow.jobs).flatMap((job: any) => job.steps.filter((s: any) => String(s.uses).startsWith("pulumi/actions@")));
+        assert.strictEqual(ups.length, 2);
+        for (const step of ups) {
+            assert.strictEqual(step.with.command, "up");
+            assert.strictEqual(step.with.parallel, DEPLOY_PARALLEL, step.with["stack-name"]);
+        }
     });
 
     it("refuses to run without a passphrase, before installing anything", () => {

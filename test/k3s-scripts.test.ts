@@ -62,9 +62,11 @@ esac`,
     journalctl: `echo "k3s[42]: level=fatal msg=\\"starting kubernetes: preparing server\\""`,
     // Polls stay real but short, so deadlines pass within a test.
     sleep: `exec /bin/sleep 0.2`,
-    // Downloads an "installer" that records its environment and leaves a k3s binary of that version.
+    // Downloads an "installer" that records its environment and leaves a k3s binary of that version. A CA probe answers
+    // for the addresses in $SANDBOX/peers-up, once $SANDBOX/peers-down (a count of probes that time out first) is down to 0.
     curl: `echo "curl $*" >>"$SANDBOX/calls"
-case "$*" in *cacerts*) for p in $(cat "$SANDBOX/peers-up" 2>/dev/null); do case "$*" in *"https://$p:6443/"*) exit 0;; esac; done; exit 7;; esac
+down=$(cat "$SANDBOX/peers-down" 2>/dev/null || echo 0)
+case "$*" in *cacerts*) if [ "$down" -gt 0 ]; then echo $((down - 1)) >"$SANDBOX/peers-down"; exit 28; fi; for p in $(cat "$SANDBOX/peers-up" 2>/dev/null); do case "$*" in *"https://$p:6443/"*) exit 0;; esac; done; exit 7;; esac
 out=""; while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out=$2; shift; done
 cat >"$out" <<'INSTALLER'
 echo "installer INSTALL_K3S_VERSION=$INSTALL_K3S_VERSION INSTALL_K3S_EXEC=$INSTALL_K3S_EXEC INSTALL_K3S_SKIP_START=$INSTALL_K3S_SKIP_START" >>"$SANDBOX/calls"
@@ -78,7 +80,9 @@ INSTALLER`,
  * unschedulable, labels (k=v lines), taints (k=v:Effect lines) and annotations (k=v lines); `get nodes` lists every
  * version; a ConfigMap is a file $SANDBOX/cm/<name> holding its `holder`; a node's Lease is $SANDBOX/lease/<name>
  * (a number of seconds). $SANDBOX/drain-fails makes drains fail; $SANDBOX/bare-pod puts a pod with no controller (a
- * JupyterHub user server) on every node, which kubectl refuses to drain without --force.
+ * JupyterHub user server) on every node, which kubectl refuses to drain without --force. A deleted node with finalizers
+ * (lines of <node>/finalizers) stays until its finalizers are done: after the number of reads in $SANDBOX/finalize-reads,
+ * or never without that file.
  */
 const K3S_KUBECTL = `echo "k3s $*" >>"$SANDBOX/calls"
 shift # kubectl
@@ -94,6 +98,9 @@ if [ "$cmd" = get ] && [ -f "$SANDBOX/read-error/$name" ]; then echo "Error from
 # $SANDBOX/field-error/<node>: reads of that Node's fields whose arguments contain the file's word fail.
 if [ "$cmd" = get ] && [ -f "$SANDBOX/field-error/$name" ]; then case "$*" in *"$(cat "$SANDBOX/field-error/$name")"*) echo "Error from server (InternalError): etcdserver: request timed out" >&2; exit 1;; esac; fi
 case " $* " in *" --ignore-not-found "*) ignore_missing=true;; *) ignore_missing=false;; esac
+if [ "$cmd" = get ] && [ -f "$n/deleting" ]; then
+  left=$(cat "$n/deleting"); [ "$left" = never ] || { [ "$left" -le 0 ] && rm -rf "$n"; } || echo $((left - 1)) >"$n/deleting"
+fi
 missing() { $ignore_missing && exit 0; echo "Error from server (NotFound): $1 \"$2\" not found" >&2; exit 1; }
 if [ "$name" = lease ]; then
   # A live kubelet ($SANDBOX/lease-alive) renews its Lease: every read sees a later renewTime.
@@ -125,6 +132,7 @@ case "$cmd" in
       *conditions*) cat "$n/ready" 2>/dev/null ;;
       *unschedulable*) cat "$n/unschedulable" 2>/dev/null || true ;;
       *InternalIP*) cat "$n/ip" 2>/dev/null ;;
+      *finalizers*) tr '\\n' ' ' <"$n/finalizers" 2>/dev/null ;;
       *metadata.labels*) key=$(echo "$*" | sed 's/.*labels\\.//; s/}.*//; s/\\\\\\././g'); sed -n "s|^$key=||p" "$n/labels" 2>/dev/null ;;
       *annotations*) key=$(echo "$*" | sed 's/.*annotations\\.//; s/}.*//; s/\\\\\\././g'); sed -n "s|^$key=||p" "$n/annotations" 2>/dev/null ;;
       *spec.taints*) sed 's/=[^:]*:/:/' "$n/taints" 2>/dev/null | tr '\\n' ' ' ;;
@@ -136,7 +144,7 @@ case "$cmd" in
     # Like kubectl drain: cordons first, then evicts (which $SANDBOX/drain-fails makes fail).
     echo true >"$n/unschedulable"; [ ! -f "$SANDBOX/drain-fails" ] ;;
   uncordon) rm -f "$n/unschedulable" ;;
-  delete) rm -rf "$n" ;;
+  delete) if [ -s "$n/finalizers" ]; then cat "$SANDBOX/finalize-reads" 2>/dev/null >"$n/deleting" || echo never >"$n/deleting"; else rm -rf "$n"; fi ;;
   label)
     for a in "$@"; do case "$a" in
       *-) grep -v "^\${a%-}=" "$n/labels" >"$n/l" || true; mv "$n/l" "$n/labels" ;;
@@ -524,30 +532,54 @@ describe("K3s node scripts", () => {
             assert.match(fs.readFileSync(path.join(box.root, "etc/rancher/k3s/config.yaml"), "utf8"), /^cluster-init: true$/m);
         });
 
-        it("refuses to bootstrap a rolled first server when no server answers (servers grown in the same run), touching nothing", () => {
+        it("with CLUSTER_EXISTS retries the probe within its bound, joins once a server answers, and refuses to bootstrap when none does", () => {
             const config = k3sConfigYaml({
                 role: "server",
                 token: "t0ken",
                 agentToken: "a",
-                nodeName: "dev-control-plane-1",
-                nodeIp: "10.10.0.3",
-                instanceId: "vm-2",
+                nodeName: "prod-control-plane-1",
+                nodeIp: "10.20.128.3",
+                instanceId: "i-0fedcba9876543210",
                 clusterInit: true,
                 tlsSans: ["x"],
                 labels: {},
                 taints: [],
             });
-            const result = box.run("install-k3s", { ...installVars(config), REGISTRATION_ADDRESS: "10.10.0.5", ROLLED: "true" });
-            assert.strictEqual(result.status, 1);
+            const vars = { ...installVars(config), REGISTRATION_ADDRESS: "10.20.0.10", CLUSTER_EXISTS: "true", JOIN_WAIT: "2" };
+            const refused = box.run("install-k3s", vars);
+            assert.strictEqual(refused.status, 1);
             assert.match(
-                result.stderr,
-                /this first server is being rolled \(geoplatform:rollNodes\), but no server answers at 10\.10\.0\.5: refusing to bootstrap a new, empty cluster/,
+                refused.stderr,
+                /recorded other K3s servers \(stack output k3sServers\), but none answered at 10\.20\.0\.10:6443 for 2s: refusing to bootstrap a new, empty cluster beside them\. Check that K3s runs on the other servers .* the bastion forwards 6443 to them/,
             );
+            const probes = box.calls().filter((c) => c.includes("cacerts"));
+            assert.ok(probes.length > 1, `probed again, not once: ${probes.length}`);
+            assert.ok(refused.seconds < 15, `bounded: ${refused.seconds}s`);
             assert.ok(!box.exists("root/etc/rancher/k3s/config.yaml"), "no config written");
-            assert.ok(!box.calls().some((c) => c.startsWith("systemctl restart") || c.startsWith("installer")), "K3s neither installed nor started");
-            // With a server answering, it joins as any replaced first server does.
-            box.write("peers-up", "10.10.0.5\n");
-            assert.strictEqual(box.run("install-k3s", { ...installVars(config), REGISTRATION_ADDRESS: "10.10.0.5", ROLLED: "true" }).status, 0);
+
+            // A forwarder that answers on the third probe (a restarting server, haproxy reloading): it joins.
+            box.write("peers-up", "10.20.0.10\n");
+            box.write("peers-down", "2");
+            const joined = box.run("install-k3s", { ...vars, JOIN_WAIT: "60" });
+            assert.strictEqual(joined.status, 0, joined.stderr);
+            assert.match(joined.stdout, /joining it instead of bootstrapping a new one/);
+            assert.strictEqual(box.calls().filter((c) => c.includes("cacerts")).length, 3);
+            const written = fs.readFileSync(path.join(box.root, "etc/rancher/k3s/config.yaml"), "utf8");
+            assert.doesNotMatch(written, /cluster-init/);
+            assert.match(written, /^server: "https:\/\/10\.20\.0\.10:6443"$/m);
+
+            // Without it (a stack's first run) one failed probe bootstraps, as before.
+            const fresh = new Sandbox();
+            try {
+                fresh.write("peers-down", "1");
+                fresh.write("peers-up", "10.20.0.10\n");
+                const { CLUSTER_EXISTS: _, ...first } = vars;
+                assert.strictEqual(fresh.run("install-k3s", first).status, 0);
+                assert.strictEqual(fresh.calls().filter((c) => c.includes("cacerts")).length, 1);
+                assert.match(fs.readFileSync(path.join(fresh.root, "etc/rancher/k3s/config.yaml"), "utf8"), /^cluster-init: true$/m);
+            } finally {
+                fresh.cleanup();
+            }
         });
 
         it("writes the kubelet graceful-shutdown drop-in K3s's kubelet reads, and restarts when it changes", () => {
@@ -985,6 +1017,30 @@ case "$*" in *lease*) echo "Error from server (InternalError): etcdserver: reque
             assert.match(noLease.stdout, /still reads Ready but has no Lease: its kubelet is gone, no drain/);
             assert.ok(!box.exists("node/a"));
             assert.ok(noLease.seconds < 10, "no watch of a Lease that is not there");
+        });
+
+        it("waits, bounded, until the deleted Node is gone (K3s's finalizer removes a server's etcd member first), and fails naming the finalizers that hold it", () => {
+            const finalizer = "wrangler.cattle.io/managed-etcd-controller";
+            registeredAs("i-old", { ready: false });
+            box.write("node/a/finalizers", `${finalizer}\n`);
+            box.write("finalize-reads", "3");
+            const waited = forget();
+            assert.strictEqual(waited.status, 0, waited.stderr);
+            assert.ok(!box.exists("node/a"));
+            assert.ok(box.calls().filter((c) => c.startsWith("k3s kubectl get node a -o name")).length >= 3, "read until it was gone");
+            assert.match(waited.stdout, /removed the Node of the replaced VM a/);
+
+            registeredAs("i-old", { ready: false });
+            box.write("node/a/finalizers", `${finalizer}\n`);
+            box.remove("finalize-reads");
+            const held = forget({ GONE_TIMEOUT: "1" });
+            assert.strictEqual(held.status, 1);
+            assert.match(
+                held.stderr,
+                /the Node of the replaced VM a is still there 1s after its deletion, held by its finalizers \(wrangler\.cattle\.io\/managed-etcd-controller \): the new VM cannot register under that name until it is gone\. For a server, K3s removes its etcd member first/,
+            );
+            assert.doesNotMatch(held.stdout, /removed the Node/);
+            assert.ok(held.seconds < 10, `bounded: ${held.seconds}s`);
         });
 
         it("a Node registered before the instance-id label: kept when Ready at this address, removed otherwise", () => {

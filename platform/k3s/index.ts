@@ -54,7 +54,15 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
     /** The servers' names, known once every server install (and a restore) completed: the roll guard's record (config/roll-guard.ts). */
     readonly installedServers: pulumi.Output<string[]>;
 
-    constructor(name: string, args: { config: GeoplatformConfig; cluster: ClusterNodes; backup: BackupStore }, opts?: pulumi.ComponentResourceOptions) {
+    /**
+     * `clusterExists`: the stack's last update recorded a server besides the first that stays in the config
+     * (config/roll-guard.ts, clusterMustExist), so a first server without etcd data must join the running cluster.
+     */
+    constructor(
+        name: string,
+        args: { config: GeoplatformConfig; cluster: ClusterNodes; backup: BackupStore; clusterExists: boolean },
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("geoplatform:platform:K3s", name, {}, opts);
         const { config, cluster } = args;
         // The server token joins servers and is the passphrase of K3s's encrypted bootstrap data: it can never change once
@@ -155,9 +163,14 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 ...SHUTDOWN_GRACE,
                 // A replaced first server finds the running cluster through the registration address instead of bootstrapping another.
                 ...(isFirst && servers.length > 1 ? { REGISTRATION_ADDRESS: cluster.registrationAddress } : {}),
-                // Rolled, it must find the running cluster: nothing to join means the cluster went with the old VM. The roll guard
-                // (config/roll-guard.ts) refuses that case before the run; this is the second line of defence (review F3).
-                ...(isFirst && servers.length > 1 && config.rollNodes.includes(node.name) ? { ROLLED: "true" } : {}),
+                // Other servers ran at the last update (a roll, a `--replace`, a VM recreated after a refresh dropped it): it
+                // must join them, so the install retries the probe for minutes, then refuses to bootstrap a second cluster
+                // (review M3; for a roll the guard in config/roll-guard.ts refused the other case up front). Not with a restore
+                // configured: a lost cluster's new first server bootstraps and restore-etcd.sh resets it; a rolled one still joins.
+                // Not a trigger: on a running server its appearance is one update, an install run that finds K3s up to date.
+                ...(isFirst && servers.length > 1 && args.clusterExists && (!config.restore?.k3s || config.rollNodes.includes(node.name))
+                    ? { CLUSTER_EXISTS: "true" }
+                    : {}),
             };
             return runScript(
                 `${node.name}-k3s`,
@@ -238,13 +251,15 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         }
 
         // Before any node installs a new version: a minor skip or a downgrade stops the run here, with every node untouched.
+        // A rolled first server is a new, empty VM, on which any version would pass: the second server checks then (review m1).
+        const checkOn = config.rollNodes.includes(first.name) && servers[1] ? servers[1] : first;
         const versionCheck = runScript(
             `${name}-k3s-version-check`,
-            first,
+            checkOn,
             "check-version",
             { K3S_VERSION: config.k3sVersion },
             { triggers: [config.k3sVersion] },
-            { dependsOn: [first.resource] },
+            { dependsOn: [checkOn.resource] },
             BOOT_DIAL,
         );
 

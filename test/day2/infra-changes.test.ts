@@ -168,7 +168,7 @@ describe("day 2: infrastructure changes", function () {
         });
 
         // Grown from 1 to 3 in the roll's own run, the roll guard refuses it before the run (test/day2/roll-guard.test.ts).
-        it("dev grown to 3 servers in an earlier run, then its first server rolled: the install carries ROLLED, the second line of defence", async () => {
+        it("dev grown to 3 servers in an earlier run, then its first server rolled: the install must join (CLUSTER_EXISTS), the version is checked on the second", async () => {
             const grown = edited("dev", "nodeGroups", (g: any) => (g["control-plane"].count = 3));
             const recorded = { k3sServers: ["dev-control-plane-1", "dev-control-plane-2", "dev-control-plane-3"] };
             const rolled = await runStack(
@@ -176,12 +176,28 @@ describe("day 2: infrastructure changes", function () {
                 { ...grown, ...newImage("dev"), "geoplatform:rollNodes": ["dev-control-plane-1"] },
                 { previousOutputs: recorded },
             );
-            const stdin = (run: StackRun, name: string) => String((run.resources.find((r) => r.name === name) as RecordedResource).inputs.stdin);
-            assert.match(stdin(rolled, "dev-control-plane-1-k3s"), /^ROLLED='true'$/m);
+            const byName = (run: StackRun, name: string) => run.resources.find((r) => r.name === name) as RecordedResource;
+            const stdin = (run: StackRun, name: string) => String(byName(run, name).inputs.stdin);
+            assert.match(stdin(rolled, "dev-control-plane-1-k3s"), /^CLUSTER_EXISTS='true'$/m);
             assert.match(stdin(rolled, "dev-control-plane-1-k3s"), /^REGISTRATION_ADDRESS='/m);
-            assert.doesNotMatch(stdin(rolled, "dev-control-plane-2-k3s"), /^ROLLED=/m, "only the first server bootstraps");
+            assert.doesNotMatch(stdin(rolled, "dev-control-plane-2-k3s"), /^CLUSTER_EXISTS=/m, "only the first server bootstraps");
             const notRolled = await runStack("dev", grown);
-            assert.doesNotMatch(stdin(notRolled, "dev-control-plane-1-k3s"), /^ROLLED=/m);
+            assert.doesNotMatch(stdin(notRolled, "dev-control-plane-1-k3s"), /^CLUSTER_EXISTS=/m);
+
+            // Review m1: the rolled first server is a new, empty VM, where any version would pass ("no K3s on this server
+            // yet"): the check runs on the second server, which runs K3s, and still comes before every install.
+            const host = (run: StackRun, name: string) => byName(run, name).inputs.connection.host;
+            const check = byName(rolled, "dev-k3s-version-check");
+            assert.strictEqual(check.inputs.connection.host, host(rolled, "dev-control-plane-2-k3s"));
+            assert.notStrictEqual(check.inputs.connection.host, host(rolled, "dev-control-plane-1-k3s"));
+            assert.ok(byName(rolled, "dev-control-plane-1-k3s").dependencies.includes(check.urn), "the first install waits for the check");
+            const second = await runStack(
+                "dev",
+                { ...grown, ...newImage("dev"), "geoplatform:rollNodes": ["dev-control-plane-2"] },
+                { previousOutputs: recorded },
+            );
+            assert.strictEqual(byName(second, "dev-k3s-version-check").inputs.connection.host, host(second, "dev-control-plane-1-k3s"));
+            assert.strictEqual(byName(notRolled, "dev-k3s-version-check").inputs.connection.host, host(notRolled, "dev-control-plane-1-k3s"));
         });
 
         it("refuses a name that is not a VM of the stack, a repeated one and a non-string, one message each", () => {

@@ -19,6 +19,8 @@ function withServers(stack: StackName, count: number): Record<string, unknown> {
 }
 
 type Failure = Error & { recorded?: RecordedResource[]; stackReads?: string[] };
+const byName = (run: StackRun, name: string) => run.resources.find((r) => r.name === name) as RecordedResource;
+const stdin = (run: StackRun, name: string) => String(byName(run, name).inputs.stdin);
 async function refused(stack: StackName, patch: Record<string, unknown>, previousOutputs?: Record<string, unknown>): Promise<Failure> {
     return runStack(stack, patch, { previousOutputs }).then(
         () => assert.fail("the roll was accepted"),
@@ -63,22 +65,24 @@ describe("day 2: a server roll that no running server would survive is refused u
         }
     });
 
-    it("prod with its 3 servers recorded: rolling one (the first included) is accepted, and the install keeps its ROLLED check", async () => {
+    it("prod with its 3 servers recorded: rolling one (the first included) is accepted, and the first server's install must join", async () => {
         for (const name of PROD_SERVERS) {
             const run = await runStack("prod", { "geoplatform:rollNodes": [name] }, { previousOutputs: { [K3S_SERVERS_OUTPUT]: PROD_SERVERS } });
             assert.deepStrictEqual(run.stackReads, [SELF.prod]);
-            const stdin = String((run.resources.find((r) => r.name === `${name}-k3s`) as RecordedResource).inputs.stdin);
-            assert.strictEqual(/^ROLLED='true'$/m.test(stdin), name === "prod-control-plane-1", name);
+            for (const server of PROD_SERVERS) {
+                assert.strictEqual(/^CLUSTER_EXISTS='true'$/m.test(stdin(run, `${server}-k3s`)), server === "prod-control-plane-1", `${name}: ${server}`);
+            }
         }
     });
 
-    // The bastion rolls alone (config/validate.ts rollNodes).
-    it("agents, or the bastion, rolled, no server: the stack's outputs are not read", async () => {
+    it("the outputs are read once per run on a stack of several servers (shared by the guard and the install), never on a single server's", async () => {
         const runs: StackRun[] = [
             await runStack("dev", { "geoplatform:rollNodes": ["dev-system-1", "dev-processing-1"] }),
             await runStack("prod", { "geoplatform:rollNodes": ["prod-bastion"] }),
         ];
-        for (const run of runs) assert.deepStrictEqual(run.stackReads, [], run.stack);
+        assert.deepStrictEqual(runs[0].stackReads, []);
+        assert.deepStrictEqual(runs[1].stackReads, [SELF.prod]);
+        assert.doesNotMatch(stdin(runs[0], "dev-control-plane-1-k3s"), /^(CLUSTER_EXISTS|REGISTRATION_ADDRESS)=/m, "a single server bootstraps");
     });
 
     it("exports the stack's servers as k3sServers, plain", async () => {
@@ -112,5 +116,35 @@ describe("day 2: a server roll that no running server would survive is refused u
         for (const malformed of [undefined, [], "prod-control-plane-2", [1, 2]]) {
             assert.match(serverRollProblem(prod3, "prod", "prod-control-plane-1", malformed) ?? "", /no k3sServers output/, JSON.stringify(malformed));
         }
+    });
+});
+
+// Review M3: a first server replaced outside a roll (`pulumi up --replace`, a VM recreated after a refresh dropped it)
+// decided join or bootstrap on one probe of the registration address, so a probe that failed once started a second
+// cluster. The servers the last update recorded now tell the install that a cluster must exist.
+describe("day 2: a replaced first server must join the servers the last update recorded (review M3)", () => {
+    const SNAPSHOT = { "geoplatform:restore": { k3s: { snapshot: "etcd-snapshot-prod-control-plane-1-1764633600.zip" } } };
+
+    it("prod with other servers recorded: the first server's install gets CLUSTER_EXISTS; a first run (no output) or only itself recorded: not", async () => {
+        const recorded = await runStack("prod", {}, { previousOutputs: { [K3S_SERVERS_OUTPUT]: PROD_SERVERS } });
+        assert.match(stdin(recorded, "prod-control-plane-1-k3s"), /^CLUSTER_EXISTS='true'$/m);
+        assert.match(stdin(recorded, "prod-control-plane-1-k3s"), /^REGISTRATION_ADDRESS='10\.20\.0\.10'$/m);
+        for (const previousOutputs of [undefined, { [K3S_SERVERS_OUTPUT]: ["prod-control-plane-1"] }, { [K3S_SERVERS_OUTPUT]: "prod-control-plane-2" }]) {
+            const run = await runStack("prod", {}, { previousOutputs });
+            assert.deepStrictEqual(run.stackReads, [SELF.prod]);
+            assert.doesNotMatch(stdin(run, "prod-control-plane-1-k3s"), /^CLUSTER_EXISTS=/m, JSON.stringify(previousOutputs));
+            // The flag is in stdin only: on a running server its first appearance is an update, which runs the
+            // idempotent install once ("up to date"); the triggers, which replace, stay the same.
+            assert.deepStrictEqual(byName(run, "prod-control-plane-1-k3s").inputs.triggers, byName(recorded, "prod-control-plane-1-k3s").inputs.triggers);
+        }
+    });
+
+    it("not while a restore is configured (a lost cluster's new first server bootstraps, then restore-etcd.sh resets it), unless that server is rolled", async () => {
+        const previousOutputs = { [K3S_SERVERS_OUTPUT]: PROD_SERVERS };
+        const restoring = await runStack("prod", SNAPSHOT, { previousOutputs });
+        assert.doesNotMatch(stdin(restoring, "prod-control-plane-1-k3s"), /^CLUSTER_EXISTS=/m);
+        assert.ok(byName(restoring, "prod-etcd-restore"), "the restore runs on the first server");
+        const rolled = await runStack("prod", { ...SNAPSHOT, "geoplatform:rollNodes": ["prod-control-plane-1"] }, { previousOutputs });
+        assert.match(stdin(rolled, "prod-control-plane-1-k3s"), /^CLUSTER_EXISTS='true'$/m);
     });
 });

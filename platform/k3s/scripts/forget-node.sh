@@ -15,17 +15,22 @@
 # reads Ready after its VM is gone (the controller marks it NotReady only
 # after its grace period) is removed without a drain, which a dead kubelet
 # could never finish. Only a missing Lease or one not renewed counts as gone:
-# an API error fails the step. Every step is bounded.
+# an API error fails the step. The deleted Node is waited for until it is
+# gone: K3s's finalizer on a server's Node removes its etcd member first, and a
+# replacement of the same name would be refused while that member exists.
+# Every step is bounded.
 #   NODE_NAME      the node name
 #   INSTANCE_ID    the new VM's cloud id
 #   NODE_IP        the new VM's private address (for a Node without the label)
 #   LEASE_WATCH    seconds to watch the Lease for a renewal; default below
 #   DRAIN_TIMEOUT  seconds, for an old VM that still runs; default below
+#   GONE_TIMEOUT   seconds for the deleted Node to be gone; default below
 set -euo pipefail
 
 : "${NODE_NAME:?}" "${INSTANCE_ID:?}" "${NODE_IP:?}"
 lease_watch=${LEASE_WATCH:-30}
 drain_timeout=${DRAIN_TIMEOUT:-300}
+gone_timeout=${GONE_TIMEOUT:-120}
 
 kubectl() { timeout 30 k3s kubectl "$@"; }
 fail() {
@@ -88,4 +93,14 @@ elif [[ $ready == True ]]; then
     echo "geoplatform: the old $NODE_NAME still reads Ready but its kubelet renewed no lease for ${lease_watch}s: its VM is gone, no drain"
 fi
 kubectl delete node "$NODE_NAME" --ignore-not-found --wait=false >/dev/null
+# A server's Node carries K3s's finalizer wrangler.cattle.io/managed-etcd-controller, whose handler removes the etcd
+# member of that name before the Node goes; a server joining under the name before then is refused by K3s ("duplicate
+# node name found"), and an agent's node-password Secret goes with the Node too.
+deadline=$((SECONDS + gone_timeout))
+while [[ -n $(read_api node "$NODE_NAME" -o name) ]]; do
+    if ((SECONDS >= deadline)); then
+        fail "the Node of the replaced VM $NODE_NAME is still there ${gone_timeout}s after its deletion, held by its finalizers ($(field '{.metadata.finalizers}')): the new VM cannot register under that name until it is gone. For a server, K3s removes its etcd member first: see the K3s log on the other servers (journalctl -u k3s), then run pulumi up again"
+    fi
+    sleep 2
+done
 echo "geoplatform: removed the Node of the replaced VM $NODE_NAME (${registered:-no instance id}, ${address:-no address}, Ready: ${ready:-unknown}, this VM: $INSTANCE_ID)"

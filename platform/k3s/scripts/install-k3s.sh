@@ -22,11 +22,15 @@
 #                   the cluster exists and this is a replaced first server: it
 #                   joins through that address instead of starting a second
 #                   cluster.
-#   ROLLED          true on a first server listed in geoplatform:rollNodes: with
-#                   no etcd data and no server answering, refuse to bootstrap
+#   CLUSTER_EXISTS  true on a first server whose stack's last update recorded
+#                   other servers that stay (stack output k3sServers): with no
+#                   etcd data, it must join them. The probe is retried for
+#                   JOIN_WAIT seconds (one that fails once, a restarting
+#                   forwarder, must not start a second cluster), then it
+#                   refuses to bootstrap.
 #   GEOPLATFORM_ROOT  filesystem prefix, empty on nodes (tests point it elsewhere)
-#   APT_LOCK_TIMEOUT, APT_RETRY_INTERVAL, START_TIMEOUT  seconds; defaults below
-#                   (tests shorten them)
+#   APT_LOCK_TIMEOUT, APT_RETRY_INTERVAL, START_TIMEOUT, JOIN_WAIT  seconds;
+#                   defaults below (tests shorten them)
 set -euo pipefail
 
 : "${K3S_VERSION:?}" "${K3S_ROLE:?}" "${K3S_CONFIG_B64:?}" "${K3S_SYSCTL_B64:?}" "${SHUTDOWN_GRACE:?}" "${SHUTDOWN_GRACE_CRITICAL:?}"
@@ -46,6 +50,8 @@ apt_lock_timeout=${APT_LOCK_TIMEOUT:-600}
 apt_retry_interval=${APT_RETRY_INTERVAL:-10}
 # A joining server syncs etcd before it reports ready; a first start pulls images.
 start_timeout=${START_TIMEOUT:-600}
+# Long enough for a server restarting or the bastion's haproxy reloading; short next to the install's own bounds.
+join_wait=${JOIN_WAIT:-300}
 
 case "$K3S_ROLE" in
     server)
@@ -113,17 +119,27 @@ install -d -m 0700 "$config_dir" "$state_dir"
 new_config="$scratch/new"
 base64 -d <<<"$K3S_CONFIG_B64" >"$new_config"
 registration=${REGISTRATION_ADDRESS:-}
+# The supervisor serves the cluster CA without authentication: an answer means a running server behind the forwarder
+# (this one is not running: the forwarder skips it).
+answers() { curl -sfk --connect-timeout 5 --max-time 10 "https://$registration:6443/cacerts" -o /dev/null; }
 if [[ -n $registration && ! -d "$root/var/lib/rancher/k3s/server/db/etcd" ]] && grep -qx 'cluster-init: true' "$new_config"; then
-    # The supervisor serves the cluster CA without authentication: an answer means a running server behind the
-    # forwarder (this one is not running: the forwarder skips it).
-    if curl -sfk --connect-timeout 5 --max-time 10 "https://$registration:6443/cacerts" -o /dev/null; then
+    found=false
+    if answers; then
+        found=true
+    elif [[ ${CLUSTER_EXISTS:-false} == true ]]; then
+        echo "geoplatform: no server answers at $registration yet, but the last update recorded other servers: retrying for up to ${join_wait}s" >&2
+        deadline=$((SECONDS + join_wait))
+        while ! $found && ((SECONDS < deadline)); do
+            sleep 10
+            if answers; then found=true; fi
+        done
+        # Bootstrapping here would start a second, empty cluster with a new CA beside the running one.
+        $found || fail "the stack's last update recorded other K3s servers (stack output k3sServers), but none answered at $registration:6443 for ${join_wait}s: refusing to bootstrap a new, empty cluster beside them. Check that K3s runs on the other servers (systemctl status k3s) and that the bastion forwards 6443 to them (systemctl status haproxy on the bastion), then run pulumi up again. If every server is gone, restore an etcd snapshot (docs/restore.md, \"The whole cluster into new VMs\")"
+    fi
+    if $found; then
         sed -i '/^cluster-init: true$/d' "$new_config"
         echo "server: \"https://$registration:6443\"" >>"$new_config"
         echo "geoplatform: the cluster exists (a server answers at $registration): joining it instead of bootstrapping a new one"
-    elif [[ ${ROLLED:-false} == true ]]; then
-        # A rolled first server replaces a running cluster's: bootstrapping would start an empty one that the other
-        # servers then join (the servers grown from one in the same run, validation cannot see the state).
-        fail "this first server is being rolled (geoplatform:rollNodes), but no server answers at $registration: refusing to bootstrap a new, empty cluster. Were the servers grown in this same run? The old etcd went with the old VM: restore from an etcd snapshot (docs/restore.md, \"The whole cluster into new VMs\"), and grow the servers in their own pulumi up before rolling"
     fi
 fi
 if ! cmp -s "$new_config" "$config_file"; then

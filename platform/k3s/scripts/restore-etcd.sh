@@ -53,7 +53,8 @@ fi
 
 timeout "$start_timeout" systemctl start k3s || fail "K3s did not start within $start_timeout s after the restore; see journalctl -u k3s"
 deadline=$((SECONDS + start_timeout))
-until k3s kubectl get --raw /readyz >/dev/null 2>&1; do
+# Each call bounded too: a half-started API server can accept the connection and never answer.
+until timeout 10 k3s kubectl get --raw /readyz >/dev/null 2>&1; do
     ((SECONDS < deadline)) || fail "the API server is not ready $start_timeout s after the restore from $SNAPSHOT"
     sleep 5
 done
