@@ -43,8 +43,8 @@ export const OPENSTACK_BASTION_IGNORED = ["blockDevices", "keyPair", "availabili
 
 /**
  * What a roll lets through to a VM listed in `geoplatform:rollNodes`: its image (`ami`; OpenStack: `blockDevices`, which
- * holds the image id and the boot volume size), its user data, its size and (AWS) its market; SIZE_FIELDS replace it. `pulumi up --replace` alone is not enough: the engine
- * applies ignoreChanges to the goal state before it plans, so a forced replacement would boot the old image (pulumi/pulumi
+ * holds the image id and the boot volume size), its user data, its size and (AWS) its market; REPLACED_WHEN_ROLLED
+ * replace it. `pulumi up --replace` alone is not enough: the engine applies ignoreChanges to the goal state before it plans, so a forced replacement would boot the old image (pulumi/pulumi
  * pkg/resource/deploy/step_generator.go, processIgnoreChanges; pulumi/pulumi#2657).
  */
 export const ROLLED_FIELDS = {
@@ -53,14 +53,16 @@ export const ROLLED_FIELDS = {
 } as const;
 
 /**
- * A rolled VM whose size changed is replaced, not resized in place: a replacement goes through the drained release
- * (platform/k3s `<node>-k3s-release`), the removal of its Node and a fresh install, like a new image.
+ * What a rolled VM is replaced for rather than changed in place (AWS stops and starts it for a new size or user data,
+ * Nova resizes it): a replacement goes through the drained release (platform/k3s `<node>-k3s-release`), the removal of
+ * its Node and a fresh install, like a new image; and cloud-init reads user data at a first boot only. OpenStack's
+ * `userData` is ForceNew already.
  */
-export const SIZE_FIELDS = { aws: ["instanceType"], openstack: ["flavorName"] } as const;
+export const REPLACED_WHEN_ROLLED = { aws: ["instanceType", "userData"], openstack: ["flavorName"] } as const;
 
-/** A VM's replaceOnChanges: its size while it is rolled, nothing otherwise (ignored then). */
+/** A VM's replaceOnChanges: REPLACED_WHEN_ROLLED while it is rolled, nothing otherwise (ignored then). */
 export function replacedOnChanges(cloud: "aws" | "openstack", rolled: boolean): string[] {
-    return rolled ? [...SIZE_FIELDS[cloud]] : [];
+    return rolled ? [...REPLACED_WHEN_ROLLED[cloud]] : [];
 }
 
 /** A VM's ignoreChanges: its cloud's list for nodes or the bastion, less ROLLED_FIELDS while it is being rolled. */

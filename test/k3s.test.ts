@@ -127,6 +127,8 @@ describe("K3s layer", () => {
                     assert.ok(forget, name);
                     const vm = run().resources.find((r) => r.type === vmType && r.name === name) as RecordedResource;
                     assert.deepStrictEqual(forget.inputs.triggers, [vm.state.id ?? `${name}-id`]);
+                    // An update (new script, new connection) runs nothing on a running node: only a new VM is forgotten for.
+                    assert.strictEqual(forget.inputs.update, "true", name);
                     assert.ok(forget.dependencies.includes(vm.urn));
                     assert.ok(byName(`${name}-k3s`).dependencies.includes(forget.urn), `${name}: before its install`);
                     const vars = scriptVars(forget.inputs.stdin);
@@ -408,6 +410,8 @@ describe("K3s layer", () => {
                     assert.deepStrictEqual(patch.inputs.metadata.labels, labels);
                     assert.strictEqual(patch.inputs.spec, undefined, "an applied taint list would replace other managers' taints");
                     assert.ok(patch.dependencies.includes(ready.urn));
+                    // Its delete would apply to a Node already gone (drained, forgotten) and so create a bare one.
+                    assert.strictEqual(patch.options.retainOnDelete, true, node);
                     assert.match(patch.provider, /pulumi:providers:kubernetes/);
 
                     const reconcile = byName(`${node}-reconcile`);

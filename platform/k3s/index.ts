@@ -272,7 +272,10 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 on,
                 "forget-node",
                 { NODE_NAME: node.name, NODE_IP: node.privateIp, INSTANCE_ID: node.instanceId },
-                { triggers: [node.instanceId] },
+                // Only for a new VM: an update (a new script, or a new connection when the first server or the bastion is
+                // rolled) would otherwise run it again on a running node, and a Node registered before the instance-id
+                // label that is NotReady at that moment would be deleted under its live kubelet.
+                { triggers: [node.instanceId], update: "true" },
                 { dependsOn: [node.resource, ...dependsOn] },
                 // The second server may still be booting when the first is created.
                 on === first ? DIAL : BOOT_DIAL,
@@ -439,7 +442,10 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
             const labels = new k8s.core.v1.NodePatch(
                 `${node.name}-labels`,
                 { metadata: { name: node.name, labels: node.labels, annotations: { "pulumi.com/patchForce": "true" } } },
-                { parent: this, provider: this.provider, dependsOn: [allReady] },
+                // Kept on delete: the Node goes with its VM (drain, forget), and relinquishing the fields of a Node already
+                // gone is a server-side apply, which creates a bare Node of that name (pulumi-kubernetes
+                // provider/pkg/ssa/actions.go Relinquish; the apiserver's apply patches may create).
+                { parent: this, provider: this.provider, dependsOn: [allReady], retainOnDelete: true },
             );
             const vars = { NODE_NAME: node.name, LABELS: Object.keys(node.labels).join(" "), TAINTS: node.taints.map(taintArg).join(" ") };
             // A replaced VM registers a new Node: its taints and label removals are applied again.

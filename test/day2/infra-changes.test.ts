@@ -337,6 +337,23 @@ describe("day 2: infrastructure changes", function () {
             assert.deepStrictEqual(plan.reasons["prod-processing-2"], ["instanceType"]);
         });
 
+        it("prod: rolled, a node whose only change is its user data is replaced, not stopped and started in place undrained", async () => {
+            const rolled = await runStack("prod", { "geoplatform:rollNodes": ["prod-system-1"] });
+            // The state as an earlier release left it: the same VM with another user data (a changed mount script).
+            const before = structuredClone(rolled);
+            const vm = before.resources.find((r) => r.type === AWS_VM && r.name === "prod-system-1") as RecordedResource;
+            vm.inputs.userData = "#!/bin/sh\n# an earlier release's user data\n";
+            const plan = planChanges(before, rolled);
+            assert.deepStrictEqual(cloudSteps(plan, rolled), { replaced: ["prod-system-1"], updated: [] }, JSON.stringify(plan.reasons));
+            assert.deepStrictEqual(plan.reasons["prod-system-1"], ["userData"]);
+            assert.ok(plan.replace.includes("prod-system-1-k3s-release"), "drained by its release first");
+            // Not rolled, the same difference is ignored.
+            const plain = await sharedStackRun("prod");
+            const earlier = structuredClone(plain);
+            (earlier.resources.find((r) => r.type === AWS_VM && r.name === "prod-system-1") as RecordedResource).inputs.userData = "old";
+            assert.deepStrictEqual(cloudSteps(planChanges(earlier, plain), plain), { replaced: [], updated: [] });
+        });
+
         it("dev: a new flavor resizes no running VM; rolled, dev-processing-1 alone is replaced", async () => {
             const bigger = edited("dev", "openstack", (o: any) => (o.flavors.xlarge = "m1.2xlarge"));
             const { after, plan } = await change("dev", bigger);
