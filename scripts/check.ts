@@ -9,10 +9,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../config/checker";
+import { K3S_SERVERS_OUTPUT } from "../config/roll-guard";
 import { parallelProblems } from "../config/parallel";
 import { placeholderProblems } from "../config/placeholders";
 import { validateConfig } from "../config/validate";
 import { GeoplatformConfig } from "../config/types";
+import { planNodes } from "../infra/node-plan";
 import { releaseEntry } from "../test/harness/releases";
 import { RecordedResource, runStack, StackRun } from "../test/harness/run-stack";
 import { rawGeoplatformConfig, REPO_ROOT } from "../test/harness/stack-config";
@@ -125,7 +127,19 @@ export async function check(args: string[]): Promise<CheckResult> {
         const parallel = parallelProblems(config);
         const problems = [...(deploy ? placeholderProblems(config) : []), ...parallel.errors];
         if (problems.length > 0) throw new ConfigError(problems);
-        return { code: 0, out: plan(config, await runStack(stack)), err: parallel.warnings.join("\n") };
+        // Under mocks there is no last update to read: the stack is taken to run every server of its file, so a server in
+        // rollNodes passes here (deploy.sh runs this before `up`), and the roll guard decides at `up` on the real outputs.
+        const servers = planNodes(config, stack)
+            .filter((n) => n.spec.role === "server")
+            .map((n) => n.name);
+        const rolledServer = config.rollNodes.some((name) => servers.includes(name));
+        const notes = rolledServer
+            ? [
+                  `note: rollNodes lists a server; checked as if the last update ran ${servers.join(", ")}; \`up\` checks the stack's real ${K3S_SERVERS_OUTPUT} output`,
+              ]
+            : [];
+        const run = await runStack(stack, {}, { previousOutputs: { [K3S_SERVERS_OUTPUT]: servers } });
+        return { code: 0, out: plan(config, run), err: [...parallel.warnings, ...notes].join("\n") };
     } catch (error) {
         if (error instanceof ConfigError) return { code: 1, out: "", err: asPreviewDiagnostic(stack, error.message) };
         throw error;

@@ -47,6 +47,18 @@ describe("npm run check", () => {
         assert.ok(RunError.isInstance(new ConfigError(["x"])));
     });
 
+    it("passes a server roll (deploy.sh runs it before up), saying the real guard reads the stack's last update at up", async () => {
+        const prod = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8");
+        fs.writeFileSync(badFile, prod.replace(/^config:\n/m, "config:\n  geoplatform:rollNodes: [check-test-bad-control-plane-2]\n"));
+        const { code, err } = await check([badStack]);
+        assert.strictEqual(code, 0, err);
+        assert.match(
+            err,
+            /note: rollNodes lists a server; checked as if the last update ran check-test-bad-control-plane-1, check-test-bad-control-plane-2, check-test-bad-control-plane-3; `up` checks the stack's real k3sServers output/,
+        );
+        assert.doesNotMatch((await check(["prod"])).err, /rollNodes lists a server/);
+    });
+
     it("refuses the stack files' CHANGE-ME placeholders for a deployment, not for a preview", async () => {
         const { code, err } = await check(["dev", "--deploy"]);
         assert.strictEqual(code, 1);

@@ -123,6 +123,13 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         const servers = cluster.nodes.filter((n) => n.role === "server");
         const agents = cluster.nodes.filter((n) => n.role === "agent");
         const [first] = servers;
+        if (servers.length > 1 && args.clusterExists && config.restore?.k3s && !config.rollNodes.includes(first.name)) {
+            pulumi.log.warn(
+                `geoplatform:restore.k3s is set while the last update ran other servers: once the restore is done, remove it; while it is set, ` +
+                    `a first server replaced outside rollNodes (--replace, a refresh) is not made to join them and could start a second, empty cluster (docs/restore.md)`,
+                this,
+            );
+        }
         // Nodes join through the bastion's forwarder at its private address, which no server replacement changes (the
         // first server's included); once joined, K3s's agent load balancer connects to every server directly and
         // keeps the registration address only as its fallback (docs/k3s.md, "Registration address").

@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import * as assert from "assert";
 import { K3S_SERVERS_OUTPUT, serverRollProblem } from "../../config/roll-guard";
 import { validateConfig } from "../../config/validate";
@@ -146,5 +147,23 @@ describe("day 2: a replaced first server must join the servers the last update r
         assert.ok(byName(restoring, "prod-etcd-restore"), "the restore runs on the first server");
         const rolled = await runStack("prod", { ...SNAPSHOT, "geoplatform:rollNodes": ["prod-control-plane-1"] }, { previousOutputs });
         assert.match(stdin(rolled, "prod-control-plane-1-k3s"), /^CLUSTER_EXISTS='true'$/m);
+    });
+
+    it("warns while a restore stays configured beside recorded servers, since the first server then decides on one probe", async () => {
+        const warnings: string[] = [];
+        const warn = pulumi.log.warn;
+        pulumi.log.warn = async (message: string) => void warnings.push(message);
+        try {
+            await runStack("prod", SNAPSHOT, { previousOutputs: { [K3S_SERVERS_OUTPUT]: PROD_SERVERS } });
+            const restoreWarnings = () => warnings.filter((w) => w.includes("geoplatform:restore.k3s is set"));
+            assert.strictEqual(restoreWarnings().length, 1, JSON.stringify(warnings));
+            assert.match(restoreWarnings()[0], /once the restore is done, remove it; .*could start a second, empty cluster/);
+            warnings.length = 0;
+            await runStack("prod", {}, { previousOutputs: { [K3S_SERVERS_OUTPUT]: PROD_SERVERS } });
+            await runStack("prod", SNAPSHOT);
+            assert.deepStrictEqual(restoreWarnings(), [], "no restore, or no other server recorded: nothing to say");
+        } finally {
+            pulumi.log.warn = warn;
+        }
     });
 });
