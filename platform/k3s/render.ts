@@ -32,14 +32,19 @@ export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'"'"'`)}'`;
 }
 
+/** `# geoplatform: include <lib>` in a script: replaced by scripts/lib/<lib>.sh, code two scripts share. */
+const INCLUDE = /^# geoplatform: include ([a-z-]+)$/gm;
+
 /**
- * The script with its inputs assigned first. The body is one brace group:
+ * The script with its inputs assigned first and its includes in place. The body is one brace group:
  * bash reads all of it before running any of it, and its commands get
  * /dev/null as stdin, so a command that reads stdin (apt-get, an installer)
  * cannot swallow the rest of a script that `bash -s` is reading from stdin.
  */
 export function renderScript(name: ScriptName, vars: Record<string, string>): string {
-    const body = fs.readFileSync(path.join(scriptsDir(), `${name}.sh`), "utf8");
+    const body = fs
+        .readFileSync(path.join(scriptsDir(), `${name}.sh`), "utf8")
+        .replace(INCLUDE, (_, lib: string) => fs.readFileSync(path.join(scriptsDir(), "lib", `${lib}.sh`), "utf8").trimEnd());
     const assignments = Object.entries(vars).map(([k, v]) => `${k}=${shellQuote(v)}`);
     return [...assignments, "{", body, "} </dev/null", ""].join("\n");
 }

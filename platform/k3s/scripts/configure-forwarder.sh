@@ -9,13 +9,11 @@
 # and a configuration haproxy refuses is never installed.
 #   HAPROXY_CFG_B64  /etc/haproxy/haproxy.cfg, base64
 #   GEOPLATFORM_ROOT  filesystem prefix, empty on the bastion (tests point it elsewhere)
-#   APT_LOCK_TIMEOUT, APT_RETRY_INTERVAL  as in install-k3s.sh; defaults below
+#   APT_LOCK_TIMEOUT, APT_RETRY_INTERVAL  seconds; defaults in lib/apt-get.sh
 set -euo pipefail
 
 : "${HAPROXY_CFG_B64:?}"
 cfg="${GEOPLATFORM_ROOT:-}/etc/haproxy/haproxy.cfg"
-apt_lock_timeout=${APT_LOCK_TIMEOUT:-600}
-apt_retry_interval=${APT_RETRY_INTERVAL:-10}
 
 fail() {
     echo "geoplatform: $*" >&2
@@ -38,25 +36,8 @@ if command -v cloud-init >/dev/null 2>&1; then
     esac
 fi
 
-# The same loop as install-k3s.sh (see there): DPkg::Lock::Timeout covers dpkg's locks only, so a lock failure (and
-# any failure of update) is retried, all within apt_lock_timeout seconds; LC_ALL=C keeps the lock message English.
-apt_errors="$scratch/apt-errors"
-apt_get() {
-    local what=$1 deadline=$((SECONDS + apt_lock_timeout)) status
-    while true; do
-        status=0
-        timeout $((apt_lock_timeout + 600)) env LC_ALL=C DEBIAN_FRONTEND=noninteractive \
-            apt-get -o DPkg::Lock::Timeout=$((deadline > SECONDS ? deadline - SECONDS : 1)) "$@" 2>"$apt_errors" || status=$?
-        cat "$apt_errors" >&2
-        ((status == 0)) && return 0
-        if [[ $what != update ]] && ! grep -qE 'Could not get lock|Unable to lock' "$apt_errors"; then
-            fail "apt-get $* failed (status $status)"
-        fi
-        ((SECONDS < deadline)) || fail "apt-get $what still failed (status $status) after ${apt_lock_timeout}s of retries (an apt lock held: /var/lib/apt/lists/lock, /var/cache/apt/archives/lock or dpkg's; or no package mirror)"
-        echo "geoplatform: apt-get $what failed (status $status), retrying in ${apt_retry_interval}s" >&2
-        sleep "$apt_retry_interval"
-    done
-}
+# apt_get: apt-get within one bound, retrying while apt's or dpkg's locks are held.
+# geoplatform: include apt-get
 if ! dpkg -s haproxy >/dev/null 2>&1; then
     apt_get update -qq
     apt_get install -y -qq haproxy

@@ -30,7 +30,7 @@
 #                   refuses to bootstrap.
 #   GEOPLATFORM_ROOT  filesystem prefix, empty on nodes (tests point it elsewhere)
 #   APT_LOCK_TIMEOUT, APT_RETRY_INTERVAL, START_TIMEOUT, JOIN_WAIT  seconds;
-#                   defaults below (tests shorten them)
+#                   defaults below and in lib/apt-get.sh (tests shorten them)
 set -euo pipefail
 
 : "${K3S_VERSION:?}" "${K3S_ROLE:?}" "${K3S_CONFIG_B64:?}" "${K3S_SYSCTL_B64:?}" "${SHUTDOWN_GRACE:?}" "${SHUTDOWN_GRACE_CRITICAL:?}"
@@ -45,9 +45,6 @@ sysctl_file="$root/etc/sysctl.d/90-kubelet.conf"
 server_dir="$root/var/lib/rancher/k3s/server"
 state_dir="$root/var/lib/geoplatform"
 applied_file="$state_dir/k3s-applied"
-# unattended-upgrades holds the dpkg lock for minutes on a fresh Ubuntu VM.
-apt_lock_timeout=${APT_LOCK_TIMEOUT:-600}
-apt_retry_interval=${APT_RETRY_INTERVAL:-10}
 # A joining server syncs etcd before it reports ready; a first start pulls images.
 start_timeout=${START_TIMEOUT:-600}
 # Long enough for a server restarting or the bastion's haproxy reloading; short next to the install's own bounds.
@@ -84,30 +81,8 @@ if command -v cloud-init >/dev/null 2>&1; then
     esac
 fi
 
-# DPkg::Lock::Timeout waits for dpkg's own locks only (lock-frontend and lock, apt-pkg/deb/debsystem.cc). apt's lists
-# lock (apt-get update) and archives lock (/var/cache/apt/archives/lock, install) are taken without waiting
-# (pkgAcquire::GetLock, apt-pkg/acquire.cc; the same in apt 2.4 and 2.7) and fail at once while unattended-upgrades
-# holds them. So a lock failure is retried, as is any failure of update (a mirror not reachable yet), all within one
-# deadline of apt_lock_timeout seconds. A lock failure is told by its message, which apt translates (gettext,
-# apt-pkg/contrib/fileutl.cc GetLock): LC_ALL=C keeps it English whatever the node's or the SSH session's locale
-# (glibc ignores LANGUAGE in the C locale, intl/dcigettext.c guess_category_value).
-apt_errors="$scratch/apt-errors"
-apt_get() {
-    local what=$1 deadline=$((SECONDS + apt_lock_timeout)) status
-    while true; do
-        status=0
-        timeout $((apt_lock_timeout + 600)) env LC_ALL=C DEBIAN_FRONTEND=noninteractive \
-            apt-get -o DPkg::Lock::Timeout=$((deadline > SECONDS ? deadline - SECONDS : 1)) "$@" 2>"$apt_errors" || status=$?
-        cat "$apt_errors" >&2
-        ((status == 0)) && return 0
-        if [[ $what != update ]] && ! grep -qE 'Could not get lock|Unable to lock' "$apt_errors"; then
-            fail "apt-get $* failed (status $status)"
-        fi
-        ((SECONDS < deadline)) || fail "apt-get $what still failed (status $status) after ${apt_lock_timeout}s of retries (an apt lock held: /var/lib/apt/lists/lock, /var/cache/apt/archives/lock or dpkg's; or no package mirror)"
-        echo "geoplatform: apt-get $what failed (status $status), retrying in ${apt_retry_interval}s" >&2
-        sleep "$apt_retry_interval"
-    done
-}
+# apt_get: apt-get within one bound, retrying while apt's or dpkg's locks are held.
+# geoplatform: include apt-get
 # Longhorn needs iSCSI on every node, and NFS for RWX volumes.
 if ! dpkg -s open-iscsi nfs-common >/dev/null 2>&1; then
     apt_get update -qq
