@@ -16,7 +16,7 @@ function recordedServers(value: unknown): string[] | undefined {
 }
 
 /** The names of the servers `config` plans for `stack`, the first server first. */
-const plannedServers = (config: GeoplatformConfig, stack: string) =>
+export const plannedServers = (config: GeoplatformConfig, stack: string) =>
     planNodes(config, stack)
         .filter((n) => n.spec.role === "server")
         .map((n) => n.name);

@@ -9,12 +9,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../config/checker";
-import { K3S_SERVERS_OUTPUT } from "../config/roll-guard";
+import { K3S_SERVERS_OUTPUT, plannedServers } from "../config/roll-guard";
 import { parallelProblems } from "../config/parallel";
 import { placeholderProblems } from "../config/placeholders";
 import { validateConfig } from "../config/validate";
 import { GeoplatformConfig } from "../config/types";
-import { planNodes } from "../infra/node-plan";
 import { releaseEntry } from "../test/harness/releases";
 import { RecordedResource, runStack, StackRun } from "../test/harness/run-stack";
 import { rawGeoplatformConfig, REPO_ROOT } from "../test/harness/stack-config";
@@ -129,9 +128,7 @@ export async function check(args: string[]): Promise<CheckResult> {
         if (problems.length > 0) throw new ConfigError(problems);
         // Under mocks there is no last update to read: the stack is taken to run every server of its file, so a server in
         // rollNodes passes here (deploy.sh runs this before `up`), and the roll guard decides at `up` on the real outputs.
-        const servers = planNodes(config, stack)
-            .filter((n) => n.spec.role === "server")
-            .map((n) => n.name);
+        const servers = plannedServers(config, stack);
         const rolledServer = config.rollNodes.some((name) => servers.includes(name));
         const notes = rolledServer
             ? [

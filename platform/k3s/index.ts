@@ -123,7 +123,14 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
         const servers = cluster.nodes.filter((n) => n.role === "server");
         const agents = cluster.nodes.filter((n) => n.role === "agent");
         const [first] = servers;
-        if (servers.length > 1 && args.clusterExists && config.restore?.k3s && !config.rollNodes.includes(first.name)) {
+        const firstRolled = config.rollNodes.includes(first.name);
+        // Other servers ran at the last update (a roll, a `--replace`, a VM recreated after a refresh dropped it): the first
+        // server must join them, so its install retries the probe for minutes, then refuses to bootstrap a second cluster
+        // (review M3; for a roll the guard in config/roll-guard.ts refused the other case up front). Not with a restore
+        // configured: a lost cluster's new first server bootstraps and restore-etcd.sh resets it; a rolled one still joins.
+        const othersRun = servers.length > 1 && args.clusterExists;
+        const firstMustJoin = othersRun && (!config.restore?.k3s || firstRolled);
+        if (othersRun && !firstMustJoin) {
             pulumi.log.warn(
                 `geoplatform:restore.k3s is set while the last update ran other servers: once the restore is done, remove it; while it is set, ` +
                     `a first server replaced outside rollNodes (--replace, a refresh) is not made to join them and could start a second, empty cluster (docs/restore.md)`,
@@ -170,14 +177,8 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
                 ...SHUTDOWN_GRACE,
                 // A replaced first server finds the running cluster through the registration address instead of bootstrapping another.
                 ...(isFirst && servers.length > 1 ? { REGISTRATION_ADDRESS: cluster.registrationAddress } : {}),
-                // Other servers ran at the last update (a roll, a `--replace`, a VM recreated after a refresh dropped it): it
-                // must join them, so the install retries the probe for minutes, then refuses to bootstrap a second cluster
-                // (review M3; for a roll the guard in config/roll-guard.ts refused the other case up front). Not with a restore
-                // configured: a lost cluster's new first server bootstraps and restore-etcd.sh resets it; a rolled one still joins.
                 // Not a trigger: on a running server its appearance is one update, an install run that finds K3s up to date.
-                ...(isFirst && servers.length > 1 && args.clusterExists && (!config.restore?.k3s || config.rollNodes.includes(node.name))
-                    ? { CLUSTER_EXISTS: "true" }
-                    : {}),
+                ...(isFirst && firstMustJoin ? { CLUSTER_EXISTS: "true" } : {}),
             };
             return runScript(
                 `${node.name}-k3s`,
@@ -259,7 +260,7 @@ export class K3s extends pulumi.ComponentResource implements K3sCluster {
 
         // Before any node installs a new version: a minor skip or a downgrade stops the run here, with every node untouched.
         // A rolled first server is a new, empty VM, on which any version would pass: the second server checks then (review m1).
-        const checkOn = config.rollNodes.includes(first.name) && servers[1] ? servers[1] : first;
+        const checkOn = firstRolled && servers[1] ? servers[1] : first;
         const versionCheck = runScript(
             `${name}-k3s-version-check`,
             checkOn,
