@@ -266,6 +266,20 @@ const serverConfig = (labels: Record<string, string> = { "geoplatform.io/node-gr
         labels,
         taints: [],
     });
+/** A prod first server's K3s config (cluster-init), on the VM `instanceId`: the node a replacement gives a new id. */
+const prodFirstServerConfig = (instanceId: string) =>
+    k3sConfigYaml({
+        role: "server",
+        token: "t0ken",
+        agentToken: "a",
+        nodeName: "prod-control-plane-1",
+        nodeIp: "10.20.128.3",
+        instanceId,
+        clusterInit: true,
+        tlsSans: ["x"],
+        labels: {},
+        taints: [],
+    });
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 const installVars = (config: string, role = "server", version = VERSION): Record<string, string> => ({
     K3S_VERSION: version,
@@ -303,10 +317,18 @@ describe("K3s node scripts", () => {
                 .readdirSync(scriptsDir)
                 .filter((f) => f.endsWith(".sh"))
                 .map((f) => path.join(scriptsDir, f)),
+            ...fs.readdirSync(path.join(scriptsDir, "lib")).map((f) => path.join(scriptsDir, "lib", f)),
             path.join(REPO_ROOT, "scripts/deploy.sh"),
             path.join(REPO_ROOT, ".ci/run"),
         ];
-        assert.deepStrictEqual(fs.readdirSync(scriptsDir).sort(), SCRIPTS.map((n) => `${n}.sh`).sort(), "every script is a ScriptName");
+        assert.deepStrictEqual(
+            fs
+                .readdirSync(scriptsDir)
+                .filter((f) => f !== "lib")
+                .sort(),
+            SCRIPTS.map((n) => `${n}.sh`).sort(),
+            "every script is a ScriptName",
+        );
         execFileSync("shellcheck", ["--shell=bash", ...files], { encoding: "utf8" });
     });
 
@@ -489,18 +511,7 @@ describe("K3s node scripts", () => {
         });
 
         it("joins a replaced first server to the running cluster instead of bootstrapping a second one", () => {
-            const config = k3sConfigYaml({
-                role: "server",
-                token: "t0ken",
-                agentToken: "a",
-                nodeName: "prod-control-plane-1",
-                nodeIp: "10.20.128.3",
-                instanceId: "i-0123456789abcdef0",
-                clusterInit: true,
-                tlsSans: ["x"],
-                labels: {},
-                taints: [],
-            });
+            const config = prodFirstServerConfig("i-0123456789abcdef0");
             const vars = { ...installVars(config), REGISTRATION_ADDRESS: "10.20.0.10" };
             const fresh = box.run("install-k3s", vars);
             assert.strictEqual(fresh.status, 0, fresh.stderr);
@@ -533,18 +544,7 @@ describe("K3s node scripts", () => {
         });
 
         it("with CLUSTER_EXISTS retries the probe within its bound, joins once a server answers, and refuses to bootstrap when none does", () => {
-            const config = k3sConfigYaml({
-                role: "server",
-                token: "t0ken",
-                agentToken: "a",
-                nodeName: "prod-control-plane-1",
-                nodeIp: "10.20.128.3",
-                instanceId: "i-0fedcba9876543210",
-                clusterInit: true,
-                tlsSans: ["x"],
-                labels: {},
-                taints: [],
-            });
+            const config = prodFirstServerConfig("i-0fedcba9876543210");
             const vars = { ...installVars(config), REGISTRATION_ADDRESS: "10.20.0.10", CLUSTER_EXISTS: "true", JOIN_WAIT: "2" };
             const refused = box.run("install-k3s", vars);
             assert.strictEqual(refused.status, 1);
